@@ -1,0 +1,95 @@
+"""What a desired resource is once it has been loaded and validated.
+
+These are the values that flow from ``desired`` into ``plan``; they carry where they came from (file and line)
+so that any later layer can still point a user at the line to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_VERSION = "reconciler/v1"
+
+
+class Mode(StrEnum):
+    """What the reconciler may do about a difference."""
+
+    ENFORCE = "enforce"  # correct drift and apply changes
+    DETECT = "detect"  # report only, never write
+
+
+class DeletionPolicy(StrEnum):
+    """What removing a document from the repository does to the live resource."""
+
+    RETAIN = "Retain"
+    DELETE = "Delete"
+
+
+class ResourceKey(NamedTuple):
+    """A resource's identity inside one desired state: its kind and ``metadata.name``."""
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+class DesiredResource(BaseModel):
+    """One validated document: the envelope's facts plus ``spec`` with variables already substituted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    name: str
+    spec: dict[str, Any]
+    mode: Mode = Mode.ENFORCE
+    deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
+    labels: dict[str, str] = Field(default_factory=dict)
+    file: str
+    line: int
+    # spec path ("containerDefinitions[0].image") → line, for problems found after loading.
+    lines: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> ResourceKey:
+        return ResourceKey(self.kind, self.name)
+
+    def line_of(self, path: str) -> int:
+        """The line of ``path`` in the document, or of the closest enclosing path that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = _parent_path(path)
+        return self.line
+
+
+def _parent_path(path: str) -> str:
+    cut = max(path.rfind("."), path.rfind("["))
+    return path[:cut] if cut > 0 else ""
+
+
+class DesiredState(BaseModel):
+    """Every resource of one revision of the desired-state directory."""
+
+    model_config = ConfigDict(frozen=True)
+
+    resources: tuple[DesiredResource, ...]
+    revision: str  # a Git SHA, or a content hash of the files for a plain directory
+
+    def __iter__(self) -> Iterator[DesiredResource]:  # type: ignore[override]
+        return iter(self.resources)
+
+    def of_kind(self, kind: str) -> list[DesiredResource]:
+        return [r for r in self.resources if r.kind == kind]
+
+    def get(self, kind: str, name: str) -> DesiredResource | None:
+        return next((r for r in self.resources if r.kind == kind and r.name == name), None)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.resources
