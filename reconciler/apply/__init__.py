@@ -1,0 +1,1 @@
+"""Apply: one coroutine per change; the executor walks the plan in dependency order."""

@@ -1,0 +1,146 @@
+"""Writing ECS: the calls that carry out one planned change of a Cluster, TaskDefinition or Service.
+
+Updates send only the fields that differ (a drift correction of ``desiredCount`` must not redeploy the service);
+ownership tags are rewritten whenever the desired hash moves, so that the next pass can tell drift from deploys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.apply.context import ApplyContext
+from reconciler.live.clients import AwsClients
+from reconciler.live.ecs import EcsReader
+from reconciler.model.ecs import cluster_name_of
+from reconciler.model.resource import DesiredResource
+from reconciler.model.units import task_cpu_units, task_memory_mib
+from reconciler.plan.types import Action, Cause, Change
+
+CLUSTER_UPDATE_FIELDS = frozenset({"settings", "configuration", "serviceConnectDefaults"})
+CLUSTER_CAPACITY_FIELDS = frozenset({"capacityProviders", "defaultCapacityProviderStrategy"})
+SERVICE_UPDATE_FIELDS = frozenset(
+    {
+        "desiredCount", "capacityProviderStrategy", "deploymentConfiguration", "availabilityZoneRebalancing",
+        "networkConfiguration", "placementConstraints", "placementStrategy", "platformVersion",
+        "healthCheckGracePeriodSeconds", "deploymentController", "enableExecuteCommand", "enableECSManagedTags",
+        "loadBalancers", "propagateTags", "serviceRegistries", "serviceConnectConfiguration", "volumeConfigurations",
+        "vpcLatticeConfigurations",
+    }
+)  # fmt: skip
+
+
+def needs_tagging(change: Change) -> bool:
+    """Tags are written when they differ, when Git changed (a new hash), and on adoption."""
+    return change.action is Action.ADOPT or change.cause is not Cause.DRIFT or "tags" in change.changed_fields
+
+
+class EcsWriter:
+    def __init__(self, clients: AwsClients, reader: EcsReader) -> None:
+        self._clients = clients
+        self._reader = reader
+
+    async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None:
+        ecs = await self._clients.client("ecs")
+        handler = getattr(self, f"_{change.kind.lower()}_{change.action.value}", None)
+        if handler is None:
+            raise NotImplementedError(f"{change.kind} {change.action.value}")
+        await handler(ecs, change, resource, context)
+
+    # --- Cluster -------------------------------------------------------------------------------------------
+
+    async def _cluster_create(self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext) -> None:
+        spec = _without(resource.spec, "tags")
+        await ecs.create_cluster(clusterName=resource.name, tags=ctx.ecs_tags(change, resource), **spec)
+
+    async def _cluster_update(self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext) -> None:
+        fields = change.changed_fields
+        spec = resource.spec
+        if update := {f: spec[f] for f in fields & CLUSTER_UPDATE_FIELDS if f in spec}:
+            await ecs.update_cluster(cluster=resource.name, **update)
+        if fields & CLUSTER_CAPACITY_FIELDS:
+            await ecs.put_cluster_capacity_providers(
+                cluster=resource.name,
+                capacityProviders=spec.get("capacityProviders", []),
+                defaultCapacityProviderStrategy=spec.get("defaultCapacityProviderStrategy", []),
+            )
+        if needs_tagging(change):
+            await ecs.tag_resource(resourceArn=change.live_arn, tags=ctx.ecs_tags(change, resource))
+
+    _cluster_adopt = _cluster_update
+
+    async def _cluster_delete(self, ecs: Any, change: Change, resource: None, ctx: ApplyContext) -> None:
+        await ecs.delete_cluster(cluster=change.name)
+
+    # --- TaskDefinition ------------------------------------------------------------------------------------
+
+    async def _taskdefinition_create(
+        self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
+    ) -> None:
+        request = task_definition_request(resource)
+        response = await ecs.register_task_definition(tags=ctx.ecs_tags(change, resource), **request)
+        registered = {**response["taskDefinition"], "tags": response.get("tags", [])}
+        self._reader.remember(registered)
+        ctx.registered[resource.name] = registered["taskDefinitionArn"]
+
+    async def _taskdefinition_adopt(
+        self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
+    ) -> None:
+        await ecs.tag_resource(resourceArn=change.live_arn, tags=ctx.ecs_tags(change, resource))
+        ctx.registered[resource.name] = change.live_arn
+
+    # --- Service -------------------------------------------------------------------------------------------
+
+    async def _service_create(self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext) -> None:
+        spec = _without(resource.spec, "tags", "cluster", "taskDefinition")
+        await ecs.create_service(
+            serviceName=resource.name,
+            cluster=change.cluster,
+            taskDefinition=_task_definition_to_run(change, resource, ctx),
+            tags=ctx.ecs_tags(change, resource),
+            **spec,
+        )
+
+    async def _service_update(self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext) -> None:
+        fields = change.changed_fields
+        update = {f: resource.spec[f] for f in fields & SERVICE_UPDATE_FIELDS if f in resource.spec}
+        if "taskDefinition" in fields:
+            update["taskDefinition"] = _task_definition_to_run(change, resource, ctx)
+        if update:
+            await ecs.update_service(cluster=change.cluster, service=resource.name, **update)
+        if needs_tagging(change):
+            await ecs.tag_resource(resourceArn=change.live_arn, tags=ctx.ecs_tags(change, resource))
+
+    _service_adopt = _service_update
+
+    async def _service_replace(self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext) -> None:
+        await ecs.delete_service(cluster=change.cluster, service=resource.name, force=True)
+        await self._service_create(ecs, change, resource, ctx)
+
+    async def _service_delete(self, ecs: Any, change: Change, resource: None, ctx: ApplyContext) -> None:
+        await ecs.delete_service(cluster=change.cluster, service=change.name, force=True)
+
+
+def task_definition_request(resource: DesiredResource) -> dict[str, Any]:
+    """``RegisterTaskDefinition`` input: the spec, the family, and task cpu/memory in the units AWS returns."""
+    request = {**_without(resource.spec, "tags"), "family": resource.name}
+    for field, parse in (("cpu", task_cpu_units), ("memory", task_memory_mib)):
+        if field in request and (parsed := parse(request[field])) is not None:
+            request[field] = str(parsed)
+    return request
+
+
+def _task_definition_to_run(change: Change, resource: DesiredResource, ctx: ApplyContext) -> str:
+    if change.task_definition_arn:
+        return change.task_definition_arn
+    family = str(resource.spec["taskDefinition"])
+    if family not in ctx.registered:
+        raise LookupError(f"no revision of task definition {family!r} was registered in this pass")
+    return ctx.registered[family]
+
+
+def _without(spec: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in spec.items() if k not in keys}
+
+
+def cluster_of(resource: DesiredResource) -> str:
+    return cluster_name_of(str(resource.spec["cluster"]))

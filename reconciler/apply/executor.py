@@ -1,0 +1,113 @@
+"""Carrying out a plan: every change as its own task, each waiting only for the changes it depends on.
+
+A failure is contained: the failed change is recorded, the changes that depend on it are skipped with the reason,
+and every unrelated change still runs (DESIGN §1). Changes that must not write (``mode: detect``, the global
+detect mode, held changes) are never handed to a writer, so detect mode makes zero write calls by construction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import structlog
+
+from reconciler.apply.context import ApplyContext
+from reconciler.model.resource import DesiredState, Mode, ResourceKey
+from reconciler.plan.types import Change, Plan
+
+log = structlog.get_logger(__name__)
+PARALLEL_WRITES = 8
+
+
+class Writer(Protocol):
+    async def apply(self, change: Change, resource: object, context: ApplyContext) -> None: ...
+
+
+@dataclass
+class ApplyResult:
+    applied: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, str]] = field(default_factory=list)
+    skipped: list[tuple[Change, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+@dataclass
+class Executor:
+    writers: dict[str, Writer]  # kind → writer
+    instance: str
+    mode: Mode = Mode.ENFORCE
+    parallel: int = PARALLEL_WRITES
+
+    async def run(self, plan: Plan, desired: DesiredState) -> ApplyResult:
+        result = ApplyResult()
+        to_write = [c for c in plan.changes if c.writes and self.mode is Mode.ENFORCE]
+        for change in plan.changes:
+            if change not in to_write:
+                result.skipped.append((change, _why_not_written(change, self.mode)))
+        done = {c.key: asyncio.Event() for c in to_write}
+        succeeded: set[ResourceKey] = set()
+        context = ApplyContext(instance=self.instance)
+        semaphore = asyncio.Semaphore(self.parallel)
+        async with asyncio.TaskGroup() as group:
+            for change in to_write:
+                step = _Step(change, desired, context, self.writers, done, succeeded, result, semaphore)
+                group.create_task(step.run())
+        return result
+
+
+def _why_not_written(change: Change, mode: Mode) -> str:
+    if mode is Mode.DETECT:
+        return "--mode detect: nothing is written"
+    if change.mode is Mode.DETECT:
+        return "mode: detect"
+    return change.held
+
+
+@dataclass
+class _Step:
+    change: Change
+    desired: DesiredState
+    context: ApplyContext
+    writers: dict[str, Writer]
+    done: dict[ResourceKey, asyncio.Event]
+    succeeded: set[ResourceKey]
+    result: ApplyResult
+    semaphore: asyncio.Semaphore
+
+    async def run(self) -> None:
+        try:
+            blocker = await self._wait_for_dependencies()
+            if blocker:
+                self.result.skipped.append((self.change, blocker))
+                return
+            async with self.semaphore:
+                await self._write()
+        finally:
+            self.done[self.change.key].set()
+
+    async def _wait_for_dependencies(self) -> str:
+        for dependency in self.change.depends_on:
+            if dependency in self.done:
+                await self.done[dependency].wait()
+                if dependency not in self.succeeded:
+                    return f"{dependency} was not applied"
+        return ""
+
+    async def _write(self) -> None:
+        change = self.change
+        resource = self.desired.get(change.kind, change.name)
+        bound = log.bind(kind=change.kind, name=change.name, action=change.action.value, cause=change.cause.value)
+        try:
+            await self.writers[change.kind].apply(change, resource, self.context)
+        except Exception as exc:  # one resource's failure never stops the others
+            bound.warning("apply failed", error=str(exc), error_type=type(exc).__name__)
+            self.result.failed.append((change, f"{type(exc).__name__}: {exc}"))
+            return
+        bound.info("applied")
+        self.succeeded.add(change.key)
+        self.result.applied.append(change)

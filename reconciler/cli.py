@@ -1,0 +1,181 @@
+"""The command line (SPEC §2): parse, build settings, call into the layers below, map results to exit codes.
+
+Exit codes: ``validate`` 0 valid / 1 invalid; ``plan`` 0 no changes / 2 changes / 1 error; ``apply`` 0 converged /
+1 error; ``run`` and ``sandbox`` 0 after SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from reconciler.errors import InvalidDesiredState
+from reconciler.live.clients import AwsClients
+from reconciler.logs import configure_logging
+from reconciler.plan.planner import PlanOptions
+from reconciler.plan.render import plan_as_json, plan_as_text
+from reconciler.runtime.daemon import Daemon, DaemonOptions
+from reconciler.runtime.engine import Engine, PassOutcome
+from reconciler.runtime.source import DirectorySource
+from reconciler.settings import Settings
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+log = structlog.get_logger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reconciler", description="GitOps for Amazon ECS on Fargate.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    validate = commands.add_parser("validate", help="load and validate the desired state, offline")
+    _add_source_options(validate)
+    for name, text in (("plan", "diff desired against live AWS"), ("apply", "one reconcile pass")):
+        sub = commands.add_parser(name, help=text)
+        _add_source_options(sub)
+        _add_aws_options(sub)
+        if name == "plan":
+            sub.add_argument("--output", choices=["text", "json"], default=None)
+    for name, text in (("run", "the daemon"), ("sandbox", "the emulator, its base infrastructure, and the daemon")):
+        sub = commands.add_parser(name, help=text)
+        _add_source_options(sub)
+        _add_aws_options(sub)
+        sub.add_argument("--interval", type=float, help="seconds between passes (default 30)")
+        sub.add_argument("--listen", help="HOST:PORT of /metrics, /healthz, /readyz, /status, /sync")
+        sub.add_argument("--pass-timeout", type=float, dest="pass_timeout")
+        sub.add_argument("--log-format", choices=["auto", "json", "console"], dest="log_format")
+        if name == "sandbox":
+            sub.add_argument("--emulator-port", type=int, default=5055, dest="emulator_port")
+    return parser
+
+
+def _add_source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", nargs="?", type=Path, help="the desired-state directory (default ./desired-state)")
+    parser.add_argument("--vars", action="append", type=Path, help="a variables file; repeatable, later ones win")
+
+
+def _add_aws_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mode", choices=["enforce", "detect"])
+    parser.add_argument("--instance")
+    parser.add_argument("--max-deletions", type=int, dest="max_deletions")
+    parser.add_argument("--allowed-clusters", dest="allowed_clusters")
+    parser.add_argument("--region")
+    parser.add_argument("--endpoint-url", dest="endpoint_url")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    given = {k: v for k, v in vars(args).items() if v is not None and k not in {"command", "emulator_port"}}
+    return Settings(**given)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    sys.exit(run_command(argv))
+
+
+def run_command(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings_from(args)
+    if args.command in {"run", "sandbox"}:
+        configure_logging(fmt=settings.log_format)
+    else:  # stdout carries the plan; logs go to stderr
+        configure_logging(fmt="auto", stream=sys.stderr)
+    if args.command == "validate":
+        return _validate(settings)
+    if args.command == "sandbox":
+        from reconciler.sandbox.runner import run_sandbox  # noqa: PLC0415 - needs the [sandbox] extra
+
+        return asyncio.run(run_sandbox(settings, emulator_port=args.emulator_port))
+    handler = {"plan": _plan, "apply": _apply, "run": _run}[args.command]
+    return asyncio.run(_with_source(handler, settings))
+
+
+def _source(settings: Settings) -> DirectorySource:
+    return DirectorySource(root=settings.dir, vars_files=tuple(settings.vars))
+
+
+def _validate(settings: Settings) -> int:
+    try:
+        desired = _source(settings).load()
+    except InvalidDesiredState as exc:
+        _print_problems(exc)
+        return EXIT_ERROR
+    print(f"{settings.dir}: {len(desired.resources)} resources valid (revision {desired.revision})")
+    return EXIT_OK
+
+
+def _print_problems(exc: InvalidDesiredState) -> None:
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    print(f"desired state invalid: {len(exc.problems)} problem(s); nothing was applied", file=sys.stderr)
+
+
+async def _with_source(handler: Any, settings: Settings) -> int:
+    try:
+        desired = _source(settings).load() if handler is not _run else None
+    except InvalidDesiredState as exc:
+        _print_problems(exc)
+        return EXIT_ERROR
+    try:
+        async with AwsClients(region=settings.region, endpoint_url=settings.endpoint_url) as clients:
+            engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
+            result: int = await handler(settings, engine, desired)
+            return result
+    except Exception as exc:  # AWS unreachable, no credentials, access denied: one clear line, exit 1
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def plan_options(settings: Settings) -> PlanOptions:
+    return PlanOptions(instance=settings.instance, max_deletions=settings.max_deletions)
+
+
+async def _plan(settings: Settings, engine: Engine, desired: Any) -> int:
+    plan = await engine.plan(desired)
+    print(plan_as_json(plan) if settings.output == "json" else plan_as_text(plan))
+    return EXIT_CHANGES if plan.has_changes else EXIT_OK
+
+
+async def _apply(settings: Settings, engine: Engine, desired: Any) -> int:
+    outcome = await engine.reconcile(desired)
+    print(plan_as_text(outcome.plan))
+    _print_apply_result(outcome)
+    return EXIT_ERROR if outcome.result.failed or _blocked(outcome) else EXIT_OK
+
+
+def _blocked(outcome: PassOutcome) -> bool:
+    return any("not applied" in why or "max-deletions" in why for _, why in outcome.result.skipped)
+
+
+def _print_apply_result(outcome: PassOutcome) -> None:
+    result = outcome.result
+    for change in result.applied:
+        print(f"applied: {change.kind} {change.name} ({change.action.value}, cause: {change.cause.value})")
+    for change, error in result.failed:
+        print(f"failed: {change.kind} {change.name} ({change.action.value}): {error}", file=sys.stderr)
+    for change, why in result.skipped:
+        print(f"not applied: {change.kind} {change.name}: {why}")
+    print(f"Apply: {len(result.applied)} applied, {len(result.failed)} failed, {len(result.skipped)} not applied.")
+
+
+async def _run(settings: Settings, engine: Engine, _: Any) -> int:
+    daemon = Daemon(source=_source(settings), engine=engine, options=daemon_options(settings))
+    await daemon.run()
+    return EXIT_OK
+
+
+def daemon_options(settings: Settings) -> DaemonOptions:
+    return DaemonOptions(
+        interval=settings.interval,
+        pass_timeout=settings.pass_timeout,
+        debounce_ms=settings.debounce_ms,
+        host=settings.listen_host,
+        port=settings.listen_port,
+    )
+
+
+if __name__ == "__main__":
+    main()

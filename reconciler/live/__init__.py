@@ -1,0 +1,1 @@
+"""Reading AWS: aiobotocore clients and one reader per AWS service; batched, cached, counted."""

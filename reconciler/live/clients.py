@@ -1,0 +1,99 @@
+"""The process's aiobotocore clients: one per AWS service, adaptive retries, and every attempt counted.
+
+Each HTTP attempt (retries included) is counted in ``reconciler_aws_api_calls_total`` by outcome, through
+botocore's ``response-received`` event, so throttling that the retries absorb still shows. ``calls`` keeps the
+same counts for this set of clients only, for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession, get_session
+from botocore.retries.standard import ThrottledRetryableChecker
+
+from reconciler.metrics import AWS_API_CALLS
+
+THROTTLING_CODES = frozenset(ThrottledRetryableChecker._THROTTLED_ERROR_CODES)
+
+
+class AwsClients:
+    """Lazily created, long-lived clients, closed together. Use as ``async with AwsClients(...) as aws``."""
+
+    def __init__(self, *, region: str | None, endpoint_url: str | None, max_attempts: int = 8) -> None:
+        self._session: AioSession = get_session()
+        # botocore reads AWS_DEFAULT_REGION; AWS_REGION is what ECS tasks and most tools set.
+        self._region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        self._endpoint_url = endpoint_url
+        self._config = AioConfig(
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            connect_timeout=5,
+            read_timeout=30,
+            max_pool_connections=20,
+        )
+        self._stack = AsyncExitStack()
+        self._clients: dict[str, Any] = {}
+        self.calls: Counter[tuple[str, str, str]] = Counter()  # (service, operation, outcome) → attempts
+
+    async def __aenter__(self) -> AwsClients:
+        await self._stack.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._stack.__aexit__(exc_type, exc, tb)
+        self._clients.clear()
+
+    async def client(self, service: str) -> Any:
+        """The client for ``service`` (botocore's name: ``ecs``, ``elbv2``, …), created on first use."""
+        if service not in self._clients:
+            creator = self._session.create_client(
+                service, region_name=self._region, endpoint_url=self._endpoint_url, config=self._config
+            )
+            client = await self._stack.enter_async_context(creator)
+            client.meta.events.register("response-received", self._count)
+            self._clients[service] = client
+        return self._clients[service]
+
+    def calls_by_operation(self) -> Counter[str]:
+        """Attempts per ``service:Operation``, any outcome."""
+        totals: Counter[str] = Counter()
+        for (service, operation, _), count in self.calls.items():
+            totals[f"{service}:{operation}"] += count
+        return totals
+
+    def write_calls(self) -> int:
+        """Attempts of operations that change AWS (anything not Describe/List/Get)."""
+        return sum(n for (_, op, _), n in self.calls.items() if not op.startswith(("Describe", "List", "Get")))
+
+    def _count(self, event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
+        _, service, operation = event_name.split(".", 2)
+        outcome = classify(parsed_response, exception)
+        self.calls[(service, operation, outcome)] += 1
+        AWS_API_CALLS.labels(service=service, operation=operation, outcome=outcome).inc()
+
+
+def classify(parsed_response: Any, exception: Any) -> str:
+    """ok, throttled or error, for one attempt."""
+    if exception is not None:
+        return "error"
+    error = (parsed_response or {}).get("Error") or {}
+    code = error.get("Code")
+    if code in THROTTLING_CODES:
+        return "throttled"
+    status = (parsed_response or {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
+    return "error" if code or status >= 400 else "ok"
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError``, or the exception's class name."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", type(exc).__name__))
+    return type(exc).__name__

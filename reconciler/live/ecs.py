@@ -1,0 +1,135 @@
+"""Reading ECS: clusters, services and task definitions, in as few calls as the API allows (DESIGN §4).
+
+A steady-state pass costs ListClusters + DescribeClusters (≤ 100 a call) + per cluster ListServices (pages of 100)
+and DescribeServices (10 a call). Task definition revisions never change, so each ARN is described once for the
+life of the process; a family's recent revisions are read only when the plan asks for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from reconciler.live.clients import AwsClients
+from reconciler.model.ecs import cluster_name_of, tags_as_map
+from reconciler.model.live import Described, LiveState
+from reconciler.model.ownership import owner_of
+from reconciler.model.resource import DesiredState
+
+T = TypeVar("T")
+RECENT_REVISIONS = 10  # how many of a family's newest revisions are searched for a reusable one
+PARALLEL_READS = 8
+
+
+def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def bounded_gather(coroutines: Iterable[Awaitable[T]], *, limit: int = PARALLEL_READS) -> list[T]:
+    semaphore = asyncio.Semaphore(limit)
+
+    async def run(coroutine: Awaitable[T]) -> T:
+        async with semaphore:
+            return await coroutine
+
+    return await asyncio.gather(*(run(c) for c in coroutines))
+
+
+class EcsReader:
+    """Reads the ECS part of a ``LiveState``. Keep one per process: it owns the task definition cache."""
+
+    def __init__(self, clients: AwsClients, *, instance: str) -> None:
+        self._clients = clients
+        self._instance = instance
+        self._task_definitions: dict[str, Described] = {}  # ARN → described revision, forever
+        self._families: dict[str, list[str]] = {}  # family → ARNs of its recent revisions, once read
+
+    async def read(self, desired: DesiredState, live: LiveState) -> None:
+        """Fill ``live`` with the clusters, services and running revisions that ``desired`` concerns."""
+        ecs = await self._clients.client("ecs")
+        live.clusters = await self._clusters(ecs, desired)
+        for name in self._clusters_to_scan(desired, live):
+            live.services.update(await self._services(ecs, name, self._wanted_services(desired, name)))
+        running = {s["taskDefinition"] for s in live.services.values() if s.get("taskDefinition")}
+        await self._describe_task_definitions(ecs, running)
+        self._fill_known_revisions(live, running)
+
+    async def read_families(self, families: Iterable[str], live: LiveState) -> None:
+        """Read the recent revisions of ``families`` (the plan found no matching revision among the known ones)."""
+        ecs = await self._clients.client("ecs")
+        for family in families:
+            self._families[family] = await self._recent_revisions(ecs, family)
+            await self._describe_task_definitions(ecs, self._families[family])
+        self._fill_known_revisions(live, ())
+
+    def remember(self, task_definition: Described) -> None:
+        """Record a revision this process registered, so it is known without reading it back."""
+        arn = task_definition["taskDefinitionArn"]
+        self._task_definitions[arn] = task_definition
+        self._families.setdefault(task_definition["family"], []).insert(0, arn)
+
+    def _fill_known_revisions(self, live: LiveState, running: Iterable[str]) -> None:
+        for arn in running:
+            if arn in self._task_definitions:
+                live.task_definitions[arn] = self._task_definitions[arn]
+        for family, arns in self._families.items():
+            live.families_read.add(family)
+            live.task_definitions.update({a: self._task_definitions[a] for a in arns if a in self._task_definitions})
+
+    # --- clusters ------------------------------------------------------------------------------------------
+
+    async def _clusters(self, ecs: Any, desired: DesiredState) -> dict[str, Described]:
+        arns = await _paginate(ecs, "list_clusters", "clusterArns")
+        listed = {cluster_name_of(a) for a in arns}
+        wanted = {cluster_name_of(str(r.spec.get("cluster", ""))) for r in desired.of_kind("Service")}
+        wanted |= {r.name for r in desired.of_kind("Cluster")}
+        names = sorted(arns) + sorted(wanted - listed - {""})
+        pages = await bounded_gather(
+            ecs.describe_clusters(clusters=list(batch), include=["SETTINGS", "TAGS", "CONFIGURATIONS"])
+            for batch in chunks(names, 100)
+        )
+        return {c["clusterName"]: c for page in pages for c in page.get("clusters", [])}
+
+    def _clusters_to_scan(self, desired: DesiredState, live: LiveState) -> list[str]:
+        wanted = {cluster_name_of(str(r.spec.get("cluster", ""))) for r in desired.of_kind("Service")}
+        owned = {n for n, c in live.clusters.items() if owner_of(tags_as_map(c.get("tags"))) == self._instance}
+        return sorted(n for n in wanted | owned if live.clusters.get(n, {}).get("status") == "ACTIVE")
+
+    # --- services ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _wanted_services(desired: DesiredState, cluster: str) -> set[str]:
+        return {r.name for r in desired.of_kind("Service") if cluster_name_of(str(r.spec.get("cluster"))) == cluster}
+
+    async def _services(self, ecs: Any, cluster: str, wanted: set[str]) -> dict[tuple[str, str], Described]:
+        arns = await _paginate(ecs, "list_services", "serviceArns", cluster=cluster, maxResults=100)
+        listed = {a.rsplit("/", 1)[-1] for a in arns}
+        names = sorted(arns) + sorted(wanted - listed)  # unlisted: deleted (INACTIVE) or never created
+        pages = await bounded_gather(
+            ecs.describe_services(cluster=cluster, services=list(batch), include=["TAGS"])
+            for batch in chunks(names, 10)
+        )
+        return {(cluster, s["serviceName"]): s for page in pages for s in page.get("services", [])}
+
+    # --- task definitions ----------------------------------------------------------------------------------
+
+    async def _describe_task_definitions(self, ecs: Any, arns: Iterable[str]) -> None:
+        missing = sorted(set(arns) - set(self._task_definitions))
+        described = await bounded_gather(ecs.describe_task_definition(taskDefinition=a, include=["TAGS"]) for a in missing)
+        for arn, response in zip(missing, described, strict=True):
+            self._task_definitions[arn] = {**response["taskDefinition"], "tags": response.get("tags", [])}
+
+    async def _recent_revisions(self, ecs: Any, family: str) -> list[str]:
+        response = await ecs.list_task_definitions(
+            familyPrefix=family, status="ACTIVE", sort="DESC", maxResults=RECENT_REVISIONS
+        )
+        return [a for a in response.get("taskDefinitionArns", []) if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+
+
+async def _paginate(client: Any, operation: str, key: str, **params: Any) -> list[str]:
+    paginator = client.get_paginator(operation)
+    found: list[str] = []
+    async for page in paginator.paginate(**params):
+        found.extend(page.get(key, []))
+    return found

@@ -1,0 +1,71 @@
+"""Every Prometheus metric of SPEC §4, defined once. Names and labels are part of the contract: alerts use them.
+
+Metrics live in their own registry (not the process-global default) so that tests and the sandbox can run
+several reconcilers in one process without colliding.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+CYCLES = Counter("reconciler_cycles", "Reconcile passes, by result (success, error).", ["result"], registry=REGISTRY)
+CYCLE_DURATION = Histogram(
+    "reconciler_cycle_duration_seconds",
+    "Wall time of one reconcile pass.",
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+    registry=REGISTRY,
+)
+LAST_SUCCESS = Gauge(
+    "reconciler_last_success_timestamp_seconds", "Unix time of the last successful pass.", registry=REGISTRY
+)
+RESOURCE_DRIFTED = Gauge(
+    "reconciler_resource_drifted",
+    "1 while a resource differs from Git because AWS was changed (cause drift) and is not yet corrected.",
+    ["kind", "name"],
+    registry=REGISTRY,
+)
+DRIFT_DETECTED = Counter(
+    "reconciler_drift_detected",
+    "Drift found: counted once each time a resource goes from in sync to drifted.",
+    ["kind"],
+    registry=REGISTRY,
+)
+DRIFT_CORRECTED = Counter(
+    "reconciler_drift_corrected", "Drifted resources brought back to the desired state.", ["kind"], registry=REGISTRY
+)
+CHANGES_APPLIED = Counter(
+    "reconciler_changes_applied",
+    "Changes written to AWS, by kind, action and cause (drift tells corrections from deploys).",
+    ["kind", "action", "cause"],
+    registry=REGISTRY,
+)
+APPLY_ERRORS = Counter(
+    "reconciler_apply_errors", "Changes that failed to apply.", ["kind", "action"], registry=REGISTRY
+)
+DESIRED_STATE_VALID = Gauge(
+    "reconciler_desired_state_valid", "1 when the newest desired state loaded and validated, else 0.", registry=REGISTRY
+)
+DESIRED_REVISION = Gauge(
+    "reconciler_desired_revision_info", "1 for the revision of the desired state in use.", ["revision"], registry=REGISTRY
+)
+AWS_API_CALLS = Counter(
+    "reconciler_aws_api_calls",
+    "AWS API requests (each attempt), by service, operation and outcome (ok, throttled, error).",
+    ["service", "operation", "outcome"],
+    registry=REGISTRY,
+)
+LEADER = Gauge("reconciler_leader", "1 while this process may write to AWS.", registry=REGISTRY)
+RESOURCE_FIGHTING = Gauge(
+    "reconciler_resource_fighting",
+    "1 when a resource drifted again within 3 passes of a correction: another actor is changing it.",
+    ["kind", "name"],
+    registry=REGISTRY,
+)
+
+
+def set_revision(revision: str) -> None:
+    """Point ``reconciler_desired_revision_info`` at ``revision`` only."""
+    DESIRED_REVISION.clear()
+    DESIRED_REVISION.labels(revision=revision).set(1)

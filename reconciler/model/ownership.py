@@ -1,0 +1,34 @@
+"""The tags through which the reconciler knows what it owns and what it last applied (SPEC §1, Ownership).
+
+``reconciler:spec-hash`` is what tells drift (someone changed AWS: the hash still matches Git) from a desired change
+(Git changed: the hash differs). ``reconciler:deletion-policy`` remembers the last document's policy so that a
+resource whose document is gone can be pruned only when that document allowed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from reconciler.model.resource import DeletionPolicy
+
+INSTANCE_TAG = "reconciler:instance"
+SPEC_HASH_TAG = "reconciler:spec-hash"
+DELETION_POLICY_TAG = "reconciler:deletion-policy"
+RESERVED_PREFIXES = ("reconciler:", "aws:")
+
+
+def ownership_tags(*, instance: str, spec_hash: str, deletion_policy: DeletionPolicy) -> dict[str, str]:
+    return {INSTANCE_TAG: instance, SPEC_HASH_TAG: spec_hash, DELETION_POLICY_TAG: deletion_policy.value}
+
+
+def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """Tags that belong to the user, without ours and AWS's."""
+    return {k: v for k, v in tags.items() if not k.startswith(RESERVED_PREFIXES)}
+
+
+def owner_of(tags: Mapping[str, str]) -> str | None:
+    return tags.get(INSTANCE_TAG)
+
+
+def may_prune(tags: Mapping[str, str]) -> bool:
+    return tags.get(DELETION_POLICY_TAG) == DeletionPolicy.DELETE.value

@@ -1,0 +1,191 @@
+"""Planning the ECS kinds: clusters, task definitions (immutable revisions) and services.
+
+Task definitions are the delicate part (DESIGN §3, rule 9): a revision can never change, so "in sync" means that
+a known revision matches the document, and a new revision is registered only when none does. Services compare the
+revision they run with the document of their family, and report its differences under ``taskDefinition.``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.model.canonical import stable_hash
+from reconciler.model.ecs import (
+    canonical_cluster,
+    canonical_service,
+    canonical_task_definition,
+    cluster_name_of,
+    tags_as_map,
+    task_definition_label,
+)
+from reconciler.model.live import Described, LiveState
+from reconciler.model.ownership import SPEC_HASH_TAG, owner_of
+from reconciler.model.references import is_literal
+from reconciler.model.resource import DesiredResource
+from reconciler.plan.assess import Sides, assess
+from reconciler.plan.diff import FieldDiff, scoped_diff
+from reconciler.plan.types import Action, Cause, Change, Conflict
+
+Outcome = Change | Conflict | None
+
+
+def spec_hash_of(canonical_spec: dict[str, Any], tags: dict[str, str], *extra: str) -> str:
+    return stable_hash({"spec": canonical_spec, "tags": tags, "extra": list(extra)})
+
+
+# --- Cluster -------------------------------------------------------------------------------------------------
+
+
+def plan_cluster(resource: DesiredResource, live: LiveState, *, instance: str) -> Outcome:
+    desired = canonical_cluster(resource.spec)
+    tags = tags_as_map(resource.spec.get("tags"))
+    entry = live.clusters.get(resource.name)
+    sides = Sides(
+        resource=resource,
+        spec_hash=spec_hash_of(desired, tags),
+        desired=desired,
+        desired_tags=tags,
+        live=canonical_cluster(entry) if entry else None,
+        live_tags=tags_as_map(entry.get("tags")) if entry else {},
+        live_status=entry.get("status") if entry else None,
+        live_arn=entry.get("clusterArn", "") if entry else "",
+    )
+    return assess(sides, instance=instance)
+
+
+# --- TaskDefinition ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FamilyPlan:
+    """What the planner decided for one task definition family; services read it."""
+
+    canonical: dict[str, Any]
+    spec_hash: str
+    arn: str = ""  # the ACTIVE revision that matches the document; "" when one must be registered
+    needs_read: bool = False  # no known revision matches, and the family's recent revisions were not read yet
+    outcome: Outcome = None
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance: str) -> FamilyPlan:
+    canonical = canonical_task_definition(resource.spec)
+    tags = tags_as_map(resource.spec.get("tags"))
+    family = FamilyPlan(canonical=canonical, spec_hash=spec_hash_of(canonical, tags))
+    revisions = live.revisions_of(resource.name)
+    match = next((td for td in revisions if td.get("status") != "INACTIVE" and revision_matches(td, family)), None)
+    if match is not None:
+        family.arn = match["taskDefinitionArn"]
+        family.outcome = _adopt_revision(resource, match, family) if not owner_of(_tags(match)) else None
+    elif resource.name not in live.families_read:
+        family.needs_read = True
+    else:
+        family.outcome = _register(resource, revisions, family, instance=instance)
+    return family
+
+
+def revision_matches(td: Described, family: FamilyPlan) -> bool:
+    """A revision matches when it has everything the document sets and was not registered from another spec."""
+    registered_from = _tags(td).get(SPEC_HASH_TAG)
+    if registered_from is not None and registered_from != family.spec_hash:
+        return False
+    return not scoped_diff(family.canonical, canonical_task_definition(td))
+
+
+def _adopt_revision(resource: DesiredResource, td: Described, family: FamilyPlan) -> Change:
+    return Change(
+        kind=resource.kind,
+        name=resource.name,
+        action=Action.ADOPT,
+        cause=Cause.DESIRED,
+        diff=[FieldDiff(path="tags.reconciler:instance", desired="(this instance)", live=None)],
+        mode=resource.mode,
+        spec_hash=family.spec_hash,
+        live_arn=td["taskDefinitionArn"],
+    )
+
+
+def _register(resource: DesiredResource, revisions: list[Described], family: FamilyPlan, *, instance: str) -> Change:
+    latest = next((td for td in revisions if td.get("status") != "INACTIVE"), None)
+    ours = latest is not None and owner_of(_tags(latest)) == instance
+    diff = [FieldDiff(path="revision", desired="(new)", live=task_definition_label(latest["taskDefinitionArn"]) if latest else None)]
+    if latest is not None:
+        diff += scoped_diff(family.canonical, canonical_task_definition(latest))
+    return Change(
+        kind=resource.kind,
+        name=resource.name,
+        action=Action.CREATE,
+        cause=Cause.DESIRED if ours else Cause.MISSING,
+        diff=diff,
+        mode=resource.mode,
+        reason="task definitions are immutable: a new revision is registered",
+        spec_hash=family.spec_hash,
+    )
+
+
+def _tags(described: Described) -> dict[str, str]:
+    return tags_as_map(described.get("tags"))
+
+
+# --- Service -------------------------------------------------------------------------------------------------
+
+
+def plan_service(
+    resource: DesiredResource, live: LiveState, families: dict[str, FamilyPlan], *, instance: str
+) -> Outcome:
+    cluster = cluster_name_of(str(resource.spec["cluster"]))
+    entry = live.services.get((cluster, resource.name))
+    reference = str(resource.spec["taskDefinition"])
+    family = None if is_literal(reference) else families.get(reference)
+    desired = canonical_service(resource.spec)
+    tags = tags_as_map(resource.spec.get("tags"))
+    sides = Sides(
+        resource=resource,
+        spec_hash=spec_hash_of(desired, tags, family.spec_hash if family else reference),
+        desired=desired,
+        desired_tags=tags,
+        live=canonical_service(entry) if entry else None,
+        live_tags=tags_as_map(entry.get("tags")) if entry else {},
+        live_status=entry.get("status") if entry else None,
+        live_arn=entry.get("serviceArn", "") if entry else "",
+    )
+    running = str(entry.get("taskDefinition", "")) if entry else ""
+    outcome = assess(sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live))
+    if isinstance(outcome, Change):
+        _finish_service_change(outcome, cluster=cluster, reference=reference, family=family, entry=entry)
+    return outcome
+
+
+def _task_definition_diff(
+    reference: str, running_arn: str, family: FamilyPlan | None, live: LiveState
+) -> list[FieldDiff]:
+    if family is None:  # a pinned revision or a full ARN, used as written
+        same = task_definition_label(reference) == task_definition_label(running_arn)
+        return [] if same else [FieldDiff(path="taskDefinition", desired=reference, live=task_definition_label(running_arn))]
+    running = live.task_definitions.get(running_arn)
+    if running is not None and revision_matches(running, family):
+        return []
+    wanted = task_definition_label(family.arn) if family.arn else f"{reference}:(new revision)"
+    diff = [FieldDiff(path="taskDefinition", desired=wanted, live=task_definition_label(running_arn) or None)]
+    if running is not None:
+        details = scoped_diff(family.canonical, canonical_task_definition(running), "taskDefinition")
+        diff += details
+    return diff
+
+
+def _finish_service_change(
+    change: Change, *, cluster: str, reference: str, family: FamilyPlan | None, entry: Described | None
+) -> None:
+    change.cluster = cluster
+    if family is None:
+        change.task_definition_arn = reference
+    else:
+        change.task_definition_arn = family.arn
+    if change.cause is Cause.DRIFT and entry is not None and deployment_in_progress(entry):
+        change.held = "an ECS deployment is in progress; drift is corrected once it has finished"
+
+
+def deployment_in_progress(service: Described) -> bool:
+    deployments = service.get("deployments") or []
+    return len(deployments) > 1 or any(d.get("rolloutState") == "IN_PROGRESS" for d in deployments)

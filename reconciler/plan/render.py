@@ -1,0 +1,85 @@
+"""Printing a plan: text that reads like ``terraform plan``, and the JSON object of SPEC §2."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from reconciler.model.resource import Mode
+from reconciler.plan.types import Action, Cause, Change, Plan
+
+SYMBOL = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.ADOPT: "<=",
+}
+
+
+def plan_as_json(plan: Plan) -> str:
+    body: dict[str, Any] = {
+        "revision": plan.revision,
+        "changes": [_change_json(c) for c in plan.changes],
+        "orphans": [o.model_dump() for o in plan.orphans],
+        "conflicts": [c.model_dump() for c in plan.conflicts],
+    }
+    return json.dumps(body, indent=2, default=str)
+
+
+def _change_json(change: Change) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "kind": change.kind,
+        "name": change.name,
+        "action": change.action.value,
+        "cause": change.cause.value,
+        "diff": [d.model_dump() for d in change.diff],
+    }
+    if change.mode is Mode.DETECT:
+        out["mode"] = change.mode.value
+    for extra in ("reason", "held"):
+        if getattr(change, extra):
+            out[extra] = getattr(change, extra)
+    return out
+
+
+def plan_as_text(plan: Plan) -> str:
+    lines = [f"Revision {plan.revision}", ""]
+    for change in plan.changes:
+        lines.extend(_change_text(change))
+    for orphan in plan.orphans:
+        lines.append(f"  ? {orphan.kind} {orphan.name}: orphaned (deletionPolicy Retain), left in place")
+    for conflict in plan.conflicts:
+        lines.append(f"  ! {conflict.kind} {conflict.name}: owned by reconciler instance '{conflict.owner}', left alone")
+    lines.append(_summary(plan))
+    return "\n".join(lines)
+
+
+def _change_text(change: Change) -> list[str]:
+    head = f"  {SYMBOL[change.action]} {change.kind} {change.name} ({change.action.value}, cause: {change.cause.value})"
+    if change.mode is Mode.DETECT:
+        head += " [mode: detect, not applied]"
+    lines = [head]
+    if change.reason:
+        lines.append(f"      # {change.reason}")
+    if change.held:
+        lines.append(f"      # held: {change.held}")
+    lines.extend(f"      {d.path}: {_show(d.live)} → {_show(d.desired)}" for d in change.diff)
+    lines.append("")
+    return lines
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    return json.dumps(value, default=str) if not isinstance(value, str) else value
+
+
+def _summary(plan: Plan) -> str:
+    if not plan.changes:
+        return "No changes. Live AWS matches the desired state."
+    actions = Counter(c.action for c in plan.changes)
+    drifted = sum(1 for c in plan.changes if c.cause is Cause.DRIFT)
+    counts = ", ".join(f"{actions[a]} to {a.value}" for a in Action)
+    return f"Plan: {counts}. {drifted} drifted from the desired state."

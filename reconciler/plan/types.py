@@ -1,0 +1,89 @@
+"""The plan's vocabulary: actions, causes, changes. These are what ``plan --output json`` prints (SPEC §2)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from reconciler.model.resource import Mode, ResourceKey
+from reconciler.plan.diff import FieldDiff, top_level_field
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    ADOPT = "adopt"
+
+
+class Cause(StrEnum):
+    DRIFT = "drift"  # AWS changed; Git did not (the live spec-hash equals the desired one)
+    DESIRED = "desired"  # Git changed
+    MISSING = "missing"  # never created (or gone without a trace)
+    ORPHAN = "orphan"  # ours, but its document is gone
+
+
+class Change(BaseModel):
+    """One resource's planned action, with every difference that motivates it."""
+
+    kind: str
+    name: str
+    action: Action
+    cause: Cause
+    diff: list[FieldDiff] = Field(default_factory=list)
+    mode: Mode = Mode.ENFORCE
+    reason: str = ""  # why, when the action needs explaining (a replace, a delete)
+    held: str = ""  # non-empty: reported but not to be applied now, and why
+    depends_on: list[ResourceKey] = Field(default_factory=list)
+    spec_hash: str = ""  # the desired hash the change applies
+    live_arn: str = ""
+    cluster: str = ""  # services: the cluster name
+    # services: the revision to run; "" with a TaskDefinition dependency = the one that change registers
+    task_definition_arn: str = ""
+
+    @property
+    def key(self) -> ResourceKey:
+        return ResourceKey(self.kind, self.name)
+
+    @property
+    def changed_fields(self) -> set[str]:
+        return {top_level_field(d.path) for d in self.diff}
+
+    @property
+    def writes(self) -> bool:
+        return self.mode is Mode.ENFORCE and not self.held
+
+
+class Orphan(BaseModel):
+    """A resource tagged as ours whose document is gone, kept because its policy says Retain."""
+
+    kind: str
+    name: str
+    arn: str
+
+
+class Conflict(BaseModel):
+    """A declared resource that another reconciler instance owns: left alone and reported."""
+
+    kind: str
+    name: str
+    owner: str
+
+
+class Plan(BaseModel):
+    revision: str
+    changes: list[Change] = Field(default_factory=list)
+    in_sync: list[ResourceKey] = Field(default_factory=list)
+    orphans: list[Orphan] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list)
+    # families whose recent revisions the planner needs before it can say whether to register (see planner)
+    families_to_read: list[str] = Field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def change_for(self, key: ResourceKey) -> Change | None:
+        return next((c for c in self.changes if c.key == key), None)

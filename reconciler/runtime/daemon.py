@@ -1,0 +1,173 @@
+"""The daemon: a pass every interval (jittered) and at once when the directory changes or POST /sync asks.
+
+Events only say "look now" (DESIGN §1): bursts coalesce into one wake-up, and passes never overlap because one
+task runs them one after the other. An invalid desired state leaves the last good one in force. SIGTERM and
+SIGINT stop the loop; a pass in flight gets a few seconds to finish, then is cancelled, so the process exits
+well within the 10 s ECS gives a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import signal
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import structlog
+from watchfiles import awatch
+
+from reconciler import metrics
+from reconciler.errors import InvalidDesiredState
+from reconciler.model.resource import DesiredState
+from reconciler.runtime.engine import Engine, PassOutcome
+from reconciler.runtime.report import Tracker
+from reconciler.runtime.source import DirectorySource
+from reconciler.server import Probe, start_server
+
+log = structlog.get_logger(__name__)
+GRACE_ON_STOP = 5.0  # seconds a pass in flight may still run after SIGTERM
+
+
+@dataclass
+class DaemonOptions:
+    interval: float = 30.0
+    pass_timeout: float = 300.0
+    debounce_ms: int = 500
+    host: str = "0.0.0.0"
+    port: int = 8080
+    webhook_secret: bytes | None = None
+
+
+@dataclass
+class Daemon:
+    source: DirectorySource
+    engine: Engine
+    options: DaemonOptions
+    tracker: Tracker = field(default_factory=Tracker)
+    last_good: DesiredState | None = None
+    passes: int = 0
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _last_tick: float = field(default_factory=time.monotonic)
+    _aws_answered: bool = False
+
+    def request_sync(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def healthy(self) -> bool:
+        return time.monotonic() - self._last_tick < 3 * self.options.interval + self.options.pass_timeout
+
+    def ready(self) -> bool:
+        return self.last_good is not None and self._aws_answered
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        probe = Probe(self.healthy, self.ready, self.tracker.as_json, self.request_sync, self.options.webhook_secret)
+        runner = await start_server(probe, host=self.options.host, port=self.options.port)
+        log.info("daemon started", listen=f"{self.options.host}:{self.options.port}", dir=str(self.source.root))
+        metrics.LEADER.set(1)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._watch())
+                await self._loop()
+        finally:
+            await runner.cleanup()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            log.info("daemon stopped")
+
+    async def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._last_tick = time.monotonic()
+            self._wake.clear()
+            await self._run_pass_until_stopped()
+            self._last_tick = time.monotonic()
+            await self._sleep()
+
+    async def _run_pass_until_stopped(self) -> None:
+        task = asyncio.create_task(self.run_pass())
+        stopping = asyncio.create_task(self._stop.wait())
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not task.done():
+            done, _ = await asyncio.wait({task}, timeout=GRACE_ON_STOP)
+            if not done:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _sleep(self) -> None:
+        delay = self.options.interval * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not crypto
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
+
+    async def _watch(self) -> None:
+        async for _ in awatch(self.source.root, debounce=self.options.debounce_ms, stop_event=self._stop):
+            log.info("desired-state directory changed")
+            self._wake.set()
+
+    async def run_pass(self) -> PassOutcome | None:
+        """One pass; never raises (a failed pass is logged and counted, and the loop goes on)."""
+        self.passes += 1
+        structlog.contextvars.bind_contextvars(pass_id=uuid.uuid4().hex[:8])
+        started = time.perf_counter()
+        try:
+            outcome = await self._reconcile()
+            self._account(outcome, time.perf_counter() - started)
+        except Exception as exc:
+            log.error("pass failed", error=str(exc), error_type=type(exc).__name__)
+            metrics.CYCLES.labels(result="error").inc()
+            return None
+        finally:
+            metrics.CYCLE_DURATION.observe(time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("pass_id")
+        return outcome
+
+    async def _reconcile(self) -> PassOutcome:
+        desired = await self._load()
+        async with asyncio.timeout(self.options.pass_timeout):
+            outcome = await self.engine.reconcile(desired)
+        self._aws_answered = True
+        return outcome
+
+    async def _load(self) -> DesiredState:
+        try:
+            desired = await self.source.load_async()
+        except InvalidDesiredState as exc:
+            metrics.DESIRED_STATE_VALID.set(0)
+            log.error("desired state invalid", problems=[str(p) for p in exc.problems])
+            if self.last_good is None:
+                raise
+            log.warning("keeping the last good desired state", revision=self.last_good.revision)
+            return self.last_good
+        metrics.DESIRED_STATE_VALID.set(1)
+        metrics.set_revision(desired.revision)
+        self.last_good = desired
+        return desired
+
+    def _account(self, outcome: PassOutcome, seconds: float) -> None:
+        self.tracker.record(outcome)
+        failed = bool(outcome.result.failed)
+        metrics.CYCLES.labels(result="error" if failed else "success").inc()
+        if not failed:
+            metrics.LAST_SUCCESS.set(time.time())
+        log.info(
+            "pass done",
+            revision=outcome.plan.revision,
+            changes=len(outcome.plan.changes),
+            applied=len(outcome.result.applied),
+            failed=len(outcome.result.failed),
+            not_applied=len(outcome.result.skipped),
+            drifted=sorted(str(k) for k in self.tracker.drifted),
+            seconds=round(seconds, 3),
+        )

@@ -1,0 +1,50 @@
+"""Every option of the command line, also settable as ``RECONCILER_<OPTION>`` (SPEC §2).
+
+The command line wins over the environment; the environment wins over the defaults. AWS settings come from the
+usual AWS environment (``AWS_REGION``, ``AWS_ENDPOINT_URL``, the credential chain) unless given here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+from reconciler.model.resource import Mode
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RECONCILER_", extra="ignore")
+
+    dir: Path = Path("desired-state")
+    vars: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    mode: Mode = Mode.ENFORCE
+    instance: str = "default"
+    max_deletions: int = Field(default=5, ge=0)
+    allowed_clusters: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    region: str | None = None
+    endpoint_url: str | None = None
+    output: str = "text"
+    # the daemon
+    interval: float = Field(default=30.0, gt=0)
+    listen: str = "0.0.0.0:8080"
+    pass_timeout: float = Field(default=300.0, gt=0)
+    debounce_ms: int = Field(default=500, ge=0)
+    log_format: str = "auto"  # auto (console on a TTY, else JSON) | json | console
+
+    @field_validator("vars", "allowed_clusters", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def listen_host(self) -> str:
+        return self.listen.rsplit(":", 1)[0] or "0.0.0.0"
+
+    @property
+    def listen_port(self) -> int:
+        return int(self.listen.rsplit(":", 1)[1])
