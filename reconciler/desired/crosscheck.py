@@ -1,0 +1,52 @@
+"""Checks that need every document at once: duplicate names per kind and references to undeclared
+resources."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reconciler.errors import Problem
+from reconciler.model.references import is_literal, iter_reference_values
+from reconciler.model.resource import DesiredResource, ResourceKey
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A document that got far enough to have a kind, a name and a ``spec`` mapping (it may still be
+    invalid)."""
+
+    resource: DesiredResource
+    name_line: int  # the line of ``metadata.name``
+
+
+def duplicate_problems(candidates: Sequence[Candidate]) -> list[Problem]:
+    """Every second and later declaration of the same kind and name."""
+    first_seen: dict[ResourceKey, Candidate] = {}
+    problems = []
+    for candidate in candidates:
+        resource = candidate.resource
+        first = first_seen.setdefault(resource.key, candidate)
+        if first is not candidate:
+            where = f"{first.resource.file}:{first.name_line}"
+            message = f"duplicate {resource.kind} '{resource.name}' (first defined at {where})"
+            problems.append(Problem(resource.file, candidate.name_line, message))
+    return problems
+
+
+def dangling_reference_problems(candidates: Sequence[Candidate]) -> list[Problem]:
+    """Every reference by name to a resource the desired state does not declare (unless allowed)."""
+    declared = {candidate.resource.key for candidate in candidates}
+    problems = []
+    for candidate in candidates:
+        resource = candidate.resource
+        for found in iter_reference_values(resource):
+            target = ResourceKey(found.reference.target_kind, found.value)
+            if is_literal(found.value) or found.reference.external_allowed or target in declared:
+                continue
+            message = (
+                f"spec.{found.path}: no {target.kind} named '{found.value}' is declared "
+                f"(declare it, or give its ARN)"
+            )
+            problems.append(Problem(resource.file, resource.line_of(found.path), message))
+    return problems

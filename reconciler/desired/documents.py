@@ -1,0 +1,136 @@
+"""One YAML document → its problems and, when it names a kind, a name and a ``spec``, a candidate resource.
+
+The order of the checks is SPEC §1's: variables first (so that validation sees final values), then the
+envelope, then ``spec`` against the AWS request shape and the Fargate rules. Every check runs even when an
+earlier one failed, so a user sees all of a document's problems at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.desired.crosscheck import Candidate
+from reconciler.desired.envelope import Envelope, Metadata, parse_envelope
+from reconciler.desired.fargate import fargate_problems
+from reconciler.desired.spec_checker import SpecChecker, SpecProblem, describe_type
+from reconciler.desired.variables import VariableValue, substitute
+from reconciler.desired.yaml_reader import YamlDocument
+from reconciler.errors import Problem
+from reconciler.model.kinds import KINDS, KindInfo
+from reconciler.model.resource import DesiredResource
+
+_SPEC_PREFIX = "spec."
+
+
+@dataclass
+class CheckedDocument:
+    problems: list[Problem] = field(default_factory=list)
+    candidate: Candidate | None = None
+
+
+@dataclass(frozen=True)
+class _Locator:
+    """Turns a document path (``spec.containerDefinitions[0]``) into a ``Problem`` at the closest known
+    line."""
+
+    file: str
+    document: YamlDocument
+
+    def problem(self, path: str, message: str) -> Problem:
+        return Problem(self.file, self.line_of(path), message)
+
+    def line_of(self, path: str) -> int:
+        while path:
+            if path in self.document.lines:
+                return self.document.lines[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return self.document.line
+
+
+def check_document(
+    document: YamlDocument, *, file: str, variables: Mapping[str, VariableValue], check_spec: SpecChecker
+) -> CheckedDocument:
+    """Every problem of one document, and the candidate resource it declares (if it got that far)."""
+    locator = _Locator(file, document)
+    if not isinstance(document.value, dict):
+        message = (
+            "a document must be a mapping of apiVersion, kind, metadata and spec, "
+            f"not {describe_type(document.value)}"
+        )
+        return CheckedDocument([locator.problem("", message)])
+    substitution = substitute(document.value, variables=variables)
+    result = CheckedDocument(
+        [locator.problem(path, _undefined(name)) for path, name in substitution.undefined]
+    )
+    envelope = parse_envelope(substitution.value)
+    if isinstance(envelope, list):
+        result.problems.extend(locator.problem(path, message) for path, message in envelope)
+    kind = _known_kind(substitution.value)
+    spec = substitution.value.get("spec")
+    if kind is not None and isinstance(spec, dict):
+        spec_problems = _spec_problems(kind=kind, spec=spec, check_spec=check_spec)
+        result.problems.extend(_located(problem, locator=locator) for problem in spec_problems)
+        result.candidate = _candidate(substitution.value, envelope=envelope, locator=locator)
+    return result
+
+
+def _undefined(name: str) -> str:
+    hint = f"define it in vars.yaml or a --vars file, or write ${{{name}:=default}}"
+    return f"undefined variable '{name}' ({hint})"
+
+
+def _known_kind(document: Mapping[str, Any]) -> KindInfo | None:
+    kind = document.get("kind")
+    return KINDS.get(kind) if isinstance(kind, str) else None
+
+
+def _spec_problems(*, kind: KindInfo, spec: Mapping[str, Any], check_spec: SpecChecker) -> list[SpecProblem]:
+    problems = []
+    if kind.name_field in spec:
+        message = f"'{kind.name_field}' is not allowed in spec; set metadata.name instead"
+        problems.append(SpecProblem(kind.name_field, message))
+    for missing in sorted(kind.required_fields - spec.keys()):
+        problems.append(SpecProblem(missing, f"required field '{missing}' is missing"))
+    problems.extend(check_spec(kind, spec))
+    problems.extend(fargate_problems(kind=kind.kind, spec=spec))
+    return problems
+
+
+def _located(problem: SpecProblem, *, locator: _Locator) -> Problem:
+    path = f"{_SPEC_PREFIX}{problem.path}" if problem.path else "spec"
+    return locator.problem(path, f"{path}: {problem.message}")
+
+
+def _candidate(
+    document: Mapping[str, Any], *, envelope: Envelope | list[tuple[str, str]], locator: _Locator
+) -> Candidate | None:
+    metadata = document.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        return None
+    # When the envelope is invalid the document fails anyway; defaults let it still take part in the
+    # checks across documents (duplicates, references).
+    facts = envelope.metadata if isinstance(envelope, Envelope) else Metadata(name=name)
+    resource = DesiredResource(
+        kind=str(document["kind"]),
+        name=name,
+        spec=document["spec"],
+        mode=facts.mode,
+        deletion_policy=facts.deletionPolicy,
+        labels=facts.labels,
+        file=locator.file,
+        line=locator.document.line,
+        lines=_spec_lines(locator.document.lines),
+    )
+    return Candidate(resource, name_line=locator.line_of("metadata.name"))
+
+
+def _spec_lines(document_lines: Mapping[str, int]) -> dict[str, int]:
+    return {
+        path.removeprefix(_SPEC_PREFIX): line
+        for path, line in document_lines.items()
+        if path.startswith(_SPEC_PREFIX)
+    }

@@ -1,0 +1,75 @@
+"""The envelope every document shares (``apiVersion``, ``kind``, ``metadata``, ``spec``), as pydantic models.
+
+The envelope is ours, so pydantic describes it; ``spec`` is AWS's and is checked against botocore's shapes
+elsewhere. Pydantic's errors are turned into ``(path, message)`` pairs so the loader can point at the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+
+from reconciler.model.kinds import KINDS
+from reconciler.model.resource import API_VERSION, DeletionPolicy, Mode
+
+_FRIENDLY_MESSAGES = {
+    "missing": "required field is missing",
+    "extra_forbidden": "unknown field",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "string_type": "must be a string",
+}
+
+
+class Metadata(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, pattern=r"\S")
+    mode: Mode = Mode.ENFORCE
+    deletionPolicy: DeletionPolicy = DeletionPolicy.RETAIN
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    apiVersion: str
+    kind: str
+    metadata: Metadata
+    spec: dict[str, Any]
+
+    @field_validator("apiVersion")
+    @classmethod
+    def _known_api_version(cls, value: str) -> str:
+        if value != API_VERSION:
+            raise ValueError(f"unknown apiVersion '{value}' (expected {API_VERSION})")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in KINDS:
+            raise ValueError(f"unknown kind '{value}' (expected one of: {', '.join(sorted(KINDS))})")
+        return value
+
+
+def parse_envelope(document: Mapping[str, Any]) -> Envelope | list[tuple[str, str]]:
+    """The validated envelope, or every problem as ``(path, message)`` (path like ``metadata.mode``)."""
+    try:
+        return Envelope.model_validate(document)
+    except ValidationError as error:
+        return [(_path_of(detail), _message_of(detail)) for detail in error.errors()]
+
+
+def _path_of(detail: ErrorDetails) -> str:
+    return ".".join(str(part) for part in detail["loc"])
+
+
+def _message_of(detail: ErrorDetails) -> str:
+    path = _path_of(detail)
+    if detail["type"] == "value_error":
+        return str(detail.get("ctx", {}).get("error", detail["msg"]))
+    return f"{path}: {_FRIENDLY_MESSAGES.get(detail['type'], detail['msg'])}"

@@ -1,0 +1,88 @@
+"""``load_desired_state``: a desired-state directory → a validated ``DesiredState``, or every problem in it.
+
+The steps are SPEC §1's: collect variables, find and read the files (within ``limits``), read each YAML
+document, substitute variables, validate each document, then the checks across documents (duplicate names,
+dangling references). Nothing here talks to AWS: the request-shape check is the injected ``check_spec``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.desired.crosscheck import Candidate, dangling_reference_problems, duplicate_problems
+from reconciler.desired.documents import check_document
+from reconciler.desired.sources import SourceReader, display_path, find_yaml_files
+from reconciler.desired.spec_checker import SpecChecker
+from reconciler.desired.variable_sources import load_variables
+from reconciler.desired.variables import VariableValue
+from reconciler.desired.yaml_reader import DocumentBudget, read_yaml
+from reconciler.errors import InvalidDesiredState, Problem
+from reconciler.model.resource import DesiredResource, DesiredState
+
+
+def load_desired_state(
+    root: Path,
+    *,
+    vars_files: Sequence[Path] = (),
+    extra_vars: Mapping[str, str] | None = None,
+    check_spec: SpecChecker,
+) -> DesiredState:
+    """Load and validate ``root``; raises ``InvalidDesiredState`` listing every problem found."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InvalidDesiredState([Problem(display_path(root), 1, "desired-state directory not found")])
+    reader = SourceReader(root=root)
+    variables, problems = load_variables(
+        root=root, vars_files=vars_files, extra_vars=extra_vars, reader=reader
+    )
+    files, file_problems = find_yaml_files(root)
+    loading = _Loading(problems=problems + file_problems)
+    _load_files(files, reader=reader, variables=variables, check_spec=check_spec, loading=loading)
+    loading.problems.extend(duplicate_problems(loading.candidates))
+    loading.problems.extend(dangling_reference_problems(loading.candidates))
+    if loading.problems:
+        raise InvalidDesiredState(sorted(set(loading.problems), key=_problem_order))
+    resources = sorted(loading.valid, key=lambda resource: (resource.file, resource.line))
+    return DesiredState(resources=tuple(resources), revision=reader.revision())
+
+
+@dataclass
+class _Loading:
+    problems: list[Problem] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)  # have kind, name and spec; may be invalid
+    valid: list[DesiredResource] = field(default_factory=list)  # candidates without any problem
+    budget: DocumentBudget = field(default_factory=DocumentBudget)
+
+
+def _load_files(
+    files: Sequence[Path],
+    *,
+    reader: SourceReader,
+    variables: Mapping[str, VariableValue],
+    check_spec: SpecChecker,
+    loading: _Loading,
+) -> None:
+    for path in files:
+        source = reader.read(path)
+        if isinstance(source, Problem):
+            loading.problems.append(source)
+            continue
+        read = read_yaml(source.text, budget=loading.budget)
+        loading.problems.extend(Problem(source.display, line, message) for line, message in read.problems)
+        for document in read.documents:
+            checked = check_document(
+                document, file=source.display, variables=variables, check_spec=check_spec
+            )
+            loading.problems.extend(checked.problems)
+            if checked.candidate is not None:
+                loading.candidates.append(checked.candidate)
+                if not checked.problems:
+                    loading.valid.append(checked.candidate.resource)
+        if loading.budget.remaining < 0:
+            return
+
+
+def _problem_order(problem: Problem) -> tuple[str, int, str]:
+    return (problem.file, problem.line, problem.message)
