@@ -18,11 +18,11 @@ import structlog
 from reconciler.errors import InvalidDesiredState
 from reconciler.live.clients import AwsClients
 from reconciler.logs import configure_logging
-from reconciler.plan.planner import PlanOptions
 from reconciler.plan.render import plan_as_json, plan_as_text
-from reconciler.runtime.daemon import Daemon, DaemonOptions
+from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine, PassOutcome
 from reconciler.runtime.source import DirectorySource
+from reconciler.runtime.options import daemon_options, plan_options
 from reconciler.settings import Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -129,10 +129,6 @@ async def _with_source(handler: Any, settings: Settings) -> int:
         return EXIT_ERROR
 
 
-def plan_options(settings: Settings) -> PlanOptions:
-    return PlanOptions(instance=settings.instance, max_deletions=settings.max_deletions)
-
-
 async def _plan(settings: Settings, engine: Engine, desired: Any) -> int:
     plan = await engine.plan(desired)
     print(plan_as_json(plan) if settings.output == "json" else plan_as_text(plan))
@@ -165,16 +161,6 @@ async def _run(settings: Settings, engine: Engine, _: Any) -> int:
     daemon = Daemon(source=_source(settings), engine=engine, options=daemon_options(settings))
     await daemon.run()
     return EXIT_OK
-
-
-def daemon_options(settings: Settings) -> DaemonOptions:
-    return DaemonOptions(
-        interval=settings.interval,
-        pass_timeout=settings.pass_timeout,
-        debounce_ms=settings.debounce_ms,
-        host=settings.listen_host,
-        port=settings.listen_port,
-    )
 
 
 if __name__ == "__main__":

@@ -26,12 +26,24 @@ class Probe:
 
 
 def make_app(probe: Probe) -> web.Application:
+    async def healthz(_: web.Request) -> web.Response:
+        return _flag(probe.healthy(), "ok", "reconcile loop has not ticked recently")
+
+    async def readyz(_: web.Request) -> web.Response:
+        return _flag(probe.ready(), "ready", "not ready: no valid desired state loaded, or AWS not answered yet")
+
+    async def status(_: web.Request) -> web.Response:
+        return web.json_response({"resources": probe.status()})
+
+    async def sync(request: web.Request) -> web.Response:
+        return await _sync(request, probe)
+
     app = web.Application()
     app.router.add_get("/metrics", _metrics)
-    app.router.add_get("/healthz", lambda _: _flag(probe.healthy(), "ok", "reconcile loop has not ticked recently"))
-    app.router.add_get("/readyz", lambda _: _flag(probe.ready(), "ready", "not ready"))
-    app.router.add_get("/status", lambda _: _status(probe))
-    app.router.add_post("/sync", lambda request: _sync(request, probe))
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/status", status)
+    app.router.add_post("/sync", sync)
     return app
 
 
@@ -41,12 +53,8 @@ async def _metrics(_: web.Request) -> web.Response:
     return response
 
 
-async def _flag(ok: bool, yes: str, no: str) -> web.Response:
+def _flag(ok: bool, yes: str, no: str) -> web.Response:
     return web.Response(text=yes if ok else no, status=200 if ok else 503)
-
-
-async def _status(probe: Probe) -> web.Response:
-    return web.json_response({"resources": probe.status()})
 
 
 async def _sync(request: web.Request, probe: Probe) -> web.Response:

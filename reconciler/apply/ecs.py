@@ -77,15 +77,18 @@ class EcsWriter:
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> None:
         request = task_definition_request(resource)
-        response = await ecs.register_task_definition(tags=ctx.ecs_tags(change, resource), **request)
-        registered = {**response["taskDefinition"], "tags": response.get("tags", [])}
+        tags = ctx.ecs_tags(change, resource)
+        response = await ecs.register_task_definition(tags=tags, **request)
+        registered = {**response["taskDefinition"], "tags": response.get("tags") or tags}
         self._reader.remember(registered)
         ctx.registered[resource.name] = registered["taskDefinitionArn"]
 
     async def _taskdefinition_adopt(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> None:
-        await ecs.tag_resource(resourceArn=change.live_arn, tags=ctx.ecs_tags(change, resource))
+        tags = ctx.ecs_tags(change, resource)
+        await ecs.tag_resource(resourceArn=change.live_arn, tags=tags)
+        self._reader.retag(change.live_arn, tags)
         ctx.registered[resource.name] = change.live_arn
 
     # --- Service -------------------------------------------------------------------------------------------

@@ -69,6 +69,11 @@ class EcsReader:
         self._task_definitions[arn] = task_definition
         self._families.setdefault(task_definition["family"], []).insert(0, arn)
 
+    def retag(self, arn: str, tags: list[dict[str, str]]) -> None:
+        """Record tags this process wrote on a cached revision (revisions are immutable; their tags are not)."""
+        if arn in self._task_definitions:
+            self._task_definitions[arn] = {**self._task_definitions[arn], "tags": tags}
+
     def _fill_known_revisions(self, live: LiveState, running: Iterable[str]) -> None:
         for arn in running:
             if arn in self._task_definitions:

@@ -1,0 +1,22 @@
+"""Patches to moto's backends where moto 5.2 is unlike AWS in ways the reconciler would see (DESIGN §5).
+
+Each patch is a small function with a docstring that says what AWS does and what moto did; the tests in
+``tests/sandbox`` show each one over HTTP. They patch classes (not instances), so they survive
+``POST /moto-api/reset``, which builds new backend instances. ``apply_patches()`` is idempotent.
+
+Not patched here (later work): ELBv2, Application Auto Scaling, CodeDeploy.
+"""
+
+from __future__ import annotations
+
+from reconciler.sandbox.patches import ecs_clusters, ecs_services, ecs_task_definitions, iam_managed_policies
+
+_applied: set[str] = set()
+
+
+def apply_patches() -> None:
+    """Apply every patch once per process; later calls do nothing."""
+    for module in (ecs_clusters, ecs_services, ecs_task_definitions, iam_managed_policies):
+        if module.__name__ not in _applied:
+            module.apply()
+            _applied.add(module.__name__)

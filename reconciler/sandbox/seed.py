@@ -1,0 +1,257 @@
+"""The base infrastructure that the example desired state refers to, created in the emulator.
+
+The example estate (``desired-state/``) declares clusters, task definitions and services; like a real account,
+it expects a network, roles, log groups, parameters and a file system to exist already (made by Terraform or
+by hand, as the field reports do). ``seed_base_infrastructure`` makes them in an empty emulator and returns
+the variables (``PRIVATE_SUBNET_A``, ``EXECUTION_ROLE_ARN``...) that override ``vars.yaml``'s
+real-account defaults.
+
+It uses aiobotocore, as every AWS call of the product does.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from aiobotocore.session import get_session
+
+SYSTEM = "myapp-prod"
+VPC_CIDR = "10.0.0.0/16"
+ANYWHERE = "0.0.0.0/0"
+EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+ECS_TASKS_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+LOG_GROUPS = ("/ecs/frontapp", "/ecs/frontapp/firelens", "/ecs/wordpress")
+LOG_RETENTION_DAYS = 30
+WWW_DATA_UID = 33  # the wordpress image's www-data user and group
+
+# (variable holding the ARN, SSM parameter name, sandbox value): SecureStrings the task definitions read.
+SECRET_PARAMETERS = (
+    ("WORDPRESS_DB_PASSWORD_ARN", "/wordpress/db/password", "sandbox-db-password"),
+    ("WORDPRESS_AUTH_KEY_ARN", "/wordpress/auth-key", "sandbox-auth-key"),
+    ("WORDPRESS_SECURE_AUTH_KEY_ARN", "/wordpress/secure-auth-key", "sandbox-secure-auth-key"),
+    ("WORDPRESS_LOGGED_IN_KEY_ARN", "/wordpress/logged-in-key", "sandbox-logged-in-key"),
+    ("WORDPRESS_NONCE_KEY_ARN", "/wordpress/nonce-key", "sandbox-nonce-key"),
+)
+
+
+@dataclass(frozen=True)
+class Clients:
+    ec2: Any
+    iam: Any
+    logs: Any
+    ssm: Any
+    efs: Any
+    sts: Any
+
+
+async def seed_base_infrastructure(*, endpoint_url: str, region: str) -> dict[str, str]:
+    """Create the base infrastructure in an empty emulator; return the variables the example estate uses."""
+    async with _OpenClients(endpoint_url=endpoint_url, region=region) as clients:
+        variables = {"AWS_REGION": region, "AWS_ACCOUNT_ID": await _account_id(clients)}
+        variables |= await _create_network(clients.ec2, region=region)
+        variables |= await _create_security_groups(clients.ec2, vpc_id=variables["VPC_ID"])
+        variables |= await _create_roles(clients.iam)
+        await _create_log_groups(clients.logs)
+        variables |= await _create_secret_parameters(clients.ssm)
+        variables |= await _create_wordpress_file_system(
+            clients.efs,
+            subnets=[variables["PRIVATE_SUBNET_A"], variables["PRIVATE_SUBNET_B"]],
+            security_group=variables["EFS_SECURITY_GROUP"],
+        )
+        return variables
+
+
+class _OpenClients:
+    """The aiobotocore clients seeding needs, opened together and closed together."""
+
+    def __init__(self, *, endpoint_url: str, region: str) -> None:
+        self._stack = AsyncExitStack()
+        self._options = {
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "aws_access_key_id": "testing",  # the emulator accepts any credentials
+            "aws_secret_access_key": "testing",
+        }
+
+    async def __aenter__(self) -> Clients:
+        session = get_session()
+        opened = {}
+        for name in ("ec2", "iam", "logs", "ssm", "efs", "sts"):
+            opened[name] = await self._stack.enter_async_context(session.create_client(name, **self._options))
+        return Clients(**opened)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._stack.aclose()
+
+
+async def _account_id(clients: Clients) -> str:
+    identity = await clients.sts.get_caller_identity()
+    return str(identity["Account"])
+
+
+def _name_tags(resource_type: str, name: str) -> list[dict[str, Any]]:
+    tags = [{"Key": "Name", "Value": name}, {"Key": "System", "Value": SYSTEM}]
+    return [{"ResourceType": resource_type, "Tags": tags}]
+
+
+async def _create_network(ec2: Any, *, region: str) -> dict[str, str]:
+    """A VPC with a public and a private subnet in each of two Availability Zones, and an internet gateway."""
+    vpc = await ec2.create_vpc(CidrBlock=VPC_CIDR, TagSpecifications=_name_tags("vpc", f"{SYSTEM}-vpc"))
+    vpc_id = vpc["Vpc"]["VpcId"]
+    await ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    gateway = await ec2.create_internet_gateway(
+        TagSpecifications=_name_tags("internet-gateway", f"{SYSTEM}-igw")
+    )
+    await ec2.attach_internet_gateway(
+        InternetGatewayId=gateway["InternetGateway"]["InternetGatewayId"], VpcId=vpc_id
+    )
+    variables = {"VPC_ID": vpc_id}
+    layout = {"PUBLIC_SUBNET_A": "10.0.0.0/24", "PUBLIC_SUBNET_B": "10.0.1.0/24"}
+    layout |= {"PRIVATE_SUBNET_A": "10.0.10.0/24", "PRIVATE_SUBNET_B": "10.0.11.0/24"}
+    for variable, cidr in layout.items():
+        zone = f"{region}{variable[-1].lower()}"
+        name = f"{SYSTEM}-{variable.split('_')[0].lower()}-{zone[-1]}"
+        subnet = await ec2.create_subnet(
+            VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone, TagSpecifications=_name_tags("subnet", name)
+        )
+        variables[variable] = subnet["Subnet"]["SubnetId"]
+    return variables
+
+
+async def _create_security_groups(ec2: Any, *, vpc_id: str) -> dict[str, str]:
+    """web: 443/80 from anywhere · app: 8080 and 80 from web · efs: NFS from app · db: MySQL from app."""
+    web = await _security_group(ec2, vpc_id=vpc_id, role="web", description="load balancers")
+    app = await _security_group(ec2, vpc_id=vpc_id, role="app", description="ECS tasks")
+    efs = await _security_group(ec2, vpc_id=vpc_id, role="efs", description="EFS mount targets")
+    db = await _security_group(ec2, vpc_id=vpc_id, role="db", description="the WordPress database")
+    await _allow(ec2, group=web, ports=(443, 80), cidr=ANYWHERE)
+    await _allow(ec2, group=app, ports=(8080, 80), source_group=web)
+    await _allow(ec2, group=efs, ports=(2049,), source_group=app)
+    await _allow(ec2, group=db, ports=(3306,), source_group=app)
+    return {
+        "WEB_SECURITY_GROUP": web,
+        "APP_SECURITY_GROUP": app,
+        "EFS_SECURITY_GROUP": efs,
+        "DB_SECURITY_GROUP": db,
+    }
+
+
+async def _security_group(ec2: Any, *, vpc_id: str, role: str, description: str) -> str:
+    name = f"{SYSTEM}-{role}-sg"
+    group = await ec2.create_security_group(
+        GroupName=name,
+        Description=f"{SYSTEM} {description}",
+        VpcId=vpc_id,
+        TagSpecifications=_name_tags("security-group", name),
+    )
+    return str(group["GroupId"])
+
+
+async def _allow(
+    ec2: Any, *, group: str, ports: tuple[int, ...], cidr: str | None = None, source_group: str | None = None
+) -> None:
+    source: dict[str, Any] = (
+        {"IpRanges": [{"CidrIp": cidr}]} if cidr else {"UserIdGroupPairs": [{"GroupId": source_group}]}
+    )
+    permissions = [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, **source} for port in ports]
+    await ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=permissions)
+
+
+async def _create_roles(iam: Any) -> dict[str, str]:
+    """The task execution role (pulls images, writes logs, reads the SSM secrets), one task role per app."""
+    execution = await _role(iam, name="ecsTaskExecutionRole", description="ECS task execution")
+    await iam.attach_role_policy(RoleName="ecsTaskExecutionRole", PolicyArn=EXECUTION_POLICY_ARN)
+    await _inline_policy(
+        iam,
+        role="ecsTaskExecutionRole",
+        name="read-wordpress-secrets",
+        statement={"Effect": "Allow", "Action": ["ssm:GetParameters", "kms:Decrypt"], "Resource": "*"},
+    )
+    frontapp = await _role(iam, name=f"{SYSTEM}-frontapp-task-role", description="frontapp tasks")
+    wordpress = await _role(iam, name=f"{SYSTEM}-wordpress-task-role", description="wordpress tasks")
+    await _inline_policy(
+        iam,
+        role=f"{SYSTEM}-wordpress-task-role",
+        name="mount-wp-content",
+        statement={
+            "Effect": "Allow",
+            "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+            "Resource": "*",
+        },
+    )
+    return {
+        "EXECUTION_ROLE_ARN": execution,
+        "FRONTAPP_TASK_ROLE_ARN": frontapp,
+        "WORDPRESS_TASK_ROLE_ARN": wordpress,
+    }
+
+
+async def _role(iam: Any, *, name: str, description: str) -> str:
+    role = await iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(ECS_TASKS_TRUST),
+        Description=f"{SYSTEM} {description}",
+    )
+    return str(role["Role"]["Arn"])
+
+
+async def _inline_policy(iam: Any, *, role: str, name: str, statement: dict[str, Any]) -> None:
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    await iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+
+
+async def _create_log_groups(logs: Any) -> None:
+    for name in LOG_GROUPS:
+        await logs.create_log_group(logGroupName=name, tags={"System": SYSTEM})
+        await logs.put_retention_policy(logGroupName=name, retentionInDays=LOG_RETENTION_DAYS)
+
+
+async def _create_secret_parameters(ssm: Any) -> dict[str, str]:
+    variables = {}
+    for variable, name, value in SECRET_PARAMETERS:
+        await ssm.put_parameter(
+            Name=name, Value=value, Type="SecureString", Tags=[{"Key": "System", "Value": SYSTEM}]
+        )
+        parameter = await ssm.get_parameter(Name=name)
+        variables[variable] = str(parameter["Parameter"]["ARN"])
+    return variables
+
+
+async def _create_wordpress_file_system(
+    efs: Any, *, subnets: list[str], security_group: str
+) -> dict[str, str]:
+    """An encrypted EFS file system for wp-content, a mount target per private subnet, and an access point
+    that maps every client to www-data and roots it at /wp-content."""
+    file_system = await efs.create_file_system(
+        CreationToken=f"{SYSTEM}-wordpress",
+        PerformanceMode="generalPurpose",
+        Encrypted=True,
+        Tags=[{"Key": "Name", "Value": f"{SYSTEM}-wordpress"}, {"Key": "System", "Value": SYSTEM}],
+    )
+    file_system_id = str(file_system["FileSystemId"])
+    for subnet in subnets:
+        await efs.create_mount_target(
+            FileSystemId=file_system_id, SubnetId=subnet, SecurityGroups=[security_group]
+        )
+    access_point = await efs.create_access_point(
+        ClientToken=f"{SYSTEM}-wp-content",
+        FileSystemId=file_system_id,
+        PosixUser={"Uid": WWW_DATA_UID, "Gid": WWW_DATA_UID},
+        RootDirectory={
+            "Path": "/wp-content",
+            "CreationInfo": {"OwnerUid": WWW_DATA_UID, "OwnerGid": WWW_DATA_UID, "Permissions": "0755"},
+        },
+        Tags=[{"Key": "Name", "Value": f"{SYSTEM}-wp-content"}],
+    )
+    return {
+        "WORDPRESS_EFS_ID": file_system_id,
+        "WORDPRESS_EFS_ACCESS_POINT_ID": str(access_point["AccessPointId"]),
+    }

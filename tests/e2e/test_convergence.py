@@ -1,0 +1,55 @@
+"""From an empty account to a converged estate, and no false drift afterwards (issue: core acceptance 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import BotoFactory
+from tests.e2e.conftest import CLI, Estate, count_api_calls
+
+
+def test_apply_creates_everything_and_the_next_plan_is_empty(
+    estate: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    first = cli("apply", *estate.args())
+    assert first.code == 0, first.out + first.err
+    assert "5 applied, 0 failed" in first.out
+
+    plan = cli("plan", *estate.args(), "--output", "json")
+    assert plan.code == 0, plan.out
+    assert plan.json()["changes"] == []
+
+    ecs = boto("ecs")
+    services = ecs.describe_services(cluster="myapp-prod", services=["frontapp", "wordpress"])["services"]
+    assert sorted(s["serviceName"] for s in services if s["status"] == "ACTIVE") == ["frontapp", "wordpress"]
+
+
+def test_ten_further_passes_change_nothing_and_register_no_revisions(
+    converged: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    writes_before = count_api_calls(writes_only=True)
+    for _ in range(10):
+        result = cli("apply", *converged.args())
+        assert result.code == 0
+        assert "0 applied, 0 failed, 0 not applied" in result.out, result.out
+    assert count_api_calls(writes_only=True) == writes_before
+
+    plan = cli("plan", *converged.args())
+    assert plan.code == 0 and "No changes" in plan.out
+    ecs = boto("ecs")
+    for family in ("frontapp", "wordpress"):
+        arns: list[Any] = ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
+        assert len(arns) == 1, arns
+
+
+def test_plan_against_an_empty_account_changes_nothing(estate: Estate, cli: CLI, boto: BotoFactory) -> None:
+    writes_before = count_api_calls(writes_only=True)
+    plan = cli("plan", *estate.args(), "--output", "json")
+    assert plan.code == 2
+    assert {(c["kind"], c["action"], c["cause"]) for c in plan.json()["changes"]} == {
+        ("Cluster", "create", "missing"),
+        ("TaskDefinition", "create", "missing"),
+        ("Service", "create", "missing"),
+    }
+    assert count_api_calls(writes_only=True) == writes_before
+    assert boto("ecs").list_clusters()["clusterArns"] == []

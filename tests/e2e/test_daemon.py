@@ -1,0 +1,164 @@
+"""The daemon end to end: converges, corrects drift on POST /sync, keeps its last good state when a commit is
+invalid, serves its endpoints, and stops cleanly on SIGTERM within 10 s (issue: core acceptance 5 and 7)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import aiohttp
+
+from reconciler.live.clients import AwsClients
+from reconciler.plan.planner import PlanOptions
+from reconciler.runtime.daemon import Daemon, DaemonOptions
+from reconciler.runtime.engine import Engine
+from reconciler.runtime.source import DirectorySource
+from tests.conftest import BotoFactory
+from tests.e2e.conftest import Estate, count_api_calls
+
+INVALID_DOCUMENT = "apiVersion: reconciler/v1\nkind: Service\nmetadata: {name: broken}\nspec: {cluster: myapp-prod}\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def eventually(check: Callable[[], object], *, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+
+
+async def metric(base: str, name: str) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as response:
+        text = await response.text()
+    match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+async def status_code(base: str, path: str, *, method: str = "GET") -> int:
+    async with aiohttp.ClientSession() as http, http.request(method, f"{base}{path}") as response:
+        return response.status
+
+
+@asynccontextmanager
+async def running_daemon(estate: Estate) -> AsyncIterator[tuple[Daemon, str]]:
+    port = free_port()
+    source = DirectorySource(root=estate.dir, vars_files=(estate.vars_file,))
+    async with AwsClients(region=None, endpoint_url=None) as clients:
+        engine = Engine(clients, options=PlanOptions())
+        daemon = Daemon(source, engine, DaemonOptions(interval=60, debounce_ms=50, host="127.0.0.1", port=port))
+        task = asyncio.create_task(daemon.run())
+        base = f"http://127.0.0.1:{port}"
+        try:
+            await eventually(lambda: _answers(base))
+            yield daemon, base
+        finally:
+            started = time.monotonic()
+            daemon.stop()
+            await asyncio.wait_for(task, timeout=10)
+            assert time.monotonic() - started < 10
+
+
+async def _answers(base: str) -> bool:
+    try:
+        return await status_code(base, "/readyz") == 200
+    except aiohttp.ClientError:
+        return False
+
+
+def desired_count(boto: BotoFactory) -> int:
+    services = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"])["services"]
+    return int(services[0]["desiredCount"]) if services else -1
+
+
+async def test_daemon_corrects_drift_and_keeps_the_last_good_state(estate: Estate, boto: BotoFactory) -> None:
+    async with running_daemon(estate) as (daemon, base):
+        assert desired_count(boto) == 2
+        assert await metric(base, "reconciler_desired_state_valid") == 1
+        assert await status_code(base, "/healthz") == 200
+
+        boto("ecs").update_service(cluster="myapp-prod", service="frontapp", desiredCount=5)
+        assert await status_code(base, "/sync", method="POST") == 202
+        await eventually(lambda: desired_count(boto) == 2)
+        await eventually(lambda: metric(base, 'reconciler_drift_corrected_total{kind="Service"}'))
+
+        # A commit with one invalid document and one valid change: nothing of it is applied.
+        estate.edit("services/frontapp.yaml", "desiredCount: 2", "desiredCount: 9")
+        (estate.dir / "services" / "broken.yaml").write_text(INVALID_DOCUMENT)
+        await eventually(lambda: _is(metric(base, "reconciler_desired_state_valid"), 0.0))
+        assert desired_count(boto) == 2
+
+        # ... while the last good state is still enforced.
+        boto("ecs").update_service(cluster="myapp-prod", service="frontapp", desiredCount=4)
+        passes = daemon.passes
+        await status_code(base, "/sync", method="POST")
+        await eventually(lambda: daemon.passes > passes and desired_count(boto) == 2)
+
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/status") as response:
+            statuses = {(r["kind"], r["name"]): r for r in (await response.json())["resources"]}
+        assert statuses[("Service", "frontapp")]["state"] == "Synced"
+
+
+async def _is(value: object, expected: float) -> bool:
+    return await value == expected  # type: ignore[misc]
+
+
+async def test_invalid_state_at_start_writes_nothing(estate: Estate, boto: BotoFactory) -> None:
+    (estate.dir / "services" / "broken.yaml").write_text(INVALID_DOCUMENT)
+    port = free_port()
+    source = DirectorySource(root=estate.dir, vars_files=(estate.vars_file,))
+    writes = count_api_calls(writes_only=True)
+    async with AwsClients(region=None, endpoint_url=None) as clients:
+        daemon = Daemon(source, Engine(clients, options=PlanOptions()), DaemonOptions(interval=60, port=port))
+        task = asyncio.create_task(daemon.run())
+        await eventually(lambda: daemon.passes >= 1)
+        await asyncio.sleep(0.2)
+        assert not daemon.ready()
+        daemon.stop()
+        await asyncio.wait_for(task, timeout=10)
+    assert count_api_calls(writes_only=True) == writes
+    assert boto("ecs").list_clusters()["clusterArns"] == []
+
+
+def test_sigterm_stops_the_daemon_within_ten_seconds(estate: Estate) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "reconciler", "run", *estate.args(), "--listen", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("daemon never became ready")
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        process.kill()
+        output = process.stdout.read().decode() if process.stdout else ""
+    assert '"event": "daemon stopped"' in output

@@ -1,0 +1,107 @@
+"""Git changes are applied with ``cause: desired`` (acceptance 3), and detect mode writes nothing (acceptance 4)."""
+
+from __future__ import annotations
+
+from tests.conftest import BotoFactory
+from tests.e2e.conftest import CLI, Estate, count_api_calls
+
+FRONTAPP = "services/frontapp.yaml"
+
+
+def _plan_changes(cli: CLI, estate: Estate, *extra: str) -> list[dict[str, object]]:
+    plan = cli("plan", *estate.args(), "--output", "json", *extra)
+    assert plan.code in (0, 2), plan.err
+    changes: list[dict[str, object]] = plan.json()["changes"]
+    return changes
+
+
+def _summary(changes: list[dict[str, object]]) -> set[tuple[object, object, object, object]]:
+    return {(c["kind"], c["name"], c["action"], c["cause"]) for c in changes}
+
+
+def test_new_image_tag_registers_one_revision_and_deploys_it(
+    converged: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    converged.set_var("FRONTAPP_TAG", "1.5.0")
+    changes = _plan_changes(cli, converged)
+    assert _summary(changes) == {
+        ("TaskDefinition", "frontapp", "create", "desired"),
+        ("Service", "frontapp", "update", "desired"),
+    }
+    assert cli("apply", *converged.args()).code == 0
+    assert _plan_changes(cli, converged) == []
+    ecs = boto("ecs")
+    running = ecs.describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0][
+        "taskDefinition"
+    ]
+    image = ecs.describe_task_definition(taskDefinition=running)["taskDefinition"]["containerDefinitions"]
+    assert any(c["image"].endswith("frontapp:1.5.0") for c in image)
+    assert len(ecs.list_task_definitions(familyPrefix="frontapp")["taskDefinitionArns"]) == 2
+
+
+def test_new_environment_variable_is_a_desired_change(converged: Estate, cli: CLI) -> None:
+    converged.edit(
+        FRONTAPP,
+        "- {name: APP_ENV, value: prod}",
+        "- {name: APP_ENV, value: prod}\n        - {name: FEATURE_X, value: 'on'}",
+    )
+    changes = _plan_changes(cli, converged)
+    service = next(c for c in changes if c["kind"] == "Service")
+    assert service["cause"] == "desired"
+    assert "taskDefinition.containerDefinitions[app].environment.FEATURE_X" in [
+        d["path"] for d in service["diff"]
+    ]  # type: ignore[attr-defined]
+    assert cli("apply", *converged.args()).code == 0
+    assert _plan_changes(cli, converged) == []
+
+
+def test_new_desired_count_is_a_desired_change(converged: Estate, cli: CLI, boto: BotoFactory) -> None:
+    converged.edit(FRONTAPP, "desiredCount: 2", "desiredCount: 3")
+    changes = _plan_changes(cli, converged)
+    assert _summary(changes) == {("Service", "frontapp", "update", "desired")}
+    assert cli("apply", *converged.args()).code == 0
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0]
+    assert service["desiredCount"] == 3
+    assert _plan_changes(cli, converged) == []
+
+
+def _drift(boto: BotoFactory) -> None:
+    boto("ecs").update_service(cluster="myapp-prod", service="frontapp", desiredCount=7)
+
+
+def test_global_detect_mode_reports_drift_and_writes_nothing(
+    converged: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    _drift(boto)
+    enforce_view = _plan_changes(cli, converged)
+    detect_view = _plan_changes(cli, converged, "--mode", "detect")
+    assert detect_view == enforce_view and _summary(detect_view) == {
+        ("Service", "frontapp", "update", "drift")
+    }
+
+    writes_before = count_api_calls(writes_only=True)
+    result = cli("apply", *converged.args(), "--mode", "detect")
+    assert count_api_calls(writes_only=True) == writes_before
+    assert "--mode detect: nothing is written" in result.out
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0]
+    assert service["desiredCount"] == 7
+
+
+def test_document_in_detect_mode_reports_drift_and_writes_nothing(
+    converged: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    converged.edit(
+        FRONTAPP,
+        "kind: Service\nmetadata:\n  name: frontapp\n",
+        "kind: Service\nmetadata:\n  name: frontapp\n  mode: detect\n",
+    )
+    _drift(boto)
+    changes = _plan_changes(cli, converged)
+    assert _summary(changes) == {("Service", "frontapp", "update", "drift")}
+    assert changes[0]["mode"] == "detect"
+
+    writes_before = count_api_calls(writes_only=True)
+    cli("apply", *converged.args())
+    assert count_api_calls(writes_only=True) == writes_before
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0]
+    assert service["desiredCount"] == 7
