@@ -21,8 +21,8 @@ from reconciler.logs import configure_logging
 from reconciler.plan.render import plan_as_json, plan_as_text
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine, PassOutcome
-from reconciler.runtime.source import DirectorySource
 from reconciler.runtime.options import daemon_options, plan_options
+from reconciler.runtime.source import DirectorySource
 from reconciler.settings import Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -40,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         _add_aws_options(sub)
         if name == "plan":
             sub.add_argument("--output", choices=["text", "json"], default=None)
-    for name, text in (("run", "the daemon"), ("sandbox", "the emulator, its base infrastructure, and the daemon")):
+    for name, text in (
+        ("run", "the daemon"),
+        ("sandbox", "the emulator, its base infrastructure, and the daemon"),
+    ):
         sub = commands.add_parser(name, help=text)
         _add_source_options(sub)
         _add_aws_options(sub)
@@ -54,8 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", nargs="?", type=Path, help="the desired-state directory (default ./desired-state)")
-    parser.add_argument("--vars", action="append", type=Path, help="a variables file; repeatable, later ones win")
+    parser.add_argument(
+        "dir", nargs="?", type=Path, help="the desired-state directory (default ./desired-state)"
+    )
+    parser.add_argument(
+        "--vars", action="append", type=Path, help="a variables file; repeatable, later ones win"
+    )
 
 
 def _add_aws_options(parser: argparse.ArgumentParser) -> None:
@@ -154,7 +161,9 @@ def _print_apply_result(outcome: PassOutcome) -> None:
         print(f"failed: {change.kind} {change.name} ({change.action.value}): {error}", file=sys.stderr)
     for change, why in result.skipped:
         print(f"not applied: {change.kind} {change.name}: {why}")
-    print(f"Apply: {len(result.applied)} applied, {len(result.failed)} failed, {len(result.skipped)} not applied.")
+    print(
+        f"Apply: {len(result.applied)} applied, {len(result.failed)} failed, {len(result.skipped)} not applied."
+    )
 
 
 async def _run(settings: Settings, engine: Engine, _: Any) -> int:

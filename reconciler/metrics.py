@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
-disable_created_metrics()  # the *_created series double the output and no alert uses them
+disable_created_metrics()  # type: ignore[no-untyped-call] # the *_created series double the output and no alert uses them
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-CYCLES = Counter("reconciler_cycles", "Reconcile passes, by result (success, error).", ["result"], registry=REGISTRY)
+CYCLES = Counter(
+    "reconciler_cycles", "Reconcile passes, by result (success, error).", ["result"], registry=REGISTRY
+)
 CYCLE_DURATION = Histogram(
     "reconciler_cycle_duration_seconds",
     "Wall time of one reconcile pass.",
@@ -35,7 +37,10 @@ DRIFT_DETECTED = Counter(
     registry=REGISTRY,
 )
 DRIFT_CORRECTED = Counter(
-    "reconciler_drift_corrected", "Drifted resources brought back to the desired state.", ["kind"], registry=REGISTRY
+    "reconciler_drift_corrected",
+    "Drifted resources brought back to the desired state.",
+    ["kind"],
+    registry=REGISTRY,
 )
 CHANGES_APPLIED = Counter(
     "reconciler_changes_applied",
@@ -47,10 +52,15 @@ APPLY_ERRORS = Counter(
     "reconciler_apply_errors", "Changes that failed to apply.", ["kind", "action"], registry=REGISTRY
 )
 DESIRED_STATE_VALID = Gauge(
-    "reconciler_desired_state_valid", "1 when the newest desired state loaded and validated, else 0.", registry=REGISTRY
+    "reconciler_desired_state_valid",
+    "1 when the newest desired state loaded and validated, else 0.",
+    registry=REGISTRY,
 )
 DESIRED_REVISION = Gauge(
-    "reconciler_desired_revision_info", "1 for the revision of the desired state in use.", ["revision"], registry=REGISTRY
+    "reconciler_desired_revision_info",
+    "1 for the revision of the desired state in use.",
+    ["revision"],
+    registry=REGISTRY,
 )
 AWS_API_CALLS = Counter(
     "reconciler_aws_api_calls",

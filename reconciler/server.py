@@ -30,7 +30,9 @@ def make_app(probe: Probe) -> web.Application:
         return _flag(probe.healthy(), "ok", "reconcile loop has not ticked recently")
 
     async def readyz(_: web.Request) -> web.Response:
-        return _flag(probe.ready(), "ready", "not ready: no valid desired state loaded, or AWS not answered yet")
+        return _flag(
+            probe.ready(), "ready", "not ready: no valid desired state loaded, or AWS not answered yet"
+        )
 
     async def status(_: web.Request) -> web.Response:
         return web.json_response({"resources": probe.status()})

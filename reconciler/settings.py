@@ -7,10 +7,10 @@ usual AWS environment (``AWS_REGION``, ``AWS_ENDPOINT_URL``, the credential chai
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 from reconciler.model.resource import Mode
 

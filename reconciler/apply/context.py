@@ -12,12 +12,16 @@ from reconciler.plan.types import Change
 @dataclass
 class ApplyContext:
     instance: str
-    registered: dict[str, str] = field(default_factory=dict)  # family → ARN registered (or reused) in this apply
+    registered: dict[str, str] = field(
+        default_factory=dict
+    )  # family → ARN registered (or reused) in this apply
 
     def ecs_tags(self, change: Change, resource: DesiredResource) -> list[dict[str, str]]:
         """The document's tags plus ours, in ECS's ``[{key, value}]`` form."""
         tags = {str(t["key"]): str(t["value"]) for t in resource.spec.get("tags") or ()}
         tags.update(
-            ownership_tags(instance=self.instance, spec_hash=change.spec_hash, deletion_policy=resource.deletion_policy)
+            ownership_tags(
+                instance=self.instance, spec_hash=change.spec_hash, deletion_policy=resource.deletion_policy
+            )
         )
         return [{"key": k, "value": v} for k, v in sorted(tags.items())]

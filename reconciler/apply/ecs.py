@@ -48,11 +48,15 @@ class EcsWriter:
 
     # --- Cluster -------------------------------------------------------------------------------------------
 
-    async def _cluster_create(self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext) -> None:
+    async def _cluster_create(
+        self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
+    ) -> None:
         spec = _without(resource.spec, "tags")
         await ecs.create_cluster(clusterName=resource.name, tags=ctx.ecs_tags(change, resource), **spec)
 
-    async def _cluster_update(self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext) -> None:
+    async def _cluster_update(
+        self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
+    ) -> None:
         fields = change.changed_fields
         spec = resource.spec
         if update := {f: spec[f] for f in fields & CLUSTER_UPDATE_FIELDS if f in spec}:
@@ -93,7 +97,9 @@ class EcsWriter:
 
     # --- Service -------------------------------------------------------------------------------------------
 
-    async def _service_create(self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext) -> None:
+    async def _service_create(
+        self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
+    ) -> None:
         spec = _without(resource.spec, "tags", "cluster", "taskDefinition")
         await ecs.create_service(
             serviceName=resource.name,
@@ -103,7 +109,9 @@ class EcsWriter:
             **spec,
         )
 
-    async def _service_update(self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext) -> None:
+    async def _service_update(
+        self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
+    ) -> None:
         fields = change.changed_fields
         update = {f: resource.spec[f] for f in fields & SERVICE_UPDATE_FIELDS if f in resource.spec}
         if "taskDefinition" in fields:
@@ -115,7 +123,9 @@ class EcsWriter:
 
     _service_adopt = _service_update
 
-    async def _service_replace(self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext) -> None:
+    async def _service_replace(
+        self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
+    ) -> None:
         await ecs.delete_service(cluster=change.cluster, service=resource.name, force=True)
         await self._service_create(ecs, change, resource, ctx)
 

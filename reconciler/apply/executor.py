@@ -14,7 +14,7 @@ from typing import Protocol
 import structlog
 
 from reconciler.apply.context import ApplyContext
-from reconciler.model.resource import DesiredState, Mode, ResourceKey
+from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
 from reconciler.plan.types import Change, Plan
 
 log = structlog.get_logger(__name__)
@@ -22,7 +22,7 @@ PARALLEL_WRITES = 8
 
 
 class Writer(Protocol):
-    async def apply(self, change: Change, resource: object, context: ApplyContext) -> None: ...
+    async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None: ...
 
 
 @dataclass
@@ -101,7 +101,9 @@ class _Step:
     async def _write(self) -> None:
         change = self.change
         resource = self.desired.get(change.kind, change.name)
-        bound = log.bind(kind=change.kind, name=change.name, action=change.action.value, cause=change.cause.value)
+        bound = log.bind(
+            kind=change.kind, name=change.name, action=change.action.value, cause=change.cause.value
+        )
         try:
             await self.writers[change.kind].apply(change, resource, self.context)
         except Exception as exc:  # one resource's failure never stops the others

@@ -70,10 +70,12 @@ class AwsClients:
 
     def write_calls(self) -> int:
         """Attempts of operations that change AWS (anything not Describe/List/Get)."""
-        return sum(n for (_, op, _), n in self.calls.items() if not op.startswith(("Describe", "List", "Get")))
+        return sum(
+            n for (_, op, _), n in self.calls.items() if not op.startswith(("Describe", "List", "Get"))
+        )
 
     def _count(self, event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
-        _, service, operation = event_name.split(".", 2)
+        service, operation = event_name.split(".", 2)[1:]
         outcome = classify(parsed_response, exception)
         self.calls[(service, operation, outcome)] += 1
         AWS_API_CALLS.labels(service=service, operation=operation, outcome=outcome).inc()

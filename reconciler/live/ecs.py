@@ -80,7 +80,9 @@ class EcsReader:
                 live.task_definitions[arn] = self._task_definitions[arn]
         for family, arns in self._families.items():
             live.families_read.add(family)
-            live.task_definitions.update({a: self._task_definitions[a] for a in arns if a in self._task_definitions})
+            live.task_definitions.update(
+                {a: self._task_definitions[a] for a in arns if a in self._task_definitions}
+            )
 
     # --- clusters ------------------------------------------------------------------------------------------
 
@@ -98,14 +100,20 @@ class EcsReader:
 
     def _clusters_to_scan(self, desired: DesiredState, live: LiveState) -> list[str]:
         wanted = {cluster_name_of(str(r.spec.get("cluster", ""))) for r in desired.of_kind("Service")}
-        owned = {n for n, c in live.clusters.items() if owner_of(tags_as_map(c.get("tags"))) == self._instance}
+        owned = {
+            n for n, c in live.clusters.items() if owner_of(tags_as_map(c.get("tags"))) == self._instance
+        }
         return sorted(n for n in wanted | owned if live.clusters.get(n, {}).get("status") == "ACTIVE")
 
     # --- services ------------------------------------------------------------------------------------------
 
     @staticmethod
     def _wanted_services(desired: DesiredState, cluster: str) -> set[str]:
-        return {r.name for r in desired.of_kind("Service") if cluster_name_of(str(r.spec.get("cluster"))) == cluster}
+        return {
+            r.name
+            for r in desired.of_kind("Service")
+            if cluster_name_of(str(r.spec.get("cluster"))) == cluster
+        }
 
     async def _services(self, ecs: Any, cluster: str, wanted: set[str]) -> dict[tuple[str, str], Described]:
         arns = await _paginate(ecs, "list_services", "serviceArns", cluster=cluster, maxResults=100)
@@ -121,7 +129,9 @@ class EcsReader:
 
     async def _describe_task_definitions(self, ecs: Any, arns: Iterable[str]) -> None:
         missing = sorted(set(arns) - set(self._task_definitions))
-        described = await bounded_gather(ecs.describe_task_definition(taskDefinition=a, include=["TAGS"]) for a in missing)
+        described = await bounded_gather(
+            ecs.describe_task_definition(taskDefinition=a, include=["TAGS"]) for a in missing
+        )
         for arn, response in zip(missing, described, strict=True):
             self._task_definitions[arn] = {**response["taskDefinition"], "tags": response.get("tags", [])}
 
@@ -129,7 +139,11 @@ class EcsReader:
         response = await ecs.list_task_definitions(
             familyPrefix=family, status="ACTIVE", sort="DESC", maxResults=RECENT_REVISIONS
         )
-        return [a for a in response.get("taskDefinitionArns", []) if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+        return [
+            a
+            for a in response.get("taskDefinitionArns", [])
+            if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family
+        ]
 
 
 async def _paginate(client: Any, operation: str, key: str, **params: Any) -> list[str]:

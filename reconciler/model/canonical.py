@@ -17,7 +17,7 @@ JSON = Any
 
 def is_empty(value: object) -> bool:
     """``[]``, ``{}``, ``None`` and ``""`` mean "not set" when comparing."""
-    return value is None or value == [] or value == {} or value == ""
+    return value is None or value in ([], {}, "")
 
 
 def prune_empty(mapping: Mapping[str, Any]) -> dict[str, Any]:

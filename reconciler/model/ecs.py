@@ -85,11 +85,14 @@ def canonical_task_definition(spec: Spec) -> dict[str, Any]:
     result = drop_keys(spec, TASK_DEFINITION_READ_ONLY)
     awsvpc = spec.get("networkMode") == "awsvpc"
     result["containerDefinitions"] = {
-        item_key(c.get("name")): canonical_container(c, awsvpc=awsvpc) for c in spec.get("containerDefinitions") or ()
+        item_key(c.get("name")): canonical_container(c, awsvpc=awsvpc)
+        for c in spec.get("containerDefinitions") or ()
     }
     result["volumes"] = list_to_map(spec.get("volumes"), key="name")
     result["requiresCompatibilities"] = sorted(spec.get("requiresCompatibilities") or ())
-    result["placementConstraints"] = sorted_by(spec.get("placementConstraints"), sort_key("type", "expression"))
+    result["placementConstraints"] = sorted_by(
+        spec.get("placementConstraints"), sort_key("type", "expression")
+    )
     for field, parse in (("cpu", task_cpu_units), ("memory", task_memory_mib)):
         if spec.get(field) is not None:
             parsed = parse(spec[field])
@@ -144,16 +147,21 @@ def canonical_log_configuration(config: Spec) -> dict[str, Any]:
 def canonical_service(spec: Spec) -> dict[str, Any]:
     result = drop_keys(spec, SERVICE_READ_ONLY)
     result.update(with_defaults({k: spec.get(k) for k in SERVICE_DEFAULTS}, SERVICE_DEFAULTS))
-    result["deploymentConfiguration"] = canonical_deployment_configuration(spec.get("deploymentConfiguration"))
+    result["deploymentConfiguration"] = canonical_deployment_configuration(
+        spec.get("deploymentConfiguration")
+    )
     if spec.get("launchType") == "FARGATE":
         result["platformVersion"] = spec.get("platformVersion") or "LATEST"
     if spec.get("networkConfiguration"):
         result["networkConfiguration"] = canonical_network_configuration(spec["networkConfiguration"])
     result["loadBalancers"] = sorted_by(
-        spec.get("loadBalancers"), sort_key("targetGroupArn", "loadBalancerName", "containerName", "containerPort")
+        spec.get("loadBalancers"),
+        sort_key("targetGroupArn", "loadBalancerName", "containerName", "containerPort"),
     )
     result["serviceRegistries"] = sorted_by(spec.get("serviceRegistries"), sort_key("registryArn"))
-    result["capacityProviderStrategy"] = list_to_map(spec.get("capacityProviderStrategy"), key="capacityProvider")
+    result["capacityProviderStrategy"] = list_to_map(
+        spec.get("capacityProviderStrategy"), key="capacityProvider"
+    )
     result["role"] = role_name(spec.get("role") or spec.get("roleArn"))
     return prune_empty(result)
 

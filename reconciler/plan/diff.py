@@ -63,11 +63,13 @@ def scalars_equal(desired: Any, live: Any) -> bool:
     if is_empty(desired) and is_empty(live):
         return True
     if isinstance(desired, bool) or isinstance(live, bool):
-        return desired is live or desired == live and type(desired) is type(live)
+        return desired is live or (desired == live and type(desired) is type(live))
     if desired == live:
         return True
     numeric = (int, float, str)
-    return isinstance(desired, numeric) and isinstance(live, numeric) and _as_number(desired) == _as_number(live)
+    return (
+        isinstance(desired, numeric) and isinstance(live, numeric) and _as_number(desired) == _as_number(live)
+    )
 
 
 def _as_number(value: int | float | str) -> float | str:

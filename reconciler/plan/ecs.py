@@ -74,7 +74,9 @@ def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance
     tags = tags_as_map(resource.spec.get("tags"))
     family = FamilyPlan(canonical=canonical, spec_hash=spec_hash_of(canonical, tags))
     revisions = live.revisions_of(resource.name)
-    match = next((td for td in revisions if td.get("status") != "INACTIVE" and revision_matches(td, family)), None)
+    match = next(
+        (td for td in revisions if td.get("status") != "INACTIVE" and revision_matches(td, family)), None
+    )
     if match is not None:
         family.arn = match["taskDefinitionArn"]
         family.outcome = _adopt_revision(resource, match, family) if not owner_of(_tags(match)) else None
@@ -106,10 +108,18 @@ def _adopt_revision(resource: DesiredResource, td: Described, family: FamilyPlan
     )
 
 
-def _register(resource: DesiredResource, revisions: list[Described], family: FamilyPlan, *, instance: str) -> Change:
+def _register(
+    resource: DesiredResource, revisions: list[Described], family: FamilyPlan, *, instance: str
+) -> Change:
     latest = next((td for td in revisions if td.get("status") != "INACTIVE"), None)
     ours = latest is not None and owner_of(_tags(latest)) == instance
-    diff = [FieldDiff(path="revision", desired="(new)", live=task_definition_label(latest["taskDefinitionArn"]) if latest else None)]
+    diff = [
+        FieldDiff(
+            path="revision",
+            desired="(new)",
+            live=task_definition_label(latest["taskDefinitionArn"]) if latest else None,
+        )
+    ]
     if latest is not None:
         diff += scoped_diff(family.canonical, canonical_task_definition(latest))
     return Change(
@@ -151,7 +161,9 @@ def plan_service(
         live_arn=entry.get("serviceArn", "") if entry else "",
     )
     running = str(entry.get("taskDefinition", "")) if entry else ""
-    outcome = assess(sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live))
+    outcome = assess(
+        sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live)
+    )
     if isinstance(outcome, Change):
         _finish_service_change(outcome, cluster=cluster, reference=reference, family=family, entry=entry)
     return outcome
@@ -162,7 +174,13 @@ def _task_definition_diff(
 ) -> list[FieldDiff]:
     if family is None:  # a pinned revision or a full ARN, used as written
         same = task_definition_label(reference) == task_definition_label(running_arn)
-        return [] if same else [FieldDiff(path="taskDefinition", desired=reference, live=task_definition_label(running_arn))]
+        return (
+            []
+            if same
+            else [
+                FieldDiff(path="taskDefinition", desired=reference, live=task_definition_label(running_arn))
+            ]
+        )
     running = live.task_definitions.get(running_arn)
     if running is not None and revision_matches(running, family):
         return []

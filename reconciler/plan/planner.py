@@ -27,7 +27,10 @@ class PlanOptions:
 
 def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> Plan:
     plan = Plan(revision=desired.revision)
-    families = {r.name: plan_task_definition(r, live, instance=options.instance) for r in desired.of_kind("TaskDefinition")}
+    families = {
+        r.name: plan_task_definition(r, live, instance=options.instance)
+        for r in desired.of_kind("TaskDefinition")
+    }
     plan.families_to_read = sorted(name for name, family in families.items() if family.needs_read)
     declared = {r.key for r in desired}
     for resource in desired:
@@ -40,7 +43,12 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
 
 
 def _plan_one(
-    kind: str, name: str, desired: DesiredState, live: LiveState, families: dict[str, FamilyPlan], options: PlanOptions
+    kind: str,
+    name: str,
+    desired: DesiredState,
+    live: LiveState,
+    families: dict[str, FamilyPlan],
+    options: PlanOptions,
 ) -> Outcome:
     resource = desired.get(kind, name)
     assert resource is not None
@@ -62,14 +70,20 @@ def _record(plan: Plan, key: ResourceKey, outcome: Outcome, *, deps: set[Resourc
 
 
 def _plan_orphans(plan: Plan, desired: DesiredState, live: LiveState, options: PlanOptions) -> None:
-    wanted_services = {(str(r.spec.get("cluster", "")).rsplit("/", 1)[-1], r.name) for r in desired.of_kind("Service")}
+    wanted_services = {
+        (str(r.spec.get("cluster", "")).rsplit("/", 1)[-1], r.name) for r in desired.of_kind("Service")
+    }
     wanted_clusters = {r.name for r in desired.of_kind("Cluster")}
     found: list[tuple[str, str, Described]] = [
         ("Service", name, entry)
         for (cluster, name), entry in sorted(live.services.items())
         if (cluster, name) not in wanted_services
     ]
-    found += [("Cluster", name, entry) for name, entry in sorted(live.clusters.items()) if name not in wanted_clusters]
+    found += [
+        ("Cluster", name, entry)
+        for name, entry in sorted(live.clusters.items())
+        if name not in wanted_clusters
+    ]
     deletions: list[Change] = []
     for kind, name, entry in found:
         tags = tags_as_map(entry.get("tags"))
@@ -101,4 +115,6 @@ def _guard_deletions(deletions: list[Change], limit: int) -> None:
     if len(deletions) <= limit:
         return
     for change in deletions:
-        change.held = f"this revision would delete {len(deletions)} resources, more than --max-deletions {limit}"
+        change.held = (
+            f"this revision would delete {len(deletions)} resources, more than --max-deletions {limit}"
+        )

@@ -51,7 +51,9 @@ def plan_as_text(plan: Plan) -> str:
     for orphan in plan.orphans:
         lines.append(f"  ? {orphan.kind} {orphan.name}: orphaned (deletionPolicy Retain), left in place")
     for conflict in plan.conflicts:
-        lines.append(f"  ! {conflict.kind} {conflict.name}: owned by reconciler instance '{conflict.owner}', left alone")
+        lines.append(
+            f"  ! {conflict.kind} {conflict.name}: owned by reconciler instance '{conflict.owner}', left alone"
+        )
     lines.append(_summary(plan))
     return "\n".join(lines)
 

@@ -71,9 +71,13 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
-        probe = Probe(self.healthy, self.ready, self.tracker.as_json, self.request_sync, self.options.webhook_secret)
+        probe = Probe(
+            self.healthy, self.ready, self.tracker.as_json, self.request_sync, self.options.webhook_secret
+        )
         runner = await start_server(probe, host=self.options.host, port=self.options.port)
-        log.info("daemon started", listen=f"{self.options.host}:{self.options.port}", dir=str(self.source.root))
+        log.info(
+            "daemon started", listen=f"{self.options.host}:{self.options.port}", dir=str(self.source.root)
+        )
         metrics.LEADER.set(1)
         try:
             async with asyncio.TaskGroup() as group:
@@ -106,7 +110,7 @@ class Daemon:
                     await task
 
     async def _sleep(self) -> None:
-        delay = self.options.interval * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not crypto
+        delay = self.options.interval * random.uniform(0.9, 1.1)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(delay):
                 await self._wake.wait()

@@ -30,8 +30,8 @@ class ResourceStatus:
     name: str
     state: State = State.PENDING
     revision: str = ""
-    lastChange: float | None = None  # noqa: N815 - SPEC §3 field name
-    lastError: str = ""  # noqa: N815
+    lastChange: float | None = None
+    lastError: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {**self.__dict__, "state": self.state.value}
@@ -68,8 +68,15 @@ class Tracker:
 
     def _applied(self, change: Change, revision: str) -> None:
         status = self._status(change.key)
-        status.state, status.revision, status.lastChange, status.lastError = State.SYNCED, revision, time.time(), ""
-        metrics.CHANGES_APPLIED.labels(kind=change.kind, action=change.action.value, cause=change.cause.value).inc()
+        status.state, status.revision, status.lastChange, status.lastError = (
+            State.SYNCED,
+            revision,
+            time.time(),
+            "",
+        )
+        metrics.CHANGES_APPLIED.labels(
+            kind=change.kind, action=change.action.value, cause=change.cause.value
+        ).inc()
         if change.cause is Cause.DRIFT:
             self._detect(change.key)
             metrics.DRIFT_CORRECTED.labels(kind=change.kind).inc()

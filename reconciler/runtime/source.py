@@ -24,7 +24,10 @@ class DirectorySource:
     def load(self) -> DesiredState:
         """Load and validate; raises ``InvalidDesiredState`` with every problem found."""
         return load_desired_state(
-            self.root, vars_files=self.vars_files, extra_vars=self.extra_vars, check_spec=BotocoreSpecChecker()
+            self.root,
+            vars_files=self.vars_files,
+            extra_vars=self.extra_vars,
+            check_spec=BotocoreSpecChecker(),
         )
 
     async def load_async(self) -> DesiredState:

@@ -15,7 +15,9 @@ from tests.e2e.conftest import CLI, count_api_calls
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_bad_input_costs_nothing(aws: str, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case) -> None:
+def test_bad_input_costs_nothing(
+    aws: str, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case
+) -> None:
     monkeypatch.chdir(tmp_path)
     write_tree(tmp_path / "ds", case.files)
     calls_before = count_api_calls()

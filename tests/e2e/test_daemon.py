@@ -25,7 +25,9 @@ from reconciler.runtime.source import DirectorySource
 from tests.conftest import BotoFactory
 from tests.e2e.conftest import Estate, count_api_calls
 
-INVALID_DOCUMENT = "apiVersion: reconciler/v1\nkind: Service\nmetadata: {name: broken}\nspec: {cluster: myapp-prod}\n"
+INVALID_DOCUMENT = (
+    "apiVersion: reconciler/v1\nkind: Service\nmetadata: {name: broken}\nspec: {cluster: myapp-prod}\n"
+)
 
 
 def free_port() -> int:
@@ -35,8 +37,8 @@ def free_port() -> int:
         return port
 
 
-async def eventually(check: Callable[[], object], *, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], object], *, within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
     while True:
         result = check()
         if asyncio.iscoroutine(result):
@@ -65,7 +67,9 @@ async def running_daemon(estate: Estate) -> AsyncIterator[tuple[Daemon, str]]:
     source = DirectorySource(root=estate.dir, vars_files=(estate.vars_file,))
     async with AwsClients(region=None, endpoint_url=None) as clients:
         engine = Engine(clients, options=PlanOptions())
-        daemon = Daemon(source, engine, DaemonOptions(interval=60, debounce_ms=50, host="127.0.0.1", port=port))
+        daemon = Daemon(
+            source, engine, DaemonOptions(interval=60, debounce_ms=50, host="127.0.0.1", port=port)
+        )
         task = asyncio.create_task(daemon.run())
         base = f"http://127.0.0.1:{port}"
         try:
@@ -142,7 +146,9 @@ async def test_invalid_state_at_start_writes_nothing(estate: Estate, boto: BotoF
 def test_sigterm_stops_the_daemon_within_ten_seconds(estate: Estate) -> None:
     port = free_port()
     command = [sys.executable, "-m", "reconciler", "run", *estate.args(), "--listen", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ))
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ)
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

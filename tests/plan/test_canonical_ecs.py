@@ -119,7 +119,9 @@ DESIRED_SERVICE: dict[str, Any] = {
     "taskDefinition": "frontapp",
     "desiredCount": 2,
     "launchType": "FARGATE",
-    "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-b", "subnet-a"], "securityGroups": ["sg-1"]}},
+    "networkConfiguration": {
+        "awsvpcConfiguration": {"subnets": ["subnet-b", "subnet-a"], "securityGroups": ["sg-1"]}
+    },
     "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
 }
 
@@ -146,7 +148,11 @@ LIVE_SERVICE: dict[str, Any] = {
     "loadBalancers": [],
     "serviceRegistries": [],
     "networkConfiguration": {
-        "awsvpcConfiguration": {"subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"], "assignPublicIp": "DISABLED"}
+        "awsvpcConfiguration": {
+            "subnets": ["subnet-a", "subnet-b"],
+            "securityGroups": ["sg-1"],
+            "assignPublicIp": "DISABLED",
+        }
     },
     "healthCheckGracePeriodSeconds": 0,
     "schedulingStrategy": "REPLICA",
@@ -194,7 +200,10 @@ def test_service_defaults_apply_when_aws_omits_them() -> None:
 
 
 def test_cluster_settings_compare_as_a_map() -> None:
-    desired = {"settings": [{"name": "containerInsights", "value": "enabled"}], "tags": [{"key": "t", "value": "1"}]}
+    desired = {
+        "settings": [{"name": "containerInsights", "value": "enabled"}],
+        "tags": [{"key": "t", "value": "1"}],
+    }
     live = {
         "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/myapp-prod",
         "clusterName": "myapp-prod",

@@ -18,7 +18,12 @@ CASES: list[tuple[str, Any, Any, list[str]]] = [
     ("empty list equals absent", {"a": []}, {}, []),
     ("None equals empty map", {"a": None}, {"a": {}}, []),
     ("nested path", {"a": {"b": {"c": 1}}}, {"a": {"b": {"c": 2}}}, ["a.b.c"]),
-    ("identity key path", {"c": {"[app]": {"image": "x"}}}, {"c": {"[app]": {"image": "y"}}}, ["c[app].image"]),
+    (
+        "identity key path",
+        {"c": {"[app]": {"image": "x"}}},
+        {"c": {"[app]": {"image": "y"}}},
+        ["c[app].image"],
+    ),
     ("list length differs", {"l": [1, 2]}, {"l": [1]}, ["l"]),
     ("list of scalars differs", {"l": ["a", "b"]}, {"l": ["a", "c"]}, ["l"]),
     ("list of maps compared element-wise", {"l": [{"p": 1}]}, {"l": [{"p": 1, "extra": 2}]}, []),

@@ -1,0 +1,134 @@
+"""Steady-state cost of one reconcile pass over N services, in the sandbox's emulator.
+
+Creates one cluster with N Fargate services (each with its own task definition family), converges, then measures:
+  * the first pass of a fresh engine on the converged estate (cold task definition cache), and
+  * a steady-state pass of a warm engine,
+printing AWS calls by operation, wall time, and peak RSS. Target (issue 2): calls ≤ ceil(N/10) + ceil(N/100) + 5
+per cluster, and zero DescribeTaskDefinition after the first pass. Exits 1 when a target is missed.
+
+    python bench/steady_state.py [--services 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from reconciler.live.clients import AwsClients
+from reconciler.logs import configure_logging
+from reconciler.plan.planner import PlanOptions
+from reconciler.runtime.engine import Engine
+from reconciler.runtime.source import DirectorySource
+from reconciler.sandbox.emulator import EmulatorProcess
+from reconciler.sandbox.seed import seed_base_infrastructure
+
+REGION = "us-east-1"
+
+
+def write_estate(root: Path, services: int) -> None:
+    documents: list[dict[str, object]] = [
+        {"apiVersion": "reconciler/v1", "kind": "Cluster", "metadata": {"name": "bench"},
+         "spec": {"settings": [{"name": "containerInsights", "value": "enabled"}]}},
+    ]  # fmt: skip
+    for i in range(services):
+        name = f"svc-{i:04d}"
+        documents.append(task_definition(name))
+        documents.append(service(name))
+    (root / "estate.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
+
+
+def task_definition(name: str) -> dict[str, object]:
+    container = {
+        "name": "app",
+        "image": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{name}:1.0.0",
+        "portMappings": [{"containerPort": 8080}],
+        "environment": [{"name": "SERVICE", "value": name}],
+        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": f"/ecs/{name}",
+                             "awslogs-region": REGION, "awslogs-stream-prefix": "app"}},
+    }  # fmt: skip
+    spec = {"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+            "executionRoleArn": "${EXECUTION_ROLE_ARN}", "containerDefinitions": [container]}  # fmt: skip
+    return {"apiVersion": "reconciler/v1", "kind": "TaskDefinition", "metadata": {"name": name}, "spec": spec}
+
+
+def service(name: str) -> dict[str, object]:
+    network = {"awsvpcConfiguration": {"subnets": ["${PRIVATE_SUBNET_A}", "${PRIVATE_SUBNET_B}"],
+                                       "securityGroups": ["${APP_SECURITY_GROUP}"]}}  # fmt: skip
+    spec = {"cluster": "bench", "taskDefinition": name, "desiredCount": 1, "launchType": "FARGATE",
+            "networkConfiguration": network}  # fmt: skip
+    return {"apiVersion": "reconciler/v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}
+
+
+async def measured_pass(engine: Engine, source: DirectorySource) -> tuple[Counter[str], float, int]:
+    desired = source.load()
+    before = engine.clients.calls_by_operation()
+    started = time.perf_counter()
+    outcome = await engine.reconcile(desired)
+    seconds = time.perf_counter() - started
+    calls = engine.clients.calls_by_operation()
+    calls.subtract(before)
+    return +calls, seconds, len(outcome.plan.changes)
+
+
+def report(title: str, calls: Counter[str], seconds: float, changes: int) -> None:
+    print(f"\n{title}: {sum(calls.values())} AWS calls, {seconds:.2f} s wall, {changes} changes")
+    for operation, count in sorted(calls.items()):
+        print(f"  {operation:<40} {count:>6}")
+
+
+async def bench(services: int, emulator_url: str) -> int:
+    variables = await seed_base_infrastructure(endpoint_url=emulator_url, region=REGION)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_estate(root, services)
+        source = DirectorySource(root=root, extra_vars=variables)
+        async with AwsClients(region=REGION, endpoint_url=emulator_url) as clients:
+            engine = Engine(clients, options=PlanOptions())
+            started = time.perf_counter()
+            calls, _, changes = await measured_pass(engine, source)
+            print(f"converge from empty: {changes} changes, {sum(calls.values())} calls, "
+                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        async with AwsClients(region=REGION, endpoint_url=emulator_url) as clients:
+            engine = Engine(clients, options=PlanOptions())
+            cold = await measured_pass(engine, source)
+            report("first pass of a fresh engine (cold cache)", *cold)
+            warm = await measured_pass(engine, source)
+            report("steady-state pass (warm engine)", *warm)
+    return verdict(services, warm[0], warm[2])
+
+
+def verdict(services: int, calls: Counter[str], changes: int) -> int:
+    budget = math.ceil(services / 10) + math.ceil(services / 100) + 5
+    total = sum(calls.values())
+    describes = calls.get("ecs:DescribeTaskDefinition", 0)
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nN={services}: steady-state calls {total} (budget {budget}), DescribeTaskDefinition {describes}, "
+          f"changes {changes}, peak RSS {rss_mib:.0f} MiB")  # fmt: skip
+    ok = total <= budget and describes == 0 and changes == 0
+    print("targets met" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--services", type=int, default=200)
+    args = parser.parse_args()
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+    configure_logging(fmt="json", level=logging.WARNING, stream=sys.stderr)
+    with EmulatorProcess.start() as emulator:
+        sys.exit(asyncio.run(bench(args.services, emulator.url)))
+
+
+if __name__ == "__main__":
+    main()
