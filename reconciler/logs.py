@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
+from typing import TextIO, cast
 
 import structlog
 
@@ -24,7 +24,21 @@ def configure_logging(*, fmt: str = "auto", level: int = logging.INFO, stream: T
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStream(stream))),
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+
+
+class _CurrentStream:
+    """Writes to whatever ``sys.stdout``/``sys.stderr`` is at the time of writing, not at configuration time
+    (a redirected or replaced stream, as under test capture, must not leave loggers holding a closed file)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._name = "stderr" if stream is sys.stderr else "stdout"
+
+    def write(self, text: str) -> int:
+        return getattr(sys, self._name).write(text)  # type: ignore[no-any-return]
+
+    def flush(self) -> None:
+        getattr(sys, self._name).flush()

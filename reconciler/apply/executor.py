@@ -22,7 +22,9 @@ PARALLEL_WRITES = 8
 
 
 class Writer(Protocol):
-    async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None: ...
+    async def apply(
+        self, change: Change, resource: DesiredResource | None, context: ApplyContext
+    ) -> None: ...
 
 
 @dataclass

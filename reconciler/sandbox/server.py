@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import threading
+from typing import Any
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(
         args.host,
         args.port,
-        DomainDispatcherApplication(create_backend_app),
+        OneRequestAtATime(DomainDispatcherApplication(create_backend_app)),
         threaded=True,
         request_handler=MotoRequestHandler,
     )
@@ -44,6 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nobody reads our stdout after this line
     server.serve_forever()
     return 0
+
+
+class OneRequestAtATime:
+    """moto's backends are not thread-safe: concurrent requests race on plain dicts ("dictionary changed size
+    during iteration" when 1000 services are created 8 at a time). AWS is safe under concurrency, so the emulator
+    takes connections on many threads but runs one request at a time through moto."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: Any, start_response: Any) -> list[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
 
 
 def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:

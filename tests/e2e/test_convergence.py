@@ -55,7 +55,9 @@ def test_plan_against_an_empty_account_changes_nothing(estate: Estate, cli: CLI,
     assert boto("ecs").list_clusters()["clusterArns"] == []
 
 
-def test_one_failing_resource_does_not_block_unrelated_ones(estate: Estate, cli: CLI, boto: BotoFactory) -> None:
+def test_one_failing_resource_does_not_block_unrelated_ones(
+    estate: Estate, cli: CLI, boto: BotoFactory
+) -> None:
     """wordpress points at a subnet that does not exist: it fails, and frontapp is still created."""
     estate.set_var("WORDPRESS_SUBNET_OVERRIDE", "subnet-00000000000000000")
     estate.edit(
@@ -66,5 +68,7 @@ def test_one_failing_resource_does_not_block_unrelated_ones(estate: Estate, cli:
     result = cli("apply", *estate.args())
     assert result.code == 1
     assert "failed: Service wordpress (create)" in result.err
-    services = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp", "wordpress"])["services"]
+    services = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp", "wordpress"])[
+        "services"
+    ]
     assert [s["serviceName"] for s in services if s["status"] == "ACTIVE"] == ["frontapp"]

@@ -1,0 +1,68 @@
+"""Each ECS cluster patch, shown over HTTP (see patches/ecs_clusters.py)."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import BotoFactory
+from tests.sandbox.conftest import FargateEstate
+
+INSIGHTS_ON = [{"name": "containerInsights", "value": "enabled"}]
+INSIGHTS_OFF = [{"name": "containerInsights", "value": "disabled"}]
+
+
+def test_update_cluster_settings_is_implemented(boto: BotoFactory) -> None:
+    ecs = boto("ecs")
+    ecs.create_cluster(clusterName="myapp-prod", settings=INSIGHTS_ON)
+    answer = ecs.update_cluster_settings(cluster="myapp-prod", settings=INSIGHTS_OFF)
+    assert answer["cluster"]["settings"] == INSIGHTS_OFF
+    described = ecs.describe_clusters(clusters=["myapp-prod"], include=["SETTINGS"])["clusters"][0]
+    assert described["settings"] == INSIGHTS_OFF
+
+
+def test_update_cluster_with_settings_works_too(boto: BotoFactory) -> None:
+    ecs = boto("ecs")
+    ecs.create_cluster(clusterName="myapp-prod")
+    ecs.update_cluster(cluster="myapp-prod", settings=INSIGHTS_ON)
+    described = ecs.describe_clusters(clusters=["myapp-prod"], include=["SETTINGS"])["clusters"][0]
+    assert described["settings"] == INSIGHTS_ON
+
+
+def test_describe_clusters_includes_settings_and_tags_only_when_asked(boto: BotoFactory) -> None:
+    ecs = boto("ecs")
+    ecs.create_cluster(clusterName="myapp-prod", settings=INSIGHTS_ON, tags=[{"key": "Env", "value": "prod"}])
+    plain = ecs.describe_clusters(clusters=["myapp-prod"])["clusters"][0]
+    assert "settings" not in plain
+    assert "tags" not in plain
+    full = ecs.describe_clusters(clusters=["myapp-prod"], include=["SETTINGS", "TAGS"])["clusters"][0]
+    assert full["settings"] == INSIGHTS_ON
+    assert full["tags"] == [{"key": "Env", "value": "prod"}]
+
+
+def test_cluster_counts_active_services_and_their_tasks(fargate: FargateEstate) -> None:
+    fargate.create_service("frontapp", desiredCount=2)
+    fargate.create_service("wordpress", desiredCount=1)
+    fargate.ecs.delete_service(cluster=fargate.cluster, service="wordpress", force=True)
+    cluster = fargate.ecs.describe_clusters(clusters=[fargate.cluster])["clusters"][0]
+    assert cluster["activeServicesCount"] == 1
+    assert (cluster["runningTasksCount"], cluster["pendingTasksCount"]) == (2, 0)
+
+
+def test_a_cluster_with_active_services_cannot_be_deleted(fargate: FargateEstate) -> None:
+    fargate.create_service("frontapp")
+    with pytest.raises(ClientError) as raised:
+        fargate.ecs.delete_cluster(cluster=fargate.cluster)
+    assert raised.value.response["Error"]["Code"] == "ClusterContainsServicesException"
+    fargate.ecs.delete_service(cluster=fargate.cluster, service="frontapp", force=True)
+    assert fargate.ecs.delete_cluster(cluster=fargate.cluster)["cluster"]["status"] == "INACTIVE"
+
+
+def test_tags_on_clusters(boto: BotoFactory) -> None:
+    ecs = boto("ecs")
+    arn = ecs.create_cluster(clusterName="myapp-prod", tags=[{"key": "a", "value": "1"}])["cluster"][
+        "clusterArn"
+    ]
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "b", "value": "2"}])
+    ecs.untag_resource(resourceArn=arn, tagKeys=["a"])
+    assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "b", "value": "2"}]
