@@ -18,6 +18,7 @@ import structlog
 from reconciler.errors import InvalidDesiredState
 from reconciler.live.clients import AwsClients
 from reconciler.logs import configure_logging
+from reconciler.model.resource import Mode
 from reconciler.plan.render import plan_as_json, plan_as_text
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine, PassOutcome
@@ -146,11 +147,14 @@ async def _apply(settings: Settings, engine: Engine, desired: Any) -> int:
     outcome = await engine.reconcile(desired)
     print(plan_as_text(outcome.plan))
     _print_apply_result(outcome)
-    return EXIT_ERROR if outcome.result.failed or _blocked(outcome) else EXIT_OK
+    return EXIT_ERROR if outcome.result.failed or _blocked(outcome, settings) else EXIT_OK
 
 
-def _blocked(outcome: PassOutcome) -> bool:
-    return any("not applied" in why or "max-deletions" in why for _, why in outcome.result.skipped)
+def _blocked(outcome: PassOutcome, settings: Settings) -> bool:
+    """Not converged: a change that should have been written was held or skipped (detect mode aside)."""
+    if settings.mode is Mode.DETECT:
+        return False
+    return any(change.mode is Mode.ENFORCE for change, _ in outcome.result.skipped)
 
 
 def _print_apply_result(outcome: PassOutcome) -> None:

@@ -23,6 +23,7 @@ from reconciler.plan.types import Action, Cause, Change, Conflict, Orphan, Plan
 class PlanOptions:
     instance: str = "default"
     max_deletions: int = 5
+    allowed_clusters: frozenset[str] = frozenset()  # empty: any cluster
 
 
 def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> Plan:
@@ -38,6 +39,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         _record(plan, resource.key, outcome, deps=dependencies(resource, declared))
     if not desired.is_empty:  # an empty desired state never prunes (SPEC §1)
         _plan_orphans(plan, desired, live, options)
+    _guard_clusters(plan.changes, options.allowed_clusters)
     plan.changes = order_changes(plan.changes)
     return plan
 
@@ -109,6 +111,16 @@ def _deletion(kind: str, name: str, entry: Described, arn: str) -> Change:
         live_arn=arn,
         cluster=cluster,
     )
+
+
+def _guard_clusters(changes: list[Change], allowed: frozenset[str]) -> None:
+    """``--allowed-clusters`` bounds what may be written, whatever a document names."""
+    if not allowed:
+        return
+    for change in changes:
+        cluster = change.name if change.kind == "Cluster" else change.cluster
+        if cluster and cluster not in allowed:
+            change.held = f"cluster {cluster!r} is not in --allowed-clusters"
 
 
 def _guard_deletions(deletions: list[Change], limit: int) -> None:

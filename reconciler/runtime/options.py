@@ -8,7 +8,11 @@ from reconciler.settings import Settings
 
 
 def plan_options(settings: Settings) -> PlanOptions:
-    return PlanOptions(instance=settings.instance, max_deletions=settings.max_deletions)
+    return PlanOptions(
+        instance=settings.instance,
+        max_deletions=settings.max_deletions,
+        allowed_clusters=frozenset(settings.allowed_clusters),
+    )
 
 
 def daemon_options(settings: Settings) -> DaemonOptions:

@@ -7,8 +7,8 @@ drifted, ``reconciler_resource_drifted`` stays 1 until a correction lands (or fo
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from reconciler import metrics
@@ -30,7 +30,7 @@ class ResourceStatus:
     name: str
     state: State = State.PENDING
     revision: str = ""
-    lastChange: float | None = None
+    lastChange: str | None = None  # SPEC §3 field names; ISO 8601, UTC
     lastError: str = ""
 
     def as_json(self) -> dict[str, object]:
@@ -68,12 +68,8 @@ class Tracker:
 
     def _applied(self, change: Change, revision: str) -> None:
         status = self._status(change.key)
-        status.state, status.revision, status.lastChange, status.lastError = (
-            State.SYNCED,
-            revision,
-            time.time(),
-            "",
-        )
+        status.state, status.revision, status.lastError = State.SYNCED, revision, ""
+        status.lastChange = datetime.now(UTC).isoformat(timespec="seconds")
         metrics.CHANGES_APPLIED.labels(
             kind=change.kind, action=change.action.value, cause=change.cause.value
         ).inc()

@@ -256,3 +256,12 @@ def test_foreign_services_in_the_cluster_are_left_alone() -> None:
     live.services[("demo", "theirs")] = {"serviceName": "theirs", "status": "ACTIVE", "tags": []}
     plan = plan_of(desired, live)
     assert plan.changes == [] and plan.orphans == []
+
+
+def test_allowed_clusters_hold_changes_elsewhere() -> None:
+    plan = plan_of(desired_state(), LiveState(families_read={"web"}), allowed_clusters=frozenset({"prod"}))
+    held = {c.kind: c.held for c in plan.changes if c.held}
+    assert set(held) == {"Cluster", "Service"}
+    assert "cluster 'demo' is not in --allowed-clusters" in held["Service"]
+    plan = plan_of(desired_state(), LiveState(families_read={"web"}), allowed_clusters=frozenset({"demo"}))
+    assert all(c.writes for c in plan.changes)
