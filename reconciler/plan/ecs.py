@@ -7,6 +7,7 @@ revision they run with the document of their family, and report its differences 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,21 +38,32 @@ def spec_hash_of(canonical_spec: dict[str, Any], tags: dict[str, str], *extra: s
 # --- Cluster -------------------------------------------------------------------------------------------------
 
 
-def plan_cluster(resource: DesiredResource, live: LiveState, *, instance: str) -> Outcome:
-    desired = canonical_cluster(resource.spec)
+def sides_of(
+    resource: DesiredResource,
+    entry: Described | None,
+    canonical: Callable[[Mapping[str, Any]], dict[str, Any]],
+    *,
+    arn_field: str,
+    hash_extra: tuple[str, ...] = (),
+) -> Sides:
+    """Both sides of an ECS resource whose tags are ``[{key, value}]`` and whose describe shape is request-like."""
+    desired = canonical(resource.spec)
     tags = tags_as_map(resource.spec.get("tags"))
-    entry = live.clusters.get(resource.name)
-    sides = Sides(
+    return Sides(
         resource=resource,
-        spec_hash=spec_hash_of(desired, tags),
+        spec_hash=spec_hash_of(desired, tags, *hash_extra),
         desired=desired,
         desired_tags=tags,
-        live=canonical_cluster(entry) if entry else None,
+        live=canonical(entry) if entry else None,
         live_tags=tags_as_map(entry.get("tags")) if entry else {},
         live_status=entry.get("status") if entry else None,
-        live_arn=entry.get("clusterArn", "") if entry else "",
+        live_arn=entry.get(arn_field, "") if entry else "",
     )
-    return assess(sides, instance=instance)
+
+
+def plan_cluster(resource: DesiredResource, live: LiveState, *, instance: str) -> Outcome:
+    entry = live.clusters.get(resource.name)
+    return assess(sides_of(resource, entry, canonical_cluster, arn_field="clusterArn"), instance=instance)
 
 
 # --- TaskDefinition ------------------------------------------------------------------------------------------
@@ -148,18 +160,8 @@ def plan_service(
     entry = live.services.get((cluster, resource.name))
     reference = str(resource.spec["taskDefinition"])
     family = None if is_literal(reference) else families.get(reference)
-    desired = canonical_service(resource.spec)
-    tags = tags_as_map(resource.spec.get("tags"))
-    sides = Sides(
-        resource=resource,
-        spec_hash=spec_hash_of(desired, tags, family.spec_hash if family else reference),
-        desired=desired,
-        desired_tags=tags,
-        live=canonical_service(entry) if entry else None,
-        live_tags=tags_as_map(entry.get("tags")) if entry else {},
-        live_status=entry.get("status") if entry else None,
-        live_arn=entry.get("serviceArn", "") if entry else "",
-    )
+    hash_extra = (family.spec_hash if family else reference,)  # a new revision is a desired change
+    sides = sides_of(resource, entry, canonical_service, arn_field="serviceArn", hash_extra=hash_extra)
     running = str(entry.get("taskDefinition", "")) if entry else ""
     outcome = assess(
         sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live)

@@ -14,6 +14,7 @@ import pytest
 from reconciler.desired import load_desired_state
 from reconciler.errors import InvalidDesiredState, Problem
 from reconciler.shapes import BotocoreSpecChecker
+from tests.files import write_tree
 
 CHECKER = BotocoreSpecChecker()
 
@@ -337,16 +338,6 @@ CASES = [
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
 
 
 def problems_of(root: Path, **kwargs: object) -> tuple[Problem, ...]:

@@ -11,6 +11,7 @@ import pytest
 from reconciler.desired import load_desired_state
 from reconciler.model.resource import DeletionPolicy, DesiredState, Mode
 from reconciler.shapes import BotocoreSpecChecker
+from tests.files import write_tree
 
 CHECKER = BotocoreSpecChecker()
 
@@ -75,16 +76,6 @@ spec:
 """
 
 BROKEN = "this: is: not: yaml: ["
-
-
-def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.desired.test_desired_bad_inputs import CASES, Case, write_tree
+from tests.desired.test_desired_bad_inputs import CASES, Case
 from tests.e2e.conftest import CLI, count_api_calls
+from tests.files import write_tree
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
