@@ -15,18 +15,14 @@ from reconciler.model.ecs import cluster_name_of
 from reconciler.model.resource import DesiredResource
 from reconciler.model.units import task_cpu_units, task_memory_mib
 from reconciler.plan.types import Action, Cause, Change
+from reconciler.shapes import updatable_fields
 
-CLUSTER_UPDATE_FIELDS = frozenset({"settings", "configuration", "serviceConnectDefaults"})
-CLUSTER_CAPACITY_FIELDS = frozenset({"capacityProviders", "defaultCapacityProviderStrategy"})
-SERVICE_UPDATE_FIELDS = frozenset(
-    {
-        "desiredCount", "capacityProviderStrategy", "deploymentConfiguration", "availabilityZoneRebalancing",
-        "networkConfiguration", "placementConstraints", "placementStrategy", "platformVersion",
-        "healthCheckGracePeriodSeconds", "deploymentController", "enableExecuteCommand", "enableECSManagedTags",
-        "loadBalancers", "propagateTags", "serviceRegistries", "serviceConnectConfiguration", "volumeConfigurations",
-        "vpcLatticeConfigurations",
-    }
-)  # fmt: skip
+# What each update call can change, read from botocore's models so that a field AWS adds is updatable at once.
+CLUSTER_UPDATE_FIELDS = updatable_fields("ecs", "UpdateCluster") - {"cluster"}
+CLUSTER_CAPACITY_FIELDS = updatable_fields("ecs", "PutClusterCapacityProviders") - {"cluster"}
+SERVICE_UPDATE_FIELDS = updatable_fields("ecs", "UpdateService") - {
+    "cluster", "service", "taskDefinition", "forceNewDeployment",
+}  # fmt: skip
 
 
 def needs_tagging(change: Change) -> bool:
