@@ -24,6 +24,9 @@ from reconciler.plan.diff import FieldDiff, scoped_diff
 from reconciler.plan.types import Action, Cause, Change, Conflict
 
 
+GONE = frozenset({"INACTIVE", "DRAINING"})  # deleted, or being deleted: it must be created again
+
+
 @dataclass(frozen=True)
 class Sides:
     """Both sides of one resource, ready to compare."""
@@ -40,7 +43,7 @@ class Sides:
 
 def assess(sides: Sides, *, instance: str, extra_diff: Sequence[FieldDiff] = ()) -> Change | Conflict | None:
     """The change that brings the live resource to the desired one, a conflict, or ``None`` when in sync."""
-    if sides.live is None or sides.live_status == "INACTIVE":
+    if sides.live is None or sides.live_status in GONE:
         return _create(sides, instance=instance)
     owner = owner_of(sides.live_tags)
     if owner is not None and owner != instance:

@@ -96,6 +96,7 @@ def _plan_orphans(plan: Plan, desired: DesiredState, live: LiveState, options: P
             deletions.append(_deletion(kind, name, entry, arn))
         else:
             plan.orphans.append(Orphan(kind=kind, name=name, arn=arn))
+    _order_deletions(deletions)
     _guard_deletions(deletions, options.max_deletions)
     plan.changes.extend(deletions)
 
@@ -111,6 +112,14 @@ def _deletion(kind: str, name: str, entry: Described, arn: str) -> Change:
         live_arn=arn,
         cluster=cluster,
     )
+
+
+def _order_deletions(deletions: list[Change]) -> None:
+    """A cluster is deleted after the services in it (AWS refuses to delete a cluster with active services)."""
+    services = [c for c in deletions if c.kind == "Service"]
+    for change in deletions:
+        if change.kind == "Cluster":
+            change.depends_on = [s.key for s in services if s.cluster == change.name]
 
 
 def _guard_clusters(changes: list[Change], allowed: frozenset[str]) -> None:

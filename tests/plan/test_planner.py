@@ -265,3 +265,21 @@ def test_allowed_clusters_hold_changes_elsewhere() -> None:
     assert "cluster 'demo' is not in --allowed-clusters" in held["Service"]
     plan = plan_of(desired_state(), LiveState(families_read={"web"}), allowed_clusters=frozenset({"demo"}))
     assert all(c.writes for c in plan.changes)
+
+
+def test_a_pruned_cluster_waits_for_its_pruned_services() -> None:
+    desired, live = _with_orphans(2, DeletionPolicy.DELETE.value)
+    live.clusters["demo"]["tags"] = tags("default", "h", DeletionPolicy.DELETE.value)
+    only_elsewhere = DesiredState(revision="r", resources=(resource("Cluster", "other", {}),))
+    plan = plan_of(only_elsewhere, live)
+    deletions = [c for c in plan.changes if c.action is Action.DELETE]
+    assert [c.kind for c in deletions] == ["Service", "Service", "Cluster"]  # web says Retain: an orphan
+    cluster = deletions[-1]
+    assert sorted(k.name for k in cluster.depends_on) == ["old0", "old1"]
+
+
+def test_a_draining_service_is_created_again() -> None:
+    desired = desired_state()
+    live = converged_live(desired)
+    live.services[("demo", "web")]["status"] = "DRAINING"
+    assert service_change(plan_of(desired, live)).action is Action.CREATE
