@@ -23,7 +23,6 @@ from reconciler.model.resource import DesiredResource
 from reconciler.plan.diff import FieldDiff, scoped_diff
 from reconciler.plan.types import Action, Cause, Change, Conflict
 
-
 GONE = frozenset({"INACTIVE", "DRAINING"})  # deleted, or being deleted: it must be created again
 
 

@@ -268,7 +268,7 @@ def test_allowed_clusters_hold_changes_elsewhere() -> None:
 
 
 def test_a_pruned_cluster_waits_for_its_pruned_services() -> None:
-    desired, live = _with_orphans(2, DeletionPolicy.DELETE.value)
+    _, live = _with_orphans(2, DeletionPolicy.DELETE.value)
     live.clusters["demo"]["tags"] = tags("default", "h", DeletionPolicy.DELETE.value)
     only_elsewhere = DesiredState(revision="r", resources=(resource("Cluster", "other", {}),))
     plan = plan_of(only_elsewhere, live)
