@@ -9,15 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.apply.context import ApplyContext
+from reconciler.errors import TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
-from reconciler.model.ecs import cluster_name_of
+from reconciler.model.ecs import SERVICE_WRITE_ONLY, cluster_name_of, service_update_value
 from reconciler.model.resource import DesiredResource
 from reconciler.model.units import task_cpu_units, task_memory_mib
 from reconciler.plan.types import Action, Cause, Change
 from reconciler.shapes import updatable_fields
 
 # What each update call can change, read from botocore's models so that a field AWS adds is updatable at once.
+NOT_SENT_BY_UPDATE = frozenset({"tags", "taskDefinition", "status"})  # written by other calls
 CLUSTER_UPDATE_FIELDS = updatable_fields("ecs", "UpdateCluster") - {"cluster"}
 CLUSTER_CAPACITY_FIELDS = updatable_fields("ecs", "PutClusterCapacityProviders") - {"cluster"}
 SERVICE_UPDATE_FIELDS = updatable_fields("ecs", "UpdateService") - {
@@ -108,9 +110,8 @@ class EcsWriter:
     async def _service_update(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> None:
-        fields = change.changed_fields
-        update = {f: resource.spec[f] for f in fields & SERVICE_UPDATE_FIELDS if f in resource.spec}
-        if "taskDefinition" in fields:
+        update = service_update_request(change, resource)
+        if "taskDefinition" in change.changed_fields:
             update["taskDefinition"] = _task_definition_to_run(change, resource, ctx)
         if update:
             await ecs.update_service(cluster=change.cluster, service=resource.name, **update)
@@ -127,6 +128,19 @@ class EcsWriter:
 
     async def _service_delete(self, ecs: Any, change: Change, resource: None, ctx: ApplyContext) -> None:
         await ecs.delete_service(cluster=change.cluster, service=change.name, force=True)
+
+
+def service_update_request(change: Change, resource: DesiredResource) -> dict[str, Any]:
+    """The UpdateService fields that correct ``change``; raises when a difference has nothing that can fix it."""
+    update: dict[str, Any] = {}
+    for field in sorted(change.changed_fields - NOT_SENT_BY_UPDATE):
+        value = service_update_value(resource.spec, field) if field in SERVICE_UPDATE_FIELDS else None
+        if value is None:
+            raise TerminalError(f"{field} differs, and UpdateService cannot set it from this document")
+        update[field] = value
+    if change.cause is not Cause.DRIFT:  # Git changed: write-only fields may have changed too
+        update.update({f: resource.spec[f] for f in SERVICE_WRITE_ONLY if f in resource.spec})
+    return update
 
 
 def task_definition_request(resource: DesiredResource) -> dict[str, Any]:

@@ -35,8 +35,16 @@ def pairs_to_map(items: Iterable[Mapping[str, Any]] | None, *, key: str, value: 
     return {item[key]: item.get(value) for item in items or () if key in item}
 
 
+def pairs_to_items(items: Iterable[Mapping[str, Any]] | None, *, key: str, value: str) -> dict[str, Any]:
+    """``[{name: A, value: 1}]`` → ``{"[A]": 1}``: like ``pairs_to_map``, but a closed set (see ``item_key``)."""
+    return {item_key(k): v for k, v in pairs_to_map(items, key=key, value=value).items()}
+
+
 def item_key(identity: object) -> str:
-    """The map key of a list item addressed by identity; diff paths print it as ``containers[app]``."""
+    """The map key of a list item addressed by identity; diff paths print it as ``containers[app]``.
+
+    A map of such keys is the whole list the user wrote: an item only AWS has (an extra container, an extra
+    environment variable) is a difference, where an extra plain key (a field AWS fills in) is not."""
     return f"[{identity}]"
 
 

@@ -15,6 +15,7 @@ from reconciler.model.canonical import (
     drop_keys,
     item_key,
     list_to_map,
+    pairs_to_items,
     pairs_to_map,
     prune_empty,
     resource_name,
@@ -75,6 +76,8 @@ def canonical_cluster(spec: Spec) -> dict[str, Any]:
     result["defaultCapacityProviderStrategy"] = list_to_map(
         spec.get("defaultCapacityProviderStrategy"), key="capacityProvider"
     )
+    if (connect := spec.get("serviceConnectDefaults")) and connect.get("namespace"):
+        result["serviceConnectDefaults"] = {**connect, "namespace": resource_name(connect["namespace"])}
     return prune_empty(result)
 
 
@@ -107,8 +110,8 @@ def canonical_container(container: Spec, *, awsvpc: bool) -> dict[str, Any]:
     result.setdefault("essential", True)
     result.setdefault("cpu", 0)
     result["portMappings"] = canonical_port_mappings(container.get("portMappings"), awsvpc=awsvpc)
-    result["environment"] = pairs_to_map(container.get("environment"), key="name", value="value")
-    result["secrets"] = pairs_to_map(container.get("secrets"), key="name", value="valueFrom")
+    result["environment"] = pairs_to_items(container.get("environment"), key="name", value="value")
+    result["secrets"] = pairs_to_items(container.get("secrets"), key="name", value="valueFrom")
     result["mountPoints"] = [
         with_defaults(m, {"readOnly": False})
         for m in sorted_by(container.get("mountPoints"), sort_key("sourceVolume", "containerPath"))
@@ -144,8 +147,19 @@ def canonical_log_configuration(config: Spec) -> dict[str, Any]:
 # --- Service -------------------------------------------------------------------------------------------------
 
 
+# CreateService fields that DescribeServices never returns: applied when Git changes, never compared.
+SERVICE_WRITE_ONLY = frozenset({"gatewayConnectors", "monitoring"})
+# CreateService fields that DescribeServices returns only on the service's deployments.
+SERVICE_FIELDS_ON_DEPLOYMENTS = (
+    "serviceConnectConfiguration",
+    "volumeConfigurations",
+    "vpcLatticeConfigurations",
+)
+
+
 def canonical_service(spec: Spec) -> dict[str, Any]:
-    result = drop_keys(spec, SERVICE_READ_ONLY)
+    result = drop_keys(spec, SERVICE_READ_ONLY | SERVICE_WRITE_ONLY)
+    result.update(_fields_from_primary_deployment(spec))
     result.update(with_defaults({k: spec.get(k) for k in SERVICE_DEFAULTS}, SERVICE_DEFAULTS))
     result["deploymentConfiguration"] = canonical_deployment_configuration(
         spec.get("deploymentConfiguration")
@@ -164,6 +178,28 @@ def canonical_service(spec: Spec) -> dict[str, Any]:
     )
     result["role"] = role_name(spec.get("role") or spec.get("roleArn"))
     return prune_empty(result)
+
+
+def _fields_from_primary_deployment(service: Spec) -> dict[str, Any]:
+    deployments: list[dict[str, Any]] = service.get("deployments") or []
+    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+    return {f: primary[f] for f in SERVICE_FIELDS_ON_DEPLOYMENTS if f not in service and primary.get(f)}
+
+
+def service_update_value(spec: Spec, field: str) -> Any:
+    """The value UpdateService must send for ``field``: the document's, or AWS's default where the document
+    leaves the field out (the planner compared against that default, so the correction must write it)."""
+    if field == "deploymentConfiguration":
+        return canonical_deployment_configuration(spec.get(field))
+    if field == "networkConfiguration" and spec.get(field):
+        return canonical_network_configuration(spec[field])
+    if field in spec:
+        return spec[field]
+    if field in SERVICE_DEFAULTS:
+        return SERVICE_DEFAULTS[field]
+    if field == "platformVersion" and spec.get("launchType") == "FARGATE":
+        return "LATEST"
+    return None
 
 
 def canonical_deployment_configuration(config: Spec | None) -> dict[str, Any]:

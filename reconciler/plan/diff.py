@@ -42,7 +42,15 @@ def _diff_mapping(desired: Mapping[str, Any], live: Any, path: str) -> list[Fiel
     diffs: list[FieldDiff] = []
     for key, value in desired.items():
         diffs.extend(scoped_diff(value, live.get(key), join_path(path, key)))
+    if is_item_map(desired):
+        extra = sorted(key for key in live if key not in desired and not is_empty(live[key]))
+        diffs.extend(FieldDiff(path=join_path(path, key), desired=None, live=live[key]) for key in extra)
     return diffs
+
+
+def is_item_map(mapping: Mapping[str, Any]) -> bool:
+    """A map of list items keyed by identity (``[app]``): the complete list, so extra live items count."""
+    return bool(mapping) and all(key.startswith("[") for key in mapping)
 
 
 def _diff_list(desired: list[Any], live: Any, path: str) -> list[FieldDiff]:

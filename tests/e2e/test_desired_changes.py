@@ -48,7 +48,7 @@ def test_new_environment_variable_is_a_desired_change(converged: Estate, cli: CL
     changes = _plan_changes(cli, converged)
     service = next(c for c in changes if c["kind"] == "Service")
     assert service["cause"] == "desired"
-    assert "taskDefinition.containerDefinitions[app].environment.FEATURE_X" in [
+    assert "taskDefinition.containerDefinitions[app].environment[FEATURE_X]" in [
         d["path"] for d in service["diff"]
     ]  # type: ignore[attr-defined]
     assert cli("apply", *converged.args()).code == 0

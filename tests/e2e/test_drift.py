@@ -101,6 +101,15 @@ def drift_propagate_tags(boto: BotoFactory) -> None:
     boto("ecs").update_service(cluster=CLUSTER, service=SERVICE, propagateTags="TASK_DEFINITION")
 
 
+def drift_execute_command(boto: BotoFactory) -> None:
+    """A field the document leaves out: its AWS default (false) is what Git wants."""
+    boto("ecs").update_service(cluster=CLUSTER, service=SERVICE, enableExecuteCommand=True)
+
+
+def drift_grace_period(boto: BotoFactory) -> None:
+    boto("ecs").update_service(cluster=CLUSTER, service=SERVICE, healthCheckGracePeriodSeconds=120)
+
+
 def drift_tag_removed(boto: BotoFactory) -> None:
     boto("ecs").untag_resource(resourceArn=_service(boto)["serviceArn"], tagKeys=["Service"])
 
@@ -119,13 +128,15 @@ DRIFTS = [
     (drift_desired_count, "Service", "desiredCount"),
     (drift_other_revision, "Service", "taskDefinition"),
     (drift_image, "Service", "taskDefinition.containerDefinitions[app].image"),
-    (drift_environment, "Service", "taskDefinition.containerDefinitions[app].environment.APP_ENV"),
+    (drift_environment, "Service", "taskDefinition.containerDefinitions[app].environment[APP_ENV]"),
     (drift_subnets, "Service", "networkConfiguration.awsvpcConfiguration.subnets"),
     (drift_security_groups, "Service", "networkConfiguration.awsvpcConfiguration.securityGroups"),
     (drift_public_ip, "Service", "networkConfiguration.awsvpcConfiguration.assignPublicIp"),
     (drift_circuit_breaker, "Service", "deploymentConfiguration.deploymentCircuitBreaker.enable"),
     (drift_deployment_percent, "Service", "deploymentConfiguration.minimumHealthyPercent"),
     (drift_propagate_tags, "Service", "propagateTags"),
+    (drift_execute_command, "Service", "enableExecuteCommand"),
+    (drift_grace_period, "Service", "healthCheckGracePeriodSeconds"),
     (drift_tag_removed, "Service", "tags.Service"),
     (drift_container_insights, "Cluster", "settings.containerInsights"),
     (drift_service_deleted, "Service", "status"),

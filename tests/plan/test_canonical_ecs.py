@@ -99,7 +99,7 @@ def test_task_definition_as_aws_describes_it_is_no_drift() -> None:
     ("mutate", "path"),
     [
         (lambda t: t["containerDefinitions"][0].update(image="frontapp:evil"), "containerDefinitions[app].image"),
-        (lambda t: t["containerDefinitions"][0]["environment"].pop(), "containerDefinitions[app].environment.B"),
+        (lambda t: t["containerDefinitions"][0]["environment"].pop(), "containerDefinitions[app].environment[B]"),
         (lambda t: t["containerDefinitions"][0]["ulimits"][0].update(softLimit=1024),
          "containerDefinitions[app].ulimits[nofile].softLimit"),
         (lambda t: t.update(memory="8192"), "memory"),
@@ -112,6 +112,17 @@ def test_task_definition_real_differences_have_exact_paths(mutate: Any, path: st
     live = copy.deepcopy(LIVE_TASK)
     mutate(live)
     assert _task_diff(DESIRED_TASK, live) == [path]
+
+
+def test_items_only_aws_has_are_differences() -> None:
+    """An extra container or environment variable runs in production: drift, not an AWS default."""
+    live = copy.deepcopy(LIVE_TASK)
+    live["containerDefinitions"][0]["environment"].append({"name": "DEBUG", "value": "true"})
+    live["containerDefinitions"].append({"name": "miner", "image": "evil:latest", "essential": False})
+    assert _task_diff(DESIRED_TASK, live) == [
+        "containerDefinitions[app].environment[DEBUG]",
+        "containerDefinitions[miner]",
+    ]
 
 
 DESIRED_SERVICE: dict[str, Any] = {
