@@ -19,6 +19,7 @@ from reconciler.plan.types import Action, Cause, Change
 from reconciler.shapes import updatable_fields
 
 # What each update call can change, read from botocore's models so that a field AWS adds is updatable at once.
+DRAIN_WAIT = {"Delay": 5, "MaxAttempts": 48}  # up to 4 minutes for a replaced service to drain
 NOT_SENT_BY_UPDATE = frozenset({"tags", "taskDefinition", "status"})  # written by other calls
 CLUSTER_UPDATE_FIELDS = updatable_fields("ecs", "UpdateCluster") - {"cluster"}
 CLUSTER_CAPACITY_FIELDS = updatable_fields("ecs", "PutClusterCapacityProviders") - {"cluster"}
@@ -93,6 +94,8 @@ class EcsWriter:
         self._reader.retag(change.live_arn, tags)
         ctx.registered[resource.name] = change.live_arn
 
+    _taskdefinition_update = _taskdefinition_adopt  # a matching revision whose tags differ
+
     # --- Service -------------------------------------------------------------------------------------------
 
     async def _service_create(
@@ -124,6 +127,9 @@ class EcsWriter:
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> None:
         await ecs.delete_service(cluster=change.cluster, service=resource.name, force=True)
+        # AWS refuses to create a service of the same name while the old one is still draining.
+        waiter = ecs.get_waiter("services_inactive")
+        await waiter.wait(cluster=change.cluster, services=[resource.name], WaiterConfig=DRAIN_WAIT)
         await self._service_create(ecs, change, resource, ctx)
 
     async def _service_delete(self, ecs: Any, change: Change, resource: None, ctx: ApplyContext) -> None:

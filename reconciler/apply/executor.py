@@ -51,7 +51,10 @@ class Executor:
         for change in plan.changes:
             if change not in to_write:
                 result.skipped.append((change, _why_not_written(change, self.mode)))
-        done = {c.key: asyncio.Event() for c in to_write}
+        done = {c.key: asyncio.Event() for c in plan.changes}
+        for change in plan.changes:
+            if change not in to_write:  # settled at once, and not a success: its dependents are skipped
+                done[change.key].set()
         succeeded: set[ResourceKey] = set()
         context = ApplyContext(instance=self.instance)
         semaphore = asyncio.Semaphore(self.parallel)

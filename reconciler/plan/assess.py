@@ -50,11 +50,12 @@ def assess(sides: Sides, *, instance: str, extra_diff: Sequence[FieldDiff] = ())
     diff = scoped_diff(dict(sides.desired), dict(sides.live))
     diff += _tag_diff(sides.desired_tags, user_tags(sides.live_tags))
     diff += extra_diff
-    if not diff:
-        diff = _ownership_diff(sides, instance=instance)
+    cause = _cause(sides, owner=owner)
+    if not diff:  # only our own tags can differ now: a new hash or deletion policy from Git, or adoption
+        diff, cause = _ownership_diff(sides, instance=instance), Cause.DESIRED
     if not diff:
         return None
-    return _change(sides, _action(sides, owner=owner, diff=diff), _cause(sides, owner=owner), diff)
+    return _change(sides, _action(sides, owner=owner, diff=diff), cause, diff)
 
 
 def _create(sides: Sides, *, instance: str) -> Change:

@@ -74,7 +74,12 @@ class FamilyPlan:
     """What the planner decided for one task definition family; services read it."""
 
     canonical: dict[str, Any]
-    spec_hash: str
+    spec_hash: str  # "<revision hash>.<tags hash>", see plan_task_definition
+
+    @property
+    def revision_hash(self) -> str:
+        return self.spec_hash.split(".", 1)[0]
+
     arn: str = ""  # the ACTIVE revision that matches the document; "" when one must be registered
     needs_read: bool = False  # no known revision matches, and the family's recent revisions were not read yet
     outcome: Outcome = None
@@ -82,16 +87,18 @@ class FamilyPlan:
 
 
 def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance: str) -> FamilyPlan:
+    """A revision's spec-hash tag is ``<revision hash>.<tags hash>``: the first part says which document the
+    revision was registered from (it never changes), the second lets a tag change be told from tag drift."""
     canonical = canonical_task_definition(resource.spec)
     tags = tags_as_map(resource.spec.get("tags"))
-    family = FamilyPlan(canonical=canonical, spec_hash=spec_hash_of(canonical, tags))
-    revisions = live.revisions_of(resource.name)
-    match = next(
-        (td for td in revisions if td.get("status") != "INACTIVE" and revision_matches(td, family)), None
-    )
+    revision_hash = spec_hash_of(canonical, {})
+    family = FamilyPlan(canonical=canonical, spec_hash=f"{revision_hash}.{spec_hash_of({}, tags)[:8]}")
+    revisions = [td for td in live.revisions_of(resource.name) if td.get("status") != "INACTIVE"]
+    matches = [td for td in revisions if revision_matches(td, family)]
+    match = next((td for td in matches if _registered_from(td) is not None), matches[0] if matches else None)
     if match is not None:
         family.arn = match["taskDefinitionArn"]
-        family.outcome = _adopt_revision(resource, match, family) if not owner_of(_tags(match)) else None
+        family.outcome = assess(_revision_sides(resource, match, family), instance=instance)
     elif resource.name not in live.families_read:
         family.needs_read = True
     else:
@@ -100,22 +107,29 @@ def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance
 
 
 def revision_matches(td: Described, family: FamilyPlan) -> bool:
-    """A revision matches when it has everything the document sets and was not registered from another spec."""
-    registered_from = _tags(td).get(SPEC_HASH_TAG)
-    if registered_from is not None and registered_from != family.spec_hash:
+    """A revision matches when it has everything the document sets (and nothing more where the document lists
+    a complete set) and was not registered from another document."""
+    registered_from = _registered_from(td)
+    if registered_from is not None and registered_from != family.revision_hash:
         return False
     return not scoped_diff(family.canonical, canonical_task_definition(td))
 
 
-def _adopt_revision(resource: DesiredResource, td: Described, family: FamilyPlan) -> Change:
-    return Change(
-        kind=resource.kind,
-        name=resource.name,
-        action=Action.ADOPT,
-        cause=Cause.DESIRED,
-        diff=[FieldDiff(path="tags.reconciler:instance", desired="(this instance)", live=None)],
-        mode=resource.mode,
+def _registered_from(td: Described) -> str | None:
+    spec_hash = _tags(td).get(SPEC_HASH_TAG)
+    return spec_hash.split(".", 1)[0] if spec_hash else None
+
+
+def _revision_sides(resource: DesiredResource, td: Described, family: FamilyPlan) -> Sides:
+    """The matching revision against the document: only its tags can still differ (or be missing: adopt)."""
+    return Sides(
+        resource=resource,
         spec_hash=family.spec_hash,
+        desired=family.canonical,
+        desired_tags=tags_as_map(resource.spec.get("tags")),
+        live=canonical_task_definition(td),
+        live_tags=_tags(td),
+        live_status=td.get("status"),
         live_arn=td["taskDefinitionArn"],
     )
 
@@ -124,7 +138,7 @@ def _register(
     resource: DesiredResource, revisions: list[Described], family: FamilyPlan, *, instance: str
 ) -> Change:
     latest = next((td for td in revisions if td.get("status") != "INACTIVE"), None)
-    ours = latest is not None and owner_of(_tags(latest)) == instance
+    ours = any(owner_of(_tags(td)) == instance for td in revisions)
     diff = [
         FieldDiff(
             path="revision",
@@ -160,7 +174,7 @@ def plan_service(
     entry = live.services.get((cluster, resource.name))
     reference = str(resource.spec["taskDefinition"])
     family = None if is_literal(reference) else families.get(reference)
-    hash_extra = (family.spec_hash if family else reference,)  # a new revision is a desired change
+    hash_extra = (family.revision_hash if family else reference,)  # a new revision is a desired change
     sides = sides_of(resource, entry, canonical_service, arn_field="serviceArn", hash_extra=hash_extra)
     running = str(entry.get("taskDefinition", "")) if entry else ""
     outcome = assess(

@@ -39,6 +39,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         _record(plan, resource.key, outcome, deps=dependencies(resource, declared))
     if not desired.is_empty:  # an empty desired state never prunes (SPEC §1)
         _plan_orphans(plan, desired, live, options)
+    _guard_deletions(plan.changes, options.max_deletions)
     _guard_clusters(plan.changes, options.allowed_clusters)
     plan.changes = order_changes(plan.changes)
     return plan
@@ -97,7 +98,6 @@ def _plan_orphans(plan: Plan, desired: DesiredState, live: LiveState, options: P
         else:
             plan.orphans.append(Orphan(kind=kind, name=name, arn=arn))
     _order_deletions(deletions)
-    _guard_deletions(deletions, options.max_deletions)
     plan.changes.extend(deletions)
 
 
@@ -132,10 +132,13 @@ def _guard_clusters(changes: list[Change], allowed: frozenset[str]) -> None:
             change.held = f"cluster {cluster!r} is not in --allowed-clusters"
 
 
-def _guard_deletions(deletions: list[Change], limit: int) -> None:
-    if len(deletions) <= limit:
+def _guard_deletions(changes: list[Change], limit: int) -> None:
+    """A revision that would delete (or delete and re-create) more than ``limit`` resources does neither."""
+    deleting = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
+    if len(deleting) <= limit:
         return
-    for change in deletions:
+    for change in deleting:
         change.held = (
-            f"this revision would delete {len(deletions)} resources, more than --max-deletions {limit}"
+            f"this revision would delete {len(deleting)} resources (deletions and replacements), "
+            f"more than --max-deletions {limit}"
         )

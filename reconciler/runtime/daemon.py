@@ -29,6 +29,7 @@ from reconciler.server import Probe, start_server
 
 log = structlog.get_logger(__name__)
 GRACE_ON_STOP = 5.0  # seconds a pass in flight may still run after SIGTERM
+WATCH_RETRY_SECONDS = 5.0
 
 
 @dataclass
@@ -62,7 +63,8 @@ class Daemon:
         self._wake.set()
 
     def healthy(self) -> bool:
-        return time.monotonic() - self._last_tick < 3 * self.options.interval + self.options.pass_timeout
+        """SPEC §3: the loop has ticked within 3 intervals (it ticks when a pass starts and when it ends)."""
+        return time.monotonic() - self._last_tick < 3 * self.options.interval
 
     def ready(self) -> bool:
         return self.last_good is not None and self._aws_answered
@@ -116,9 +118,20 @@ class Daemon:
                 await self._wake.wait()
 
     async def _watch(self) -> None:
-        async for _ in awatch(self.source.root, debounce=self.options.debounce_ms, stop_event=self._stop):
-            log.info("desired-state directory changed")
-            self._wake.set()
+        """Wake the loop on file changes. The directory may not exist yet (a git-sync sidecar still cloning) or
+        may vanish and come back: watching is retried, and the interval keeps the loop going meanwhile."""
+        while not self._stop.is_set():
+            try:
+                async for _ in awatch(
+                    self.source.root, debounce=self.options.debounce_ms, stop_event=self._stop
+                ):
+                    log.info("desired-state directory changed")
+                    self._wake.set()
+            except OSError as exc:
+                log.warning("cannot watch the desired-state directory", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(WATCH_RETRY_SECONDS):
+                    await self._stop.wait()
 
     async def run_pass(self) -> PassOutcome | None:
         """One pass; never raises (a failed pass is logged and counted, and the loop goes on)."""
@@ -138,8 +151,8 @@ class Daemon:
         return outcome
 
     async def _reconcile(self) -> PassOutcome:
-        desired = await self._load()
         async with asyncio.timeout(self.options.pass_timeout):
+            desired = await self._load()
             outcome = await self.engine.reconcile(desired)
         self._aws_answered = True
         return outcome

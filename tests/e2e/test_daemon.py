@@ -168,3 +168,24 @@ def test_sigterm_stops_the_daemon_within_ten_seconds(estate: Estate) -> None:
         process.kill()
         output = process.stdout.read().decode() if process.stdout else ""
     assert '"event": "daemon stopped"' in output
+
+
+async def test_daemon_waits_for_a_directory_that_does_not_exist_yet(
+    estate: Estate, boto: BotoFactory
+) -> None:
+    """A git-sync sidecar may not have cloned yet when the reconciler starts: keep serving, pick it up later."""
+    later = estate.dir.parent / "not-cloned-yet"
+    port = free_port()
+    source = DirectorySource(root=later, vars_files=(estate.vars_file,))
+    async with AwsClients(region=None, endpoint_url=None) as clients:
+        options = DaemonOptions(interval=60, debounce_ms=50, host="127.0.0.1", port=port)
+        daemon = Daemon(source, Engine(clients, options=PlanOptions()), options)
+        task = asyncio.create_task(daemon.run())
+        await eventually(lambda: daemon.passes >= 1)
+        assert not task.done() and not daemon.ready()
+        estate.dir.rename(later)
+        await status_code(f"http://127.0.0.1:{port}", "/sync", method="POST")
+        await eventually(daemon.ready)
+        assert desired_count(boto) == 2
+        daemon.stop()
+        await asyncio.wait_for(task, timeout=10)

@@ -105,3 +105,18 @@ def test_document_in_detect_mode_reports_drift_and_writes_nothing(
     assert count_api_calls(writes_only=True) == writes_before
     service = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0]
     assert service["desiredCount"] == 7
+
+
+def test_a_field_update_service_cannot_change_replaces_the_service(
+    converged: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    converged.edit("services/wordpress.yaml", "launchType: FARGATE", "launchType: EC2")
+    plan = cli("plan", *converged.args())
+    assert "-/+ Service wordpress (replace, cause: desired)" in plan.out
+    assert "launchType cannot be changed in place" in plan.out
+
+    assert cli("apply", *converged.args(), "--max-deletions", "0").code == 1  # a replace deletes: guarded
+    assert cli("apply", *converged.args()).code == 0
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["wordpress"])["services"][0]
+    assert (service["status"], service["launchType"]) == ("ACTIVE", "EC2")
+    assert _plan_changes(cli, converged) == []

@@ -190,8 +190,12 @@ def test_untagged_resources_are_adopted() -> None:
 def test_resource_of_another_instance_is_a_conflict_not_a_change() -> None:
     desired = desired_state()
     plan = plan_of(desired, converged_live(desired, owner="other"))
-    assert {(c.kind, c.owner) for c in plan.conflicts} == {("Cluster", "other"), ("Service", "other")}
-    assert [c.kind for c in plan.changes if c.kind != "TaskDefinition"] == []
+    assert {(c.kind, c.owner) for c in plan.conflicts} == {
+        ("Cluster", "other"),
+        ("TaskDefinition", "other"),
+        ("Service", "other"),
+    }
+    assert plan.changes == []
 
 
 def test_deleted_service_of_ours_is_drift() -> None:
@@ -283,3 +287,38 @@ def test_a_draining_service_is_created_again() -> None:
     live = converged_live(desired)
     live.services[("demo", "web")]["status"] = "DRAINING"
     assert service_change(plan_of(desired, live)).action is Action.CREATE
+
+
+def test_task_definition_tag_change_retags_without_a_new_revision_or_deploy() -> None:
+    desired = desired_state()
+    live = converged_live(desired)
+    live.families_read.add("web")
+    tagged = DesiredState(
+        revision="r2",
+        resources=(
+            desired.resources[0],
+            resource("TaskDefinition", "web", {**TASK_SPEC, "tags": [{"key": "team", "value": "web"}]}),
+            desired.resources[2],
+        ),
+    )
+    plan = plan_of(tagged, live)
+    assert summary(plan) == [("TaskDefinition", "update", "desired")]
+    assert [d.path for d in plan.changes[0].diff] == ["tags.team"]
+
+
+def test_deletion_policy_change_is_desired_not_drift() -> None:
+    desired = desired_state()
+    live = converged_live(desired)
+    changed = desired_state(deletion_policy=DeletionPolicy.DELETE)
+    change = service_change(plan_of(changed, live))
+    assert (change.cause, [d.path for d in change.diff]) == (
+        Cause.DESIRED,
+        ["tags.reconciler:deletion-policy"],
+    )
+
+
+def test_replacements_count_against_max_deletions() -> None:
+    desired, live = _with_orphans(5, DeletionPolicy.DELETE.value)
+    live.services[("demo", "web")]["launchType"] = "EC2"  # a replace: the service is deleted, then created
+    plan = plan_of(desired, live, max_deletions=5)
+    assert len(plan.changes) == 6 and all("(deletions and replacements)" in c.held for c in plan.changes)
