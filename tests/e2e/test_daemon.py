@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 import aiohttp
 
 from reconciler.live.clients import AwsClients
+from reconciler.metrics import REGISTRY
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import Daemon, DaemonOptions
 from reconciler.runtime.engine import Engine
@@ -187,5 +188,21 @@ async def test_daemon_waits_for_a_directory_that_does_not_exist_yet(
         await status_code(f"http://127.0.0.1:{port}", "/sync", method="POST")
         await eventually(daemon.ready)
         assert desired_count(boto) == 2
+        daemon.stop()
+        await asyncio.wait_for(task, timeout=10)
+
+
+async def test_a_pass_over_its_timeout_is_an_error_and_the_loop_goes_on(estate: Estate) -> None:
+    port = free_port()
+    source = DirectorySource(root=estate.dir, vars_files=(estate.vars_file,))
+    base = f"http://127.0.0.1:{port}"
+    async with AwsClients(region=None, endpoint_url=None) as clients:
+        options = DaemonOptions(interval=0.2, pass_timeout=0.001, host="127.0.0.1", port=port)
+        daemon = Daemon(source, Engine(clients, options=PlanOptions()), options)
+        errors_before = REGISTRY.get_sample_value("reconciler_cycles_total", {"result": "error"}) or 0.0
+        task = asyncio.create_task(daemon.run())
+        await eventually(lambda: daemon.passes >= 3)
+        assert await metric(base, 'reconciler_cycles_total{result="error"}') >= errors_before + 2
+        assert not task.done() and await status_code(base, "/healthz") == 200
         daemon.stop()
         await asyncio.wait_for(task, timeout=10)
