@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.errors import Problem
-from reconciler.model.references import is_literal, iter_reference_values
+from reconciler.model.references import is_literal, iter_reference_values, reference_name
 from reconciler.model.resource import DesiredResource, ResourceKey
 
 
@@ -36,13 +36,14 @@ def duplicate_problems(candidates: Sequence[Candidate]) -> list[Problem]:
 
 def dangling_reference_problems(candidates: Sequence[Candidate]) -> list[Problem]:
     """Every reference by name to a resource the desired state does not declare (unless allowed)."""
-    declared = {candidate.resource.key for candidate in candidates}
+    declared = {ResourceKey(c.resource.kind, reference_name(c.resource)) for c in candidates}
     problems = []
     for candidate in candidates:
         resource = candidate.resource
         for found in iter_reference_values(resource):
             target = ResourceKey(found.reference.target_kind, found.value)
-            if is_literal(found.value) or found.reference.external_allowed or target in declared:
+            literal = is_literal(found.value, found.reference.target_kind)
+            if literal or found.reference.external_allowed or target in declared:
                 continue
             message = (
                 f"spec.{found.path}: no {target.kind} named '{found.value}' is declared "

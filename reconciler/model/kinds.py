@@ -60,10 +60,81 @@ SERVICE = KindInfo(
     references=(
         Reference("cluster", "Cluster", external_allowed=True),
         Reference("taskDefinition", "TaskDefinition"),
+        Reference("loadBalancers[].targetGroupArn", "TargetGroup"),
     ),
     # CreateService fields that UpdateService lacks (checked against botocore by a test).
     replace_fields=frozenset({"launchType", "role", "schedulingStrategy"}),
     request_only_fields=frozenset({"clientToken"}),
 )
 
-KINDS: Mapping[str, KindInfo] = {k.kind: k for k in (CLUSTER, TASK_DEFINITION, SERVICE)}
+_TARGET_GROUP_REFERENCES = (
+    "TargetGroupArn",
+    "ForwardConfig.TargetGroups[].TargetGroupArn",
+)
+
+LOAD_BALANCER = KindInfo(
+    kind="LoadBalancer",
+    aws_service="elbv2",
+    create_operation="CreateLoadBalancer",
+    name_field="Name",
+    extra_fields=frozenset({"Attributes"}),
+)
+
+TARGET_GROUP = KindInfo(
+    kind="TargetGroup",
+    aws_service="elbv2",
+    create_operation="CreateTargetGroup",
+    name_field="Name",
+    extra_fields=frozenset({"Attributes"}),
+)
+
+LISTENER = KindInfo(
+    kind="Listener",
+    aws_service="elbv2",
+    create_operation="CreateListener",
+    name_field="",  # local to the repo; AWS knows a listener by its load balancer and port
+    references=(
+        Reference("LoadBalancerArn", "LoadBalancer"),
+        *(Reference(f"DefaultActions[].{path}", "TargetGroup") for path in _TARGET_GROUP_REFERENCES),
+    ),
+)
+
+LISTENER_RULE = KindInfo(
+    kind="ListenerRule",
+    aws_service="elbv2",
+    create_operation="CreateRule",
+    name_field="",  # local; AWS knows a rule by its listener and priority
+    references=(
+        Reference("ListenerArn", "Listener"),  # written "load-balancer-name:port"
+        *(Reference(f"Actions[].{path}", "TargetGroup") for path in _TARGET_GROUP_REFERENCES),
+    ),
+)
+
+SCALABLE_TARGET = KindInfo(
+    kind="ScalableTarget",
+    aws_service="application-autoscaling",
+    create_operation="RegisterScalableTarget",
+    name_field="",  # local; AWS knows it by ResourceId and ScalableDimension
+)
+
+SCALING_POLICY = KindInfo(
+    kind="ScalingPolicy",
+    aws_service="application-autoscaling",
+    create_operation="PutScalingPolicy",
+    name_field="PolicyName",
+)
+
+SCHEDULED_ACTION = KindInfo(
+    kind="ScheduledAction",
+    aws_service="application-autoscaling",
+    create_operation="PutScheduledAction",
+    name_field="ScheduledActionName",
+)
+
+KINDS: Mapping[str, KindInfo] = {
+    k.kind: k
+    for k in (
+        CLUSTER, TASK_DEFINITION, TARGET_GROUP, LOAD_BALANCER, LISTENER, LISTENER_RULE, SERVICE,
+        SCALABLE_TARGET, SCALING_POLICY, SCHEDULED_ACTION,
+    )
+}  # fmt: skip

@@ -6,7 +6,8 @@ definitions, a pinned ``family:revision``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import copy
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +22,44 @@ class ReferenceValue:
     value: str
 
 
-def is_literal(value: str) -> bool:
-    """True when ``value`` is not a name to resolve: an ARN, or a pinned ``family:revision``."""
-    return value.startswith("arn:") or ":" in value
+def is_literal(value: str, target_kind: str = "TaskDefinition") -> bool:
+    """True when ``value`` is not a name to resolve: an ARN, or a pinned ``family:revision``.
+
+    A listener is referred to as ``load-balancer-name:port``, so for listeners a colon is part of the name."""
+    if value.startswith("arn:"):
+        return True
+    return target_kind == "TaskDefinition" and ":" in value
+
+
+def reference_name(resource: DesiredResource) -> str:
+    """The name other documents use for ``resource``: ``metadata.name``, except for a listener, which is
+    ``<LoadBalancerArn as written>:<Port>`` (SPEC §1, References)."""
+    if resource.kind == "Listener":
+        return f"{resource.spec.get('LoadBalancerArn', '')}:{resource.spec.get('Port', '')}"
+    return resource.name
+
+
+def resolve(resource: DesiredResource, arns: Mapping[ResourceKey, str]) -> dict[str, Any]:
+    """A copy of ``resource.spec`` with every reference by name replaced by the ARN in ``arns`` (keyed by
+    target kind and reference name), where one is known; unknown names stay as written."""
+    spec = copy.deepcopy(resource.spec)
+    for found in iter_reference_values(resource):
+        arn = arns.get(ResourceKey(found.reference.target_kind, found.value))
+        if arn and not is_literal(found.value, found.reference.target_kind):
+            _set_path(spec, found.path, arn)
+    return spec
+
+
+def _set_path(spec: dict[str, Any], path: str, value: str) -> None:
+    node: Any = spec
+    parts = path.replace("[", ".[").split(".")
+    for part in parts[:-1]:
+        node = node[int(part[1:-1])] if part.startswith("[") else node[part]
+    last = parts[-1]
+    if last.startswith("["):
+        node[int(last[1:-1])] = value
+    else:
+        node[last] = value
 
 
 def iter_reference_values(resource: DesiredResource) -> Iterator[ReferenceValue]:
@@ -52,11 +88,17 @@ def _walk(node: Any, parts: list[str], prefix: str) -> Iterator[tuple[str, Any]]
         yield from _walk(item, rest, f"{here}[{index}]")
 
 
-def dependencies(resource: DesiredResource, declared: set[ResourceKey]) -> set[ResourceKey]:
-    """The declared resources that ``resource`` refers to by name (what must exist before it)."""
+def declared_by_reference(resources: Iterable[DesiredResource]) -> dict[ResourceKey, ResourceKey]:
+    """(kind, the name references use) → the resource's key (kind, ``metadata.name``)."""
+    return {ResourceKey(r.kind, reference_name(r)): r.key for r in resources}
+
+
+def dependencies(resource: DesiredResource, declared: Mapping[ResourceKey, ResourceKey]) -> set[ResourceKey]:
+    """The declared resources that ``resource`` refers to by name (what must exist before it).
+    ``declared`` is ``declared_by_reference`` of the whole desired state."""
     found = set()
     for ref in iter_reference_values(resource):
         key = ResourceKey(ref.reference.target_kind, ref.value)
-        if not is_literal(ref.value) and key in declared:
-            found.add(key)
+        if not is_literal(ref.value, ref.reference.target_kind) and key in declared:
+            found.add(declared[key])
     return found

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from reconciler.model.ecs import tags_as_map
 from reconciler.model.live import Described, LiveState
 from reconciler.model.ownership import may_prune, owner_of
-from reconciler.model.references import dependencies
+from reconciler.model.references import declared_by_reference, dependencies
 from reconciler.model.resource import DesiredState, ResourceKey
 from reconciler.plan.ecs import FamilyPlan, Outcome, plan_cluster, plan_service, plan_task_definition
 from reconciler.plan.order import order_changes
@@ -33,7 +33,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         for r in desired.of_kind("TaskDefinition")
     }
     plan.families_to_read = sorted(name for name, family in families.items() if family.needs_read)
-    declared = {r.key for r in desired}
+    declared = declared_by_reference(desired)
     for resource in desired:
         outcome = _plan_one(resource.kind, resource.name, desired, live, families, options)
         _record(plan, resource.key, outcome, deps=dependencies(resource, declared))
