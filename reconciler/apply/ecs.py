@@ -13,6 +13,7 @@ from reconciler.errors import TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
 from reconciler.model.ecs import SERVICE_WRITE_ONLY, cluster_name_of, service_update_value
+from reconciler.model.references import resolve
 from reconciler.model.resource import DesiredResource
 from reconciler.model.units import task_cpu_units, task_memory_mib
 from reconciler.plan.types import Action, Cause, Change
@@ -101,7 +102,7 @@ class EcsWriter:
     async def _service_create(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> None:
-        spec = _without(resource.spec, "tags", "cluster", "taskDefinition")
+        spec = _without(resolve(resource, ctx.arns), "tags", "cluster", "taskDefinition")
         await ecs.create_service(
             serviceName=resource.name,
             cluster=change.cluster,
@@ -113,7 +114,7 @@ class EcsWriter:
     async def _service_update(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> None:
-        update = service_update_request(change, resource)
+        update = service_update_request(change, resolve(resource, ctx.arns))
         if "taskDefinition" in change.changed_fields:
             update["taskDefinition"] = _task_definition_to_run(change, resource, ctx)
         if update:
@@ -136,16 +137,17 @@ class EcsWriter:
         await ecs.delete_service(cluster=change.cluster, service=change.name, force=True)
 
 
-def service_update_request(change: Change, resource: DesiredResource) -> dict[str, Any]:
-    """The UpdateService fields that correct ``change``; raises when a difference has nothing that can fix it."""
+def service_update_request(change: Change, spec: dict[str, Any]) -> dict[str, Any]:
+    """The UpdateService fields that correct ``change`` (``spec``: the document's, names resolved to ARNs);
+    raises when a difference has nothing that can fix it."""
     update: dict[str, Any] = {}
     for field in sorted(change.changed_fields - NOT_SENT_BY_UPDATE):
-        value = service_update_value(resource.spec, field) if field in SERVICE_UPDATE_FIELDS else None
+        value = service_update_value(spec, field) if field in SERVICE_UPDATE_FIELDS else None
         if value is None:
             raise TerminalError(f"{field} differs, and UpdateService cannot set it from this document")
         update[field] = value
     if change.cause is not Cause.DRIFT:  # Git changed: write-only fields may have changed too
-        update.update({f: resource.spec[f] for f in SERVICE_WRITE_ONLY if f in resource.spec})
+        update.update({f: spec[f] for f in SERVICE_WRITE_ONLY if f in spec})
     return update
 
 

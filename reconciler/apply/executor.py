@@ -45,7 +45,10 @@ class Executor:
     mode: Mode = Mode.ENFORCE
     parallel: int = PARALLEL_WRITES
 
-    async def run(self, plan: Plan, desired: DesiredState) -> ApplyResult:
+    async def run(
+        self, plan: Plan, desired: DesiredState, *, arns: dict[ResourceKey, str] | None = None
+    ) -> ApplyResult:
+        """Apply ``plan``; ``arns`` maps (kind, reference name) to the ARNs live had, to resolve names."""
         result = ApplyResult()
         to_write = [c for c in plan.changes if c.writes and self.mode is Mode.ENFORCE]
         for change in plan.changes:
@@ -56,7 +59,7 @@ class Executor:
             if change not in to_write:  # settled at once, and not a success: its dependents are skipped
                 done[change.key].set()
         succeeded: set[ResourceKey] = set()
-        context = ApplyContext(instance=self.instance)
+        context = ApplyContext(instance=self.instance, arns=dict(arns or {}))
         semaphore = asyncio.Semaphore(self.parallel)
         async with asyncio.TaskGroup() as group:
             for change in to_write:

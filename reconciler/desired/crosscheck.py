@@ -18,6 +18,18 @@ class Candidate:
 
     resource: DesiredResource
     name_line: int  # the line of ``metadata.name``
+    spec_line: int  # the line of ``spec``
+
+    def problem(self, path: str, message: str) -> Problem:
+        """A problem at ``spec.<path>`` (at ``spec`` itself when ``path`` is empty), located at its line."""
+        if not path:
+            return Problem(self.resource.file, self.spec_line, f"spec: {message}")
+        return Problem(self.resource.file, self.resource.line_of(path), f"spec.{path}: {message}")
+
+    @property
+    def where(self) -> str:
+        """``FILE:LINE`` of the document, for messages that point at another document."""
+        return f"{self.resource.file}:{self.name_line}"
 
 
 def duplicate_problems(candidates: Sequence[Candidate]) -> list[Problem]:

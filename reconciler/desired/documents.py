@@ -1,7 +1,8 @@
 """One YAML document → its problems and, when it names a kind, a name and a ``spec``, a candidate resource.
 
 The order of the checks is SPEC §1's: variables first (so that validation sees final values), then the
-envelope, then ``spec`` against the AWS request shape and the Fargate rules. Every check runs even when an
+envelope, then ``spec`` against the AWS request shape and the rules of one document (Fargate, attributes,
+capacities). Every check runs even when an
 earlier one failed, so a user sees all of a document's problems at once.
 """
 
@@ -11,9 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.desired.autoscaling import capacity_problems
 from reconciler.desired.crosscheck import Candidate
 from reconciler.desired.envelope import Envelope, Metadata, parse_envelope
 from reconciler.desired.fargate import fargate_problems
+from reconciler.desired.load_balancing import attribute_problems
 from reconciler.desired.spec_checker import SpecChecker, SpecProblem, describe_type
 from reconciler.desired.variables import VariableValue, substitute
 from reconciler.desired.yaml_reader import YamlDocument
@@ -96,6 +99,8 @@ def _spec_problems(*, kind: KindInfo, spec: Mapping[str, Any], check_spec: SpecC
         problems.append(SpecProblem(missing, f"required field '{missing}' is missing"))
     problems.extend(check_spec(kind, spec))
     problems.extend(fargate_problems(kind=kind.kind, spec=spec))
+    problems.extend(attribute_problems(kind=kind.kind, spec=spec))
+    problems.extend(capacity_problems(kind=kind.kind, spec=spec))
     return problems
 
 
@@ -125,7 +130,7 @@ def _candidate(
         line=locator.document.line,
         lines=_spec_lines(locator.document.lines),
     )
-    return Candidate(resource, name_line=locator.line_of("metadata.name"))
+    return Candidate(resource, name_line=locator.line_of("metadata.name"), spec_line=locator.line_of("spec"))
 
 
 def _spec_lines(document_lines: Mapping[str, int]) -> dict[str, int]:

@@ -15,18 +15,31 @@ from reconciler.model.kinds import SERVICE, TASK_DEFINITION
 from reconciler.model.units import FARGATE_MEMORY_BY_CPU, task_cpu_units, task_memory_mib
 
 FARGATE = "FARGATE"
+_FARGATE_PROVIDERS = frozenset({FARGATE, "FARGATE_SPOT"})
+
+
+def runs_on_fargate(spec: Mapping[str, Any]) -> bool:
+    """True when a Service ``spec`` places its tasks on Fargate by itself: launch type or capacity provider."""
+    if spec.get("launchType") == FARGATE:
+        return True
+    strategy = spec.get("capacityProviderStrategy")
+    items = strategy if isinstance(strategy, list) else []
+    return any(
+        isinstance(item, Mapping) and item.get("capacityProvider") in _FARGATE_PROVIDERS for item in items
+    )
 
 
 def fargate_problems(*, kind: str, spec: Mapping[str, Any]) -> list[SpecProblem]:
     """Every Fargate rule that ``spec`` of ``kind`` breaks."""
-    if kind == TASK_DEFINITION.kind and _requires_fargate(spec):
+    if kind == TASK_DEFINITION.kind and requires_fargate(spec):
         return [*_network_mode_problems(spec), *_task_size_problems(spec), *_host_port_problems(spec)]
     if kind == SERVICE.kind and spec.get("launchType") == FARGATE:
         return _service_subnet_problems(spec)
     return []
 
 
-def _requires_fargate(spec: Mapping[str, Any]) -> bool:
+def requires_fargate(spec: Mapping[str, Any]) -> bool:
+    """True when a TaskDefinition ``spec`` lists FARGATE in ``requiresCompatibilities``."""
     compatibilities = spec.get("requiresCompatibilities")
     return isinstance(compatibilities, list) and FARGATE in compatibilities
 

@@ -2,17 +2,20 @@
 
 The steps are SPEC §1's: collect variables, find and read the files (within ``limits``), read each YAML
 document, substitute variables, validate each document, then the checks across documents (duplicate names,
-dangling references). Nothing here talks to AWS: the request-shape check is the injected ``check_spec``.
+dangling references, load-balancing and autoscaling rules). Nothing here talks to AWS: the request-shape
+check is the injected ``check_spec``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.desired.autoscaling import autoscaling_problems
 from reconciler.desired.crosscheck import Candidate, dangling_reference_problems, duplicate_problems
 from reconciler.desired.documents import check_document
+from reconciler.desired.load_balancing import load_balancing_problems
 from reconciler.desired.sources import SourceReader, display_path, find_yaml_files
 from reconciler.desired.spec_checker import SpecChecker
 from reconciler.desired.variable_sources import load_variables
@@ -40,12 +43,20 @@ def load_desired_state(
     files, file_problems = find_yaml_files(root)
     loading = _Loading(problems=problems + file_problems)
     _load_files(files, reader=reader, variables=variables, check_spec=check_spec, loading=loading)
-    loading.problems.extend(duplicate_problems(loading.candidates))
-    loading.problems.extend(dangling_reference_problems(loading.candidates))
+    for check in _ACROSS_DOCUMENTS:
+        loading.problems.extend(check(loading.candidates))
     if loading.problems:
         raise InvalidDesiredState(sorted(set(loading.problems), key=_problem_order))
     resources = sorted(loading.valid, key=lambda resource: (resource.file, resource.line))
     return DesiredState(resources=tuple(resources), revision=reader.revision())
+
+
+_ACROSS_DOCUMENTS: tuple[Callable[[Sequence[Candidate]], list[Problem]], ...] = (
+    duplicate_problems,
+    dangling_reference_problems,
+    load_balancing_problems,
+    autoscaling_problems,
+)
 
 
 @dataclass

@@ -7,33 +7,17 @@ life of the process; a family's recent revisions are read only when the plan ask
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from reconciler.live.clients import AwsClients
+from reconciler.live.paging import bounded_gather, chunks
 from reconciler.model.ecs import cluster_name_of, tags_as_map
 from reconciler.model.live import Described, LiveState
 from reconciler.model.ownership import owner_of
 from reconciler.model.resource import DesiredState
 
-T = TypeVar("T")
 RECENT_REVISIONS = 10  # how many of a family's newest revisions are searched for a reusable one
-PARALLEL_READS = 8
-
-
-def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-async def bounded_gather(coroutines: Iterable[Awaitable[T]], *, limit: int = PARALLEL_READS) -> list[T]:
-    semaphore = asyncio.Semaphore(limit)
-
-    async def run(coroutine: Awaitable[T]) -> T:
-        async with semaphore:
-            return await coroutine
-
-    return await asyncio.gather(*(run(c) for c in coroutines))
 
 
 class EcsReader:

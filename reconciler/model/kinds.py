@@ -78,6 +78,7 @@ LOAD_BALANCER = KindInfo(
     create_operation="CreateLoadBalancer",
     name_field="Name",
     extra_fields=frozenset({"Attributes"}),
+    replace_fields=frozenset({"Scheme", "Type", "CustomerOwnedIpv4Pool"}),
 )
 
 TARGET_GROUP = KindInfo(
@@ -86,6 +87,7 @@ TARGET_GROUP = KindInfo(
     create_operation="CreateTargetGroup",
     name_field="Name",
     extra_fields=frozenset({"Attributes"}),
+    replace_fields=frozenset({"Protocol", "ProtocolVersion", "Port", "VpcId", "TargetType", "IpAddressType"}),
 )
 
 LISTENER = KindInfo(
@@ -93,6 +95,7 @@ LISTENER = KindInfo(
     aws_service="elbv2",
     create_operation="CreateListener",
     name_field="",  # local to the repo; AWS knows a listener by its load balancer and port
+    replace_fields=frozenset({"LoadBalancerArn"}),
     references=(
         Reference("LoadBalancerArn", "LoadBalancer"),
         *(Reference(f"DefaultActions[].{path}", "TargetGroup") for path in _TARGET_GROUP_REFERENCES),
@@ -104,6 +107,7 @@ LISTENER_RULE = KindInfo(
     aws_service="elbv2",
     create_operation="CreateRule",
     name_field="",  # local; AWS knows a rule by its listener and priority
+    replace_fields=frozenset({"ListenerArn"}),
     references=(
         Reference("ListenerArn", "Listener"),  # written "load-balancer-name:port"
         *(Reference(f"Actions[].{path}", "TargetGroup") for path in _TARGET_GROUP_REFERENCES),

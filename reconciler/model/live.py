@@ -11,6 +11,22 @@ from typing import Any
 Described = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class LiveEntry:
+    """A live resource of a kind that its reader has already put into request shape (ELBv2, autoscaling).
+
+    Entries are keyed by the ``metadata.name`` of the document they belong to: the reader finds that name in the
+    ``reconciler:name`` tag of resources we manage, or by the kind's natural key (a load balancer's name, a
+    listener's load balancer and port) for resources to adopt."""
+
+    name: str
+    arn: str
+    spec: dict[str, Any]  # request-shaped; references as ARNs
+    tags: dict[str, str]
+    status: str = "ACTIVE"
+    parent: str = ""  # e.g. the listener ARN of a rule: what deleting it needs besides the ARN
+
+
 @dataclass
 class LiveState:
     # cluster name → DescribeClusters entry (with ``settings`` and ``tags``)
@@ -21,6 +37,15 @@ class LiveState:
     task_definitions: dict[str, Described] = field(default_factory=dict)
     # families whose recent revisions have been read into ``task_definitions``
     families_read: set[str] = field(default_factory=set)
+    # kind → metadata.name → entry, for the kinds read into request shape
+    entries: dict[str, dict[str, LiveEntry]] = field(default_factory=dict)
+    # (kind, the name references use) → ARN, for declared resources that exist: resolves names in specs
+    arns: dict[tuple[str, str], str] = field(default_factory=dict)
+    # subnet ID → Availability Zone, for the subnets that load balancer documents name
+    subnet_zones: dict[str, str] = field(default_factory=dict)
+
+    def entries_of(self, kind: str) -> dict[str, LiveEntry]:
+        return self.entries.setdefault(kind, {})
 
     def revisions_of(self, family: str) -> list[Described]:
         """Known revisions of ``family``, newest first."""

@@ -102,3 +102,23 @@ def dependencies(resource: DesiredResource, declared: Mapping[ResourceKey, Resou
         if not is_literal(ref.value, ref.reference.target_kind) and key in declared:
             found.add(declared[key])
     return found
+
+
+def attachment_dependencies(
+    resource: DesiredResource, desired: Iterable[DesiredResource]
+) -> set[ResourceKey]:
+    """A service waits for the listeners and rules that forward to its target groups: ECS refuses a target group
+    that no load balancer uses yet."""
+    if resource.kind != "Service":
+        return set()
+    groups = {v.value for v in iter_reference_values(resource) if v.reference.target_kind == "TargetGroup"}
+    return {
+        other.key
+        for other in desired
+        if other.kind in {"Listener", "ListenerRule"}
+        and any(
+            v.value in groups
+            for v in iter_reference_values(other)
+            if v.reference.target_kind == "TargetGroup"
+        )
+    }

@@ -8,7 +8,7 @@ revision they run with the document of their family, and report its differences 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.model.canonical import stable_hash
@@ -22,8 +22,8 @@ from reconciler.model.ecs import (
 )
 from reconciler.model.live import Described, LiveState
 from reconciler.model.ownership import SPEC_HASH_TAG, owner_of
-from reconciler.model.references import is_literal
-from reconciler.model.resource import DesiredResource
+from reconciler.model.references import is_literal, resolve
+from reconciler.model.resource import DesiredResource, ResourceKey
 from reconciler.plan.assess import Sides, assess
 from reconciler.plan.diff import FieldDiff, scoped_diff
 from reconciler.plan.types import Action, Cause, Change, Conflict
@@ -168,7 +168,12 @@ def _tags(described: Described) -> dict[str, str]:
 
 
 def plan_service(
-    resource: DesiredResource, live: LiveState, families: dict[str, FamilyPlan], *, instance: str
+    resource: DesiredResource,
+    live: LiveState,
+    families: dict[str, FamilyPlan],
+    arns: Mapping[ResourceKey, str],
+    *,
+    instance: str,
 ) -> Outcome:
     cluster = cluster_name_of(str(resource.spec["cluster"]))
     entry = live.services.get((cluster, resource.name))
@@ -176,6 +181,7 @@ def plan_service(
     family = None if is_literal(reference) else families.get(reference)
     hash_extra = (family.revision_hash if family else reference,)  # a new revision is a desired change
     sides = sides_of(resource, entry, canonical_service, arn_field="serviceArn", hash_extra=hash_extra)
+    sides = replace(sides, desired=canonical_service(resolve(resource, arns)))  # target group names → ARNs
     running = str(entry.get("taskDefinition", "")) if entry else ""
     outcome = assess(
         sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live)

@@ -10,7 +10,11 @@ from graphlib import TopologicalSorter
 from reconciler.model.resource import ResourceKey
 from reconciler.plan.types import Action, Change
 
-KIND_RANK = {"Cluster": 0, "TaskDefinition": 1, "Service": 2}
+# The creation order: what others refer to first (target group → load balancer → listener → rule → service).
+KIND_RANK = {
+    "Cluster": 0, "TaskDefinition": 1, "TargetGroup": 2, "LoadBalancer": 3, "Listener": 4, "ListenerRule": 5,
+    "Service": 6, "ScalableTarget": 7, "ScalingPolicy": 8, "ScheduledAction": 8,
+}  # fmt: skip
 
 
 def order_changes(changes: list[Change]) -> list[Change]:

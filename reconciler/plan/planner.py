@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.model.ecs import tags_as_map
-from reconciler.model.live import Described, LiveState
-from reconciler.model.ownership import may_prune, owner_of
-from reconciler.model.references import declared_by_reference, dependencies
-from reconciler.model.resource import DesiredState, ResourceKey
+from reconciler.model.live import LiveState
+from reconciler.model.references import attachment_dependencies, declared_by_reference, dependencies
+from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.ecs import FamilyPlan, Outcome, plan_cluster, plan_service, plan_task_definition
+from reconciler.plan.generic import plan_generic, reference_arns
 from reconciler.plan.order import order_changes
-from reconciler.plan.types import Action, Cause, Change, Conflict, Orphan, Plan
+from reconciler.plan.prune import guard_deletions, plan_orphans
+from reconciler.plan.types import Change, Conflict, Plan
 
 
 @dataclass(frozen=True)
@@ -34,32 +34,33 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
     }
     plan.families_to_read = sorted(name for name, family in families.items() if family.needs_read)
     declared = declared_by_reference(desired)
+    arns = reference_arns(desired, live)
     for resource in desired:
-        outcome = _plan_one(resource.kind, resource.name, desired, live, families, options)
-        _record(plan, resource.key, outcome, deps=dependencies(resource, declared))
+        outcome = _plan_one(resource, live, families, arns, options)
+        deps = dependencies(resource, declared) | attachment_dependencies(resource, desired)
+        _record(plan, resource.key, outcome, deps=deps)
     if not desired.is_empty:  # an empty desired state never prunes (SPEC §1)
-        _plan_orphans(plan, desired, live, options)
-    _guard_deletions(plan.changes, options.max_deletions)
+        plan_orphans(plan, desired, live, instance=options.instance)
+    guard_deletions(plan.changes, options.max_deletions)
     _guard_clusters(plan.changes, options.allowed_clusters)
     plan.changes = order_changes(plan.changes)
     return plan
 
 
 def _plan_one(
-    kind: str,
-    name: str,
-    desired: DesiredState,
+    resource: DesiredResource,
     live: LiveState,
     families: dict[str, FamilyPlan],
+    arns: dict[ResourceKey, str],
     options: PlanOptions,
 ) -> Outcome:
-    resource = desired.get(kind, name)
-    assert resource is not None
-    if kind == "Cluster":
+    if resource.kind == "Cluster":
         return plan_cluster(resource, live, instance=options.instance)
-    if kind == "TaskDefinition":
-        return families[name].outcome
-    return plan_service(resource, live, families, instance=options.instance)
+    if resource.kind == "TaskDefinition":
+        return families[resource.name].outcome
+    if resource.kind == "Service":
+        return plan_service(resource, live, families, arns, instance=options.instance)
+    return plan_generic(resource, live, arns, instance=options.instance)
 
 
 def _record(plan: Plan, key: ResourceKey, outcome: Outcome, *, deps: set[ResourceKey]) -> None:
@@ -72,56 +73,6 @@ def _record(plan: Plan, key: ResourceKey, outcome: Outcome, *, deps: set[Resourc
         plan.in_sync.append(key)
 
 
-def _plan_orphans(plan: Plan, desired: DesiredState, live: LiveState, options: PlanOptions) -> None:
-    wanted_services = {
-        (str(r.spec.get("cluster", "")).rsplit("/", 1)[-1], r.name) for r in desired.of_kind("Service")
-    }
-    wanted_clusters = {r.name for r in desired.of_kind("Cluster")}
-    found: list[tuple[str, str, Described]] = [
-        ("Service", name, entry)
-        for (cluster, name), entry in sorted(live.services.items())
-        if (cluster, name) not in wanted_services
-    ]
-    found += [
-        ("Cluster", name, entry)
-        for name, entry in sorted(live.clusters.items())
-        if name not in wanted_clusters
-    ]
-    deletions: list[Change] = []
-    for kind, name, entry in found:
-        tags = tags_as_map(entry.get("tags"))
-        if entry.get("status") != "ACTIVE" or owner_of(tags) != options.instance:
-            continue
-        arn = entry.get("serviceArn") or entry.get("clusterArn") or ""
-        if may_prune(tags):
-            deletions.append(_deletion(kind, name, entry, arn))
-        else:
-            plan.orphans.append(Orphan(kind=kind, name=name, arn=arn))
-    _order_deletions(deletions)
-    plan.changes.extend(deletions)
-
-
-def _deletion(kind: str, name: str, entry: Described, arn: str) -> Change:
-    cluster = str(entry.get("clusterArn", "")).rsplit("/", 1)[-1] if kind == "Service" else ""
-    return Change(
-        kind=kind,
-        name=name,
-        action=Action.DELETE,
-        cause=Cause.ORPHAN,
-        reason="its document is gone and its last document said deletionPolicy: Delete",
-        live_arn=arn,
-        cluster=cluster,
-    )
-
-
-def _order_deletions(deletions: list[Change]) -> None:
-    """A cluster is deleted after the services in it (AWS refuses to delete a cluster with active services)."""
-    services = [c for c in deletions if c.kind == "Service"]
-    for change in deletions:
-        if change.kind == "Cluster":
-            change.depends_on = [s.key for s in services if s.cluster == change.name]
-
-
 def _guard_clusters(changes: list[Change], allowed: frozenset[str]) -> None:
     """``--allowed-clusters`` bounds what may be written, whatever a document names."""
     if not allowed:
@@ -130,15 +81,3 @@ def _guard_clusters(changes: list[Change], allowed: frozenset[str]) -> None:
         cluster = change.name if change.kind == "Cluster" else change.cluster
         if cluster and cluster not in allowed:
             change.held = f"cluster {cluster!r} is not in --allowed-clusters"
-
-
-def _guard_deletions(changes: list[Change], limit: int) -> None:
-    """A revision that would delete (or delete and re-create) more than ``limit`` resources does neither."""
-    deleting = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
-    if len(deleting) <= limit:
-        return
-    for change in deleting:
-        change.held = (
-            f"this revision would delete {len(deleting)} resources (deletions and replacements), "
-            f"more than --max-deletions {limit}"
-        )

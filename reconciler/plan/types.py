@@ -42,6 +42,7 @@ class Change(BaseModel):
     cluster: str = ""  # services: the cluster name
     # services: the revision to run; "" with a TaskDefinition dependency = the one that change registers
     task_definition_arn: str = ""
+    parent_arn: str = ""  # what deleting the resource also needs (a rule's listener, a policy's target)
 
     @property
     def key(self) -> ResourceKey:

@@ -6,14 +6,19 @@ change is.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from reconciler.apply.ecs import EcsWriter
+from reconciler.apply.elbv2 import Elbv2Writer
 from reconciler.apply.executor import ApplyResult, Executor, Writer
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
+from reconciler.live.elbv2 import KINDS as ELBV2_KINDS
+from reconciler.live.elbv2 import Elbv2Reader
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredState, Mode
+from reconciler.plan.generic import reference_arns
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.types import Plan
 
@@ -32,23 +37,30 @@ class Engine:
         self.options = options
         self.mode = mode
         self._ecs_reader = EcsReader(clients, instance=options.instance)
+        self._elbv2_reader = Elbv2Reader(clients, instance=options.instance)
         ecs_writer: Writer = EcsWriter(clients, self._ecs_reader)
-        self._executor = Executor(
-            writers={"Cluster": ecs_writer, "TaskDefinition": ecs_writer, "Service": ecs_writer},
-            instance=options.instance,
-            mode=mode,
-        )
+        elbv2_writer: Writer = Elbv2Writer(clients)
+        writers = dict.fromkeys(("Cluster", "TaskDefinition", "Service"), ecs_writer)
+        writers |= dict.fromkeys(ELBV2_KINDS, elbv2_writer)
+        self._executor = Executor(writers=writers, instance=options.instance, mode=mode)
+
+    async def read(self, desired: DesiredState) -> LiveState:
+        live = LiveState()
+        await asyncio.gather(self._ecs_reader.read(desired, live), self._elbv2_reader.read(desired, live))
+        return live
 
     async def plan(self, desired: DesiredState) -> Plan:
-        live = LiveState()
-        await self._ecs_reader.read(desired, live)
+        return (await self._plan(desired))[0]
+
+    async def _plan(self, desired: DesiredState) -> tuple[Plan, LiveState]:
+        live = await self.read(desired)
         plan = make_plan(desired, live, self.options)
         if plan.families_to_read:
             await self._ecs_reader.read_families(plan.families_to_read, live)
             plan = make_plan(desired, live, self.options)
-        return plan
+        return plan, live
 
     async def reconcile(self, desired: DesiredState) -> PassOutcome:
-        plan = await self.plan(desired)
-        result = await self._executor.run(plan, desired)
+        plan, live = await self._plan(desired)
+        result = await self._executor.run(plan, desired, arns=reference_arns(desired, live))
         return PassOutcome(plan=plan, result=result)

@@ -5,6 +5,10 @@ text, and we need the path of every problem (``containerDefinitions[0].portMappi
 at its line. Types are strict, as AWS's are: ``"2"`` is not an integer and ``256`` is not a string; the
 message says how to write it instead. Unknown fields get the closest valid name, because users paste from the
 CLI and misspell.
+
+A kind's extra fields (``KindInfo.extra_fields``, beyond the create request) are checked against the member of
+the AWS request that sets them, when one is listed in ``_EXTRA_FIELD_SHAPES``: ``Attributes`` of a load balancer
+or target group is the ``Attributes`` of ``Modify…Attributes``.
 """
 
 from __future__ import annotations
@@ -46,6 +50,17 @@ _EXPECTED = {
 }
 _NUMBER_TYPES = frozenset({"integer", "long", "double", "float"})
 
+# (kind, extra field) → (AWS service, operation) whose request member of the same name the field is.
+_EXTRA_FIELD_SHAPES: dict[tuple[str, str], tuple[str, str]] = {
+    ("LoadBalancer", "Attributes"): ("elbv2", "ModifyLoadBalancerAttributes"),
+    ("TargetGroup", "Attributes"): ("elbv2", "ModifyTargetGroupAttributes"),
+}
+# Members that AWS's model leaves optional but without which the structure means nothing, by shape name.
+_ALSO_REQUIRED: dict[str, tuple[str, ...]] = {
+    "LoadBalancerAttribute": ("Key", "Value"),
+    "TargetGroupAttribute": ("Key", "Value"),
+}
+
 
 class BotocoreSpecChecker:
     """Checks ``spec`` against the input shape of ``kind.create_operation`` (a ``desired.SpecChecker``)."""
@@ -59,7 +74,19 @@ class BotocoreSpecChecker:
             extra_fields=kind.extra_fields,
             not_required=frozenset({kind.name_field}),
         )
+        for field_name in sorted(kind.extra_fields & spec.keys()):
+            shape = _extra_field_shape(kind, field_name)
+            if shape is not None:
+                walker.check(shape, spec[field_name], path=field_name)
         return walker.problems
+
+
+def _extra_field_shape(kind: KindInfo, field_name: str) -> Any | None:
+    """The shape of one of ``kind``'s extra fields, or None when it has none (then anything goes)."""
+    source = _EXTRA_FIELD_SHAPES.get((kind.kind, field_name))
+    if source is None:
+        return None
+    return input_shape(*source).members[field_name]
 
 
 class _ShapeWalker:
@@ -98,7 +125,8 @@ class _ShapeWalker:
                 self.check(members[key], item, path=_join(path, key))
             elif key not in extra_fields:
                 self.problems.append(SpecProblem(_join(path, key), _unknown_field_message(key, members)))
-        for required in shape.required_members:
+        required_members = (*shape.required_members, *_ALSO_REQUIRED.get(shape.name, ()))
+        for required in required_members:
             if required not in value and required not in not_required:
                 self.problems.append(SpecProblem(_join(path, required), "required field is missing"))
 
@@ -115,7 +143,9 @@ def _has_type(value: Any, *, type_name: str) -> bool:
 
 def _wrong_type_message(value: Any, *, type_name: str) -> str:
     message = f"expected {_EXPECTED.get(type_name, type_name)}, got {describe_type(value)}"
-    if type_name == "string" and isinstance(value, int | float) and not isinstance(value, bool):
+    if type_name == "string" and isinstance(value, bool):
+        return f'{message} (quote it: "{str(value).lower()}")'
+    if type_name == "string" and isinstance(value, int | float):
         return f'{message} (quote it: "{value}")'
     if type_name in _NUMBER_TYPES and isinstance(value, str):
         return f"{message} (write the number without quotes)"

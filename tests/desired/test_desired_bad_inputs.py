@@ -1,12 +1,11 @@
 """The bad-input corpus: every SPEC §1 validation rule and every safety limit, each pointing at its FILE:LINE.
 
 Each case is its own small directory; the expected line is the line of the offending node, counted by hand.
+The load balancer and autoscaling cases live in ``corpus_load_balancing``; ``CASES`` holds them all.
 """
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,11 @@ import pytest
 from reconciler.desired import load_desired_state
 from reconciler.errors import InvalidDesiredState, Problem
 from reconciler.shapes import BotocoreSpecChecker
+from tests.desired.corpus import Case, doc
+from tests.desired.corpus_load_balancing import LOAD_BALANCING_CASES
 from tests.files import write_tree
 
 CHECKER = BotocoreSpecChecker()
-
-
-def doc(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
 
 
 # A valid Fargate task definition; cases below change one line of it (line numbers in the comments).
@@ -91,15 +88,6 @@ BILLION_LAUGHS = doc(
 )
 
 CLUSTER = "apiVersion: reconciler/v1\nkind: Cluster\nmetadata:\n  name: prod\nspec: {}\n"
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    files: dict[str, str | bytes]
-    file: str  # relative to the desired-state directory
-    line: int
-    message: str  # a substring of the problem's message
 
 
 CASES = [
@@ -331,6 +319,7 @@ CASES = [
         "not valid UTF-8 (byte 0xff",
     ),
     Case("too-deep", {"a.yaml": nested(60)}, "a.yaml", 51, "nesting deeper than 50 levels"),
+    *LOAD_BALANCING_CASES,
 ]
 
 

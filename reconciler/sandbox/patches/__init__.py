@@ -4,19 +4,39 @@ Each patch is a small function with a docstring that says what AWS does and what
 ``tests/sandbox`` show each one over HTTP. They patch classes (not instances), so they survive
 ``POST /moto-api/reset``, which builds new backend instances. ``apply_patches()`` is idempotent.
 
-Not patched here (later work): ELBv2, Application Auto Scaling, CodeDeploy.
+Not patched here (later work): CodeDeploy.
 """
 
 from __future__ import annotations
 
-from reconciler.sandbox.patches import ecs_clusters, ecs_services, ecs_task_definitions, iam_managed_policies
+from reconciler.sandbox.patches import (
+    autoscaling_policies,
+    autoscaling_targets,
+    ecs_clusters,
+    ecs_services,
+    ecs_task_definitions,
+    elbv2_creation,
+    elbv2_reads,
+    elbv2_rules,
+    iam_managed_policies,
+)
 
 _applied: set[str] = set()
 
 
 def apply_patches() -> None:
     """Apply every patch once per process; later calls do nothing."""
-    for module in (ecs_clusters, ecs_services, ecs_task_definitions, iam_managed_policies):
+    for module in (
+        ecs_clusters,
+        ecs_services,
+        ecs_task_definitions,
+        iam_managed_policies,
+        elbv2_creation,
+        elbv2_rules,
+        elbv2_reads,
+        autoscaling_targets,
+        autoscaling_policies,
+    ):
         if module.__name__ not in _applied:
             module.apply()
             _applied.add(module.__name__)

@@ -1,11 +1,15 @@
-"""Token pagination as ECS's List* calls do it, for list calls that moto answers in one page."""
+"""Token pagination for list calls that moto answers in one page (or pages wrongly): ECS's List* calls,
+ELBv2's Marker/PageSize, Application Auto Scaling's NextToken/MaxResults."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from typing import TypeVar
 
 from moto.ecs.exceptions import InvalidParameterException
+
+T = TypeVar("T")
 
 
 def paginate(
@@ -30,3 +34,22 @@ def _decode(token: str) -> int:
         return int(text.removeprefix("offset:"))
     except (ValueError, binascii.Error) as error:
         raise InvalidParameterException("Invalid nextToken.") from error
+
+
+def offset_page(items: list[T], *, token: str | None, size: int) -> tuple[list[T], str | None]:
+    """One page of ``items`` from an opaque token (None: the first page) and the next page's token (None
+    after the last page). A token that is not ours raises ``ValueError``; the caller turns it into the
+    service's own error."""
+    start = _decode_offset(token) if token else 0
+    end = start + size
+    return items[start:end], (_encode(end) if end < len(items) else None)
+
+
+def _decode_offset(token: str) -> int:
+    try:
+        offset = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("offset:"))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise ValueError(f"invalid token {token!r}") from error
+    if offset < 0:
+        raise ValueError(f"invalid token {token!r}")
+    return offset

@@ -1,0 +1,210 @@
+"""Reading ELBv2: load balancers, target groups, listeners and rules, into request-shaped ``LiveEntry``s.
+
+Describe calls page at 400 (DESIGN §4); tags of every resource of interest are read together, 20 ARNs a call;
+attributes are read only for documents that set ``Attributes``. Listeners are read only for load balancers that
+are declared or ours, and rules only for listeners that are declared. A live resource is matched to its document
+by our ``reconciler:name`` tag, or, for one we do not manage yet, by its natural key (name; load balancer and port;
+listener and priority), so that it can be adopted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.live.clients import AwsClients
+from reconciler.live.paging import bounded_gather, chunks
+from reconciler.model.live import Described, LiveEntry, LiveState
+from reconciler.model.ownership import NAME_TAG, owner_of
+from reconciler.model.resource import DesiredResource, DesiredState
+
+KINDS = ("LoadBalancer", "TargetGroup", "Listener", "ListenerRule")
+PAGE_SIZE = 400
+TAGS_PER_CALL = 20
+
+
+@dataclass
+class _Found:
+    """Everything described in one pass, before it is matched to documents."""
+
+    load_balancers: list[Described] = field(default_factory=list)
+    target_groups: list[Described] = field(default_factory=list)
+    listeners: list[Described] = field(default_factory=list)
+    rules: list[tuple[Described, Described]] = field(default_factory=list)  # (listener, rule)
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)  # ARN → tags
+
+
+class Elbv2Reader:
+    def __init__(self, clients: AwsClients, *, instance: str) -> None:
+        self._clients = clients
+        self._instance = instance
+
+    async def read(self, desired: DesiredState, live: LiveState) -> None:
+        if not any(r.kind in KINDS for r in desired):
+            return  # nothing declared: no ELBv2 call at all (the ECS-only cost stays as it was)
+        elbv2 = await self._clients.client("elbv2")
+        found = _Found()
+        found.load_balancers = await _pages(elbv2, "describe_load_balancers", "LoadBalancers")
+        found.target_groups = await _pages(elbv2, "describe_target_groups", "TargetGroups")
+        arns = [lb["LoadBalancerArn"] for lb in found.load_balancers] + [
+            tg["TargetGroupArn"] for tg in found.target_groups
+        ]
+        found.tags = await _tags(elbv2, arns)
+        found.listeners = await self._listeners(elbv2, desired, found)
+        found.rules = await self._rules(elbv2, desired, found)
+        found.tags |= await _tags(elbv2, _rule_and_listener_arns(found))
+        matcher = _Matcher(desired, found, instance=self._instance)
+        for kind, entries in matcher.entries().items():
+            live.entries_of(kind).update(entries)
+        await self._attributes(elbv2, desired, live)
+        await self._subnet_zones(desired, live)
+
+    async def _listeners(self, elbv2: Any, desired: DesiredState, found: _Found) -> list[Described]:
+        wanted = {str(r.spec.get("LoadBalancerArn")) for r in desired.of_kind("Listener")}
+        relevant = [
+            lb for lb in found.load_balancers
+            if {lb["LoadBalancerName"], lb["LoadBalancerArn"]} & wanted or self._ours(found, lb["LoadBalancerArn"])
+        ]  # fmt: skip
+        pages = await bounded_gather(
+            _pages(elbv2, "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"])
+            for lb in relevant
+        )
+        return [listener for page in pages for listener in page]
+
+    async def _rules(
+        self, elbv2: Any, desired: DesiredState, found: _Found
+    ) -> list[tuple[Described, Described]]:
+        wanted = {str(r.spec.get("ListenerArn")) for r in desired.of_kind("ListenerRule")}
+        names = {lb["LoadBalancerArn"]: lb["LoadBalancerName"] for lb in found.load_balancers}
+        relevant = [
+            listener for listener in found.listeners
+            if {listener["ListenerArn"], f"{names.get(listener['LoadBalancerArn'])}:{listener['Port']}"} & wanted
+        ]  # fmt: skip
+        pages = await bounded_gather(
+            _pages(elbv2, "describe_rules", "Rules", ListenerArn=listener["ListenerArn"])
+            for listener in relevant
+        )
+        return [(listener, rule) for listener, page in zip(relevant, pages, strict=True) for rule in page]
+
+    def _ours(self, found: _Found, arn: str) -> bool:
+        return owner_of(found.tags.get(arn, {})) == self._instance
+
+    async def _attributes(self, elbv2: Any, desired: DesiredState, live: LiveState) -> None:
+        calls = {"TargetGroup": ("describe_target_group_attributes", "TargetGroupArn"),
+                 "LoadBalancer": ("describe_load_balancer_attributes", "LoadBalancerArn")}  # fmt: skip
+        wanted = [
+            (r, live.entries_of(r.kind)[r.name])
+            for r in desired
+            if r.kind in calls and r.spec.get("Attributes") and r.name in live.entries_of(r.kind)
+        ]
+        responses = await bounded_gather(
+            getattr(elbv2, calls[r.kind][0])(**{calls[r.kind][1]: entry.arn}) for r, entry in wanted
+        )
+        for (resource, entry), response in zip(wanted, responses, strict=True):
+            entry.spec["Attributes"] = response.get("Attributes", [])
+            live.entries_of(resource.kind)[resource.name] = entry
+
+    async def _subnet_zones(self, desired: DesiredState, live: LiveState) -> None:
+        subnets = sorted(
+            {str(s) for r in desired.of_kind("LoadBalancer") for s in r.spec.get("Subnets") or ()}
+        )
+        if not subnets:
+            return
+        ec2 = await self._clients.client("ec2")
+        pages = await _pages(ec2, "describe_subnets", "Subnets", SubnetIds=subnets, page_size_key=None)
+        live.subnet_zones.update({s["SubnetId"]: s["AvailabilityZone"] for s in pages})
+
+
+class _Matcher:
+    """Gives each described resource the ``metadata.name`` of its document: by our name tag, else by natural key."""
+
+    def __init__(self, desired: DesiredState, found: _Found, *, instance: str) -> None:
+        self._desired = desired
+        self._found = found
+        self._instance = instance
+        self._lb_names = {lb["LoadBalancerArn"]: lb["LoadBalancerName"] for lb in found.load_balancers}
+
+    def entries(self) -> dict[str, dict[str, LiveEntry]]:
+        result: dict[str, dict[str, LiveEntry]] = {kind: {} for kind in KINDS}
+        for lb in self._found.load_balancers:
+            self._add(result, "LoadBalancer", lb["LoadBalancerName"], lb["LoadBalancerArn"], _lb_spec(lb))
+        for tg in self._found.target_groups:
+            spec = {k: v for k, v in tg.items() if k != "LoadBalancerArns"}
+            self._add(result, "TargetGroup", tg["TargetGroupName"], tg["TargetGroupArn"], spec)
+        for listener in self._found.listeners:
+            key = f"{self._lb_names.get(listener['LoadBalancerArn'])}:{listener['Port']}"
+            self._add(
+                result, "Listener", key, listener["ListenerArn"], listener, parent=listener["LoadBalancerArn"]
+            )
+        for listener, rule in self._found.rules:
+            if not rule.get("IsDefault"):
+                spec = {**rule, "ListenerArn": listener["ListenerArn"]}
+                key = (
+                    f"{self._lb_names.get(listener['LoadBalancerArn'])}:{listener['Port']}:{rule['Priority']}"
+                )
+                self._add(result, "ListenerRule", key, rule["RuleArn"], spec, parent=listener["ListenerArn"])
+        return result
+
+    def _add(
+        self,
+        result: dict[str, dict[str, LiveEntry]],
+        kind: str,
+        natural: str,
+        arn: str,
+        spec: Described,
+        parent: str = "",
+    ) -> None:
+        tags = self._found.tags.get(arn, {})
+        name = tags.get(NAME_TAG) if owner_of(tags) == self._instance else None
+        name = name or self._by_natural_key(kind).get(natural)
+        if name is not None:
+            result[kind][name] = LiveEntry(name=name, arn=arn, spec=dict(spec), tags=tags, parent=parent)
+
+    def _by_natural_key(self, kind: str) -> dict[str, str]:
+        return {natural_key(r, self._lb_names): r.name for r in self._desired.of_kind(kind)}
+
+
+def natural_key(resource: DesiredResource, lb_names: dict[str, str]) -> str:
+    """How AWS identifies the resource of a document: its name, or load balancer:port(:priority)."""
+    spec = resource.spec
+    if resource.kind == "Listener":
+        lb = str(spec.get("LoadBalancerArn", ""))
+        return f"{lb_names.get(lb, lb)}:{spec.get('Port')}"
+    if resource.kind == "ListenerRule":
+        listener = str(spec.get("ListenerArn", ""))
+        return f"{listener}:{spec.get('Priority')}"
+    return resource.name
+
+
+def _lb_spec(lb: Described) -> Described:
+    subnets = [zone["SubnetId"] for zone in lb.get("AvailabilityZones") or ()]
+    return {**{k: v for k, v in lb.items() if k != "AvailabilityZones"}, "Subnets": subnets}
+
+
+def _rule_and_listener_arns(found: _Found) -> list[str]:
+    return [listener["ListenerArn"] for listener in found.listeners] + [
+        rule["RuleArn"] for _, rule in found.rules if not rule.get("IsDefault")
+    ]
+
+
+async def _tags(elbv2: Any, arns: Iterable[str]) -> dict[str, dict[str, str]]:
+    batches = chunks(sorted(set(arns)), TAGS_PER_CALL)
+    responses = await bounded_gather(elbv2.describe_tags(ResourceArns=list(batch)) for batch in batches)
+    return {
+        description["ResourceArn"]: {t["Key"]: t.get("Value", "") for t in description.get("Tags", [])}
+        for response in responses
+        for description in response.get("TagDescriptions", [])
+    }
+
+
+async def _pages(
+    client: Any, operation: str, key: str, *, page_size_key: str | None = "PageSize", **params: Any
+) -> list[Described]:
+    if page_size_key:
+        params[page_size_key] = PAGE_SIZE
+    paginator = client.get_paginator(operation)
+    found: list[Described] = []
+    async for page in paginator.paginate(**params):
+        found.extend(page.get(key, []))
+    return found

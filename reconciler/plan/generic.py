@@ -1,0 +1,53 @@
+"""Planning the kinds that need no special treatment (everything but the ECS kinds): resolve the names a
+document uses into the ARNs AWS holds, canonicalise both sides, and let ``assess`` decide.
+
+The spec hash is taken over the document as written (names, not ARNs), so it does not move when a referenced
+resource is re-created with a new ARN.
+"""
+
+from __future__ import annotations
+
+from reconciler.model import elbv2
+from reconciler.model.generic import GenericKind
+from reconciler.model.live import LiveState
+from reconciler.model.references import reference_name, resolve
+from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
+from reconciler.plan.assess import Sides, assess
+from reconciler.plan.ecs import Outcome, spec_hash_of
+from reconciler.plan.types import Change
+
+GENERIC_KINDS: dict[str, GenericKind] = {
+    k.kind: k for k in (elbv2.TARGET_GROUP, elbv2.LOAD_BALANCER, elbv2.LISTENER, elbv2.LISTENER_RULE)
+}
+
+
+def reference_arns(desired: DesiredState, live: LiveState) -> dict[ResourceKey, str]:
+    """(kind, reference name) → ARN for every declared resource of a generic kind that exists in AWS."""
+    arns: dict[ResourceKey, str] = {}
+    for resource in desired:
+        entry = live.entries_of(resource.kind).get(resource.name) if resource.kind in GENERIC_KINDS else None
+        if entry is not None and entry.status != "INACTIVE":
+            arns[ResourceKey(resource.kind, reference_name(resource))] = entry.arn
+    return arns
+
+
+def plan_generic(
+    resource: DesiredResource, live: LiveState, arns: dict[ResourceKey, str], *, instance: str
+) -> Outcome:
+    rules = GENERIC_KINDS[resource.kind]
+    entry = live.entries_of(resource.kind).get(resource.name)
+    tags = rules.tags(resource.spec)
+    sides = Sides(
+        resource=resource,
+        spec_hash=spec_hash_of(rules.canonical(resource.spec), tags),
+        desired=rules.canonical(resolve(resource, arns)),
+        desired_tags=tags,
+        live=rules.canonical(entry.spec) if entry else None,
+        live_tags=entry.tags if entry else {},
+        live_status=entry.status if entry else None,
+        live_arn=entry.arn if entry else "",
+    )
+    outcome = assess(sides, instance=instance)
+    if isinstance(outcome, Change) and entry is not None:
+        outcome.parent_arn = entry.parent
+    return outcome
