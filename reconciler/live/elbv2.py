@@ -41,8 +41,8 @@ class Elbv2Reader:
         self._instance = instance
 
     async def read(self, desired: DesiredState, live: LiveState) -> None:
-        if not any(r.kind in KINDS for r in desired):
-            return  # nothing declared: no ELBv2 call at all (the ECS-only cost stays as it was)
+        # Read even when no ELBv2 document is left: resources of ours whose documents are gone must be found
+        # to be pruned. An account without load balancers costs two calls.
         elbv2 = await self._clients.client("elbv2")
         found = _Found()
         found.load_balancers = await _pages(elbv2, "describe_load_balancers", "LoadBalancers")
@@ -52,7 +52,7 @@ class Elbv2Reader:
         ]
         found.tags = await _tags(elbv2, arns)
         found.listeners = await self._listeners(elbv2, desired, found)
-        found.rules = await self._rules(elbv2, desired, found)
+        found.rules = await self._rules(elbv2, found)
         found.tags |= await _tags(elbv2, _rule_and_listener_arns(found))
         matcher = _Matcher(desired, found, instance=self._instance)
         for kind, entries in matcher.entries().items():
@@ -72,20 +72,16 @@ class Elbv2Reader:
         )
         return [listener for page in pages for listener in page]
 
-    async def _rules(
-        self, elbv2: Any, desired: DesiredState, found: _Found
-    ) -> list[tuple[Described, Described]]:
-        wanted = {str(r.spec.get("ListenerArn")) for r in desired.of_kind("ListenerRule")}
-        names = {lb["LoadBalancerArn"]: lb["LoadBalancerName"] for lb in found.load_balancers}
-        relevant = [
-            listener for listener in found.listeners
-            if {listener["ListenerArn"], f"{names.get(listener['LoadBalancerArn'])}:{listener['Port']}"} & wanted
-        ]  # fmt: skip
+    async def _rules(self, elbv2: Any, found: _Found) -> list[tuple[Described, Described]]:
+        """Rules of every listener read (those of declared or owned load balancers): a rule of ours whose
+        document is gone must be found to be pruned."""
         pages = await bounded_gather(
             _pages(elbv2, "describe_rules", "Rules", ListenerArn=listener["ListenerArn"])
-            for listener in relevant
+            for listener in found.listeners
         )
-        return [(listener, rule) for listener, page in zip(relevant, pages, strict=True) for rule in page]
+        return [
+            (listener, rule) for listener, page in zip(found.listeners, pages, strict=True) for rule in page
+        ]
 
     def _ours(self, found: _Found, arn: str) -> bool:
         return owner_of(found.tags.get(arn, {})) == self._instance

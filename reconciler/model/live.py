@@ -41,6 +41,9 @@ class LiveState:
     entries: dict[str, dict[str, LiveEntry]] = field(default_factory=dict)
     # (kind, the name references use) → ARN, for declared resources that exist: resolves names in specs
     arns: dict[tuple[str, str], str] = field(default_factory=dict)
+    # resource → desired hash it had when this process last saw it live and in sync: tells a resource deleted
+    # by hand (drift) from one never created, for kinds AWS forgets at once when deleted (listener rules)
+    remembered: dict[tuple[str, str], str] = field(default_factory=dict)
     # subnet ID → Availability Zone, for the subnets that load balancer documents name
     subnet_zones: dict[str, str] = field(default_factory=dict)
 

@@ -38,6 +38,8 @@ class Sides:
     live_tags: Mapping[str, str]
     live_status: str | None  # None when AWS has no trace of it
     live_arn: str = ""
+    # the desired hash this process last saw the resource live and in sync with (see LiveState.remembered)
+    remembered_hash: str | None = None
 
 
 def assess(sides: Sides, *, instance: str, extra_diff: Sequence[FieldDiff] = ()) -> Change | Conflict | None:
@@ -61,7 +63,8 @@ def assess(sides: Sides, *, instance: str, extra_diff: Sequence[FieldDiff] = ())
 def _create(sides: Sides, *, instance: str) -> Change:
     was_ours = sides.live_status is not None and owner_of(sides.live_tags) == instance
     unchanged = sides.live_tags.get(SPEC_HASH_TAG) == sides.spec_hash
-    cause = Cause.DRIFT if was_ours and unchanged else Cause.MISSING
+    seen_before = sides.remembered_hash == sides.spec_hash  # gone without a trace, but this process saw it
+    cause = Cause.DRIFT if (was_ours and unchanged) or seen_before else Cause.MISSING
     diff = [FieldDiff(path="status", desired="ACTIVE", live=sides.live_status)]
     return _change(sides, Action.CREATE, cause, diff)
 

@@ -31,6 +31,11 @@ def reference_arns(desired: DesiredState, live: LiveState) -> dict[ResourceKey, 
     return arns
 
 
+def generic_spec_hash(resource: DesiredResource) -> str:
+    rules = GENERIC_KINDS[resource.kind]
+    return spec_hash_of(rules.canonical(resource.spec), rules.tags(resource.spec))
+
+
 def plan_generic(
     resource: DesiredResource, live: LiveState, arns: dict[ResourceKey, str], *, instance: str
 ) -> Outcome:
@@ -39,13 +44,14 @@ def plan_generic(
     tags = rules.tags(resource.spec)
     sides = Sides(
         resource=resource,
-        spec_hash=spec_hash_of(rules.canonical(resource.spec), tags),
+        spec_hash=generic_spec_hash(resource),
         desired=rules.canonical(resolve(resource, arns)),
         desired_tags=tags,
         live=rules.canonical(entry.spec) if entry else None,
         live_tags=entry.tags if entry else {},
         live_status=entry.status if entry else None,
         live_arn=entry.arn if entry else "",
+        remembered_hash=live.remembered.get(resource.key),
     )
     outcome = assess(sides, instance=instance)
     if isinstance(outcome, Change) and entry is not None:

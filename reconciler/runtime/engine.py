@@ -18,7 +18,7 @@ from reconciler.live.elbv2 import KINDS as ELBV2_KINDS
 from reconciler.live.elbv2 import Elbv2Reader
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredState, Mode
-from reconciler.plan.generic import reference_arns
+from reconciler.plan.generic import GENERIC_KINDS, generic_spec_hash, reference_arns
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.types import Plan
 
@@ -43,9 +43,10 @@ class Engine:
         writers = dict.fromkeys(("Cluster", "TaskDefinition", "Service"), ecs_writer)
         writers |= dict.fromkeys(ELBV2_KINDS, elbv2_writer)
         self._executor = Executor(writers=writers, instance=options.instance, mode=mode)
+        self._remembered: dict[tuple[str, str], str] = {}
 
     async def read(self, desired: DesiredState) -> LiveState:
-        live = LiveState()
+        live = LiveState(remembered=dict(self._remembered))
         await asyncio.gather(self._ecs_reader.read(desired, live), self._elbv2_reader.read(desired, live))
         return live
 
@@ -63,4 +64,12 @@ class Engine:
     async def reconcile(self, desired: DesiredState) -> PassOutcome:
         plan, live = await self._plan(desired)
         result = await self._executor.run(plan, desired, arns=reference_arns(desired, live))
+        self._remember(desired, plan, result)
         return PassOutcome(plan=plan, result=result)
+
+    def _remember(self, desired: DesiredState, plan: Plan, result: ApplyResult) -> None:
+        """Resources seen in sync (or made so) this pass: if one vanishes later, that is drift, not "missing"."""
+        settled = set(plan.in_sync) | {c.key for c in result.applied}
+        self._remembered = {
+            r.key: generic_spec_hash(r) for r in desired if r.kind in GENERIC_KINDS and r.key in settled
+        }

@@ -1,7 +1,8 @@
 """The base infrastructure that the example desired state refers to, created in the emulator.
 
-The example estate (``desired-state/``) declares clusters, task definitions and services; like a real account,
-it expects a network, roles, log groups, parameters and a file system to exist already (made by Terraform or
+The example estate (``desired-state/``) declares clusters, task definitions, services, load balancers and
+their scaling; like a real account, it expects a network, roles, log groups, parameters, a file system and a
+TLS certificate to exist already (made by Terraform or
 by hand, as the field reports do). ``seed_base_infrastructure`` makes them in an empty emulator and returns
 the variables (``PRIVATE_SUBNET_A``, ``EXECUTION_ROLE_ARN``...) that override ``vars.yaml``'s
 real-account defaults.
@@ -11,12 +12,18 @@ It uses aiobotocore, as every AWS call of the product does.
 
 from __future__ import annotations
 
+import datetime
+import functools
 import json
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
 from aiobotocore.session import get_session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 SYSTEM = "myapp-prod"
 VPC_CIDR = "10.0.0.0/16"
@@ -31,6 +38,8 @@ ECS_TASKS_TRUST = {
 LOG_GROUPS = ("/ecs/frontapp", "/ecs/frontapp/firelens", "/ecs/wordpress")
 LOG_RETENTION_DAYS = 30
 WWW_DATA_UID = 33  # the wordpress image's www-data user and group
+FRONTAPP_DOMAIN = "frontapp.example.com"
+CERTIFICATE_DAYS = 365
 
 # (variable holding the ARN, SSM parameter name, sandbox value): SecureStrings the task definitions read.
 SECRET_PARAMETERS = (
@@ -50,6 +59,7 @@ class Clients:
     ssm: Any
     efs: Any
     sts: Any
+    acm: Any
 
 
 async def seed_base_infrastructure(*, endpoint_url: str, region: str) -> dict[str, str]:
@@ -66,6 +76,7 @@ async def seed_base_infrastructure(*, endpoint_url: str, region: str) -> dict[st
             subnets=[variables["PRIVATE_SUBNET_A"], variables["PRIVATE_SUBNET_B"]],
             security_group=variables["EFS_SECURITY_GROUP"],
         )
+        variables |= await _import_frontapp_certificate(clients.acm)
         return variables
 
 
@@ -84,7 +95,7 @@ class _OpenClients:
     async def __aenter__(self) -> Clients:
         session = get_session()
         opened = {}
-        for name in ("ec2", "iam", "logs", "ssm", "efs", "sts"):
+        for name in ("ec2", "iam", "logs", "ssm", "efs", "sts", "acm"):
             opened[name] = await self._stack.enter_async_context(session.create_client(name, **self._options))
         return Clients(**opened)
 
@@ -255,3 +266,42 @@ async def _create_wordpress_file_system(
         "WORDPRESS_EFS_ID": file_system_id,
         "WORDPRESS_EFS_ACCESS_POINT_ID": str(access_point["AccessPointId"]),
     }
+
+
+async def _import_frontapp_certificate(acm: Any) -> dict[str, str]:
+    """An ISSUED certificate for frontapp's HTTPS listeners. A real account requests it from ACM and validates
+    it through DNS; the emulator keeps requested certificates PENDING_VALIDATION for a minute, so the sandbox
+    imports a self-signed one instead (an imported certificate is ISSUED at once)."""
+    certificate, private_key = self_signed_certificate(FRONTAPP_DOMAIN)
+    imported = await acm.import_certificate(
+        Certificate=certificate,
+        PrivateKey=private_key,
+        Tags=[{"Key": "Name", "Value": FRONTAPP_DOMAIN}, {"Key": "System", "Value": SYSTEM}],
+    )
+    return {"FRONTAPP_CERTIFICATE_ARN": str(imported["CertificateArn"])}
+
+
+@functools.cache
+def self_signed_certificate(domain: str) -> tuple[bytes, bytes]:
+    """A PEM certificate for ``domain`` (and ``*.domain``) and its PEM private key (ECDSA P-256, which ACM
+    imports; made once per process)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=CERTIFICATE_DAYS))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(domain), x509.DNSName(f"*.{domain}")]), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    private_key = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), private_key

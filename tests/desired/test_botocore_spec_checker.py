@@ -8,7 +8,19 @@ from typing import Any
 import pytest
 
 from reconciler.desired import SpecProblem
-from reconciler.model.kinds import CLUSTER, SERVICE, TASK_DEFINITION, KindInfo
+from reconciler.model.kinds import (
+    CLUSTER,
+    LISTENER,
+    LISTENER_RULE,
+    LOAD_BALANCER,
+    SCALABLE_TARGET,
+    SCALING_POLICY,
+    SCHEDULED_ACTION,
+    SERVICE,
+    TARGET_GROUP,
+    TASK_DEFINITION,
+    KindInfo,
+)
 from reconciler.shapes import BotocoreSpecChecker, updatable_fields
 
 CHECK = BotocoreSpecChecker()
@@ -157,3 +169,118 @@ def test_updatable_fields_are_the_request_members() -> None:
     assert {"desiredCount", "taskDefinition", "networkConfiguration"} <= fields
     assert not SERVICE.replace_fields & fields
     assert updatable_fields("ecs", "CreateService") >= SERVICE.replace_fields
+
+
+ECS_TARGET = {
+    "ServiceNamespace": "ecs",
+    "ResourceId": "service/prod/web",
+    "ScalableDimension": "ecs:service:DesiredCount",
+}
+VALID_SPECS: list[tuple[KindInfo, dict[str, Any]]] = [
+    (
+        LOAD_BALANCER,
+        {
+            "Type": "application",
+            "Subnets": ["subnet-a", "subnet-b"],
+            "Attributes": [{"Key": "idle_timeout.timeout_seconds", "Value": "60"}],
+        },
+    ),
+    (
+        TARGET_GROUP,
+        {
+            "Protocol": "HTTP",
+            "Port": 8080,
+            "VpcId": "vpc-1",
+            "TargetType": "ip",
+            "Matcher": {"HttpCode": "200,302"},
+            "Attributes": [{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
+        },
+    ),
+    (
+        LISTENER,
+        {
+            "LoadBalancerArn": "web-alb",
+            "Port": 443,
+            "Protocol": "HTTPS",
+            "Certificates": [{"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/a"}],
+            "DefaultActions": [{"Type": "forward", "TargetGroupArn": "web-tg"}],
+        },
+    ),
+    (
+        LISTENER_RULE,
+        {
+            "ListenerArn": "web-alb:443",
+            "Priority": 10,
+            "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}],
+            "Actions": [{"Type": "forward", "TargetGroupArn": "web-tg"}],
+        },
+    ),
+    (SCALABLE_TARGET, {**ECS_TARGET, "MinCapacity": 2, "MaxCapacity": 4}),
+    (
+        SCALING_POLICY,
+        {
+            **ECS_TARGET,
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": 60,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+            },
+        },
+    ),
+    (
+        SCHEDULED_ACTION,
+        {**ECS_TARGET, "Schedule": "cron(0 22 * * ? *)", "ScalableTargetAction": {"MaxCapacity": 1}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "spec"), VALID_SPECS, ids=[kind.kind for kind, _ in VALID_SPECS])
+def test_a_valid_spec_of_each_load_balancing_and_scaling_kind_passes(
+    kind: KindInfo, spec: dict[str, Any]
+) -> None:
+    assert CHECK(kind, spec) == []
+
+
+def test_the_request_shapes_of_the_new_kinds_are_enforced() -> None:
+    assert CHECK(TARGET_GROUP, {"Protocol": "HTTPX", "Prot": 80}) == [
+        SpecProblem(
+            "Protocol", "'HTTPX' is not one of: HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC"
+        ),
+        SpecProblem("Prot", "unknown field (did you mean 'Port'?)"),
+    ]
+    assert CHECK(
+        LISTENER_RULE, {"ListenerArn": "a:1", "Priority": "10", "Conditions": [], "Actions": []}
+    ) == [SpecProblem("Priority", "expected an integer, got a string (write the number without quotes)")]
+    assert CHECK(SCALABLE_TARGET, {"ServiceNamespace": "ecs", "ResourceId": "service/a/b"}) == [
+        SpecProblem("ScalableDimension", "required field is missing")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"a": "b"}, [SpecProblem("Attributes", "expected a list, got a mapping")]),
+        (["a=b"], [SpecProblem("Attributes[0]", "expected a mapping, got a string")]),
+        ([{"Key": "k"}], [SpecProblem("Attributes[0].Value", "required field is missing")]),
+        ([{"Value": "v"}], [SpecProblem("Attributes[0].Key", "required field is missing")]),
+        (
+            [{"Key": "k", "Value": True}],
+            [SpecProblem("Attributes[0].Value", 'expected a string, got a boolean (quote it: "true")')],
+        ),
+        (
+            [{"Key": "k", "Value": "v", "Name": "n"}],
+            [SpecProblem("Attributes[0].Name", "unknown field")],
+        ),
+    ],
+    ids=["mapping", "text", "no-value", "no-key", "boolean-value", "unknown-member"],
+)
+@pytest.mark.parametrize("kind", [LOAD_BALANCER, TARGET_GROUP], ids=lambda kind: kind.kind)
+def test_attributes_are_key_value_string_pairs(
+    kind: KindInfo, attributes: object, expected: list[SpecProblem]
+) -> None:
+    assert CHECK(kind, {"Attributes": attributes}) == expected
+
+
+def test_attributes_are_only_allowed_where_the_kind_has_them() -> None:
+    spec = {**VALID_SPECS[2][1], "Attributes": [{"Key": "k", "Value": "v"}]}
+    assert [problem.path for problem in CHECK(LISTENER, spec)] == ["Attributes"]

@@ -32,6 +32,8 @@ def _documents() -> list[tuple[Path, dict[str, Any]]]:
     for path in sorted(ESTATE.rglob("*.y*ml")):
         if path.name == "vars.yaml" and path.parent == ESTATE:
             continue
+        if any(part.startswith(("_", ".")) for part in path.relative_to(ESTATE).parts):
+            continue  # skipped by the loader (SPEC §1): e.g. ``_next/``, checked by test_next_estate.py
         found += [(path, document) for document in yaml.safe_load_all(path.read_text()) if document]
     return found
 

@@ -29,6 +29,7 @@ EXPECTED_VARIABLES = {
     "WORDPRESS_NONCE_KEY_ARN",
     "WORDPRESS_EFS_ID",
     "WORDPRESS_EFS_ACCESS_POINT_ID",
+    "FRONTAPP_CERTIFICATE_ARN",
 }
 
 
@@ -48,6 +49,7 @@ async def test_seed_returns_every_variable_and_the_resources_exist(aws: str, bot
     password = boto("ssm").get_parameter(Name="/wordpress/db/password", WithDecryption=True)["Parameter"]
     assert (password["Type"], password["ARN"]) == ("SecureString", variables["WORDPRESS_DB_PASSWORD_ARN"])
     _assert_file_system(boto("efs"), variables)
+    _assert_certificate(boto("acm"), variables)
 
 
 def _assert_network(ec2: Any, variables: dict[str, str]) -> None:
@@ -85,3 +87,35 @@ def _assert_file_system(efs: Any, variables: dict[str, str]) -> None:
     [access_point] = efs.describe_access_points(FileSystemId=file_system_id)["AccessPoints"]
     assert access_point["AccessPointId"] == variables["WORDPRESS_EFS_ACCESS_POINT_ID"]
     assert access_point["RootDirectory"]["Path"] == "/wp-content"
+
+
+def _assert_certificate(acm: Any, variables: dict[str, str]) -> None:
+    certificate = acm.describe_certificate(CertificateArn=variables["FRONTAPP_CERTIFICATE_ARN"])[
+        "Certificate"
+    ]
+    assert certificate["DomainName"] == "frontapp.example.com"
+    assert certificate["Status"] == "ISSUED"
+    assert "*.frontapp.example.com" in certificate["SubjectAlternativeNames"]
+
+
+async def test_the_seeded_network_takes_an_https_alb_for_frontapp(aws: str, boto: BotoFactory) -> None:
+    """Public subnets in two zones, the web security group and the certificate are what issue 3's ALB needs."""
+    variables = await seed_base_infrastructure(endpoint_url=aws, region=REGION)
+    elbv2 = boto("elbv2")
+    [balancer] = elbv2.create_load_balancer(
+        Name="frontapp-alb",
+        Subnets=[variables["PUBLIC_SUBNET_A"], variables["PUBLIC_SUBNET_B"]],
+        SecurityGroups=[variables["WEB_SECURITY_GROUP"]],
+        Scheme="internet-facing",
+    )["LoadBalancers"]
+    assert {zone["ZoneName"] for zone in balancer["AvailabilityZones"]} == {"us-east-1a", "us-east-1b"}
+    [listener] = elbv2.create_listener(
+        LoadBalancerArn=balancer["LoadBalancerArn"],
+        Protocol="HTTPS",
+        Port=443,
+        Certificates=[{"CertificateArn": variables["FRONTAPP_CERTIFICATE_ARN"]}],
+        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+    )["Listeners"]
+    assert listener["Certificates"] == [{"CertificateArn": variables["FRONTAPP_CERTIFICATE_ARN"]}]
+    [web] = boto("ec2").describe_security_groups(GroupIds=[variables["WEB_SECURITY_GROUP"]])["SecurityGroups"]
+    assert {permission["FromPort"] for permission in web["IpPermissions"]} == {80, 443}

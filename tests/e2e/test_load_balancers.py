@@ -1,0 +1,304 @@
+"""Load balancers, target groups, listeners and rules from Git (issue 3): converge, stay converged, and every
+drift made through the ELBv2 API is reported with its path and corrected by one apply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from reconciler.live.clients import AwsClients
+from reconciler.plan.planner import PlanOptions
+from reconciler.runtime.engine import Engine
+from reconciler.runtime.source import DirectorySource
+from tests.conftest import BotoFactory
+from tests.e2e.conftest import CLI, Estate
+
+LOAD_BALANCING = """
+apiVersion: reconciler/v1
+kind: TargetGroup
+metadata: {name: frontapp-tg01, deletionPolicy: Delete}
+spec:
+  Protocol: HTTP
+  Port: 8080
+  VpcId: ${VPC_ID}
+  TargetType: ip
+  HealthCheckPath: /health
+  HealthCheckIntervalSeconds: 15
+  Matcher: {HttpCode: "200"}
+  Attributes:
+    - {Key: deregistration_delay.timeout_seconds, Value: "30"}
+---
+apiVersion: reconciler/v1
+kind: TargetGroup
+metadata: {name: frontapp-tg02, deletionPolicy: Delete}
+spec: {Protocol: HTTP, Port: 8080, VpcId: "${VPC_ID}", TargetType: ip, HealthCheckPath: /health}
+---
+apiVersion: reconciler/v1
+kind: LoadBalancer
+metadata: {name: frontapp-alb, deletionPolicy: Delete}
+spec:
+  Type: application
+  Scheme: internet-facing
+  Subnets: ["${PUBLIC_SUBNET_A}", "${PUBLIC_SUBNET_B}"]
+  SecurityGroups: ["${WEB_SECURITY_GROUP}"]
+---
+apiVersion: reconciler/v1
+kind: Listener
+metadata: {name: frontapp-https, deletionPolicy: Delete}
+spec:
+  LoadBalancerArn: frontapp-alb
+  Protocol: HTTPS
+  Port: 443
+  SslPolicy: ELBSecurityPolicy-TLS13-1-2-2021-06
+  Certificates: [{CertificateArn: "${CERTIFICATE_ARN}"}]
+  DefaultActions: [{Type: forward, TargetGroupArn: frontapp-tg01}]
+---
+apiVersion: reconciler/v1
+kind: Listener
+metadata: {name: frontapp-http, deletionPolicy: Delete}
+spec:
+  LoadBalancerArn: frontapp-alb
+  Protocol: HTTP
+  Port: 80
+  DefaultActions:
+    - Type: redirect
+      RedirectConfig: {Protocol: HTTPS, Port: "443", StatusCode: HTTP_301}
+---
+apiVersion: reconciler/v1
+kind: ListenerRule
+metadata: {name: frontapp-api, deletionPolicy: Delete}
+spec:
+  ListenerArn: frontapp-alb:443
+  Priority: 10
+  Conditions:
+    - {Field: path-pattern, Values: [/api/*]}
+    - {Field: host-header, Values: [api.example.com]}
+  Actions: [{Type: forward, TargetGroupArn: frontapp-tg02}]
+"""
+
+
+@pytest.fixture
+def balanced(estate: Estate, cli: CLI, boto: BotoFactory) -> Estate:
+    certificate = boto("acm").request_certificate(DomainName="frontapp.example.com")["CertificateArn"]
+    estate.set_var("CERTIFICATE_ARN", certificate)
+    (estate.dir / "load-balancing.yaml").write_text(LOAD_BALANCING)
+    estate.edit(
+        "services/frontapp.yaml",
+        "  propagateTags: SERVICE",
+        "  loadBalancers:\n    - {targetGroupArn: frontapp-tg01, containerName: app, containerPort: 8080}\n"
+        "  propagateTags: SERVICE",
+    )
+    result = cli("apply", *estate.args())
+    assert result.code == 0, result.out + result.err
+    return estate
+
+
+def _arn(boto: BotoFactory, kind: str, name: str) -> str:
+    elbv2 = boto("elbv2")
+    if kind == "TargetGroup":
+        return str(elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"])
+    lb = elbv2.describe_load_balancers(Names=["frontapp-alb"])["LoadBalancers"][0]["LoadBalancerArn"]
+    listeners = {
+        str(li["Port"]): li["ListenerArn"] for li in elbv2.describe_listeners(LoadBalancerArn=lb)["Listeners"]
+    }
+    if kind == "Listener":
+        return str(listeners[name])
+    rules = elbv2.describe_rules(ListenerArn=listeners["443"])["Rules"]
+    return str(next(r["RuleArn"] for r in rules if r["Priority"] == name))
+
+
+def test_the_whole_path_converges_and_stays_converged(balanced: Estate, cli: CLI, boto: BotoFactory) -> None:
+    for _ in range(10):
+        plan = cli("plan", *balanced.args(), "--output", "json")
+        assert (plan.code, plan.json()["changes"]) == (0, [])
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0]
+    assert service["loadBalancers"][0]["targetGroupArn"] == _arn(boto, "TargetGroup", "frontapp-tg01")
+
+
+def drift_health_check(boto: BotoFactory) -> None:
+    boto("elbv2").modify_target_group(
+        TargetGroupArn=_arn(boto, "TargetGroup", "frontapp-tg01"),
+        HealthCheckPath="/",
+        HealthCheckIntervalSeconds=60,
+    )
+
+
+def drift_matcher(boto: BotoFactory) -> None:
+    boto("elbv2").modify_target_group(
+        TargetGroupArn=_arn(boto, "TargetGroup", "frontapp-tg01"), Matcher={"HttpCode": "200-499"}
+    )
+
+
+def drift_deregistration_delay(boto: BotoFactory) -> None:
+    boto("elbv2").modify_target_group_attributes(
+        TargetGroupArn=_arn(boto, "TargetGroup", "frontapp-tg01"),
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "300"}],
+    )
+
+
+def drift_forward_target(boto: BotoFactory) -> None:
+    target = _arn(boto, "TargetGroup", "frontapp-tg02")
+    boto("elbv2").modify_listener(
+        ListenerArn=_arn(boto, "Listener", "443"),
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": target}],
+    )
+
+
+def drift_redirect_removed(boto: BotoFactory) -> None:
+    target = _arn(boto, "TargetGroup", "frontapp-tg01")
+    boto("elbv2").modify_listener(
+        ListenerArn=_arn(boto, "Listener", "80"),
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": target}],
+    )
+
+
+def drift_certificate(boto: BotoFactory) -> None:
+    other = boto("acm").request_certificate(DomainName="evil.example.com")["CertificateArn"]
+    boto("elbv2").modify_listener(
+        ListenerArn=_arn(boto, "Listener", "443"), Certificates=[{"CertificateArn": other}]
+    )
+
+
+def drift_rule_path(boto: BotoFactory) -> None:
+    conditions = [
+        {"Field": "path-pattern", "Values": ["/admin/*"]},
+        {"Field": "host-header", "Values": ["api.example.com"]},
+    ]
+    boto("elbv2").modify_rule(RuleArn=_arn(boto, "ListenerRule", "10"), Conditions=conditions)
+
+
+def drift_rule_host(boto: BotoFactory) -> None:
+    conditions = [
+        {"Field": "path-pattern", "Values": ["/api/*"]},
+        {"Field": "host-header", "Values": ["evil.example.com"]},
+    ]
+    boto("elbv2").modify_rule(RuleArn=_arn(boto, "ListenerRule", "10"), Conditions=conditions)
+
+
+def drift_rule_priority(boto: BotoFactory) -> None:
+    rule = _arn(boto, "ListenerRule", "10")
+    boto("elbv2").set_rule_priorities(RulePriorities=[{"RuleArn": rule, "Priority": 20}])
+
+
+def drift_rule_target(boto: BotoFactory) -> None:
+    target = _arn(boto, "TargetGroup", "frontapp-tg01")
+    boto("elbv2").modify_rule(
+        RuleArn=_arn(boto, "ListenerRule", "10"), Actions=[{"Type": "forward", "TargetGroupArn": target}]
+    )
+
+
+def drift_rule_deleted(boto: BotoFactory) -> None:
+    boto("elbv2").delete_rule(RuleArn=_arn(boto, "ListenerRule", "10"))
+
+
+DRIFTS: list[tuple[Callable[[BotoFactory], None], str, str, str]] = [
+    (drift_health_check, "TargetGroup", "frontapp-tg01", "HealthCheckPath"),
+    (drift_matcher, "TargetGroup", "frontapp-tg01", "Matcher.HttpCode"),
+    (
+        drift_deregistration_delay,
+        "TargetGroup",
+        "frontapp-tg01",
+        "Attributes.deregistration_delay.timeout_seconds",
+    ),
+    (
+        drift_forward_target,
+        "Listener",
+        "frontapp-https",
+        "DefaultActions[0].ForwardConfig.TargetGroups[0].TargetGroupArn",
+    ),
+    (drift_redirect_removed, "Listener", "frontapp-http", "DefaultActions[0].Type"),
+    (drift_certificate, "Listener", "frontapp-https", "Certificates[0].CertificateArn"),
+    (drift_rule_path, "ListenerRule", "frontapp-api", "Conditions[1].Values"),
+    (drift_rule_host, "ListenerRule", "frontapp-api", "Conditions[0].Values"),
+    (drift_rule_priority, "ListenerRule", "frontapp-api", "Priority"),
+    (
+        drift_rule_target,
+        "ListenerRule",
+        "frontapp-api",
+        "Actions[0].ForwardConfig.TargetGroups[0].TargetGroupArn",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make_drift", "kind", "name", "path"), DRIFTS, ids=[d[0].__name__ for d in DRIFTS])
+def test_load_balancing_drift_is_reported_and_corrected(
+    balanced: Estate,
+    cli: CLI,
+    boto: BotoFactory,
+    make_drift: Callable[[BotoFactory], None],
+    kind: str,
+    name: str,
+    path: str,
+) -> None:
+    make_drift(boto)
+    plan = cli("plan", *balanced.args(), "--output", "json")
+    assert plan.code == 2, plan.out + plan.err
+    changes = [(c["kind"], c["name"], c["cause"]) for c in plan.json()["changes"]]
+    assert (kind, name, "drift") in changes, changes
+    change = next(c for c in plan.json()["changes"] if (c["kind"], c["name"]) == (kind, name))
+    assert path in [d["path"] for d in change["diff"]], change["diff"]
+
+    applied = cli("apply", *balanced.args())
+    assert applied.code == 0, applied.out + applied.err
+    after = cli("plan", *balanced.args(), "--output", "json")
+    assert (after.code, after.json()["changes"]) == (0, [])
+
+
+def test_removed_documents_are_deleted_in_reverse_order_or_kept_as_orphans(
+    balanced: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    balanced.edit(
+        "services/frontapp.yaml",
+        "    - {targetGroupArn: frontapp-tg01, containerName: app, containerPort: 8080}\n",
+        "",
+    )
+    balanced.edit("services/frontapp.yaml", "  loadBalancers:\n", "")
+    retain_tg01 = LOAD_BALANCING.replace("deletionPolicy: Delete", "deletionPolicy: Retain", 1)
+    (balanced.dir / "load-balancing.yaml").write_text(retain_tg01)
+    assert cli("apply", *balanced.args()).code == 0  # frontapp-tg01 now says Retain
+    (balanced.dir / "load-balancing.yaml").unlink()
+
+    plan = cli("plan", *balanced.args(), "--output", "json").json()
+    deletions = [(c["kind"], c["name"]) for c in plan["changes"] if c["action"] == "delete"]
+    assert deletions == [
+        ("ListenerRule", "frontapp-api"),
+        ("Listener", "frontapp-http"),
+        ("Listener", "frontapp-https"),
+        ("LoadBalancer", "frontapp-alb"),
+        ("TargetGroup", "frontapp-tg02"),
+    ]
+    assert [(o["kind"], o["name"]) for o in plan["orphans"]] == [("TargetGroup", "frontapp-tg01")]
+    assert cli("apply", *balanced.args()).code == 0
+    elbv2 = boto("elbv2")
+    assert elbv2.describe_load_balancers()["LoadBalancers"] == []
+    assert [tg["TargetGroupName"] for tg in elbv2.describe_target_groups()["TargetGroups"]] == [
+        "frontapp-tg01"
+    ]
+
+
+def test_a_rule_deleted_by_hand_is_recreated(balanced: Estate, cli: CLI, boto: BotoFactory) -> None:
+    """AWS keeps no trace of a deleted rule: a fresh ``plan`` can only say it is missing."""
+    drift_rule_deleted(boto)
+    plan = cli("plan", *balanced.args(), "--output", "json").json()
+    assert [(c["kind"], c["action"], c["cause"]) for c in plan["changes"]] == [
+        ("ListenerRule", "create", "missing")
+    ]
+    assert cli("apply", *balanced.args()).code == 0
+    assert cli("plan", *balanced.args()).code == 0
+
+
+async def test_a_running_reconciler_knows_a_vanished_rule_is_drift(
+    balanced: Estate, boto: BotoFactory
+) -> None:
+    """The daemon saw the rule in sync on its last pass, so its disappearance is drift, counted as such."""
+    source = DirectorySource(root=balanced.dir, vars_files=(balanced.vars_file,))
+    desired = source.load()
+    async with AwsClients(region=None, endpoint_url=None) as clients:
+        engine = Engine(clients, options=PlanOptions())
+        assert (await engine.reconcile(desired)).plan.changes == []
+        drift_rule_deleted(boto)
+        plan = await engine.plan(desired)
+    assert [(c.kind, c.action.value, c.cause.value) for c in plan.changes] == [
+        ("ListenerRule", "create", "drift")
+    ]
