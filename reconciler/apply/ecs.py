@@ -14,7 +14,7 @@ from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
 from reconciler.model.ecs import SERVICE_WRITE_ONLY, cluster_name_of, service_update_value
 from reconciler.model.references import resolve
-from reconciler.model.resource import DesiredResource
+from reconciler.model.resource import DesiredResource, ResourceKey
 from reconciler.model.units import task_cpu_units, task_memory_mib
 from reconciler.plan.types import Action, Cause, Change
 from reconciler.shapes import updatable_fields
@@ -103,13 +103,14 @@ class EcsWriter:
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> None:
         spec = _without(resolve(resource, ctx.arns), "tags", "cluster", "taskDefinition")
-        await ecs.create_service(
+        response = await ecs.create_service(
             serviceName=resource.name,
             cluster=change.cluster,
             taskDefinition=_task_definition_to_run(change, resource, ctx),
             tags=ctx.ecs_tags(change, resource),
             **spec,
         )
+        ctx.arns[ResourceKey("Service", resource.name)] = response["service"]["serviceArn"]
 
     async def _service_update(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext

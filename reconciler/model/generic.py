@@ -17,7 +17,9 @@ Spec = Mapping[str, Any]
 class GenericKind:
     kind: str
     canonical: Callable[[Spec], dict[str, Any]]  # applied to the desired spec and to the live entry's spec
-    tags: Callable[[Spec], dict[str, str]]  # the user tags a desired spec asks for
+    tags: Callable[[Spec], dict[str, str]]  # the user tags a desired spec asks for, compared with live tags
+    # what else the spec hash covers: settings that are written but cannot be read back cheaply
+    unread: Callable[[Spec], object] = lambda spec: None
 
 
 def key_value_tags(spec: Spec) -> dict[str, str]:

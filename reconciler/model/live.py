@@ -46,6 +46,9 @@ class LiveState:
     remembered: dict[tuple[str, str], str] = field(default_factory=dict)
     # subnet ID → Availability Zone, for the subnets that load balancer documents name
     subnet_zones: dict[str, str] = field(default_factory=dict)
+    # kind → live resources under a declared parent that no document declares and no instance owns (a rule
+    # added by hand on a managed listener: its ``parent`` is the listener's ARN); named by their natural key
+    unmanaged: dict[str, list[LiveEntry]] = field(default_factory=dict)
 
     def entries_of(self, kind: str) -> dict[str, LiveEntry]:
         return self.entries.setdefault(kind, {})

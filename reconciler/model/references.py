@@ -107,8 +107,11 @@ def dependencies(resource: DesiredResource, declared: Mapping[ResourceKey, Resou
 def attachment_dependencies(
     resource: DesiredResource, desired: Iterable[DesiredResource]
 ) -> set[ResourceKey]:
-    """A service waits for the listeners and rules that forward to its target groups: ECS refuses a target group
-    that no load balancer uses yet."""
+    """Order that no name reference expresses: a service waits for the listeners and rules that forward to its
+    target groups (ECS refuses a target group no load balancer uses); a scalable target waits for the service
+    it scales, and policies and scheduled actions for their scalable target."""
+    if resource.kind in {"ScalableTarget", "ScalingPolicy", "ScheduledAction"}:
+        return _scaling_dependencies(resource, list(desired))
     if resource.kind != "Service":
         return set()
     groups = {v.value for v in iter_reference_values(resource) if v.reference.target_kind == "TargetGroup"}
@@ -121,4 +124,25 @@ def attachment_dependencies(
             for v in iter_reference_values(other)
             if v.reference.target_kind == "TargetGroup"
         )
+    }
+
+
+def _target_of(spec: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(spec.get(f) for f in ("ServiceNamespace", "ResourceId", "ScalableDimension"))
+
+
+def _scaling_dependencies(resource: DesiredResource, desired: list[DesiredResource]) -> set[ResourceKey]:
+    if resource.kind != "ScalableTarget":
+        target = _target_of(resource.spec)
+        return {r.key for r in desired if r.kind == "ScalableTarget" and _target_of(r.spec) == target}
+    parts = str(resource.spec.get("ResourceId", "")).split("/")
+    if resource.spec.get("ServiceNamespace") != "ecs" or len(parts) != 3:
+        return set()
+    cluster, service = parts[1], parts[2]
+    return {
+        r.key
+        for r in desired
+        if r.kind == "Service"
+        and r.name == service
+        and str(r.spec.get("cluster", "")).rsplit("/", 1)[-1] == cluster
     }

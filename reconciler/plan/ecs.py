@@ -174,9 +174,15 @@ def plan_service(
     arns: Mapping[ResourceKey, str],
     *,
     instance: str,
+    scaled: bool = False,
 ) -> Outcome:
+    """``scaled``: a ScalableTarget scales this service, so once it exists its desiredCount is the scaler's."""
     cluster = cluster_name_of(str(resource.spec["cluster"]))
     entry = live.services.get((cluster, resource.name))
+    if scaled:  # neither compared nor hashed: the scaler moves it; Git's value only seeds a new service
+        spec = {k: v for k, v in resource.spec.items() if k != "desiredCount"}
+        resource = resource.model_copy(update={"spec": spec})
+        entry = {k: v for k, v in entry.items() if k != "desiredCount"} if entry else None
     reference = str(resource.spec["taskDefinition"])
     family = None if is_literal(reference) else families.get(reference)
     hash_extra = (family.revision_hash if family else reference,)  # a new revision is a desired change

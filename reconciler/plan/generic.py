@@ -7,7 +7,8 @@ resource is re-created with a new ARN.
 
 from __future__ import annotations
 
-from reconciler.model import elbv2
+from reconciler.model import autoscaling, elbv2
+from reconciler.model.ecs import cluster_name_of
 from reconciler.model.generic import GenericKind
 from reconciler.model.live import LiveState
 from reconciler.model.references import reference_name, resolve
@@ -17,8 +18,12 @@ from reconciler.plan.ecs import Outcome, spec_hash_of
 from reconciler.plan.types import Change
 
 GENERIC_KINDS: dict[str, GenericKind] = {
-    k.kind: k for k in (elbv2.TARGET_GROUP, elbv2.LOAD_BALANCER, elbv2.LISTENER, elbv2.LISTENER_RULE)
-}
+    k.kind: k
+    for k in (
+        elbv2.TARGET_GROUP, elbv2.LOAD_BALANCER, elbv2.LISTENER, elbv2.LISTENER_RULE,
+        autoscaling.SCALABLE_TARGET, autoscaling.SCALING_POLICY, autoscaling.SCHEDULED_ACTION,
+    )
+}  # fmt: skip
 
 
 def reference_arns(desired: DesiredState, live: LiveState) -> dict[ResourceKey, str]:
@@ -28,12 +33,18 @@ def reference_arns(desired: DesiredState, live: LiveState) -> dict[ResourceKey, 
         entry = live.entries_of(resource.kind).get(resource.name) if resource.kind in GENERIC_KINDS else None
         if entry is not None and entry.status != "INACTIVE":
             arns[ResourceKey(resource.kind, reference_name(resource))] = entry.arn
+    for service in desired.of_kind("Service"):  # scaling resources record their ownership on the service
+        found = live.services.get((cluster_name_of(str(service.spec.get("cluster", ""))), service.name))
+        if found and found.get("status") == "ACTIVE":
+            arns[ResourceKey("Service", service.name)] = found["serviceArn"]
     return arns
 
 
 def generic_spec_hash(resource: DesiredResource) -> str:
     rules = GENERIC_KINDS[resource.kind]
-    return spec_hash_of(rules.canonical(resource.spec), rules.tags(resource.spec))
+    unread = rules.unread(resource.spec)
+    extra = () if unread is None else (repr(unread),)
+    return spec_hash_of(rules.canonical(resource.spec), rules.tags(resource.spec), *extra)
 
 
 def plan_generic(

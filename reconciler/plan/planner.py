@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler.model.autoscaling import scaled_services
+from reconciler.model.ecs import cluster_name_of
 from reconciler.model.live import LiveState
 from reconciler.model.references import attachment_dependencies, declared_by_reference, dependencies
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
@@ -36,7 +38,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
     declared = declared_by_reference(desired)
     arns = reference_arns(desired, live)
     for resource in desired:
-        outcome = _plan_one(resource, live, families, arns, options)
+        outcome = _plan_one(resource, desired, live, families, arns, options)
         deps = dependencies(resource, declared) | attachment_dependencies(resource, desired)
         _record(plan, resource.key, outcome, deps=deps)
     if not desired.is_empty:  # an empty desired state never prunes (SPEC §1)
@@ -49,6 +51,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
 
 def _plan_one(
     resource: DesiredResource,
+    desired: DesiredState,
     live: LiveState,
     families: dict[str, FamilyPlan],
     arns: dict[ResourceKey, str],
@@ -59,7 +62,10 @@ def _plan_one(
     if resource.kind == "TaskDefinition":
         return families[resource.name].outcome
     if resource.kind == "Service":
-        return plan_service(resource, live, families, arns, instance=options.instance)
+        scaled = (cluster_name_of(str(resource.spec.get("cluster", ""))), resource.name) in scaled_services(
+            desired
+        )
+        return plan_service(resource, live, families, arns, instance=options.instance, scaled=scaled)
     return plan_generic(resource, live, arns, instance=options.instance)
 
 

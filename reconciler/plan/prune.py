@@ -9,6 +9,7 @@ delete (or replace) more than ``--max-deletions`` resources deletes none of them
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from reconciler.model.ecs import cluster_name_of, tags_as_map
 from reconciler.model.live import LiveState
@@ -47,6 +48,7 @@ class _Candidate:
     ) -> None:
         self.kind, self.name, self.arn, self.tags, self.status = kind, name, arn, tags, status
         self.cluster, self.parent = cluster, parent
+        self.live_spec: dict[str, Any] = {}
 
     def deletion(self) -> Change:
         return Change(
@@ -58,6 +60,7 @@ class _Candidate:
             live_arn=self.arn,
             cluster=self.cluster,
             parent_arn=self.parent,
+            live_spec=self.live_spec,
         )
 
 
@@ -86,7 +89,9 @@ def _candidates(desired: DesiredState, live: LiveState) -> Iterator[_Candidate]:
     for kind, entries in sorted(live.entries.items()):
         for name, entry in sorted(entries.items()):
             if (kind, name) not in declared:
-                yield _Candidate(kind, name, entry.arn, entry.tags, entry.status, parent=entry.parent)
+                candidate = _Candidate(kind, name, entry.arn, entry.tags, entry.status, parent=entry.parent)
+                candidate.live_spec = entry.spec
+                yield candidate
 
 
 def _order_deletions(deletions: list[Change]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -43,6 +44,7 @@ class Change(BaseModel):
     # services: the revision to run; "" with a TaskDefinition dependency = the one that change registers
     task_definition_arn: str = ""
     parent_arn: str = ""  # what deleting the resource also needs (a rule's listener, a policy's target)
+    live_spec: dict[str, Any] = Field(default_factory=dict)  # deletions: the identity fields AWS needs
 
     @property
     def key(self) -> ResourceKey:

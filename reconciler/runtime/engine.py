@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from reconciler.apply.autoscaling import AutoscalingWriter
 from reconciler.apply.ecs import EcsWriter
 from reconciler.apply.elbv2 import Elbv2Writer
 from reconciler.apply.executor import ApplyResult, Executor, Writer
+from reconciler.live.autoscaling import KINDS as AUTOSCALING_KINDS
+from reconciler.live.autoscaling import AutoscalingReader
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
 from reconciler.live.elbv2 import KINDS as ELBV2_KINDS
@@ -38,16 +41,19 @@ class Engine:
         self.mode = mode
         self._ecs_reader = EcsReader(clients, instance=options.instance)
         self._elbv2_reader = Elbv2Reader(clients, instance=options.instance)
+        self._autoscaling_reader = AutoscalingReader(clients)
         ecs_writer: Writer = EcsWriter(clients, self._ecs_reader)
         elbv2_writer: Writer = Elbv2Writer(clients)
         writers = dict.fromkeys(("Cluster", "TaskDefinition", "Service"), ecs_writer)
         writers |= dict.fromkeys(ELBV2_KINDS, elbv2_writer)
+        writers |= dict.fromkeys(AUTOSCALING_KINDS, AutoscalingWriter(clients))
         self._executor = Executor(writers=writers, instance=options.instance, mode=mode)
         self._remembered: dict[tuple[str, str], str] = {}
 
     async def read(self, desired: DesiredState) -> LiveState:
         live = LiveState(remembered=dict(self._remembered))
         await asyncio.gather(self._ecs_reader.read(desired, live), self._elbv2_reader.read(desired, live))
+        await self._autoscaling_reader.read(desired, live)  # needs the services' tags
         return live
 
     async def plan(self, desired: DesiredState) -> Plan:

@@ -1,0 +1,78 @@
+"""Writing Application Auto Scaling: register targets, put policies and scheduled actions, and delete them.
+
+Register and Put are upserts in AWS, so create, update and adopt are the same call with the whole document.
+The ownership facts go to the tags of the scaled ECS service (model/autoscaling.py), whose ARN this pass knows
+from live state or from the service created moments before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.apply.context import ApplyContext
+from reconciler.errors import TerminalError
+from reconciler.live.clients import AwsClients
+from reconciler.model.autoscaling import encode_fact, fact_key, natural_key
+from reconciler.model.autoscaling_ids import parse_ecs_resource_id
+from reconciler.model.resource import DesiredResource, ResourceKey
+from reconciler.plan.types import Action, Cause, Change
+
+UPSERTS = {
+    "ScalableTarget": "register_scalable_target",
+    "ScalingPolicy": "put_scaling_policy",
+    "ScheduledAction": "put_scheduled_action",
+}
+IDENTITY = ("ServiceNamespace", "ResourceId", "ScalableDimension")
+DELETES = {
+    "ScalableTarget": ("deregister_scalable_target", IDENTITY),
+    "ScalingPolicy": ("delete_scaling_policy", (*IDENTITY, "PolicyName")),
+    "ScheduledAction": ("delete_scheduled_action", (*IDENTITY, "ScheduledActionName")),
+}
+
+
+class AutoscalingWriter:
+    def __init__(self, clients: AwsClients) -> None:
+        self._clients = clients
+
+    async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None:
+        aas = await self._clients.client("application-autoscaling")
+        ecs = await self._clients.client("ecs")
+        if change.action is Action.DELETE:
+            await self._delete(aas, ecs, change)
+            return
+        assert resource is not None
+        spec = {k: v for k, v in resource.spec.items() if k != "Tags" or change.kind == "ScalableTarget"}
+        name_field = {"ScalingPolicy": "PolicyName", "ScheduledAction": "ScheduledActionName"}.get(
+            change.kind
+        )
+        if name_field:
+            spec[name_field] = resource.name
+        await getattr(aas, UPSERTS[change.kind])(**spec)
+        if change.action is Action.ADOPT or change.cause is not Cause.DRIFT or change.action is Action.CREATE:
+            await _record_fact(ecs, change, resource, spec, context)
+
+    async def _delete(self, aas: Any, ecs: Any, change: Change) -> None:
+        live = change.live_spec
+        operation, fields = DELETES[change.kind]
+        await getattr(aas, operation)(**{f: live[f] for f in fields})
+        if change.parent_arn:
+            await ecs.untag_resource(
+                resourceArn=change.parent_arn, tagKeys=[fact_key(change.kind, natural_key(change.kind, live))]
+            )
+
+
+async def _record_fact(
+    ecs: Any, change: Change, resource: DesiredResource, spec: dict[str, Any], context: ApplyContext
+) -> None:
+    service = parse_ecs_resource_id(str(spec.get("ResourceId", "")))
+    arn = context.arns.get(ResourceKey("Service", service.service)) if service else None
+    if not arn:
+        raise TerminalError(
+            f"{change.kind} {change.name}: the scaled ECS service is not known here; its ownership cannot be recorded"
+        )
+    value = encode_fact(
+        spec_hash=change.spec_hash, deletion_policy=resource.deletion_policy.value, name=resource.name
+    )
+    await ecs.tag_resource(
+        resourceArn=arn, tags=[{"key": fact_key(change.kind, natural_key(change.kind, spec)), "value": value}]
+    )

@@ -1,0 +1,93 @@
+"""Reading Application Auto Scaling: scalable targets, scaling policies and scheduled actions.
+
+Each is read for the whole namespace in pages (targets and scheduled actions 50 a page, policies 10, as AWS
+allows), and matched to its document by the ownership facts kept in the tags of the scaled ECS service (see
+model/autoscaling.py), or by its natural key for one to adopt. Read after ECS, whose service tags it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from reconciler.live.clients import AwsClients
+from reconciler.model.autoscaling import decode_fact, fact_key, natural_key
+from reconciler.model.autoscaling_ids import ECS_NAMESPACE
+from reconciler.model.ecs import tags_as_map
+from reconciler.model.live import Described, LiveEntry, LiveState
+from reconciler.model.ownership import DELETION_POLICY_TAG, INSTANCE_TAG, NAME_TAG, SPEC_HASH_TAG
+from reconciler.model.resource import DesiredState
+
+KINDS = ("ScalableTarget", "ScalingPolicy", "ScheduledAction")
+READS = {
+    "ScalableTarget": ("describe_scalable_targets", "ScalableTargets", 50, "ScalableTargetARN"),
+    "ScalingPolicy": ("describe_scaling_policies", "ScalingPolicies", 10, "PolicyARN"),
+    "ScheduledAction": ("describe_scheduled_actions", "ScheduledActions", 50, "ScheduledActionARN"),
+}
+
+
+class AutoscalingReader:
+    def __init__(self, clients: AwsClients) -> None:
+        self._clients = clients
+
+    async def read(self, desired: DesiredState, live: LiveState) -> None:
+        facts = dict(_facts(live))
+        namespaces = {str(r.spec.get("ServiceNamespace")) for r in desired if r.kind in KINDS}
+        if facts:
+            namespaces.add(ECS_NAMESPACE)  # ours are there, even when no document is left
+        if not namespaces:
+            return
+        aas = await self._clients.client("application-autoscaling")
+        by_natural = {(r.kind, natural_key(r.kind, r.spec)): r.name for r in desired if r.kind in KINDS}
+        for namespace in sorted(namespaces):
+            for kind in KINDS:
+                for item in await _read_kind(aas, kind, namespace):
+                    _add(live, kind, item, facts, by_natural)
+
+
+def _facts(live: LiveState) -> Iterator[tuple[str, tuple[str, str, str, str, str]]]:
+    """fact tag key → (spec hash, deletion policy, document name, owning instance, service ARN)."""
+    for service in live.services.values():
+        tags = tags_as_map(service.get("tags"))
+        owner = tags.get(INSTANCE_TAG, "")
+        for key, value in tags.items():
+            if key.startswith("reconciler:aas:"):
+                spec_hash, policy, doc_name = decode_fact(value)
+                yield key, (spec_hash, policy, doc_name, owner, service.get("serviceArn", ""))
+
+
+async def _read_kind(aas: Any, kind: str, namespace: str) -> list[Described]:
+    operation, key, page_size, _ = READS[kind]
+    paginator = aas.get_paginator(operation)
+    found: list[Described] = []
+    async for page in paginator.paginate(
+        ServiceNamespace=namespace, PaginationConfig={"PageSize": page_size}
+    ):
+        found.extend(page.get(key, []))
+    return found
+
+
+def _add(
+    live: LiveState,
+    kind: str,
+    item: Described,
+    facts: dict[str, tuple[str, str, str, str, str]],
+    by_natural: dict[tuple[str, str], str],
+) -> None:
+    natural = natural_key(kind, item)
+    fact = facts.get(fact_key(kind, natural))
+    name = fact[2] if fact else by_natural.get((kind, natural))
+    if not name:
+        return  # neither ours nor declared
+    tags = {}
+    if fact:
+        tags = {
+            SPEC_HASH_TAG: fact[0],
+            DELETION_POLICY_TAG: fact[1],
+            NAME_TAG: fact[2],
+            INSTANCE_TAG: fact[3],
+        }
+    arn = str(item.get(READS[kind][3], ""))
+    live.entries_of(kind)[name] = LiveEntry(
+        name=name, arn=arn, spec=dict(item), tags=tags, parent=fact[4] if fact else ""
+    )

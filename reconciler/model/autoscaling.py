@@ -1,0 +1,117 @@
+"""Canonical forms and ownership facts of the Application Auto Scaling kinds (ScalableTarget, ScalingPolicy,
+ScheduledAction).
+
+AWS can tag a scalable target, but reading those tags costs a call per target; policies and scheduled actions
+cannot be tagged at all. So, as SPEC §1 allows, the facts that tags carry for other kinds (spec hash, deletion
+policy, the document's name) are kept in tags of the parent: the ECS service being scaled, whose tags every pass
+reads anyway. One tag per scaling resource: ``reconciler:aas:<kind code>:<identity>`` = ``<hash>;<policy>;<name>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reconciler.model.autoscaling_ids import (
+    ECS_DESIRED_COUNT,
+    ECS_NAMESPACE,
+    parse_ecs_resource_id,
+    scalable_target_id,
+)
+from reconciler.model.canonical import drop_keys, prune_empty, sort_key, sorted_by, with_defaults
+from reconciler.model.generic import GenericKind, Spec, key_value_tags
+from reconciler.model.resource import DesiredResource
+
+FACT_PREFIX = "reconciler:aas:"
+KIND_CODES = {"ScalableTarget": "st", "ScalingPolicy": "sp", "ScheduledAction": "sa"}
+SUSPENDED_DEFAULTS = {
+    "DynamicScalingInSuspended": False,
+    "DynamicScalingOutSuspended": False,
+    "ScheduledScalingSuspended": False,
+}
+TARGET_TRACKING_DEFAULTS = {"DisableScaleIn": False}
+
+
+def natural_key(kind: str, spec: Spec) -> str:
+    """How AWS identifies it: the target's (namespace, resource, dimension), plus the name for the others."""
+    target = scalable_target_id(spec)
+    base = str(target) if target else ""
+    if kind == "ScalingPolicy":
+        return f"{base} {spec.get('PolicyName', '')}"
+    if kind == "ScheduledAction":
+        return f"{base} {spec.get('ScheduledActionName', '')}"
+    return base
+
+
+def fact_key(kind: str, natural: str) -> str:
+    """The parent-tag key for one scaling resource (tag keys are at most 128 characters: long ones are hashed)."""
+    key = f"{FACT_PREFIX}{KIND_CODES[kind]}:{natural.replace(' ', ':')}"
+    if len(key) <= 128:
+        return key
+    return f"{FACT_PREFIX}{KIND_CODES[kind]}:{hashlib.sha256(natural.encode()).hexdigest()[:32]}"
+
+
+def encode_fact(*, spec_hash: str, deletion_policy: str, name: str) -> str:
+    return f"{spec_hash};{deletion_policy};{name}"[:256]
+
+
+def decode_fact(value: str) -> tuple[str, str, str]:
+    """(spec hash, deletion policy, document name)."""
+    parts = [*value.split(";", 2), "", "", ""][:3]
+    return parts[0], parts[1], parts[2]
+
+
+def canonical_scalable_target(spec: Spec) -> dict[str, Any]:
+    result = drop_keys(spec, ["ScalableTargetARN", "CreationTime", "PredictedCapacity", "Tags"])
+    result["SuspendedState"] = with_defaults(spec.get("SuspendedState"), SUSPENDED_DEFAULTS)
+    return prune_empty(result)
+
+
+def canonical_scaling_policy(spec: Spec) -> dict[str, Any]:
+    result = drop_keys(spec, ["PolicyARN", "Alarms", "CreationTime"])
+    tracking = spec.get("TargetTrackingScalingPolicyConfiguration")
+    if tracking:
+        result["TargetTrackingScalingPolicyConfiguration"] = with_defaults(tracking, TARGET_TRACKING_DEFAULTS)
+    step = spec.get("StepScalingPolicyConfiguration")
+    if step:
+        adjustments = sorted_by(step.get("StepAdjustments"), sort_key("MetricIntervalLowerBound"))
+        result["StepScalingPolicyConfiguration"] = {**step, "StepAdjustments": adjustments}
+    return prune_empty(result)
+
+
+def canonical_scheduled_action(spec: Spec) -> dict[str, Any]:
+    result = drop_keys(spec, ["ScheduledActionARN", "CreationTime"])
+    for field in ("StartTime", "EndTime"):
+        if spec.get(field) is not None:
+            result[field] = _timestamp(spec[field])
+    return prune_empty(result)
+
+
+def _timestamp(value: object) -> str:
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text.replace("+00:00", "Z")
+
+
+def no_tags(spec: Mapping[str, Any]) -> dict[str, str]:
+    """A scalable target's own tags cost a call per target to read: they are written (and hashed), not compared."""
+    return {}
+
+
+SCALABLE_TARGET = GenericKind(
+    kind="ScalableTarget", canonical=canonical_scalable_target, tags=no_tags, unread=key_value_tags
+)
+SCALING_POLICY = GenericKind(kind="ScalingPolicy", canonical=canonical_scaling_policy, tags=no_tags)
+SCHEDULED_ACTION = GenericKind(kind="ScheduledAction", canonical=canonical_scheduled_action, tags=no_tags)
+
+
+def scaled_services(desired: Iterable[DesiredResource]) -> set[tuple[str, str]]:
+    """(cluster, service) of every ECS service a declared ScalableTarget scales: their desiredCount belongs to
+    the scaler once the service exists (SPEC §1)."""
+    found = set()
+    for resource in desired:
+        target = scalable_target_id(resource.spec) if resource.kind == "ScalableTarget" else None
+        service = parse_ecs_resource_id(target.resource_id) if target else None
+        if target and service and target.namespace == ECS_NAMESPACE and target.dimension == ECS_DESIRED_COUNT:
+            found.add((service.cluster, service.service))
+    return found

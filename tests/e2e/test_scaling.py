@@ -1,0 +1,175 @@
+"""Application Auto Scaling from Git (issue 3): scalable targets, policies and scheduled actions converge, their
+drift is reported and corrected, and a scaled service's desiredCount belongs to the scaler."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.conftest import BotoFactory
+from tests.e2e.conftest import CLI, REPO, Estate
+
+TARGET = {
+    "ServiceNamespace": "ecs",
+    "ResourceId": "service/myapp-prod/frontapp",
+    "ScalableDimension": "ecs:service:DesiredCount",
+}
+
+
+@pytest.fixture
+def scaled(estate: Estate, cli: CLI) -> Estate:
+    shutil.copy(REPO / "desired-state" / "_next" / "scaling" / "frontapp.yaml", estate.dir / "scaling.yaml")
+    result = cli("apply", *estate.args())
+    assert result.code == 0, result.out + result.err
+    return estate
+
+
+def _plan(cli: CLI, estate: Estate) -> list[dict[str, Any]]:
+    result = cli("plan", *estate.args(), "--output", "json")
+    assert result.code in (0, 2), result.err
+    changes: list[dict[str, Any]] = result.json()["changes"]
+    return changes
+
+
+def test_scaling_converges_and_stays_converged(scaled: Estate, cli: CLI, boto: BotoFactory) -> None:
+    for _ in range(10):
+        assert _plan(cli, scaled) == []
+    aas = boto("application-autoscaling")
+    (target,) = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 4)
+    assert [
+        p["PolicyName"] for p in aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+    ] == ["frontapp-cpu60"]
+
+
+def test_the_scaler_owns_desired_count_inside_its_bounds(scaled: Estate, cli: CLI, boto: BotoFactory) -> None:
+    boto("ecs").update_service(
+        cluster="myapp-prod", service="frontapp", desiredCount=4
+    )  # the scaler scaled out
+    assert _plan(cli, scaled) == []
+    scaled.edit(
+        "services/frontapp.yaml", "desiredCount: 2", "desiredCount: 3"
+    )  # only the count it is created with
+    assert _plan(cli, scaled) == []
+
+
+def test_removing_the_scalable_target_hands_desired_count_back_to_git(
+    scaled: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    boto("ecs").update_service(cluster="myapp-prod", service="frontapp", desiredCount=4)
+    (scaled.dir / "scaling.yaml").unlink()
+    changes = _plan(cli, scaled)
+    service = next(c for c in changes if c["kind"] == "Service")
+    assert [d["path"] for d in service["diff"]] == ["desiredCount"] and service["cause"] == "desired"
+
+
+def drift_capacity(boto: BotoFactory) -> None:
+    boto("application-autoscaling").register_scalable_target(**TARGET, MinCapacity=1, MaxCapacity=10)
+
+
+def drift_suspended(boto: BotoFactory) -> None:
+    boto("application-autoscaling").register_scalable_target(
+        **TARGET, SuspendedState={"DynamicScalingInSuspended": True}
+    )
+
+
+def _policy(boto: BotoFactory, **changes: Any) -> None:
+    configuration = {
+        "TargetValue": 60.0,
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+        "ScaleInCooldown": 300,
+        "ScaleOutCooldown": 60,
+        "DisableScaleIn": False,
+        **changes,
+    }
+    boto("application-autoscaling").put_scaling_policy(
+        **TARGET, PolicyName="frontapp-cpu60", PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration=configuration,
+    )  # fmt: skip
+
+
+def drift_target_value(boto: BotoFactory) -> None:
+    _policy(boto, TargetValue=90.0)
+
+
+def drift_disable_scale_in(boto: BotoFactory) -> None:
+    _policy(boto, DisableScaleIn=True)
+
+
+def drift_cooldowns(boto: BotoFactory) -> None:
+    _policy(boto, ScaleInCooldown=30, ScaleOutCooldown=600)
+
+
+def drift_schedule(boto: BotoFactory) -> None:
+    boto("application-autoscaling").put_scheduled_action(
+        **TARGET, ScheduledActionName="frontapp-night-scale-in", Schedule="cron(0 3 * * ? *)", Timezone="Asia/Tokyo",
+        ScalableTargetAction={"MinCapacity": 1, "MaxCapacity": 2},
+    )  # fmt: skip
+
+
+def drift_policy_deleted(boto: BotoFactory) -> None:
+    boto("application-autoscaling").delete_scaling_policy(**TARGET, PolicyName="frontapp-cpu60")
+
+
+DRIFTS: list[tuple[Callable[[BotoFactory], None], str, str, str, str]] = [
+    (drift_capacity, "ScalableTarget", "frontapp", "MaxCapacity", "drift"),
+    (drift_suspended, "ScalableTarget", "frontapp", "SuspendedState.DynamicScalingInSuspended", "drift"),
+    (
+        drift_target_value,
+        "ScalingPolicy",
+        "frontapp-cpu60",
+        "TargetTrackingScalingPolicyConfiguration.TargetValue",
+        "drift",
+    ),
+    (
+        drift_disable_scale_in,
+        "ScalingPolicy",
+        "frontapp-cpu60",
+        "TargetTrackingScalingPolicyConfiguration.DisableScaleIn",
+        "drift",
+    ),
+    (
+        drift_cooldowns,
+        "ScalingPolicy",
+        "frontapp-cpu60",
+        "TargetTrackingScalingPolicyConfiguration.ScaleInCooldown",
+        "drift",
+    ),
+    (drift_schedule, "ScheduledAction", "frontapp-night-scale-in", "Schedule", "drift"),
+    (drift_policy_deleted, "ScalingPolicy", "frontapp-cpu60", "status", "missing"),
+]  # a deleted policy leaves no trace in AWS: a fresh plan can only call it missing
+
+
+@pytest.mark.parametrize(
+    ("make_drift", "kind", "name", "path", "cause"), DRIFTS, ids=[d[0].__name__ for d in DRIFTS]
+)
+def test_scaling_drift_is_reported_and_corrected(
+    scaled: Estate, cli: CLI, boto: BotoFactory, make_drift: Callable[[BotoFactory], None], kind: str, name: str,
+    path: str, cause: str,
+) -> None:  # fmt: skip
+    make_drift(boto)
+    changes = _plan(cli, scaled)
+    found = {(c["kind"], c["name"]): c for c in changes}
+    assert (kind, name) in found, changes
+    assert found[(kind, name)]["cause"] == cause
+    assert path in [d["path"] for d in found[(kind, name)]["diff"]]
+    assert cli("apply", *scaled.args()).code == 0
+    assert _plan(cli, scaled) == []
+
+
+def test_stopping_a_service_through_git(scaled: Estate, cli: CLI, boto: BotoFactory) -> None:
+    scaled.edit(
+        "scaling.yaml",
+        "  MinCapacity: 2\n  MaxCapacity: 4\n  SuspendedState",
+        "  MinCapacity: 0\n  MaxCapacity: 0\n  SuspendedState",
+    )
+    changes = _plan(cli, scaled)
+    assert [(c["kind"], c["cause"]) for c in changes] == [("ScalableTarget", "desired")]
+    assert cli("apply", *scaled.args()).code == 0
+    (target,) = boto("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")[
+        "ScalableTargets"
+    ]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (0, 0)
