@@ -132,6 +132,9 @@ async def _with_source(handler: Any, settings: Settings) -> int:
             engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
             result: int = await handler(settings, engine, desired)
             return result
+    except InvalidDesiredState as exc:  # found invalid against live AWS (an ALB's subnets in one zone)
+        _print_problems(exc)
+        return EXIT_ERROR
     except Exception as exc:  # AWS unreachable, no credentials, access denied: one clear line, exit 1
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -1,8 +1,12 @@
-"""What the writers share during one apply: the instance name, and the ARNs that earlier changes produced."""
+"""What the writers share during one apply: the instance name, the ARNs that earlier changes produced, and calls
+that several changes make together (the first to need one makes it; the others wait for its answer)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.model.generic import key_value_tags
 from reconciler.model.ownership import NAME_TAG, ownership_tags
@@ -17,6 +21,17 @@ class ApplyContext:
     registered: dict[str, str] = field(default_factory=dict)
     # (kind, reference name) → ARN: what live had, plus what this apply created; resolves names in specs
     arns: dict[ResourceKey, str] = field(default_factory=dict)
+    # key → the one call several changes share in this apply (e.g. a listener's SetRulePriorities)
+    shared_calls: dict[Hashable, asyncio.Future[Any]] = field(default_factory=dict)
+
+    async def once(self, key: Hashable, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Make ``call`` the first time ``key`` is asked for in this apply; every asker gets its answer (or its
+        error)."""
+        pending = self.shared_calls.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(call())
+            self.shared_calls[key] = pending
+        return await asyncio.shield(pending)
 
     def _ours(self, change: Change, resource: DesiredResource) -> dict[str, str]:
         return ownership_tags(
@@ -26,6 +41,7 @@ class ApplyContext:
     def ecs_tags(self, change: Change, resource: DesiredResource) -> list[dict[str, str]]:
         """The document's tags plus ours, in ECS's ``[{key, value}]`` form."""
         tags = {str(t["key"]): str(t["value"]) for t in resource.spec.get("tags") or ()}
+        tags.update(change.carried_tags)
         tags.update(self._ours(change, resource))
         return [{"key": k, "value": v} for k, v in sorted(tags.items())]
 

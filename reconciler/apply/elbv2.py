@@ -45,6 +45,7 @@ class Elbv2Writer:
         spec = resolve(resource, context.arns)
         if change.action is Action.REPLACE:
             await _delete(elbv2, change)
+        await _move_rules(elbv2, change, context)
         if change.action in (Action.CREATE, Action.REPLACE):
             arn = await _create(elbv2, resource, spec, context.key_value_tags(change, resource))
             context.arns[ResourceKey(resource.kind, reference_name(resource))] = arn
@@ -64,6 +65,7 @@ async def _create(
     elbv2: Any, resource: DesiredResource, spec: dict[str, Any], tags: list[dict[str, str]]
 ) -> str:
     attributes = spec.pop("Attributes", None)
+    spec.pop("Tags", None)  # the document's tags are in ``tags``, with ours
     if resource.kind == "TargetGroup":
         response = await elbv2.create_target_group(Name=resource.name, Tags=tags, **spec)
         arn: str = response["TargetGroups"][0]["TargetGroupArn"]
@@ -84,6 +86,8 @@ async def _update(elbv2: Any, change: Change, spec: Mapping[str, Any]) -> None:
     if "Attributes" in fields:
         await _set_attributes(elbv2, change.kind, change.live_arn, spec["Attributes"])
     fields -= TAGS_AND_ATTRIBUTES
+    if change.rule_priorities:
+        fields -= {"Priority"}  # moved with the listener's other rules (``_move_rules``)
     if fields:
         await UPDATES[change.kind](elbv2, change.live_arn, fields, spec)
 
@@ -104,8 +108,18 @@ async def _update_listener(elbv2: Any, arn: str, fields: set[str], spec: Mapping
     await elbv2.modify_listener(ListenerArn=arn, **_only(fields, LISTENER_FIELDS, spec, "Listener"))
 
 
+async def _move_rules(elbv2: Any, change: Change, context: ApplyContext) -> None:
+    """Every priority move on the rule's listener, in one SetRulePriorities call made by the first of its
+    rules to get here (AWS applies the set together, so a swap never clashes); the others wait for it."""
+    moves = change.rule_priorities
+    if change.kind != "ListenerRule" or not moves:
+        return
+    key = ("SetRulePriorities", *sorted(str(move["RuleArn"]) for move in moves))
+    await context.once(key, lambda: elbv2.set_rule_priorities(RulePriorities=moves))
+
+
 async def _update_rule(elbv2: Any, arn: str, fields: set[str], spec: Mapping[str, Any]) -> None:
-    if "Priority" in fields:
+    if "Priority" in fields:  # a move planned alone (see ``_move_rules`` for moves planned per listener)
         await elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": arn, "Priority": int(spec["Priority"])}])
     rest = fields - {"Priority"}
     if rest:

@@ -126,6 +126,7 @@ def _candidate(
         mode=facts.mode,
         deletion_policy=facts.deletionPolicy,
         labels=facts.labels,
+        prune_unmanaged_rules=facts.pruneUnmanagedRules,
         file=locator.file,
         line=locator.document.line,
         lines=_spec_lines(locator.document.lines),

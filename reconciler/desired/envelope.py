@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
-from reconciler.model.kinds import KINDS
+from reconciler.model.kinds import KINDS, LISTENER
 from reconciler.model.resource import API_VERSION, DeletionPolicy, Mode
+
+LISTENER_KIND = LISTENER.kind
 
 _FRIENDLY_MESSAGES = {
     "missing": "required field is missing",
@@ -31,6 +33,8 @@ class Metadata(BaseModel):
     mode: Mode = Mode.ENFORCE
     deletionPolicy: DeletionPolicy = DeletionPolicy.RETAIN
     labels: dict[str, str] = Field(default_factory=dict)
+    # Listener only: rules on the listener that no document declares (added by hand) are deleted, not reported
+    pruneUnmanagedRules: bool = False
 
 
 class Envelope(BaseModel):
@@ -53,6 +57,16 @@ class Envelope(BaseModel):
     def _known_kind(cls, value: str) -> str:
         if value not in KINDS:
             raise ValueError(f"unknown kind '{value}' (expected one of: {', '.join(sorted(KINDS))})")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _listener_only_fields(cls, value: Metadata, info: ValidationInfo) -> Metadata:
+        kind = info.data.get("kind")
+        if value.pruneUnmanagedRules and kind is not None and kind != LISTENER_KIND:
+            raise ValueError(
+                f"metadata.pruneUnmanagedRules: only a Listener document may set it, not a {kind}"
+            )
         return value
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reconciler.live.clients import AwsClients
-from reconciler.model.autoscaling import decode_fact, fact_key, natural_key
+from reconciler.model.autoscaling import decode_fact, fact_key, natural_key, request_of
 from reconciler.model.autoscaling_ids import ECS_NAMESPACE
 from reconciler.model.ecs import tags_as_map
 from reconciler.model.live import Described, LiveEntry, LiveState
@@ -38,7 +38,9 @@ class AutoscalingReader:
         if not namespaces:
             return
         aas = await self._clients.client("application-autoscaling")
-        by_natural = {(r.kind, natural_key(r.kind, r.spec)): r.name for r in desired if r.kind in KINDS}
+        by_natural = {
+            (r.kind, natural_key(r.kind, request_of(r))): r.name for r in desired if r.kind in KINDS
+        }
         for namespace in sorted(namespaces):
             for kind in KINDS:
                 for item in await _read_kind(aas, kind, namespace):

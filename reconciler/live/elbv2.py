@@ -4,7 +4,8 @@ Describe calls page at 400 (DESIGN §4); tags of every resource of interest are 
 attributes are read only for documents that set ``Attributes``. Listeners are read only for load balancers that
 are declared or ours, and rules only for listeners that are declared. A live resource is matched to its document
 by our ``reconciler:name`` tag, or, for one we do not manage yet, by its natural key (name; load balancer and port;
-listener and priority), so that it can be adopted.
+listener and priority), so that it can be adopted; a tag wins over a natural key. A rule on a declared listener
+that matches no document and carries no owner tag was added by hand: it is kept in ``LiveState.unmanaged``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from reconciler.model.resource import DesiredResource, DesiredState
 KINDS = ("LoadBalancer", "TargetGroup", "Listener", "ListenerRule")
 PAGE_SIZE = 400
 TAGS_PER_CALL = 20
+SUBNETS_PER_FILTER = 200  # values one EC2 filter takes
 
 
 @dataclass
@@ -57,6 +59,8 @@ class Elbv2Reader:
         matcher = _Matcher(desired, found, instance=self._instance)
         for kind, entries in matcher.entries().items():
             live.entries_of(kind).update(entries)
+        for kind, unmatched in matcher.unmanaged.items():
+            live.unmanaged.setdefault(kind, []).extend(unmatched)
         await self._attributes(elbv2, desired, live)
         await self._subnet_zones(desired, live)
 
@@ -102,14 +106,31 @@ class Elbv2Reader:
             live.entries_of(resource.kind)[resource.name] = entry
 
     async def _subnet_zones(self, desired: DesiredState, live: LiveState) -> None:
-        subnets = sorted(
-            {str(s) for r in desired.of_kind("LoadBalancer") for s in r.spec.get("Subnets") or ()}
-        )
+        """The zone of every subnet a load balancer document names. Read by filter, not ``SubnetIds``: a
+        subnet that does not exist is then absent from ``subnet_zones`` (a plan-time problem), not an error."""
+        subnets = sorted({s for r in desired.of_kind("LoadBalancer") for s in load_balancer_subnets(r.spec)})
         if not subnets:
             return
         ec2 = await self._clients.client("ec2")
-        pages = await _pages(ec2, "describe_subnets", "Subnets", SubnetIds=subnets, page_size_key=None)
-        live.subnet_zones.update({s["SubnetId"]: s["AvailabilityZone"] for s in pages})
+        pages = await bounded_gather(
+            _pages(
+                ec2,
+                "describe_subnets",
+                "Subnets",
+                Filters=[{"Name": "subnet-id", "Values": list(batch)}],
+                page_size_key=None,
+            )
+            for batch in chunks(subnets, SUBNETS_PER_FILTER)
+        )
+        live.subnet_zones.update({s["SubnetId"]: s["AvailabilityZone"] for page in pages for s in page})
+
+
+def load_balancer_subnets(spec: dict[str, Any]) -> list[str]:
+    """The subnet IDs a load balancer document names, in ``Subnets`` or ``SubnetMappings``."""
+    subnets = spec.get("Subnets") or [
+        m.get("SubnetId") for m in spec.get("SubnetMappings") or () if isinstance(m, dict)
+    ]
+    return [s for s in subnets if isinstance(s, str)] if isinstance(subnets, list) else []
 
 
 class _Matcher:
@@ -120,6 +141,11 @@ class _Matcher:
         self._found = found
         self._instance = instance
         self._lb_names = {lb["LoadBalancerArn"]: lb["LoadBalancerName"] for lb in found.load_balancers}
+        self._by_tag: set[tuple[str, str]] = set()  # (kind, name) of the entries matched by our name tag
+        self._natural_entries: dict[str, LiveEntry] = {}  # ARN → the entry named by its natural key
+        self._natural_keys: dict[str, dict[str, str]] = {}  # kind → natural key → metadata.name
+        # kind → live resources under a declared parent that match no document and that no instance owns
+        self.unmanaged: dict[str, list[LiveEntry]] = {}
 
     def entries(self) -> dict[str, dict[str, LiveEntry]]:
         result: dict[str, dict[str, LiveEntry]] = {kind: {} for kind in KINDS}
@@ -133,6 +159,7 @@ class _Matcher:
             self._add(
                 result, "Listener", key, listener["ListenerArn"], listener, parent=listener["LoadBalancerArn"]
             )
+        declared_listeners = {entry.arn for entry in result["Listener"].values()}
         for listener, rule in self._found.rules:
             if not rule.get("IsDefault"):
                 spec = {**rule, "ListenerArn": listener["ListenerArn"]}
@@ -140,6 +167,7 @@ class _Matcher:
                     f"{self._lb_names.get(listener['LoadBalancerArn'])}:{listener['Port']}:{rule['Priority']}"
                 )
                 self._add(result, "ListenerRule", key, rule["RuleArn"], spec, parent=listener["ListenerArn"])
+        self._keep_unmanaged_rules(declared_listeners)
         return result
 
     def _add(
@@ -152,13 +180,39 @@ class _Matcher:
         parent: str = "",
     ) -> None:
         tags = self._found.tags.get(arn, {})
-        name = tags.get(NAME_TAG) if owner_of(tags) == self._instance else None
-        name = name or self._by_natural_key(kind).get(natural)
-        if name is not None:
-            result[kind][name] = LiveEntry(name=name, arn=arn, spec=dict(spec), tags=tags, parent=parent)
+        tagged = tags.get(NAME_TAG) if owner_of(tags) == self._instance else None
+        name = tagged or self._by_natural_key(kind).get(natural)
+        entry = LiveEntry(name=natural, arn=arn, spec=dict(spec), tags=tags, parent=parent)
+        if name is None or (kind, name) in self._by_tag:  # no document; or one whose tagged resource is found
+            self._unmatched(kind).append(entry)
+            return
+        if name in result[kind]:  # matched by natural key before this one, which carries our tag
+            self._unmatched(kind).append(self._natural_entries[result[kind][name].arn])
+        if tagged:
+            self._by_tag.add((kind, name))
+        self._natural_entries[arn] = entry
+        result[kind][name] = LiveEntry(name=name, arn=arn, spec=dict(spec), tags=tags, parent=parent)
+
+    def _unmatched(self, kind: str) -> list[LiveEntry]:
+        return self.unmanaged.setdefault(kind, [])
+
+    def _keep_unmanaged_rules(self, declared_listeners: set[str]) -> None:
+        """Only rules that no instance owns, on a listener that a document declares, are unmanaged: anything
+        else that matched no document is an orphan (ours: pruning finds it by tag) or not ours to judge."""
+        self.unmanaged = {
+            "ListenerRule": [
+                entry
+                for entry in self.unmanaged.get("ListenerRule", [])
+                if entry.parent in declared_listeners and owner_of(entry.tags) is None
+            ]
+        }
 
     def _by_natural_key(self, kind: str) -> dict[str, str]:
-        return {natural_key(r, self._lb_names): r.name for r in self._desired.of_kind(kind)}
+        if kind not in self._natural_keys:
+            self._natural_keys[kind] = {
+                natural_key(r, self._lb_names): r.name for r in self._desired.of_kind(kind)
+            }
+        return self._natural_keys[kind]
 
 
 def natural_key(resource: DesiredResource, lb_names: dict[str, str]) -> str:

@@ -44,6 +44,12 @@ def natural_key(kind: str, spec: Spec) -> str:
     return base
 
 
+def request_of(resource: DesiredResource) -> dict[str, Any]:
+    """The document's request, with the name field that ``metadata.name`` fills."""
+    name_field = {"ScalingPolicy": "PolicyName", "ScheduledAction": "ScheduledActionName"}.get(resource.kind)
+    return {**resource.spec, name_field: resource.name} if name_field else dict(resource.spec)
+
+
 def fact_key(kind: str, natural: str) -> str:
     """The parent-tag key for one scaling resource (tag keys are at most 128 characters: long ones are hashed)."""
     key = f"{FACT_PREFIX}{KIND_CODES[kind]}:{natural.replace(' ', ':')}"

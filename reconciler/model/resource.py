@@ -50,6 +50,8 @@ class DesiredResource(BaseModel):
     mode: Mode = Mode.ENFORCE
     deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
     labels: dict[str, str] = Field(default_factory=dict)
+    # metadata.pruneUnmanagedRules (Listener only): delete rules on the listener that no document declares
+    prune_unmanaged_rules: bool = False
     file: str
     line: int
     # spec path ("containerDefinitions[0].image") → line, for problems found after loading.

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.model.autoscaling import FACT_PREFIX
 from reconciler.model.canonical import stable_hash
 from reconciler.model.ecs import (
     canonical_cluster,
@@ -224,6 +225,9 @@ def _finish_service_change(
     change: Change, *, cluster: str, reference: str, family: FamilyPlan | None, entry: Described | None
 ) -> None:
     change.cluster = cluster
+    if change.action is Action.CREATE and entry is not None:  # re-created: keep the scaling facts it carried
+        tags = tags_as_map(entry.get("tags"))
+        change.carried_tags = {k: v for k, v in tags.items() if k.startswith(FACT_PREFIX)}
     if family is None:
         change.task_definition_arn = reference
     else:

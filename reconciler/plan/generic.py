@@ -7,10 +7,13 @@ resource is re-created with a new ARN.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 from reconciler.model import autoscaling, elbv2
 from reconciler.model.ecs import cluster_name_of
 from reconciler.model.generic import GenericKind
-from reconciler.model.live import LiveState
+from reconciler.model.live import LiveEntry, LiveState
 from reconciler.model.references import reference_name, resolve
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.assess import Sides, assess
@@ -48,10 +51,18 @@ def generic_spec_hash(resource: DesiredResource) -> str:
 
 
 def plan_generic(
-    resource: DesiredResource, live: LiveState, arns: dict[ResourceKey, str], *, instance: str
+    resource: DesiredResource,
+    live: LiveState,
+    arns: dict[ResourceKey, str],
+    *,
+    instance: str,
+    schedules: Sequence[DesiredResource] = (),
 ) -> Outcome:
+    """``schedules``: the declared scheduled actions, whose capacities a scalable target may legitimately have."""
     rules = GENERIC_KINDS[resource.kind]
     entry = live.entries_of(resource.kind).get(resource.name)
+    if resource.kind == "ScalableTarget" and entry is not None:
+        entry = within_scheduled_bounds(resource, entry, schedules)
     tags = rules.tags(resource.spec)
     sides = Sides(
         resource=resource,
@@ -68,3 +79,26 @@ def plan_generic(
     if isinstance(outcome, Change) and entry is not None:
         outcome.parent_arn = entry.parent
     return outcome
+
+
+def within_scheduled_bounds(
+    target: DesiredResource, entry: LiveEntry, schedules: Sequence[DesiredResource]
+) -> LiveEntry:
+    """A scheduled action of the target sets its MinCapacity/MaxCapacity at its hour: live capacities equal to
+    those of any declared schedule are the schedule at work, not drift (no fighting the night scale-in)."""
+    identity = ("ServiceNamespace", "ResourceId", "ScalableDimension")
+    allowed = {
+        (action.get("MinCapacity"), action.get("MaxCapacity"))
+        for schedule in schedules
+        if all(schedule.spec.get(f) == target.spec.get(f) for f in identity)
+        for action in [schedule.spec.get("ScalableTargetAction") or {}]
+    }
+    live_bounds = (entry.spec.get("MinCapacity"), entry.spec.get("MaxCapacity"))
+    if live_bounds not in allowed:
+        return entry
+    spec = {
+        **entry.spec,
+        "MinCapacity": target.spec.get("MinCapacity"),
+        "MaxCapacity": target.spec.get("MaxCapacity"),
+    }
+    return replace(entry, spec=spec)

@@ -16,6 +16,7 @@ from reconciler.model.references import attachment_dependencies, declared_by_ref
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.ecs import FamilyPlan, Outcome, plan_cluster, plan_service, plan_task_definition
 from reconciler.plan.generic import plan_generic, reference_arns
+from reconciler.plan.listener_rules import plan_listener_rules
 from reconciler.plan.order import order_changes
 from reconciler.plan.prune import guard_deletions, plan_orphans
 from reconciler.plan.types import Change, Conflict, Plan
@@ -43,6 +44,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         _record(plan, resource.key, outcome, deps=deps)
     if not desired.is_empty:  # an empty desired state never prunes (SPEC §1)
         plan_orphans(plan, desired, live, instance=options.instance)
+    plan_listener_rules(plan, desired, live)
     guard_deletions(plan.changes, options.max_deletions)
     _guard_clusters(plan.changes, options.allowed_clusters)
     plan.changes = order_changes(plan.changes)
@@ -66,7 +68,8 @@ def _plan_one(
             desired
         )
         return plan_service(resource, live, families, arns, instance=options.instance, scaled=scaled)
-    return plan_generic(resource, live, arns, instance=options.instance)
+    schedules = desired.of_kind("ScheduledAction")
+    return plan_generic(resource, live, arns, instance=options.instance, schedules=schedules)
 
 
 def _record(plan: Plan, key: ResourceKey, outcome: Outcome, *, deps: set[ResourceKey]) -> None:

@@ -24,6 +24,7 @@ def plan_as_json(plan: Plan) -> str:
         "changes": [_change_json(c) for c in plan.changes],
         "orphans": [o.model_dump() for o in plan.orphans],
         "conflicts": [c.model_dump() for c in plan.conflicts],
+        "unmanaged": [u.model_dump() for u in plan.unmanaged],
     }
     return json.dumps(body, indent=2, default=str)
 
@@ -50,6 +51,11 @@ def plan_as_text(plan: Plan) -> str:
         lines.extend(_change_text(change))
     for orphan in plan.orphans:
         lines.append(f"  ? {orphan.kind} {orphan.name}: orphaned (deletionPolicy Retain), left in place")
+    for unmanaged in plan.unmanaged:
+        lines.append(
+            f"  ? {unmanaged.kind} {unmanaged.name}: unmanaged, on listener {unmanaged.parent}, left in place"
+        )
+        lines.append(f"      # {unmanaged.reason}")
     for conflict in plan.conflicts:
         lines.append(
             f"  ! {conflict.kind} {conflict.name}: owned by reconciler instance '{conflict.owner}', left alone"

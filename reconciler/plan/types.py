@@ -44,7 +44,11 @@ class Change(BaseModel):
     # services: the revision to run; "" with a TaskDefinition dependency = the one that change registers
     task_definition_arn: str = ""
     parent_arn: str = ""  # what deleting the resource also needs (a rule's listener, a policy's target)
+    # listener rules: every priority move on this rule's listener in this plan, sent in one SetRulePriorities
+    # call (AWS applies them together, so a swap never clashes); empty when the rule's priority stays
+    rule_priorities: list[dict[str, Any]] = Field(default_factory=list)
     live_spec: dict[str, Any] = Field(default_factory=dict)  # deletions: the identity fields AWS needs
+    carried_tags: dict[str, str] = Field(default_factory=dict)  # re-created services: facts kept in old tags
 
     @property
     def key(self) -> ResourceKey:
@@ -67,6 +71,17 @@ class Orphan(BaseModel):
     arn: str
 
 
+class Unmanaged(BaseModel):
+    """A live resource under a declared parent that no document declares and no instance owns (a rule added by
+    hand on a managed listener): reported, and deleted only when the parent's document opts in."""
+
+    kind: str
+    name: str  # its natural key, e.g. ``frontapp-alb:443:30`` (load balancer, port, priority)
+    arn: str
+    parent: str  # the metadata.name of the parent's document
+    reason: str
+
+
 class Conflict(BaseModel):
     """A declared resource that another reconciler instance owns: left alone and reported."""
 
@@ -81,6 +96,7 @@ class Plan(BaseModel):
     in_sync: list[ResourceKey] = Field(default_factory=list)
     orphans: list[Orphan] = Field(default_factory=list)
     conflicts: list[Conflict] = Field(default_factory=list)
+    unmanaged: list[Unmanaged] = Field(default_factory=list)
     # families whose recent revisions the planner needs before it can say whether to register (see planner)
     families_to_read: list[str] = Field(default_factory=list)
 

@@ -13,6 +13,7 @@ from reconciler.apply.autoscaling import AutoscalingWriter
 from reconciler.apply.ecs import EcsWriter
 from reconciler.apply.elbv2 import Elbv2Writer
 from reconciler.apply.executor import ApplyResult, Executor, Writer
+from reconciler.errors import InvalidDesiredState
 from reconciler.live.autoscaling import KINDS as AUTOSCALING_KINDS
 from reconciler.live.autoscaling import AutoscalingReader
 from reconciler.live.clients import AwsClients
@@ -22,6 +23,7 @@ from reconciler.live.elbv2 import Elbv2Reader
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredState, Mode
 from reconciler.plan.generic import GENERIC_KINDS, generic_spec_hash, reference_arns
+from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.types import Plan
 
@@ -53,6 +55,8 @@ class Engine:
     async def read(self, desired: DesiredState) -> LiveState:
         live = LiveState(remembered=dict(self._remembered))
         await asyncio.gather(self._ecs_reader.read(desired, live), self._elbv2_reader.read(desired, live))
+        if problems := live_problems(desired, live):  # validation that needs AWS (an ALB's zones)
+            raise InvalidDesiredState(problems)
         await self._autoscaling_reader.read(desired, live)  # needs the services' tags
         return live
 

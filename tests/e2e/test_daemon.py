@@ -91,36 +91,36 @@ async def _answers(base: str) -> bool:
 
 
 def desired_count(boto: BotoFactory) -> int:
-    services = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"])["services"]
+    services = boto("ecs").describe_services(cluster="myapp-prod", services=["wordpress"])["services"]
     return int(services[0]["desiredCount"]) if services else -1
 
 
 async def test_daemon_corrects_drift_and_keeps_the_last_good_state(estate: Estate, boto: BotoFactory) -> None:
     async with running_daemon(estate) as (daemon, base):
-        assert desired_count(boto) == 2
+        assert desired_count(boto) == 1
         assert await metric(base, "reconciler_desired_state_valid") == 1
         assert await status_code(base, "/healthz") == 200
 
-        boto("ecs").update_service(cluster="myapp-prod", service="frontapp", desiredCount=5)
+        boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=5)
         assert await status_code(base, "/sync", method="POST") == 202
-        await eventually(lambda: desired_count(boto) == 2)
+        await eventually(lambda: desired_count(boto) == 1)
         await eventually(lambda: metric(base, 'reconciler_drift_corrected_total{kind="Service"}'))
 
         # A commit with one invalid document and one valid change: nothing of it is applied.
-        estate.edit("services/frontapp.yaml", "desiredCount: 2", "desiredCount: 9")
+        estate.edit("services/wordpress.yaml", "desiredCount: 1", "desiredCount: 9")
         (estate.dir / "services" / "broken.yaml").write_text(INVALID_DOCUMENT)
         await eventually(lambda: _is(metric(base, "reconciler_desired_state_valid"), 0.0))
-        assert desired_count(boto) == 2
+        assert desired_count(boto) == 1
 
         # ... while the last good state is still enforced.
-        boto("ecs").update_service(cluster="myapp-prod", service="frontapp", desiredCount=4)
+        boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=4)
         passes = daemon.passes
         await status_code(base, "/sync", method="POST")
-        await eventually(lambda: daemon.passes > passes and desired_count(boto) == 2)
+        await eventually(lambda: daemon.passes > passes and desired_count(boto) == 1)
 
         async with aiohttp.ClientSession() as http, http.get(f"{base}/status") as response:
             statuses = {(r["kind"], r["name"]): r for r in (await response.json())["resources"]}
-        assert statuses[("Service", "frontapp")]["state"] == "Synced"
+        assert statuses[("Service", "wordpress")]["state"] == "Synced"
 
 
 async def _is(value: object, expected: float) -> bool:
@@ -187,7 +187,7 @@ async def test_daemon_waits_for_a_directory_that_does_not_exist_yet(
         estate.dir.rename(later)
         await status_code(f"http://127.0.0.1:{port}", "/sync", method="POST")
         await eventually(daemon.ready)
-        assert desired_count(boto) == 2
+        assert desired_count(boto) == 1
         daemon.stop()
         await asyncio.wait_for(task, timeout=10)
 

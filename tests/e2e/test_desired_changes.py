@@ -6,6 +6,7 @@ from tests.conftest import BotoFactory
 from tests.e2e.conftest import CLI, Estate, count_api_calls
 
 FRONTAPP = "services/frontapp.yaml"
+WORDPRESS = "services/wordpress.yaml"  # not autoscaled: its desiredCount is Git's
 
 
 def _plan_changes(cli: CLI, estate: Estate, *extra: str) -> list[dict[str, object]]:
@@ -56,17 +57,17 @@ def test_new_environment_variable_is_a_desired_change(converged: Estate, cli: CL
 
 
 def test_new_desired_count_is_a_desired_change(converged: Estate, cli: CLI, boto: BotoFactory) -> None:
-    converged.edit(FRONTAPP, "desiredCount: 2", "desiredCount: 3")
+    converged.edit(WORDPRESS, "desiredCount: 1", "desiredCount: 3")
     changes = _plan_changes(cli, converged)
-    assert _summary(changes) == {("Service", "frontapp", "update", "desired")}
+    assert _summary(changes) == {("Service", "wordpress", "update", "desired")}
     assert cli("apply", *converged.args()).code == 0
-    service = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0]
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["wordpress"])["services"][0]
     assert service["desiredCount"] == 3
     assert _plan_changes(cli, converged) == []
 
 
 def _drift(boto: BotoFactory) -> None:
-    boto("ecs").update_service(cluster="myapp-prod", service="frontapp", desiredCount=7)
+    boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=7)
 
 
 def test_global_detect_mode_reports_drift_and_writes_nothing(
@@ -76,14 +77,14 @@ def test_global_detect_mode_reports_drift_and_writes_nothing(
     enforce_view = _plan_changes(cli, converged)
     detect_view = _plan_changes(cli, converged, "--mode", "detect")
     assert detect_view == enforce_view and _summary(detect_view) == {
-        ("Service", "frontapp", "update", "drift")
+        ("Service", "wordpress", "update", "drift")
     }
 
     writes_before = count_api_calls(writes_only=True)
     result = cli("apply", *converged.args(), "--mode", "detect")
     assert count_api_calls(writes_only=True) == writes_before
     assert "--mode detect: nothing is written" in result.out
-    service = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0]
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["wordpress"])["services"][0]
     assert service["desiredCount"] == 7
 
 
@@ -91,19 +92,19 @@ def test_document_in_detect_mode_reports_drift_and_writes_nothing(
     converged: Estate, cli: CLI, boto: BotoFactory
 ) -> None:
     converged.edit(
-        FRONTAPP,
-        "kind: Service\nmetadata:\n  name: frontapp\n",
-        "kind: Service\nmetadata:\n  name: frontapp\n  mode: detect\n",
+        WORDPRESS,
+        "kind: Service\nmetadata:\n  name: wordpress\n",
+        "kind: Service\nmetadata:\n  name: wordpress\n  mode: detect\n",
     )
     _drift(boto)
     changes = _plan_changes(cli, converged)
-    assert _summary(changes) == {("Service", "frontapp", "update", "drift")}
+    assert _summary(changes) == {("Service", "wordpress", "update", "drift")}
     assert changes[0]["mode"] == "detect"
 
     writes_before = count_api_calls(writes_only=True)
     cli("apply", *converged.args())
     assert count_api_calls(writes_only=True) == writes_before
-    service = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0]
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["wordpress"])["services"][0]
     assert service["desiredCount"] == 7
 
 

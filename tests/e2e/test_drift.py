@@ -38,7 +38,8 @@ def _app(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def drift_desired_count(boto: BotoFactory) -> None:
-    boto("ecs").update_service(cluster=CLUSTER, service=SERVICE, desiredCount=5)
+    """On wordpress: frontapp's desiredCount belongs to its autoscaler (tests/e2e/test_scaling.py)."""
+    boto("ecs").update_service(cluster=CLUSTER, service="wordpress", desiredCount=5)
 
 
 def drift_image(boto: BotoFactory) -> None:

@@ -17,7 +17,7 @@ from tests.e2e.conftest import CLI, Estate
 LOAD_BALANCING = """
 apiVersion: reconciler/v1
 kind: TargetGroup
-metadata: {name: frontapp-tg01, deletionPolicy: Delete}
+metadata: {name: shop-tg01, deletionPolicy: Delete}
 spec:
   Protocol: HTTP
   Port: 8080
@@ -31,12 +31,12 @@ spec:
 ---
 apiVersion: reconciler/v1
 kind: TargetGroup
-metadata: {name: frontapp-tg02, deletionPolicy: Delete}
+metadata: {name: shop-tg02, deletionPolicy: Delete}
 spec: {Protocol: HTTP, Port: 8080, VpcId: "${VPC_ID}", TargetType: ip, HealthCheckPath: /health}
 ---
 apiVersion: reconciler/v1
 kind: LoadBalancer
-metadata: {name: frontapp-alb, deletionPolicy: Delete}
+metadata: {name: shop-alb, deletionPolicy: Delete}
 spec:
   Type: application
   Scheme: internet-facing
@@ -45,20 +45,20 @@ spec:
 ---
 apiVersion: reconciler/v1
 kind: Listener
-metadata: {name: frontapp-https, deletionPolicy: Delete}
+metadata: {name: shop-https, deletionPolicy: Delete}
 spec:
-  LoadBalancerArn: frontapp-alb
+  LoadBalancerArn: shop-alb
   Protocol: HTTPS
   Port: 443
   SslPolicy: ELBSecurityPolicy-TLS13-1-2-2021-06
   Certificates: [{CertificateArn: "${CERTIFICATE_ARN}"}]
-  DefaultActions: [{Type: forward, TargetGroupArn: frontapp-tg01}]
+  DefaultActions: [{Type: forward, TargetGroupArn: shop-tg01}]
 ---
 apiVersion: reconciler/v1
 kind: Listener
-metadata: {name: frontapp-http, deletionPolicy: Delete}
+metadata: {name: shop-http, deletionPolicy: Delete}
 spec:
-  LoadBalancerArn: frontapp-alb
+  LoadBalancerArn: shop-alb
   Protocol: HTTP
   Port: 80
   DefaultActions:
@@ -67,28 +67,21 @@ spec:
 ---
 apiVersion: reconciler/v1
 kind: ListenerRule
-metadata: {name: frontapp-api, deletionPolicy: Delete}
+metadata: {name: shop-api, deletionPolicy: Delete}
 spec:
-  ListenerArn: frontapp-alb:443
+  ListenerArn: shop-alb:443
   Priority: 10
   Conditions:
     - {Field: path-pattern, Values: [/api/*]}
     - {Field: host-header, Values: [api.example.com]}
-  Actions: [{Type: forward, TargetGroupArn: frontapp-tg02}]
+  Actions: [{Type: forward, TargetGroupArn: shop-tg02}]
 """
 
 
 @pytest.fixture
 def balanced(estate: Estate, cli: CLI, boto: BotoFactory) -> Estate:
-    certificate = boto("acm").request_certificate(DomainName="frontapp.example.com")["CertificateArn"]
-    estate.set_var("CERTIFICATE_ARN", certificate)
+    estate.set_var("CERTIFICATE_ARN", estate.variables["FRONTAPP_CERTIFICATE_ARN"])
     (estate.dir / "load-balancing.yaml").write_text(LOAD_BALANCING)
-    estate.edit(
-        "services/frontapp.yaml",
-        "  propagateTags: SERVICE",
-        "  loadBalancers:\n    - {targetGroupArn: frontapp-tg01, containerName: app, containerPort: 8080}\n"
-        "  propagateTags: SERVICE",
-    )
     result = cli("apply", *estate.args())
     assert result.code == 0, result.out + result.err
     return estate
@@ -98,7 +91,7 @@ def _arn(boto: BotoFactory, kind: str, name: str) -> str:
     elbv2 = boto("elbv2")
     if kind == "TargetGroup":
         return str(elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"])
-    lb = elbv2.describe_load_balancers(Names=["frontapp-alb"])["LoadBalancers"][0]["LoadBalancerArn"]
+    lb = elbv2.describe_load_balancers(Names=["shop-alb"])["LoadBalancers"][0]["LoadBalancerArn"]
     listeners = {
         str(li["Port"]): li["ListenerArn"] for li in elbv2.describe_listeners(LoadBalancerArn=lb)["Listeners"]
     }
@@ -118,7 +111,7 @@ def test_the_whole_path_converges_and_stays_converged(balanced: Estate, cli: CLI
 
 def drift_health_check(boto: BotoFactory) -> None:
     boto("elbv2").modify_target_group(
-        TargetGroupArn=_arn(boto, "TargetGroup", "frontapp-tg01"),
+        TargetGroupArn=_arn(boto, "TargetGroup", "shop-tg01"),
         HealthCheckPath="/",
         HealthCheckIntervalSeconds=60,
     )
@@ -126,19 +119,19 @@ def drift_health_check(boto: BotoFactory) -> None:
 
 def drift_matcher(boto: BotoFactory) -> None:
     boto("elbv2").modify_target_group(
-        TargetGroupArn=_arn(boto, "TargetGroup", "frontapp-tg01"), Matcher={"HttpCode": "200-499"}
+        TargetGroupArn=_arn(boto, "TargetGroup", "shop-tg01"), Matcher={"HttpCode": "200-499"}
     )
 
 
 def drift_deregistration_delay(boto: BotoFactory) -> None:
     boto("elbv2").modify_target_group_attributes(
-        TargetGroupArn=_arn(boto, "TargetGroup", "frontapp-tg01"),
+        TargetGroupArn=_arn(boto, "TargetGroup", "shop-tg01"),
         Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "300"}],
     )
 
 
 def drift_forward_target(boto: BotoFactory) -> None:
-    target = _arn(boto, "TargetGroup", "frontapp-tg02")
+    target = _arn(boto, "TargetGroup", "shop-tg02")
     boto("elbv2").modify_listener(
         ListenerArn=_arn(boto, "Listener", "443"),
         DefaultActions=[{"Type": "forward", "TargetGroupArn": target}],
@@ -146,7 +139,7 @@ def drift_forward_target(boto: BotoFactory) -> None:
 
 
 def drift_redirect_removed(boto: BotoFactory) -> None:
-    target = _arn(boto, "TargetGroup", "frontapp-tg01")
+    target = _arn(boto, "TargetGroup", "shop-tg01")
     boto("elbv2").modify_listener(
         ListenerArn=_arn(boto, "Listener", "80"),
         DefaultActions=[{"Type": "forward", "TargetGroupArn": target}],
@@ -182,7 +175,7 @@ def drift_rule_priority(boto: BotoFactory) -> None:
 
 
 def drift_rule_target(boto: BotoFactory) -> None:
-    target = _arn(boto, "TargetGroup", "frontapp-tg01")
+    target = _arn(boto, "TargetGroup", "shop-tg01")
     boto("elbv2").modify_rule(
         RuleArn=_arn(boto, "ListenerRule", "10"), Actions=[{"Type": "forward", "TargetGroupArn": target}]
     )
@@ -193,29 +186,29 @@ def drift_rule_deleted(boto: BotoFactory) -> None:
 
 
 DRIFTS: list[tuple[Callable[[BotoFactory], None], str, str, str]] = [
-    (drift_health_check, "TargetGroup", "frontapp-tg01", "HealthCheckPath"),
-    (drift_matcher, "TargetGroup", "frontapp-tg01", "Matcher.HttpCode"),
+    (drift_health_check, "TargetGroup", "shop-tg01", "HealthCheckPath"),
+    (drift_matcher, "TargetGroup", "shop-tg01", "Matcher.HttpCode"),
     (
         drift_deregistration_delay,
         "TargetGroup",
-        "frontapp-tg01",
+        "shop-tg01",
         "Attributes.deregistration_delay.timeout_seconds",
     ),
     (
         drift_forward_target,
         "Listener",
-        "frontapp-https",
+        "shop-https",
         "DefaultActions[0].ForwardConfig.TargetGroups[0].TargetGroupArn",
     ),
-    (drift_redirect_removed, "Listener", "frontapp-http", "DefaultActions[0].Type"),
-    (drift_certificate, "Listener", "frontapp-https", "Certificates[0].CertificateArn"),
-    (drift_rule_path, "ListenerRule", "frontapp-api", "Conditions[1].Values"),
-    (drift_rule_host, "ListenerRule", "frontapp-api", "Conditions[0].Values"),
-    (drift_rule_priority, "ListenerRule", "frontapp-api", "Priority"),
+    (drift_redirect_removed, "Listener", "shop-http", "DefaultActions[0].Type"),
+    (drift_certificate, "Listener", "shop-https", "Certificates[0].CertificateArn"),
+    (drift_rule_path, "ListenerRule", "shop-api", "Conditions[1].Values"),
+    (drift_rule_host, "ListenerRule", "shop-api", "Conditions[0].Values"),
+    (drift_rule_priority, "ListenerRule", "shop-api", "Priority"),
     (
         drift_rule_target,
         "ListenerRule",
-        "frontapp-api",
+        "shop-api",
         "Actions[0].ForwardConfig.TargetGroups[0].TargetGroupArn",
     ),
 ]
@@ -248,33 +241,28 @@ def test_load_balancing_drift_is_reported_and_corrected(
 def test_removed_documents_are_deleted_in_reverse_order_or_kept_as_orphans(
     balanced: Estate, cli: CLI, boto: BotoFactory
 ) -> None:
-    balanced.edit(
-        "services/frontapp.yaml",
-        "    - {targetGroupArn: frontapp-tg01, containerName: app, containerPort: 8080}\n",
-        "",
-    )
-    balanced.edit("services/frontapp.yaml", "  loadBalancers:\n", "")
     retain_tg01 = LOAD_BALANCING.replace("deletionPolicy: Delete", "deletionPolicy: Retain", 1)
     (balanced.dir / "load-balancing.yaml").write_text(retain_tg01)
-    assert cli("apply", *balanced.args()).code == 0  # frontapp-tg01 now says Retain
+    assert cli("apply", *balanced.args()).code == 0  # shop-tg01 now says Retain
     (balanced.dir / "load-balancing.yaml").unlink()
 
     plan = cli("plan", *balanced.args(), "--output", "json").json()
     deletions = [(c["kind"], c["name"]) for c in plan["changes"] if c["action"] == "delete"]
     assert deletions == [
-        ("ListenerRule", "frontapp-api"),
-        ("Listener", "frontapp-http"),
-        ("Listener", "frontapp-https"),
-        ("LoadBalancer", "frontapp-alb"),
-        ("TargetGroup", "frontapp-tg02"),
+        ("ListenerRule", "shop-api"),
+        ("Listener", "shop-http"),
+        ("Listener", "shop-https"),
+        ("LoadBalancer", "shop-alb"),
+        ("TargetGroup", "shop-tg02"),
     ]
-    assert [(o["kind"], o["name"]) for o in plan["orphans"]] == [("TargetGroup", "frontapp-tg01")]
+    assert [(o["kind"], o["name"]) for o in plan["orphans"]] == [("TargetGroup", "shop-tg01")]
     assert cli("apply", *balanced.args()).code == 0
     elbv2 = boto("elbv2")
-    assert elbv2.describe_load_balancers()["LoadBalancers"] == []
-    assert [tg["TargetGroupName"] for tg in elbv2.describe_target_groups()["TargetGroups"]] == [
-        "frontapp-tg01"
+    assert "shop-alb" not in [
+        lb["LoadBalancerName"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]
     ]
+    groups = {tg["TargetGroupName"] for tg in elbv2.describe_target_groups()["TargetGroups"]}
+    assert "shop-tg01" in groups and "shop-tg02" not in groups
 
 
 def test_a_rule_deleted_by_hand_is_recreated(balanced: Estate, cli: CLI, boto: BotoFactory) -> None:

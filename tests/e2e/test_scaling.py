@@ -3,14 +3,13 @@ drift is reported and corrected, and a scaled service's desiredCount belongs to 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.conftest import BotoFactory
-from tests.e2e.conftest import CLI, REPO, Estate
+from tests.e2e.conftest import CLI, Estate
 
 TARGET = {
     "ServiceNamespace": "ecs",
@@ -21,7 +20,6 @@ TARGET = {
 
 @pytest.fixture
 def scaled(estate: Estate, cli: CLI) -> Estate:
-    shutil.copy(REPO / "desired-state" / "_next" / "scaling" / "frontapp.yaml", estate.dir / "scaling.yaml")
     result = cli("apply", *estate.args())
     assert result.code == 0, result.out + result.err
     return estate
@@ -60,7 +58,7 @@ def test_removing_the_scalable_target_hands_desired_count_back_to_git(
     scaled: Estate, cli: CLI, boto: BotoFactory
 ) -> None:
     boto("ecs").update_service(cluster="myapp-prod", service="frontapp", desiredCount=4)
-    (scaled.dir / "scaling.yaml").unlink()
+    (scaled.dir / "scaling/frontapp.yaml").unlink()
     changes = _plan(cli, scaled)
     service = next(c for c in changes if c["kind"] == "Service")
     assert [d["path"] for d in service["diff"]] == ["desiredCount"] and service["cause"] == "desired"
@@ -162,7 +160,7 @@ def test_scaling_drift_is_reported_and_corrected(
 
 def test_stopping_a_service_through_git(scaled: Estate, cli: CLI, boto: BotoFactory) -> None:
     scaled.edit(
-        "scaling.yaml",
+        "scaling/frontapp.yaml",
         "  MinCapacity: 2\n  MaxCapacity: 4\n  SuspendedState",
         "  MinCapacity: 0\n  MaxCapacity: 0\n  SuspendedState",
     )
@@ -173,3 +171,11 @@ def test_stopping_a_service_through_git(scaled: Estate, cli: CLI, boto: BotoFact
         "ScalableTargets"
     ]
     assert (target["MinCapacity"], target["MaxCapacity"]) == (0, 0)
+
+
+def test_a_scheduled_action_at_work_is_not_drift(scaled: Estate, cli: CLI, boto: BotoFactory) -> None:
+    """At night the schedule sets 1 to 2: that is Git's own schedule, not someone fighting it."""
+    boto("application-autoscaling").register_scalable_target(**TARGET, MinCapacity=1, MaxCapacity=2)
+    assert _plan(cli, scaled) == []
+    boto("application-autoscaling").register_scalable_target(**TARGET, MinCapacity=1, MaxCapacity=3)
+    assert [c["kind"] for c in _plan(cli, scaled)] == ["ScalableTarget"]
