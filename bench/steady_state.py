@@ -1,12 +1,14 @@
 """Steady-state cost of one reconcile pass over N services, in the sandbox's emulator.
 
-Creates one cluster with N Fargate services (each with its own task definition family), converges, then measures:
+Creates one cluster with N Fargate services (each with its own task definition family; with --full also a target
+group, a rule on a shared ALB listener, a scalable target and a CPU policy), converges, then measures:
   * the first pass of a fresh engine on the converged estate (cold task definition cache), and
   * a steady-state pass of a warm engine,
 printing AWS calls by operation, wall time, and peak RSS. Target (issue 2): calls ≤ ceil(N/10) + ceil(N/100) + 5
-per cluster, and zero DescribeTaskDefinition after the first pass. Exits 1 when a target is missed.
+per cluster (with --full: ≤ 3 * ceil(N/10) + 10), and zero DescribeTaskDefinition after the first pass. Exits 1
+when a target is missed.
 
-    python bench/steady_state.py [--services 200]
+    python bench/steady_state.py [--services 200] [--full]
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from reconciler.sandbox.seed import seed_base_infrastructure
 REGION = "us-east-1"
 
 
-def write_estate(root: Path, services: int) -> None:
+def write_estate(root: Path, services: int, *, full: bool) -> None:
     documents: list[dict[str, object]] = [
         {"apiVersion": "reconciler/v1", "kind": "Cluster", "metadata": {"name": "bench"},
          "spec": {"settings": [{"name": "containerInsights", "value": "enabled"}]}},
@@ -44,8 +46,48 @@ def write_estate(root: Path, services: int) -> None:
     for i in range(services):
         name = f"svc-{i:04d}"
         documents.append(task_definition(name))
-        documents.append(service(name))
+        documents.append(service(name, load_balanced=full))
+        if full:
+            documents.extend(load_balancing_and_scaling(name, i))
+    if full:
+        documents.extend(
+            load_balancer(f"bench-alb-{k}") for k in range(math.ceil(services / SERVICES_PER_ALB))
+        )
     (root / "estate.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
+
+
+SERVICES_PER_ALB = 100  # AWS allows 100 rules per application load balancer by default
+
+
+def document(kind: str, name: str, spec: dict[str, object]) -> dict[str, object]:
+    return {"apiVersion": "reconciler/v1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+
+def load_balancer(name: str) -> dict[str, object]:
+    return document("LoadBalancer", name, {"Type": "application", "Scheme": "internal",
+                    "Subnets": ["${PRIVATE_SUBNET_A}", "${PRIVATE_SUBNET_B}"]})  # fmt: skip
+
+
+def load_balancing_and_scaling(name: str, index: int) -> list[dict[str, object]]:
+    """--full: per service a target group, a rule on its ALB's listener, a scalable target and a CPU policy."""
+    alb = f"bench-alb-{index // SERVICES_PER_ALB}"
+    target = {"ServiceNamespace": "ecs", "ResourceId": f"service/bench/{name}",
+              "ScalableDimension": "ecs:service:DesiredCount"}  # fmt: skip
+    forward = [{"Type": "forward", "TargetGroupArn": f"{name}-tg"}]
+    documents = [
+        document("TargetGroup", f"{name}-tg", {"Protocol": "HTTP", "Port": 8080, "VpcId": "${VPC_ID}",
+                 "TargetType": "ip", "HealthCheckPath": "/health"}),
+        document("ListenerRule", f"{name}-rule", {"ListenerArn": f"{alb}:80", "Priority": index % SERVICES_PER_ALB + 1,
+                 "Conditions": [{"Field": "path-pattern", "Values": [f"/{name}/*"]}], "Actions": forward}),
+        document("ScalableTarget", name, {**target, "MinCapacity": 1, "MaxCapacity": 4}),
+        document("ScalingPolicy", f"{name}-cpu", {**target, "PolicyType": "TargetTrackingScaling",
+                 "TargetTrackingScalingPolicyConfiguration": {"TargetValue": 60.0, "PredefinedMetricSpecification":
+                 {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}}),
+    ]  # fmt: skip
+    if index % SERVICES_PER_ALB == 0:
+        listener = {"LoadBalancerArn": alb, "Protocol": "HTTP", "Port": 80, "DefaultActions": forward}
+        documents.append(document("Listener", f"{alb}-http", listener))
+    return documents
 
 
 def task_definition(name: str) -> dict[str, object]:
@@ -62,12 +104,16 @@ def task_definition(name: str) -> dict[str, object]:
     return {"apiVersion": "reconciler/v1", "kind": "TaskDefinition", "metadata": {"name": name}, "spec": spec}
 
 
-def service(name: str) -> dict[str, object]:
+def service(name: str, *, load_balanced: bool) -> dict[str, object]:
     network = {"awsvpcConfiguration": {"subnets": ["${PRIVATE_SUBNET_A}", "${PRIVATE_SUBNET_B}"],
                                        "securityGroups": ["${APP_SECURITY_GROUP}"]}}  # fmt: skip
     spec = {"cluster": "bench", "taskDefinition": name, "desiredCount": 1, "launchType": "FARGATE",
             "networkConfiguration": network}  # fmt: skip
-    return {"apiVersion": "reconciler/v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}
+    if load_balanced:
+        spec["loadBalancers"] = [
+            {"targetGroupArn": f"{name}-tg", "containerName": "app", "containerPort": 8080}
+        ]
+    return document("Service", name, spec)
 
 
 async def measured_pass(engine: Engine, source: DirectorySource) -> tuple[Counter[str], float, int]:
@@ -87,11 +133,11 @@ def report(title: str, calls: Counter[str], seconds: float, changes: int) -> Non
         print(f"  {operation:<40} {count:>6}")
 
 
-async def bench(services: int, emulator_url: str) -> int:
+async def bench(services: int, emulator_url: str, *, full: bool) -> int:
     variables = await seed_base_infrastructure(endpoint_url=emulator_url, region=REGION)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        write_estate(root, services)
+        write_estate(root, services, full=full)
         source = DirectorySource(root=root, extra_vars=variables)
         async with AwsClients(region=REGION, endpoint_url=emulator_url) as clients:
             engine = Engine(clients, options=PlanOptions())
@@ -105,11 +151,12 @@ async def bench(services: int, emulator_url: str) -> int:
             report("first pass of a fresh engine (cold cache)", *cold)
             warm = await measured_pass(engine, source)
             report("steady-state pass (warm engine)", *warm)
-    return verdict(services, warm[0], warm[2])
+    return verdict(services, warm[0], warm[2], full=full)
 
 
-def verdict(services: int, calls: Counter[str], changes: int) -> int:
-    budget = math.ceil(services / 10) + math.ceil(services / 100) + 5
+def verdict(services: int, calls: Counter[str], changes: int, *, full: bool) -> int:
+    tens = math.ceil(services / 10)
+    budget = 3 * tens + 10 if full else tens + math.ceil(services / 100) + 5
     total = sum(calls.values())
     describes = calls.get("ecs:DescribeTaskDefinition", 0)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -123,11 +170,14 @@ def verdict(services: int, calls: Counter[str], changes: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--services", type=int, default=200)
+    parser.add_argument(
+        "--full", action="store_true", help="each service with target group, rule and scaling"
+    )
     args = parser.parse_args()
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
     configure_logging(fmt="json", level=logging.WARNING, stream=sys.stderr)
     with EmulatorProcess.start() as emulator:
-        sys.exit(asyncio.run(bench(args.services, emulator.url)))
+        sys.exit(asyncio.run(bench(args.services, emulator.url, full=args.full)))
 
 
 if __name__ == "__main__":

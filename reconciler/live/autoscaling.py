@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reconciler.live.clients import AwsClients
-from reconciler.model.autoscaling import decode_fact, fact_key, natural_key, request_of
+from reconciler.model.autoscaling import KIND_CODES, decode_fact, fact_key, natural_key, request_of
 from reconciler.model.autoscaling_ids import ECS_NAMESPACE
 from reconciler.model.ecs import tags_as_map
 from reconciler.model.live import Described, LiveEntry, LiveState
@@ -41,10 +41,16 @@ class AutoscalingReader:
         by_natural = {
             (r.kind, natural_key(r.kind, request_of(r))): r.name for r in desired if r.kind in KINDS
         }
+        kinds = {r.kind for r in desired if r.kind in KINDS} | {_kind_of_fact(key) for key in facts}
         for namespace in sorted(namespaces):
-            for kind in KINDS:
+            for kind in [k for k in KINDS if k in kinds]:  # no call for a kind neither declared nor ours
                 for item in await _read_kind(aas, kind, namespace):
                     _add(live, kind, item, facts, by_natural)
+
+
+def _kind_of_fact(key: str) -> str:
+    code = key.removeprefix("reconciler:aas:").split(":", 1)[0]
+    return next((kind for kind, kind_code in KIND_CODES.items() if kind_code == code), "")
 
 
 def _facts(live: LiveState) -> Iterator[tuple[str, tuple[str, str, str, str, str]]]:

@@ -41,6 +41,7 @@ class Elbv2Reader:
     def __init__(self, clients: AwsClients, *, instance: str) -> None:
         self._clients = clients
         self._instance = instance
+        self._zones: dict[str, str] = {}  # subnet → Availability Zone, forever
 
     async def read(self, desired: DesiredState, live: LiveState) -> None:
         # Read even when no ELBv2 document is left: resources of ours whose documents are gone must be found
@@ -49,13 +50,11 @@ class Elbv2Reader:
         found = _Found()
         found.load_balancers = await _pages(elbv2, "describe_load_balancers", "LoadBalancers")
         found.target_groups = await _pages(elbv2, "describe_target_groups", "TargetGroups")
-        arns = [lb["LoadBalancerArn"] for lb in found.load_balancers] + [
-            tg["TargetGroupArn"] for tg in found.target_groups
-        ]
-        found.tags = await _tags(elbv2, arns)
         found.listeners = await self._listeners(elbv2, desired, found)
         found.rules = await self._rules(elbv2, found)
-        found.tags |= await _tags(elbv2, _rule_and_listener_arns(found))
+        arns = [lb["LoadBalancerArn"] for lb in found.load_balancers]
+        arns += [tg["TargetGroupArn"] for tg in found.target_groups] + _rule_and_listener_arns(found)
+        found.tags = await _tags(elbv2, arns)  # one batch of 20-ARN calls for all four kinds
         matcher = _Matcher(desired, found, instance=self._instance)
         for kind, entries in matcher.entries().items():
             live.entries_of(kind).update(entries)
@@ -65,11 +64,13 @@ class Elbv2Reader:
         await self._subnet_zones(desired, live)
 
     async def _listeners(self, elbv2: Any, desired: DesiredState, found: _Found) -> list[Described]:
+        """Listeners of the load balancers the documents name. A load balancer of ours whose document is gone
+        is deleted whole, so its listeners need not be read (and all tags can then be read in one batch)."""
         wanted = {str(r.spec.get("LoadBalancerArn")) for r in desired.of_kind("Listener")}
+        wanted |= {r.name for r in desired.of_kind("LoadBalancer")}
         relevant = [
-            lb for lb in found.load_balancers
-            if {lb["LoadBalancerName"], lb["LoadBalancerArn"]} & wanted or self._ours(found, lb["LoadBalancerArn"])
-        ]  # fmt: skip
+            lb for lb in found.load_balancers if {lb["LoadBalancerName"], lb["LoadBalancerArn"]} & wanted
+        ]
         pages = await bounded_gather(
             _pages(elbv2, "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"])
             for lb in relevant
@@ -86,9 +87,6 @@ class Elbv2Reader:
         return [
             (listener, rule) for listener, page in zip(found.listeners, pages, strict=True) for rule in page
         ]
-
-    def _ours(self, found: _Found, arn: str) -> bool:
-        return owner_of(found.tags.get(arn, {})) == self._instance
 
     async def _attributes(self, elbv2: Any, desired: DesiredState, live: LiveState) -> None:
         calls = {"TargetGroup": ("describe_target_group_attributes", "TargetGroupArn"),
@@ -108,7 +106,9 @@ class Elbv2Reader:
     async def _subnet_zones(self, desired: DesiredState, live: LiveState) -> None:
         """The zone of every subnet a load balancer document names. Read by filter, not ``SubnetIds``: a
         subnet that does not exist is then absent from ``subnet_zones`` (a plan-time problem), not an error."""
-        subnets = sorted({s for r in desired.of_kind("LoadBalancer") for s in load_balancer_subnets(r.spec)})
+        named = {s for r in desired.of_kind("LoadBalancer") for s in load_balancer_subnets(r.spec)}
+        subnets = sorted(named - set(self._zones))  # a subnet never changes zone: each is looked up once
+        live.subnet_zones.update({s: self._zones[s] for s in named if s in self._zones})
         if not subnets:
             return
         ec2 = await self._clients.client("ec2")
@@ -122,7 +122,9 @@ class Elbv2Reader:
             )
             for batch in chunks(subnets, SUBNETS_PER_FILTER)
         )
-        live.subnet_zones.update({s["SubnetId"]: s["AvailabilityZone"] for page in pages for s in page})
+        found = {s["SubnetId"]: s["AvailabilityZone"] for page in pages for s in page}
+        self._zones.update(found)
+        live.subnet_zones.update(found)
 
 
 def load_balancer_subnets(spec: dict[str, Any]) -> list[str]:
