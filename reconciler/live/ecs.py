@@ -1,7 +1,8 @@
 """Reading ECS: clusters, services and task definitions, in as few calls as the API allows (DESIGN §4).
 
-A steady-state pass costs ListClusters + DescribeClusters (≤ 100 a call) + per cluster ListServices (pages of 100)
-and DescribeServices (10 a call). Task definition revisions never change, so each ARN is described once for the
+A steady-state pass costs ListClusters + DescribeClusters (≤ 100 a call) + per cluster DescribeServices (10 a call)
+of the declared services; ListServices (pages of 100) only when the cluster counts more active services than
+those, which is how services to prune (or other people's) are found. Task definition revisions never change, so each ARN is described once for the
 life of the process; a family's recent revisions are read only when the plan asks for them.
 """
 
@@ -34,7 +35,8 @@ class EcsReader:
         ecs = await self._clients.client("ecs")
         live.clusters = await self._clusters(ecs, desired)
         for name in self._clusters_to_scan(desired, live):
-            live.services.update(await self._services(ecs, name, self._wanted_services(desired, name)))
+            wanted = self._wanted_services(desired, name)
+            live.services.update(await self._services(ecs, live.clusters[name], wanted))
         running = {s["taskDefinition"] for s in live.services.values() if s.get("taskDefinition")}
         await self._describe_task_definitions(ecs, running)
         self._fill_known_revisions(live, running)
@@ -99,10 +101,25 @@ class EcsReader:
             if cluster_name_of(str(r.spec.get("cluster"))) == cluster
         }
 
-    async def _services(self, ecs: Any, cluster: str, wanted: set[str]) -> dict[tuple[str, str], Described]:
-        arns = await _paginate(ecs, "list_services", "serviceArns", cluster=cluster, maxResults=100)
-        listed = {a.rsplit("/", 1)[-1] for a in arns}
-        names = sorted(arns) + sorted(wanted - listed)  # unlisted: deleted (INACTIVE) or never created
+    async def _services(
+        self, ecs: Any, cluster: Described, wanted: set[str]
+    ) -> dict[tuple[str, str], Described]:
+        """The declared services, described by name; then, only if the cluster counts more active services than
+        that, the rest (orphans to prune, services of others) through ListServices."""
+        name = cluster["clusterName"]
+        found = await self._describe_services(ecs, name, sorted(wanted))
+        active = sum(1 for s in found.values() if s.get("status") == "ACTIVE")
+        if cluster.get("activeServicesCount", active + 1) > active:
+            arns = await _paginate(ecs, "list_services", "serviceArns", cluster=name, maxResults=100)
+            found |= await self._describe_services(
+                ecs, name, sorted(set(arns) - {s["serviceArn"] for s in found.values()})
+            )
+        return found
+
+    @staticmethod
+    async def _describe_services(
+        ecs: Any, cluster: str, names: list[str]
+    ) -> dict[tuple[str, str], Described]:
         pages = await bounded_gather(
             ecs.describe_services(cluster=cluster, services=list(batch), include=["TAGS"])
             for batch in chunks(names, 10)

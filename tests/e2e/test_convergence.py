@@ -73,3 +73,38 @@ def test_one_failing_resource_does_not_block_unrelated_ones(
         "services"
     ]
     assert [s["serviceName"] for s in services if s["status"] == "ACTIVE"] == ["frontapp"]
+
+
+def test_a_service_removed_from_git_is_pruned_only_with_delete_policy(
+    converged: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    ecs = boto("ecs")
+    ecs.create_service(
+        cluster="myapp-prod", serviceName="by-hand", desiredCount=0
+    )  # someone else's: never touched
+    converged.edit(
+        "services/wordpress.yaml",
+        "kind: Service\nmetadata:\n  name: wordpress\n",
+        "kind: Service\nmetadata:\n  name: wordpress\n  deletionPolicy: Delete\n",
+    )
+    assert cli("apply", *converged.args()).code == 0  # the policy is recorded in the service's tags
+    text = (converged.dir / "services" / "wordpress.yaml").read_text()
+    (converged.dir / "services" / "wordpress.yaml").write_text(
+        text.split("---")[0]
+    )  # keep only its task definition
+    for path in ("load-balancers/wordpress.yaml",):
+        (converged.dir / path).unlink()
+
+    plan = cli("plan", *converged.args(), "--output", "json").json()
+    assert ("Service", "wordpress", "delete", "orphan") in {
+        (c["kind"], c["name"], c["action"], c["cause"]) for c in plan["changes"]
+    }
+    assert cli("apply", *converged.args()).code == 0
+    active = {
+        s["serviceName"]
+        for s in ecs.describe_services(cluster="myapp-prod", services=["wordpress", "by-hand", "frontapp"])[
+            "services"
+        ]
+        if s["status"] == "ACTIVE"
+    }
+    assert active == {"frontapp", "by-hand"}
