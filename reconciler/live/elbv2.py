@@ -50,11 +50,11 @@ class Elbv2Reader:
         found = _Found()
         found.load_balancers = await _pages(elbv2, "describe_load_balancers", "LoadBalancers")
         found.target_groups = await _pages(elbv2, "describe_target_groups", "TargetGroups")
+        found.tags = await _tags(elbv2, [lb["LoadBalancerArn"] for lb in found.load_balancers])
         found.listeners = await self._listeners(elbv2, desired, found)
         found.rules = await self._rules(elbv2, found)
-        arns = [lb["LoadBalancerArn"] for lb in found.load_balancers]
-        arns += [tg["TargetGroupArn"] for tg in found.target_groups] + _rule_and_listener_arns(found)
-        found.tags = await _tags(elbv2, arns)  # one batch of 20-ARN calls for all four kinds
+        arns = [tg["TargetGroupArn"] for tg in found.target_groups] + _rule_and_listener_arns(found)
+        found.tags |= await _tags(elbv2, arns)  # one batch of 20-ARN calls for the other three kinds
         matcher = _Matcher(desired, found, instance=self._instance)
         for kind, entries in matcher.entries().items():
             live.entries_of(kind).update(entries)
@@ -64,13 +64,15 @@ class Elbv2Reader:
         await self._subnet_zones(desired, live)
 
     async def _listeners(self, elbv2: Any, desired: DesiredState, found: _Found) -> list[Described]:
-        """Listeners of the load balancers the documents name. A load balancer of ours whose document is gone
-        is deleted whole, so its listeners need not be read (and all tags can then be read in one batch)."""
+        """Listeners of the load balancers the documents name or that are ours: when a load balancer's documents
+        are gone, its rules and listeners are pruned before it, in that order."""
         wanted = {str(r.spec.get("LoadBalancerArn")) for r in desired.of_kind("Listener")}
         wanted |= {r.name for r in desired.of_kind("LoadBalancer")}
         relevant = [
-            lb for lb in found.load_balancers if {lb["LoadBalancerName"], lb["LoadBalancerArn"]} & wanted
-        ]
+            lb for lb in found.load_balancers
+            if {lb["LoadBalancerName"], lb["LoadBalancerArn"]} & wanted
+            or owner_of(found.tags.get(lb["LoadBalancerArn"], {})) == self._instance
+        ]  # fmt: skip
         pages = await bounded_gather(
             _pages(elbv2, "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"])
             for lb in relevant
