@@ -7,7 +7,7 @@ are in the comments under each document.
 
 from __future__ import annotations
 
-from tests.desired.corpus import Case, doc
+from tests.desired.corpus import TASK, Case, doc
 
 CLUSTER = doc(
     """
@@ -19,24 +19,6 @@ CLUSTER = doc(
     """
 )
 
-TASK = doc(
-    """
-    apiVersion: reconciler/v1
-    kind: TaskDefinition
-    metadata:
-      name: web
-    spec:
-      requiresCompatibilities: [FARGATE]
-      networkMode: awsvpc
-      cpu: "256"
-      memory: "512"
-      containerDefinitions:
-        - name: web
-          image: nginx
-          portMappings:
-            - containerPort: 80
-    """
-)
 
 SERVICE = doc(
     """
