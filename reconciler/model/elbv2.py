@@ -76,23 +76,7 @@ def canonical_rule(spec: Spec) -> dict[str, Any]:
     return prune_empty(result)
 
 
-TARGET_GROUP = GenericKind(
-    kind="TargetGroup",
-    canonical=canonical_target_group,
-    tags=key_value_tags,
-)
-LOAD_BALANCER = GenericKind(
-    kind="LoadBalancer",
-    canonical=canonical_load_balancer,
-    tags=key_value_tags,
-)
-LISTENER = GenericKind(
-    kind="Listener",
-    canonical=canonical_listener,
-    tags=key_value_tags,
-)
-LISTENER_RULE = GenericKind(
-    kind="ListenerRule",
-    canonical=canonical_rule,
-    tags=key_value_tags,
-)
+TARGET_GROUP = GenericKind("TargetGroup", canonical_target_group, key_value_tags)
+LOAD_BALANCER = GenericKind("LoadBalancer", canonical_load_balancer, key_value_tags)
+LISTENER = GenericKind("Listener", canonical_listener, key_value_tags)
+LISTENER_RULE = GenericKind("ListenerRule", canonical_rule, key_value_tags)
