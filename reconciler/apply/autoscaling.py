@@ -11,9 +11,10 @@ from typing import Any
 
 from reconciler.apply.context import ApplyContext
 from reconciler.errors import TerminalError
-from reconciler.live.clients import AwsClients
-from reconciler.model.autoscaling import encode_fact, fact_key, natural_key
+from reconciler.live.clients import AwsClients, error_code
+from reconciler.model.autoscaling import SUSPENDED_DEFAULTS, encode_fact, fact_key, natural_key
 from reconciler.model.autoscaling_ids import parse_ecs_resource_id
+from reconciler.model.canonical import with_defaults
 from reconciler.model.resource import DesiredResource, ResourceKey
 from reconciler.plan.types import Action, Cause, Change
 
@@ -41,7 +42,13 @@ class AutoscalingWriter:
             await self._delete(aas, ecs, change)
             return
         assert resource is not None
+        if change.action is Action.REPLACE:  # moved to another target: remove the old one first
+            await self._delete(aas, ecs, change)
         spec = {k: v for k, v in resource.spec.items() if k != "Tags" or change.kind == "ScalableTarget"}
+        if (
+            change.kind == "ScalableTarget"
+        ):  # Register keeps flags left out: send the defaults the plan compared
+            spec["SuspendedState"] = with_defaults(spec.get("SuspendedState"), SUSPENDED_DEFAULTS)
         name_field = {"ScalingPolicy": "PolicyName", "ScheduledAction": "ScheduledActionName"}.get(
             change.kind
         )
@@ -54,7 +61,11 @@ class AutoscalingWriter:
     async def _delete(self, aas: Any, ecs: Any, change: Change) -> None:
         live = change.live_spec
         operation, fields = DELETES[change.kind]
-        await getattr(aas, operation)(**{f: live[f] for f in fields})
+        try:
+            await getattr(aas, operation)(**{f: live[f] for f in fields})
+        except Exception as exc:  # already gone (deregistering a target removes its policies): done
+            if error_code(exc) != "ObjectNotFoundException":
+                raise
         if change.parent_arn:
             await ecs.untag_resource(
                 resourceArn=change.parent_arn, tagKeys=[fact_key(change.kind, natural_key(change.kind, live))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.model.autoscaling_ids import (
@@ -95,8 +96,17 @@ def canonical_scheduled_action(spec: Spec) -> dict[str, Any]:
 
 
 def _timestamp(value: object) -> str:
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return text.replace("+00:00", "Z")
+    """One instant, one text: botocore gives local-time datetimes, documents give ISO strings."""
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(moment, datetime):
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
 
 
 def no_tags(spec: Mapping[str, Any]) -> dict[str, str]:

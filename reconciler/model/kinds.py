@@ -114,11 +114,15 @@ LISTENER_RULE = KindInfo(
     ),
 )
 
+# Moving a scaling resource to another target is a new resource in AWS: the old one is removed first.
+SCALING_IDENTITY = frozenset({"ServiceNamespace", "ResourceId", "ScalableDimension"})
+
 SCALABLE_TARGET = KindInfo(
     kind="ScalableTarget",
     aws_service="application-autoscaling",
     create_operation="RegisterScalableTarget",
     name_field="",  # local; AWS knows it by ResourceId and ScalableDimension
+    replace_fields=SCALING_IDENTITY,
 )
 
 SCALING_POLICY = KindInfo(
@@ -126,6 +130,7 @@ SCALING_POLICY = KindInfo(
     aws_service="application-autoscaling",
     create_operation="PutScalingPolicy",
     name_field="PolicyName",
+    replace_fields=SCALING_IDENTITY,
 )
 
 SCHEDULED_ACTION = KindInfo(
@@ -133,6 +138,7 @@ SCHEDULED_ACTION = KindInfo(
     aws_service="application-autoscaling",
     create_operation="PutScheduledAction",
     name_field="ScheduledActionName",
+    replace_fields=SCALING_IDENTITY,
 )
 
 KINDS: Mapping[str, KindInfo] = {

@@ -78,6 +78,7 @@ def plan_generic(
     outcome = assess(sides, instance=instance)
     if isinstance(outcome, Change) and entry is not None:
         outcome.parent_arn = entry.parent
+        outcome.live_spec = entry.spec  # a replace removes the live resource by its own identity
     return outcome
 
 

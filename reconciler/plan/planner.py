@@ -18,7 +18,7 @@ from reconciler.plan.ecs import FamilyPlan, Outcome, plan_cluster, plan_service,
 from reconciler.plan.generic import plan_generic, reference_arns
 from reconciler.plan.listener_rules import plan_listener_rules
 from reconciler.plan.order import order_changes
-from reconciler.plan.prune import guard_deletions, plan_orphans
+from reconciler.plan.prune import guard_deletions, order_deletions, plan_orphans
 from reconciler.plan.types import Change, Conflict, Plan
 
 
@@ -45,6 +45,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
     if not desired.is_empty:  # an empty desired state never prunes (SPEC §1)
         plan_orphans(plan, desired, live, instance=options.instance)
     plan_listener_rules(plan, desired, live)
+    order_deletions(plan.changes)  # orphans and unmanaged rules alike
     guard_deletions(plan.changes, options.max_deletions)
     _guard_clusters(plan.changes, options.allowed_clusters)
     plan.changes = order_changes(plan.changes)

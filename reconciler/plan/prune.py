@@ -30,7 +30,6 @@ def plan_orphans(plan: Plan, desired: DesiredState, live: LiveState, *, instance
             deletions.append(candidate.deletion())
         else:
             plan.orphans.append(Orphan(kind=candidate.kind, name=candidate.name, arn=candidate.arn))
-    _order_deletions(deletions)
     plan.changes.extend(deletions)
 
 
@@ -94,8 +93,9 @@ def _candidates(desired: DesiredState, live: LiveState) -> Iterator[_Candidate]:
                 yield candidate
 
 
-def _order_deletions(deletions: list[Change]) -> None:
+def order_deletions(changes: list[Change]) -> None:
     """Each deletion waits for the deletions of the kinds created after its kind (which may refer to it)."""
+    deletions = [c for c in changes if c.action is Action.DELETE]
     for change in deletions:
         rank = KIND_RANK.get(change.kind, 0)
         change.depends_on = [d.key for d in deletions if KIND_RANK.get(d.kind, 0) > rank]

@@ -179,3 +179,43 @@ def test_a_scheduled_action_at_work_is_not_drift(scaled: Estate, cli: CLI, boto:
     assert _plan(cli, scaled) == []
     boto("application-autoscaling").register_scalable_target(**TARGET, MinCapacity=1, MaxCapacity=3)
     assert [c["kind"] for c in _plan(cli, scaled)] == ["ScalableTarget"]
+
+
+def test_suspended_flags_left_out_mean_not_suspended(scaled: Estate, cli: CLI, boto: BotoFactory) -> None:
+    scaled.edit(
+        "scaling/frontapp.yaml",
+        "  SuspendedState:\n    DynamicScalingInSuspended: false\n    DynamicScalingOutSuspended: false\n"
+        "    ScheduledScalingSuspended: false\n",
+        "",
+    )
+    assert cli("apply", *scaled.args()).code == 0
+    drift_suspended(boto)
+    assert [c["kind"] for c in _plan(cli, scaled)] == ["ScalableTarget"]
+    assert cli("apply", *scaled.args()).code == 0
+    (target,) = boto("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")[
+        "ScalableTargets"
+    ]
+    assert target["SuspendedState"]["DynamicScalingInSuspended"] is False
+    assert _plan(cli, scaled) == []
+
+
+def test_scaling_moved_to_another_service_removes_the_old(
+    scaled: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    text = (
+        (scaled.dir / "scaling" / "frontapp.yaml")
+        .read_text()
+        .replace("service/myapp-prod/frontapp", "service/myapp-prod/wordpress")
+    )
+    (scaled.dir / "scaling" / "frontapp.yaml").write_text(text)
+    changes = _plan(cli, scaled)
+    assert {c["action"] for c in changes if c["kind"] != "Service"} == {"replace"}
+    assert cli("apply", *scaled.args()).code == 0
+    aas = boto("application-autoscaling")
+    assert [
+        t["ResourceId"] for t in aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    ] == ["service/myapp-prod/wordpress"]
+    assert {
+        p["ResourceId"] for p in aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+    } == {"service/myapp-prod/wordpress"}
+    assert [c for c in _plan(cli, scaled) if c["kind"] != "Service"] == []

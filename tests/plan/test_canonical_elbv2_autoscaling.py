@@ -101,3 +101,16 @@ def test_scheduled_bounds_are_not_drift(live_bounds: tuple[int, int], seen_as: t
     )
     seen = within_scheduled_bounds(target, entry, [night]).spec
     assert (seen["MinCapacity"], seen["MaxCapacity"]) == seen_as
+
+
+def test_scheduled_times_compare_as_instants_whatever_the_local_zone() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from reconciler.model.autoscaling import canonical_scheduled_action
+
+    tokyo = timezone(timedelta(hours=9))
+    desired = canonical_scheduled_action({"StartTime": "2030-01-01T00:00:00Z"})
+    live = canonical_scheduled_action({"StartTime": datetime(2030, 1, 1, 9, 0, tzinfo=tokyo)})
+    assert scoped_diff(desired, live) == []
+    later = canonical_scheduled_action({"StartTime": datetime(2030, 1, 1, 10, 0, tzinfo=tokyo)})
+    assert [d.path for d in scoped_diff(desired, later)] == ["StartTime"]

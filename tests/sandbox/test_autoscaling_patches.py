@@ -248,3 +248,14 @@ def test_tagging_an_unknown_target_fails(aas: Any) -> None:
     with pytest.raises(ClientError) as raised:
         aas.tag_resource(ResourceARN=arn, Tags={"a": "b"})
     assert _error_code(raised) == "ResourceNotFoundException"
+
+
+def test_deleting_a_policy_that_is_gone_is_object_not_found(aas: Any) -> None:
+    _register(aas, "frontapp")
+    _put_policy(aas, "frontapp")
+    request = {"PolicyName": "cpu60", "ServiceNamespace": "ecs", "ResourceId": "service/myapp-prod/frontapp",
+               "ScalableDimension": DIMENSION}  # fmt: skip
+    aas.delete_scaling_policy(**request)
+    with pytest.raises(ClientError) as raised:
+        aas.delete_scaling_policy(**request)
+    assert _error_code(raised) == "ObjectNotFoundException"

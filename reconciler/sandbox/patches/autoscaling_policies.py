@@ -41,6 +41,27 @@ def apply() -> None:
     replace_method(ApplicationAutoscalingBackend, "put_scheduled_action", _scheduled_action_needs_target)
     add_method(ApplicationAutoScalingResponse, "describe_scaling_policies", _describe_policies_exactly)
     add_method(ApplicationAutoScalingResponse, "describe_scheduled_actions", _describe_actions_in_pages)
+    replace_method(ApplicationAutoscalingBackend, "delete_scaling_policy", _delete_missing_policy_like_aws)
+
+
+def _delete_missing_policy_like_aws(original: Method) -> Method:
+    """AWS's DeleteScalingPolicy of a policy that does not exist is ObjectNotFoundException; moto raised a
+    ValidationException, which a caller cannot tell from a bad request."""
+
+    def delete_scaling_policy(
+        self: Any, policy_name: str, service_namespace: str, resource_id: str, scalable_dimension: str
+    ) -> Any:
+        key = (service_namespace, resource_id, scalable_dimension, policy_name)
+        if not any(
+            (p.service_namespace, p.resource_id, p.scalable_dimension, p.policy_name) == key
+            for p in self.policies.values()
+        ):
+            raise JsonRESTError(
+                "ObjectNotFoundException", f"No scaling policy found: {policy_name} on {resource_id}"
+            )
+        return original(self, policy_name, service_namespace, resource_id, scalable_dimension)
+
+    return delete_scaling_policy
 
 
 def _require_target(backend: Any, namespace: str, resource_id: str, dimension: str) -> None:
