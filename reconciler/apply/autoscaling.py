@@ -82,7 +82,10 @@ async def _record_fact(
             f"{change.kind} {change.name}: the scaled ECS service is not known here; its ownership cannot be recorded"
         )
     value = encode_fact(
-        spec_hash=change.spec_hash, deletion_policy=resource.deletion_policy.value, name=resource.name
+        spec_hash=change.spec_hash,
+        deletion_policy=resource.deletion_policy.value,
+        instance=context.instance,
+        name=resource.name,
     )
     await ecs.tag_resource(
         resourceArn=arn, tags=[{"key": fact_key(change.kind, natural_key(change.kind, spec)), "value": value}]

@@ -60,8 +60,8 @@ def _facts(live: LiveState) -> Iterator[tuple[str, tuple[str, str, str, str, str
         owner = tags.get(INSTANCE_TAG, "")
         for key, value in tags.items():
             if key.startswith("reconciler:aas:"):
-                spec_hash, policy, doc_name = decode_fact(value)
-                yield key, (spec_hash, policy, doc_name, owner, service.get("serviceArn", ""))
+                spec_hash, policy, writer, doc_name = decode_fact(value)
+                yield key, (spec_hash, policy, doc_name, writer or owner, service.get("serviceArn", ""))
 
 
 async def _read_kind(aas: Any, kind: str, namespace: str) -> list[Described]:

@@ -4,7 +4,8 @@ ScheduledAction).
 AWS can tag a scalable target, but reading those tags costs a call per target; policies and scheduled actions
 cannot be tagged at all. So, as SPEC §1 allows, the facts that tags carry for other kinds (spec hash, deletion
 policy, the document's name) are kept in tags of the parent: the ECS service being scaled, whose tags every pass
-reads anyway. One tag per scaling resource: ``reconciler:aas:<kind code>:<identity>`` = ``<hash>;<policy>;<name>``.
+reads anyway. One tag per scaling resource: ``reconciler:aas:<kind code>:<identity>`` = ``<hash>;<policy>;<instance>;<name>``
+(the instance that wrote it: another reconciler instance may scale a service this one owns).
 """
 
 from __future__ import annotations
@@ -59,14 +60,15 @@ def fact_key(kind: str, natural: str) -> str:
     return f"{FACT_PREFIX}{KIND_CODES[kind]}:{hashlib.sha256(natural.encode()).hexdigest()[:32]}"
 
 
-def encode_fact(*, spec_hash: str, deletion_policy: str, name: str) -> str:
-    return f"{spec_hash};{deletion_policy};{name}"[:256]
+def encode_fact(*, spec_hash: str, deletion_policy: str, instance: str, name: str) -> str:
+    """The name goes last: it is the only part that may hold a ``;``."""
+    return f"{spec_hash};{deletion_policy};{instance};{name}"[:256]
 
 
-def decode_fact(value: str) -> tuple[str, str, str]:
-    """(spec hash, deletion policy, document name)."""
-    parts = [*value.split(";", 2), "", "", ""][:3]
-    return parts[0], parts[1], parts[2]
+def decode_fact(value: str) -> tuple[str, str, str, str]:
+    """(spec hash, deletion policy, instance that wrote it, document name)."""
+    parts = [*value.split(";", 3), "", "", "", ""][:4]
+    return parts[0], parts[1], parts[2], parts[3]
 
 
 def canonical_scalable_target(spec: Spec) -> dict[str, Any]:

@@ -12,14 +12,19 @@ from dataclasses import dataclass
 from reconciler.model.autoscaling import scaled_services
 from reconciler.model.ecs import cluster_name_of
 from reconciler.model.live import LiveState
-from reconciler.model.references import attachment_dependencies, declared_by_reference, dependencies
+from reconciler.model.references import (
+    attachment_dependencies,
+    declared_by_reference,
+    dependencies,
+    iter_reference_values,
+)
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.ecs import FamilyPlan, Outcome, plan_cluster, plan_service, plan_task_definition
 from reconciler.plan.generic import plan_generic, reference_arns
 from reconciler.plan.listener_rules import plan_listener_rules
 from reconciler.plan.order import order_changes
 from reconciler.plan.prune import guard_deletions, order_deletions, plan_orphans
-from reconciler.plan.types import Change, Conflict, Plan
+from reconciler.plan.types import Action, Change, Conflict, Plan
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         plan_orphans(plan, desired, live, instance=options.instance)
     plan_listener_rules(plan, desired, live)
     order_deletions(plan.changes)  # orphans and unmanaged rules alike
+    _hold_replacing_used_target_groups(plan.changes, desired)
     guard_deletions(plan.changes, options.max_deletions)
     _guard_clusters(plan.changes, options.allowed_clusters)
     plan.changes = order_changes(plan.changes)
@@ -81,6 +87,27 @@ def _record(plan: Plan, key: ResourceKey, outcome: Outcome, *, deps: set[Resourc
         plan.changes.append(outcome)
     else:
         plan.in_sync.append(key)
+
+
+def _hold_replacing_used_target_groups(changes: list[Change], desired: DesiredState) -> None:
+    """AWS refuses to delete a target group that a listener, rule or service uses, so replacing it in place
+    would fail on every pass. Say what to do instead."""
+    for change in changes:
+        if change.kind != "TargetGroup" or change.action is not Action.REPLACE:
+            continue
+        users = sorted(
+            str(r.key)
+            for r in desired
+            if any(
+                v.value == change.name and v.reference.target_kind == "TargetGroup"
+                for v in iter_reference_values(r)
+            )
+        )
+        if users:
+            change.held = (
+                f"in use by {', '.join(users)}: AWS cannot delete it to re-create it; declare a target group with a "
+                "new name, point them at it, then remove this one"
+            )
 
 
 def _guard_clusters(changes: list[Change], allowed: frozenset[str]) -> None:

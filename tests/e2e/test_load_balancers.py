@@ -290,3 +290,12 @@ async def test_a_running_reconciler_knows_a_vanished_rule_is_drift(
     assert [(c.kind, c.action.value, c.cause.value) for c in plan.changes] == [
         ("ListenerRule", "create", "drift")
     ]
+
+
+def test_a_used_target_group_is_not_replaced_in_place(balanced: Estate, cli: CLI) -> None:
+    balanced.edit("load-balancers/frontapp.yaml", "  Port: 8080\n", "  Port: 9090\n")  # frontapp-tg01, in use
+    plan = cli("plan", *balanced.args(), "--output", "json").json()
+    change = next(c for c in plan["changes"] if c["name"] == "frontapp-tg01")
+    assert change["action"] == "replace" and "AWS cannot delete it" in change["held"]
+    assert cli("apply", *balanced.args()).code == 1  # not converged, and nothing deleted
+    assert "frontapp-tg01" in cli("plan", *balanced.args()).out
