@@ -71,8 +71,15 @@ def decode_fact(value: str) -> tuple[str, str, str, str]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
+# Namespaces where AWS always uses its service-linked role, whatever RoleARN a request gives.
+SERVICE_LINKED_ROLE_NAMESPACES = frozenset({"ecs"})
+
+
 def canonical_scalable_target(spec: Spec) -> dict[str, Any]:
-    result = drop_keys(spec, ["ScalableTargetARN", "CreationTime", "PredictedCapacity", "Tags"])
+    ignored = ["ScalableTargetARN", "CreationTime", "PredictedCapacity", "Tags"]
+    if spec.get("ServiceNamespace") in SERVICE_LINKED_ROLE_NAMESPACES:
+        ignored.append("RoleARN")  # a legacy ecsAutoscaleRole comes back as the service-linked role
+    result = drop_keys(spec, ignored)
     result["SuspendedState"] = with_defaults(spec.get("SuspendedState"), SUSPENDED_DEFAULTS)
     return prune_empty(result)
 

@@ -9,6 +9,7 @@ form here. A rule's ``Priority`` is a string in AWS; conditions come back in the
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from reconciler.model.canonical import drop_keys, pairs_to_map, prune_empty, sort_key, sorted_by
@@ -67,10 +68,15 @@ def canonical_listener(spec: Spec) -> dict[str, Any]:
     return prune_empty(result)
 
 
+def _condition_key(condition: Spec) -> str:
+    """Conditions sort by field, then by content: two http-header conditions must not swap places."""
+    return json.dumps(condition, sort_keys=True, default=str)
+
+
 def canonical_rule(spec: Spec) -> dict[str, Any]:
     result = drop_keys(spec, ["RuleArn", "IsDefault", "Tags"])
     result["Actions"] = canonical_actions(spec.get("Actions"))
-    result["Conditions"] = sorted_by(spec.get("Conditions"), sort_key("Field"))
+    result["Conditions"] = sorted_by(spec.get("Conditions"), _condition_key)
     if spec.get("Priority") is not None:
         result["Priority"] = str(spec["Priority"])
     return prune_empty(result)
