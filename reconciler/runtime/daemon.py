@@ -153,7 +153,12 @@ class Daemon:
     async def _reconcile(self) -> PassOutcome:
         async with asyncio.timeout(self.options.pass_timeout):
             desired = await self._load()
-            outcome = await self.engine.reconcile(desired)
+            try:
+                outcome = await self.engine.reconcile(desired)
+            except InvalidDesiredState as exc:  # invalid against live AWS (an ALB's subnets in one zone)
+                metrics.DESIRED_STATE_VALID.set(0)
+                log.error("desired state invalid against live AWS", problems=[str(p) for p in exc.problems])
+                raise
         self._aws_answered = True
         return outcome
 

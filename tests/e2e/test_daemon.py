@@ -206,3 +206,14 @@ async def test_a_pass_over_its_timeout_is_an_error_and_the_loop_goes_on(estate: 
         assert not task.done() and await status_code(base, "/healthz") == 200
         daemon.stop()
         await asyncio.wait_for(task, timeout=10)
+
+
+async def test_a_revision_invalid_against_live_aws_is_reported_as_invalid(
+    estate: Estate, boto: BotoFactory
+) -> None:
+    async with running_daemon(estate) as (_, base):
+        estate.edit(
+            "load-balancers/wordpress.yaml", "    - ${PUBLIC_SUBNET_B}\n", "    - ${PUBLIC_SUBNET_A}\n"
+        )
+        await eventually(lambda: _is(metric(base, "reconciler_desired_state_valid"), 0.0))
+        assert await status_code(base, "/healthz") == 200  # the loop goes on
