@@ -3,7 +3,8 @@
 Creates one cluster with N Fargate services (each with its own task definition family; with --full also a target
 group, a rule on a shared ALB listener, a scalable target and a CPU policy), converges, then measures:
   * the first pass of a fresh engine on the converged estate (cold task definition cache), and
-  * a steady-state pass of a warm engine,
+  * the steady-state passes of a warm engine: as many as it takes ELBv2 tags to be re-read once each (they are
+    cached and re-read a third at a time, see reconciler/live/tag_cache.py); the costliest of them is judged,
 printing AWS calls by operation, wall time, and peak RSS. Target (issue 2): calls ≤ ceil(N/10) + ceil(N/100) + 5
 per cluster (with --full: ≤ 3 * ceil(N/10) + 10), and zero DescribeTaskDefinition after the first pass. Exits 1
 when a target is missed.
@@ -28,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from reconciler.live.clients import AwsClients
+from reconciler.live.tag_cache import REFRESH_PASSES
 from reconciler.logs import configure_logging
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.engine import Engine
@@ -149,8 +151,11 @@ async def bench(services: int, emulator_url: str, *, full: bool) -> int:
             engine = Engine(clients, options=PlanOptions())
             cold = await measured_pass(engine, source)
             report("first pass of a fresh engine (cold cache)", *cold)
-            warm = await measured_pass(engine, source)
-            report("steady-state pass (warm engine)", *warm)
+            warm_passes = [await measured_pass(engine, source) for _ in range(REFRESH_PASSES)]
+            totals = [sum(calls.values()) for calls, _, _ in warm_passes]
+            print(f"\nsteady-state passes (warm engine): {totals} calls")
+            warm = max(warm_passes, key=lambda measured: sum(measured[0].values()))
+            report("costliest steady-state pass", *warm)
     return verdict(services, warm[0], warm[2], full=full)
 
 

@@ -1,28 +1,28 @@
 """Reading ELBv2: load balancers, target groups, listeners and rules, into request-shaped ``LiveEntry``s.
 
-Describe calls page at 400 (DESIGN §4); tags of every resource of interest are read together, 20 ARNs a call;
-attributes are read only for documents that set ``Attributes``. Listeners are read only for load balancers that
-are declared or ours, and rules only for listeners that are declared. A live resource is matched to its document
-by our ``reconciler:name`` tag, or, for one we do not manage yet, by its natural key (name; load balancer and port;
-listener and priority), so that it can be adopted; a tag wins over a natural key. A rule on a declared listener
-that matches no document and carries no owner tag was added by hand: it is kept in ``LiveState.unmanaged``.
+Describe calls page at 400 (DESIGN §4); tags are read 20 ARNs a call and kept between passes by ``TagCache``,
+which re-reads a third of them each pass; attributes are read only for documents that set ``Attributes``.
+Listeners and their rules are read only for load balancers that are declared or ours. A live resource is
+matched to its document by our ``reconciler:name`` tag, or, for one we do not manage yet, by its natural key (name;
+load balancer and port; listener and priority), so that it can be adopted; a tag wins over a natural key. A rule on
+a declared listener that matches no document and carries no owner tag was added by hand: it is kept in
+``LiveState.unmanaged``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.live.clients import AwsClients
 from reconciler.live.paging import bounded_gather, chunks
+from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
 from reconciler.model.live import Described, LiveEntry, LiveState
 from reconciler.model.ownership import NAME_TAG, owner_of
 from reconciler.model.resource import DesiredResource, DesiredState
 
 KINDS = ("LoadBalancer", "TargetGroup", "Listener", "ListenerRule")
 PAGE_SIZE = 400
-TAGS_PER_CALL = 20
 SUBNETS_PER_FILTER = 200  # values one EC2 filter takes
 
 
@@ -38,23 +38,27 @@ class _Found:
 
 
 class Elbv2Reader:
-    def __init__(self, clients: AwsClients, *, instance: str) -> None:
+    def __init__(
+        self, clients: AwsClients, *, instance: str, tag_refresh_passes: int = REFRESH_PASSES
+    ) -> None:
         self._clients = clients
         self._instance = instance
         self._zones: dict[str, str] = {}  # subnet → Availability Zone, forever
+        self.tags = TagCache(refresh_passes=tag_refresh_passes)
 
     async def read(self, desired: DesiredState, live: LiveState) -> None:
         # Read even when no ELBv2 document is left: resources of ours whose documents are gone must be found
         # to be pruned. An account without load balancers costs two calls.
         elbv2 = await self._clients.client("elbv2")
         found = _Found()
+        self.tags.begin_pass()
         found.load_balancers = await _pages(elbv2, "describe_load_balancers", "LoadBalancers")
         found.target_groups = await _pages(elbv2, "describe_target_groups", "TargetGroups")
-        found.tags = await _tags(elbv2, [lb["LoadBalancerArn"] for lb in found.load_balancers])
+        found.tags = await self.tags.read(elbv2, [lb["LoadBalancerArn"] for lb in found.load_balancers])
         found.listeners = await self._listeners(elbv2, desired, found)
         found.rules = await self._rules(elbv2, found)
         arns = [tg["TargetGroupArn"] for tg in found.target_groups] + _rule_and_listener_arns(found)
-        found.tags |= await _tags(elbv2, arns)  # one batch of 20-ARN calls for the other three kinds
+        found.tags |= await self.tags.read(elbv2, arns)  # one batch of 20-ARN calls for the other three kinds
         matcher = _Matcher(desired, found, instance=self._instance)
         for kind, entries in matcher.entries().items():
             live.entries_of(kind).update(entries)
@@ -240,16 +244,6 @@ def _rule_and_listener_arns(found: _Found) -> list[str]:
     return [listener["ListenerArn"] for listener in found.listeners] + [
         rule["RuleArn"] for _, rule in found.rules if not rule.get("IsDefault")
     ]
-
-
-async def _tags(elbv2: Any, arns: Iterable[str]) -> dict[str, dict[str, str]]:
-    batches = chunks(sorted(set(arns)), TAGS_PER_CALL)
-    responses = await bounded_gather(elbv2.describe_tags(ResourceArns=list(batch)) for batch in batches)
-    return {
-        description["ResourceArn"]: {t["Key"]: t.get("Value", "") for t in description.get("Tags", [])}
-        for response in responses
-        for description in response.get("TagDescriptions", [])
-    }
 
 
 async def _pages(

@@ -7,6 +7,7 @@ change is.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reconciler.apply.autoscaling import AutoscalingWriter
@@ -20,12 +21,13 @@ from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
 from reconciler.live.elbv2 import KINDS as ELBV2_KINDS
 from reconciler.live.elbv2 import Elbv2Reader
+from reconciler.live.tag_cache import REFRESH_PASSES
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredState, Mode
 from reconciler.plan.generic import GENERIC_KINDS, generic_spec_hash, reference_arns
 from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions, make_plan
-from reconciler.plan.types import Plan
+from reconciler.plan.types import Change, Plan
 
 
 @dataclass
@@ -37,12 +39,21 @@ class PassOutcome:
 class Engine:
     """Holds what must outlive a pass (the clients, the task definition cache) and runs passes."""
 
-    def __init__(self, clients: AwsClients, *, options: PlanOptions, mode: Mode = Mode.ENFORCE) -> None:
+    def __init__(
+        self,
+        clients: AwsClients,
+        *,
+        options: PlanOptions,
+        mode: Mode = Mode.ENFORCE,
+        tag_refresh_passes: int = REFRESH_PASSES,
+    ) -> None:
         self.clients = clients
         self.options = options
         self.mode = mode
         self._ecs_reader = EcsReader(clients, instance=options.instance)
-        self._elbv2_reader = Elbv2Reader(clients, instance=options.instance)
+        self._elbv2_reader = Elbv2Reader(
+            clients, instance=options.instance, tag_refresh_passes=tag_refresh_passes
+        )
         self._autoscaling_reader = AutoscalingReader(clients)
         ecs_writer: Writer = EcsWriter(clients, self._ecs_reader)
         elbv2_writer: Writer = Elbv2Writer(clients)
@@ -66,6 +77,11 @@ class Engine:
     async def _plan(self, desired: DesiredState) -> tuple[Plan, LiveState]:
         live = await self.read(desired)
         plan = make_plan(desired, live, self.options)
+        if self._elbv2_reader.tags.forget_stale(_elbv2_arns(plan.changes)):
+            # A change to an ELBv2 resource (delete, adopt, update, replace) is decided on tags read this pass,
+            # never on cached ones: whose a resource is may have changed by hand since.
+            live = await self.read(desired)
+            plan = make_plan(desired, live, self.options)
         if plan.families_to_read:
             await self._ecs_reader.read_families(plan.families_to_read, live)
             plan = make_plan(desired, live, self.options)
@@ -74,6 +90,8 @@ class Engine:
     async def reconcile(self, desired: DesiredState) -> PassOutcome:
         plan, live = await self._plan(desired)
         result = await self._executor.run(plan, desired, arns=reference_arns(desired, live))
+        written = result.applied + [change for change, _ in result.failed]
+        self._elbv2_reader.tags.forget(_elbv2_arns(written))  # the next pass reads back the tags we wrote
         self._remember(desired, plan, result)
         return PassOutcome(plan=plan, result=result)
 
@@ -83,3 +101,7 @@ class Engine:
         self._remembered = {
             r.key: generic_spec_hash(r) for r in desired if r.kind in GENERIC_KINDS and r.key in settled
         }
+
+
+def _elbv2_arns(changes: Iterable[Change]) -> list[str]:
+    return [c.live_arn for c in changes if c.kind in ELBV2_KINDS and c.live_arn]

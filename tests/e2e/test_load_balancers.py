@@ -299,3 +299,53 @@ def test_a_used_target_group_is_not_replaced_in_place(balanced: Estate, cli: CLI
     assert change["action"] == "replace" and "AWS cannot delete it" in change["held"]
     assert cli("apply", *balanced.args()).code == 1  # not converged, and nothing deleted
     assert "frontapp-tg01" in cli("plan", *balanced.args()).out
+
+
+SPARE_GROUP = """
+---
+apiVersion: reconciler/v1
+kind: TargetGroup
+metadata: {name: shop-spare, deletionPolicy: Delete}
+spec: {Protocol: HTTP, Port: 8080, VpcId: "${VPC_ID}", TargetType: ip}
+"""
+
+
+@pytest.mark.parametrize("handed_over", [False, True])
+async def test_a_running_reconciler_decides_a_deletion_on_fresh_tags(
+    balanced: Estate, boto: BotoFactory, handed_over: bool
+) -> None:
+    """Tags are cached between passes, but a deletion is decided on tags read in that pass: a target group whose
+    owner tag was removed by hand after the reconciler last read it is no longer ours, so it is not pruned."""
+    manifest = balanced.dir / "load-balancing.yaml"
+    manifest.write_text(LOAD_BALANCING + SPARE_GROUP)
+    source = DirectorySource(root=balanced.dir, vars_files=(balanced.vars_file,))
+    async with AwsClients(region=None, endpoint_url=None) as clients:
+        engine = Engine(clients, options=PlanOptions(), tag_refresh_passes=100)  # no refresh in this test
+        await engine.reconcile(source.load())
+        assert (await engine.reconcile(source.load())).plan.changes == []  # the spare group's tags are cached
+        manifest.write_text(LOAD_BALANCING)
+        if handed_over:
+            boto("elbv2").remove_tags(ResourceArns=[_arn(boto, "TargetGroup", "shop-spare")],
+                                      TagKeys=["reconciler:instance"])  # fmt: skip
+        outcome = await engine.reconcile(source.load())
+    deleted = [(c.kind, c.name) for c in outcome.result.applied if c.action.value == "delete"]
+    assert deleted == ([] if handed_over else [("TargetGroup", "shop-spare")])
+    groups = {tg["TargetGroupName"] for tg in boto("elbv2").describe_target_groups()["TargetGroups"]}
+    assert ("shop-spare" in groups) is handed_over
+
+
+async def test_a_running_reconciler_reads_back_the_tags_it_wrote(balanced: Estate) -> None:
+    """After a pass writes a target group's tags, the next pass reads them back instead of trusting its cache: it
+    finds nothing to do at the first attempt (no second read and plan)."""
+    source = DirectorySource(root=balanced.dir, vars_files=(balanced.vars_file,))
+    async with AwsClients(region=None, endpoint_url=None) as clients:
+        engine = Engine(clients, options=PlanOptions(), tag_refresh_passes=100)
+        assert (await engine.reconcile(source.load())).plan.changes == []
+        balanced.edit("load-balancing.yaml", "HealthCheckPath: /health}", "HealthCheckPath: /health, Tags: "
+                      "[{Key: team, Value: shop}]}")  # fmt: skip
+        applied = (await engine.reconcile(source.load())).result.applied
+        assert [(c.name, sorted(c.changed_fields)) for c in applied] == [("shop-tg02", ["tags"])]
+        before = clients.calls_by_operation()
+        assert (await engine.reconcile(source.load())).plan.changes == []
+        calls = clients.calls_by_operation() - before
+    assert calls["elastic-load-balancing-v2:DescribeLoadBalancers"] == 1

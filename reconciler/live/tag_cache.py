@@ -1,0 +1,83 @@
+"""ELBv2 tags, kept between passes and re-read a third at a time, so a steady-state pass does not re-read them all.
+
+ELBv2 describes resources without their tags; DescribeTags takes 20 ARNs a call, which for target groups and rules
+is as many calls per pass as every other read together. Tags say whose a resource is (`reconciler:*`) and carry
+the document's `Tags`; only a hand edit changes them between our own writes. So tags of an ARN are read when the
+ARN is first seen, and again every ``REFRESH_PASSES`` passes, staggered by ARN so each pass re-reads about a
+``1 / REFRESH_PASSES`` share. A tag edited by hand is seen within ``REFRESH_PASSES`` passes.
+
+What must never rest on an old read is decided elsewhere: the engine calls ``forget_stale`` for the ARNs of every
+planned ELBv2 change, and if any was cached, reads and plans again on fresh tags before it writes (so nothing is deleted, adopted or replaced on
+the strength of a cached owner tag), and for every ARN it wrote to, so the next pass reads back its tags.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+from reconciler.live.paging import bounded_gather, chunks
+
+TAGS_PER_CALL = 20
+REFRESH_PASSES = 3
+
+Tags = dict[str, str]
+
+
+class TagCache:
+    def __init__(self, *, refresh_passes: int = REFRESH_PASSES) -> None:
+        self._refresh_passes = refresh_passes
+        self._tags: dict[str, Tags] = {}  # ARN → its tags when last read
+        self._due: dict[str, int] = {}  # ARN → the pass from which it is read again
+        self._seen: set[str] = set()  # ARNs asked for this pass
+        self._fresh: set[str] = set()  # ARNs read from AWS this pass
+        self._pass = 0
+
+    def begin_pass(self) -> None:
+        """Start a pass: ARNs not asked for since the last one are gone, so they leave the cache."""
+        for arn in set(self._tags) - self._seen:
+            del self._tags[arn]
+            del self._due[arn]
+        self._seen = set()
+        self._fresh = set()
+        self._pass += 1
+
+    def forget(self, arns: Iterable[str]) -> None:
+        """Drop ``arns`` (written to this pass) so that the next pass reads their tags back."""
+        for arn in set(arns) & set(self._tags):
+            del self._tags[arn], self._due[arn]
+
+    def forget_stale(self, arns: Iterable[str]) -> bool:
+        """Drop those of ``arns`` whose tags this pass took from the cache; True if there were any."""
+        stale = (set(arns) & set(self._tags)) - self._fresh
+        self.forget(stale)
+        return bool(stale)
+
+    async def read(self, elbv2: Any, arns: Iterable[str]) -> dict[str, Tags]:
+        """Tags of ``arns``: read from AWS for those new or due, from the cache for the rest."""
+        wanted = sorted(set(arns))
+        self._seen.update(wanted)
+        stale = [arn for arn in wanted if self._due.get(arn, 0) <= self._pass]
+        for arn, tags in (await _describe_tags(elbv2, stale)).items():
+            self._due[arn] = self._next_due(arn)
+            self._tags[arn] = tags
+            self._fresh.add(arn)
+        return {arn: self._tags[arn] for arn in wanted if arn in self._tags}
+
+    def _next_due(self, arn: str) -> int:
+        if arn in self._tags:
+            return self._pass + self._refresh_passes
+        # First read: spread the refreshes of ARNs found together over the next passes.
+        return self._pass + 1 + zlib.crc32(arn.encode()) % self._refresh_passes
+
+
+async def _describe_tags(elbv2: Any, arns: list[str]) -> dict[str, Tags]:
+    responses = await bounded_gather(
+        elbv2.describe_tags(ResourceArns=list(batch)) for batch in chunks(arns, TAGS_PER_CALL)
+    )
+    return {
+        description["ResourceArn"]: {t["Key"]: t.get("Value", "") for t in description.get("Tags", [])}
+        for response in responses
+        for description in response.get("TagDescriptions", [])
+    }
