@@ -3,6 +3,10 @@
 Drift is counted once per episode: ``reconciler_drift_detected_total`` rises when a resource goes from in sync to
 drifted, ``reconciler_resource_drifted`` stays 1 until a correction lands (or forever in detect mode), and
 ``reconciler_drift_corrected_total`` rises when it does. Changes from Git count as ``cause="desired"``.
+
+A resource that drifts again within ``FIGHT_WINDOW`` passes of a drift correction is fighting: someone else (a
+script, a console user, another tool) keeps changing what Git says. ``reconciler_resource_fighting`` is 1 for it,
+and the log names the fields, until ``FIGHT_WINDOW`` passes go by without a correction.
 """
 
 from __future__ import annotations
@@ -11,10 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+import structlog
+
 from reconciler import metrics
 from reconciler.model.resource import ResourceKey
 from reconciler.plan.types import Cause, Change
 from reconciler.runtime.engine import PassOutcome
+
+log = structlog.get_logger(__name__)
+FIGHT_WINDOW = 3  # passes
 
 
 class State(StrEnum):
@@ -43,8 +52,14 @@ class Tracker:
 
     statuses: dict[ResourceKey, ResourceStatus] = field(default_factory=dict)
     drifted: set[ResourceKey] = field(default_factory=set)
+    fighting: set[ResourceKey] = field(default_factory=set)
+    passes: int = 0
+    _corrected_at: dict[ResourceKey, int] = field(
+        default_factory=dict
+    )  # the pass of the last drift correction
 
     def record(self, outcome: PassOutcome) -> None:
+        self.passes += 1
         revision = outcome.plan.revision
         seen = set(outcome.plan.in_sync)
         for key in outcome.plan.in_sync:
@@ -62,6 +77,8 @@ class Tracker:
         for key in set(self.statuses) - seen:  # gone from the desired state and from the plan
             del self.statuses[key]
             self._undrift(key)
+            self._corrected_at.pop(key, None)
+        self._end_fights()
 
     def _status(self, key: ResourceKey) -> ResourceStatus:
         return self.statuses.setdefault(key, ResourceStatus(kind=key.kind, name=key.name))
@@ -76,6 +93,7 @@ class Tracker:
         if change.cause is Cause.DRIFT:
             self._detect(change.key)
             metrics.DRIFT_CORRECTED.labels(kind=change.kind).inc()
+            self._corrected(change)
         self._undrift(change.key)
 
     def _failed(self, change: Change, error: str) -> None:
@@ -93,6 +111,24 @@ class Tracker:
             self._detect(change.key)
         else:
             status.state = State.PENDING
+
+    def _corrected(self, change: Change) -> None:
+        last = self._corrected_at.get(change.key)
+        self._corrected_at[change.key] = self.passes
+        if last is None or self.passes - last > FIGHT_WINDOW:
+            return
+        if change.key not in self.fighting:
+            log.warning("resource fighting: something else keeps changing it", kind=change.kind,
+                        name=change.name, fields=[d.path for d in change.diff], passes_since_correction=self.passes - last)  # fmt: skip
+        self.fighting.add(change.key)
+        metrics.RESOURCE_FIGHTING.labels(kind=change.kind, name=change.name).set(1)
+
+    def _end_fights(self) -> None:
+        for key in list(self.fighting):
+            corrected = self._corrected_at.get(key)
+            if corrected is None or self.passes - corrected >= FIGHT_WINDOW:
+                self.fighting.discard(key)
+                metrics.RESOURCE_FIGHTING.labels(kind=key.kind, name=key.name).set(0)
 
     def _detect(self, key: ResourceKey) -> None:
         if key not in self.drifted:
