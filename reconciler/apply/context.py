@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.generic import key_value_tags
-from reconciler.model.ownership import NAME_TAG, ownership_tags
+from reconciler.model.ownership import NAME_TAG, REVISION_TAG, ownership_tags
 from reconciler.model.resource import DesiredResource, ResourceKey
 from reconciler.plan.types import Change
 
@@ -17,6 +17,7 @@ from reconciler.plan.types import Change
 @dataclass
 class ApplyContext:
     instance: str
+    revision: str = ""  # of the desired state being applied: tagged on every resource a change writes
     # family → ARN of the revision registered (or reused) in this apply
     registered: dict[str, str] = field(default_factory=dict)
     # (kind, reference name) → ARN: what live had, plus what this apply created; resolves names in specs
@@ -34,9 +35,10 @@ class ApplyContext:
         return await asyncio.shield(pending)
 
     def _ours(self, change: Change, resource: DesiredResource) -> dict[str, str]:
-        return ownership_tags(
+        tags = ownership_tags(
             instance=self.instance, spec_hash=change.spec_hash, deletion_policy=resource.deletion_policy
         )
+        return tags | ({REVISION_TAG: self.revision} if self.revision else {})
 
     def ecs_tags(self, change: Change, resource: DesiredResource) -> list[dict[str, str]]:
         """The document's tags plus ours, in ECS's ``[{key, value}]`` form."""

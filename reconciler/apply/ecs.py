@@ -30,8 +30,9 @@ SERVICE_UPDATE_FIELDS = updatable_fields("ecs", "UpdateService") - {
 
 
 def needs_tagging(change: Change) -> bool:
-    """Tags are written when they differ, when Git changed (a new hash), and on adoption."""
-    return change.action is Action.ADOPT or change.cause is not Cause.DRIFT or "tags" in change.changed_fields
+    """Every change writes the tags: ours carry the revision that wrote the resource (and, when Git changed, the
+    new hash). A resource without a change keeps its tags, so a new commit never rewrites the estate."""
+    return change.action is not Action.DELETE
 
 
 class EcsWriter:

@@ -15,7 +15,7 @@ from reconciler.errors import TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.model.references import reference_name, resolve
 from reconciler.model.resource import DesiredResource, ResourceKey
-from reconciler.plan.types import Action, Cause, Change
+from reconciler.plan.types import Action, Change
 from reconciler.shapes import updatable_fields
 
 TAGS_AND_ATTRIBUTES = frozenset({"tags", "Attributes"})
@@ -51,14 +51,8 @@ class Elbv2Writer:
             context.arns[ResourceKey(resource.kind, reference_name(resource))] = arn
             return
         await _update(elbv2, change, spec)
-        if (
-            change.action is Action.ADOPT
-            or change.cause is not Cause.DRIFT
-            or "tags" in change.changed_fields
-        ):
-            await elbv2.add_tags(
-                ResourceArns=[change.live_arn], Tags=context.key_value_tags(change, resource)
-            )
+        # every change writes our tags: they carry the revision that wrote the resource
+        await elbv2.add_tags(ResourceArns=[change.live_arn], Tags=context.key_value_tags(change, resource))
 
 
 async def _create(

@@ -59,7 +59,7 @@ class Executor:
             if change not in to_write:  # settled at once, and not a success: its dependents are skipped
                 done[change.key].set()
         succeeded: set[ResourceKey] = set()
-        context = ApplyContext(instance=self.instance, arns=dict(arns or {}))
+        context = ApplyContext(instance=self.instance, revision=plan.revision, arns=dict(arns or {}))
         semaphore = asyncio.Semaphore(self.parallel)
         async with asyncio.TaskGroup() as group:
             for change in to_write:

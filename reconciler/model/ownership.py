@@ -14,6 +14,8 @@ from reconciler.model.resource import DeletionPolicy
 INSTANCE_TAG = "reconciler:instance"
 SPEC_HASH_TAG = "reconciler:spec-hash"
 DELETION_POLICY_TAG = "reconciler:deletion-policy"
+# The revision (Git SHA or content hash) whose pass last wrote the resource; written with every change, never compared.
+REVISION_TAG = "reconciler:revision"
 # The document's metadata.name, on kinds whose AWS identity is not that name (listeners, rules).
 NAME_TAG = "reconciler:name"
 RESERVED_PREFIXES = ("reconciler:", "aws:")
