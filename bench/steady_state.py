@@ -33,9 +33,9 @@ from reconciler.live.tag_cache import REFRESH_PASSES
 from reconciler.logs import configure_logging
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.engine import Engine
-from reconciler.runtime.source import DirectorySource
 from reconciler.sandbox.emulator import EmulatorProcess
 from reconciler.sandbox.seed import seed_base_infrastructure
+from reconciler.source.directory import DirectorySource
 
 REGION = "us-east-1"
 

@@ -1,7 +1,7 @@
 """The command line (SPEC §2): parse, build settings, call into the layers below, map results to exit codes.
 
 Exit codes: ``validate`` 0 valid / 1 invalid; ``plan`` 0 no changes / 2 changes / 1 error; ``apply`` 0 converged /
-1 error; ``run`` and ``sandbox`` 0 after SIGTERM/SIGINT.
+1 error; ``run`` and ``sandbox`` 0 after SIGTERM/SIGINT; ``status`` 0 / 1 daemon unreachable.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from reconciler.model.resource import Mode
 from reconciler.plan.render import plan_as_json, plan_as_text
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine, PassOutcome
-from reconciler.runtime.options import daemon_options, plan_options
-from reconciler.runtime.source import DirectorySource
+from reconciler.runtime.options import daemon_options, desired_source, plan_options
+from reconciler.runtime.status import print_status
 from reconciler.settings import Settings
+from reconciler.source.directory import DirectorySource
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 log = structlog.get_logger(__name__)
@@ -51,10 +52,34 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--interval", type=float, help="seconds between passes (default 30)")
         sub.add_argument("--listen", help="HOST:PORT of /metrics, /healthz, /readyz, /status, /sync")
         sub.add_argument("--pass-timeout", type=float, dest="pass_timeout")
+        sub.add_argument(
+            "--debounce-ms", type=int, dest="debounce_ms", help="coalesce bursts of events (500)"
+        )
         sub.add_argument("--log-format", choices=["auto", "json", "console"], dest="log_format")
+        sub.add_argument("--webhook-secret-file", type=Path, dest="webhook_secret_file",
+                         help="POST /sync must then carry a valid X-Hub-Signature-256")  # fmt: skip
+        _add_git_options(sub)
         if name == "sandbox":
             sub.add_argument("--emulator-port", type=int, default=5055, dest="emulator_port")
+    status = commands.add_parser("status", help="print a running daemon's /status as a table")
+    status.add_argument("--url", help="the daemon's address (default http://127.0.0.1:8080)")
     return parser
+
+
+def _add_git_options(parser: argparse.ArgumentParser) -> None:
+    git = parser.add_argument_group("Git source (instead of DIR)")
+    git.add_argument("--git-url", dest="git_url", help="clone and follow this repository")
+    git.add_argument(
+        "--git-ref", dest="git_ref", help="branch, tag or commit SHA (default: the remote's HEAD)"
+    )
+    git.add_argument("--git-path", dest="git_path", help="the desired state's folder inside the repository")
+    git.add_argument("--git-interval", type=float, dest="git_interval", help="seconds between fetches (30)")
+    git.add_argument("--git-cache-dir", type=Path, dest="git_cache_dir", help="where checkouts are kept")
+    git.add_argument(
+        "--git-token-file", type=Path, dest="git_token_file", help="HTTPS token (or RECONCILER_GIT_TOKEN)"
+    )
+    git.add_argument("--git-ssh-key-file", type=Path, dest="git_ssh_key_file")
+    git.add_argument("--git-known-hosts-file", type=Path, dest="git_known_hosts_file")
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -93,6 +118,8 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         configure_logging(fmt="auto", stream=sys.stderr)
     if args.command == "validate":
         return _validate(settings)
+    if args.command == "status":
+        return asyncio.run(print_status(settings.url))
     if args.command == "sandbox":
         from reconciler.sandbox.runner import run_sandbox  # noqa: PLC0415 - needs the [sandbox] extra
 
@@ -174,7 +201,7 @@ def _print_apply_result(outcome: PassOutcome) -> None:
 
 
 async def _run(settings: Settings, engine: Engine, _: Any) -> int:
-    daemon = Daemon(source=_source(settings), engine=engine, options=daemon_options(settings))
+    daemon = Daemon(source=desired_source(settings), engine=engine, options=daemon_options(settings))
     await daemon.run()
     return EXIT_OK
 

@@ -36,8 +36,9 @@ class Problem:
 class InvalidDesiredState(ReconcilerError):
     """The desired state failed to load or validate; ``problems`` lists every problem found."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], *, revision: str = "") -> None:
         self.problems = tuple(problems)
+        self.revision = revision  # the commit that is invalid, when the source knows it
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -76,6 +76,23 @@ RESOURCE_FIGHTING = Gauge(
     registry=REGISTRY,
 )
 
+# Beyond SPEC §4: the health of the Git source, so that a team can alert on a repository the reconciler cannot read.
+SOURCE_ERRORS = Counter(
+    "reconciler_source_errors",
+    "Fetches or checkouts of the desired-state repository that failed (the last good revision stays in use).",
+    registry=REGISTRY,
+)
+SOURCE_LAST_FETCH = Gauge(
+    "reconciler_source_last_fetch_timestamp_seconds",
+    "When the desired-state repository was last fetched and checked out successfully.",
+    registry=REGISTRY,
+)
+DELETIONS_BLOCKED = Gauge(
+    "reconciler_deletions_blocked",
+    "Deletions the last pass held because the revision would delete more than --max-deletions (0 otherwise).",
+    registry=REGISTRY,
+)
+
 
 def set_revision(revision: str) -> None:
     """Point ``reconciler_desired_revision_info`` at ``revision`` only."""

@@ -20,7 +20,7 @@ from reconciler.metrics import REGISTRY
 class Probe:
     healthy: Callable[[], bool]
     ready: Callable[[], bool]
-    status: Callable[[], list[dict[str, object]]]
+    status: Callable[[], dict[str, object]]  # the body of GET /status
     request_sync: Callable[[], None]
     webhook_secret: bytes | None = None
 
@@ -35,7 +35,7 @@ def make_app(probe: Probe) -> web.Application:
         )
 
     async def status(_: web.Request) -> web.Response:
-        return web.json_response({"resources": probe.status()})
+        return web.json_response(probe.status())
 
     async def sync(request: web.Request) -> web.Response:
         return await _sync(request, probe)

@@ -6,6 +6,7 @@ usual AWS environment (``AWS_REGION``, ``AWS_ENDPOINT_URL``, the credential chai
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +34,18 @@ class Settings(BaseSettings):
     pass_timeout: float = Field(default=300.0, gt=0)
     debounce_ms: int = Field(default=500, ge=0)
     log_format: str = "auto"  # auto (console on a TTY, else JSON) | json | console
+    webhook_secret_file: Path | None = None  # POST /sync then needs a valid X-Hub-Signature-256
+    # the daemon's Git source (instead of ``dir``)
+    git_url: str | None = None
+    git_ref: str | None = None  # branch, tag or commit SHA; default the remote's HEAD
+    git_path: str = ""  # the desired state's folder inside the repository
+    git_interval: float = Field(default=30.0, gt=0)
+    git_cache_dir: Path = Path(tempfile.gettempdir()) / "reconciler-git"
+    git_token_file: Path | None = None  # HTTPS token; or RECONCILER_GIT_TOKEN
+    git_ssh_key_file: Path | None = None
+    git_known_hosts_file: Path | None = None
+    # ``status``
+    url: str = "http://127.0.0.1:8080"
 
     @field_validator("vars", "allowed_clusters", mode="before")
     @classmethod

@@ -52,7 +52,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
     plan_listener_rules(plan, desired, live)
     order_deletions(plan.changes)  # orphans and unmanaged rules alike
     _hold_replacing_used_target_groups(plan.changes, desired)
-    guard_deletions(plan.changes, options.max_deletions)
+    plan.deletions_blocked = guard_deletions(plan.changes, options.max_deletions)
     _guard_clusters(plan.changes, options.allowed_clusters)
     plan.changes = order_changes(plan.changes)
     return plan

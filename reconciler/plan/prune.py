@@ -101,13 +101,15 @@ def order_deletions(changes: list[Change]) -> None:
         change.depends_on = [d.key for d in deletions if KIND_RANK.get(d.kind, 0) > rank]
 
 
-def guard_deletions(changes: list[Change], limit: int) -> None:
-    """A revision that would delete (or delete and re-create) more than ``limit`` resources does neither."""
+def guard_deletions(changes: list[Change], limit: int) -> int:
+    """A revision that would delete (or delete and re-create) more than ``limit`` resources does neither; returns
+    how many it holds."""
     deleting = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
     if len(deleting) <= limit:
-        return
+        return 0
     for change in deleting:
         change.held = (
             f"this revision would delete {len(deleting)} resources (deletions and replacements), "
             f"more than --max-deletions {limit}"
         )
+    return len(deleting)

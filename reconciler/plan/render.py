@@ -26,6 +26,8 @@ def plan_as_json(plan: Plan) -> str:
         "conflicts": [c.model_dump() for c in plan.conflicts],
         "unmanaged": [u.model_dump() for u in plan.unmanaged],
     }
+    if plan.deletions_blocked:
+        body["deletionsBlocked"] = plan.deletions_blocked
     return json.dumps(body, indent=2, default=str)
 
 
@@ -47,6 +49,11 @@ def _change_json(change: Change) -> dict[str, Any]:
 
 def plan_as_text(plan: Plan) -> str:
     lines = [f"Revision {plan.revision}", ""]
+    if plan.deletions_blocked:
+        lines += [
+            f"  ! {plan.deletions_blocked} deletions held: more than --max-deletions; nothing is deleted",
+            "",
+        ]
     for change in plan.changes:
         lines.extend(_change_text(change))
     for orphan in plan.orphans:

@@ -97,6 +97,7 @@ class Plan(BaseModel):
     orphans: list[Orphan] = Field(default_factory=list)
     conflicts: list[Conflict] = Field(default_factory=list)
     unmanaged: list[Unmanaged] = Field(default_factory=list)
+    deletions_blocked: int = 0  # deletions held because there were more than --max-deletions
     # families whose recent revisions the planner needs before it can say whether to register (see planner)
     families_to_read: list[str] = Field(default_factory=list)
 

@@ -1,4 +1,5 @@
-"""The daemon: a pass every interval (jittered) and at once when the directory changes or POST /sync asks.
+"""The daemon: a pass every interval (jittered), and at once when the source changes (a new commit, a changed
+directory) or POST /sync asks (for a Git source, after fetching).
 
 Events only say "look now" (DESIGN §1): bursts coalesce into one wake-up, and passes never overlap because one
 task runs them one after the other. An invalid desired state leaves the last good one in force. SIGTERM and
@@ -14,22 +15,40 @@ import random
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
-from watchfiles import awatch
 
 from reconciler import metrics
 from reconciler.errors import InvalidDesiredState
 from reconciler.model.resource import DesiredState
 from reconciler.runtime.engine import Engine, PassOutcome
 from reconciler.runtime.report import Tracker
-from reconciler.runtime.source import DirectorySource
 from reconciler.server import Probe, start_server
 
 log = structlog.get_logger(__name__)
 GRACE_ON_STOP = 5.0  # seconds a pass in flight may still run after SIGTERM
-WATCH_RETRY_SECONDS = 5.0
+
+
+class DesiredSource(Protocol):
+    """Where passes load the desired state from (``source/``): a directory or a Git repository."""
+
+    @property
+    def description(self) -> str: ...
+
+    async def load_async(self) -> DesiredState: ...
+
+    def request_refresh(self) -> bool:
+        """Fetch now if there is anything to fetch; True if the source then wakes the loop itself."""
+        ...
+
+    def status(self) -> dict[str, object]:
+        """Where the desired state comes from and how fetching it goes, for ``GET /status``."""
+        ...
+
+    async def watch(self, wake: Callable[[str], None], stop: asyncio.Event, *, debounce_ms: int) -> None: ...
 
 
 @dataclass
@@ -44,7 +63,7 @@ class DaemonOptions:
 
 @dataclass
 class Daemon:
-    source: DirectorySource
+    source: DesiredSource
     engine: Engine
     options: DaemonOptions
     tracker: Tracker = field(default_factory=Tracker)
@@ -56,6 +75,11 @@ class Daemon:
     _aws_answered: bool = False
 
     def request_sync(self) -> None:
+        if not self.source.request_refresh():
+            self.wake("sync requested")
+
+    def wake(self, reason: str) -> None:
+        log.info("pass requested", reason=reason)
         self._wake.set()
 
     def stop(self) -> None:
@@ -66,6 +90,11 @@ class Daemon:
         """SPEC §3: the loop has ticked within 3 intervals (it ticks when a pass starts and when it ends)."""
         return time.monotonic() - self._last_tick < 3 * self.options.interval
 
+    def status(self) -> dict[str, object]:
+        """``GET /status``: the revision in force, the source, and one entry per resource (SPEC §3)."""
+        revision = self.last_good.revision if self.last_good else None
+        return {"revision": revision, "source": self.source.status(), "resources": self.tracker.as_json()}
+
     def ready(self) -> bool:
         return self.last_good is not None and self._aws_answered
 
@@ -73,12 +102,12 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
-        probe = Probe(
-            self.healthy, self.ready, self.tracker.as_json, self.request_sync, self.options.webhook_secret
-        )
+        probe = Probe(self.healthy, self.ready, self.status, self.request_sync, self.options.webhook_secret)
         runner = await start_server(probe, host=self.options.host, port=self.options.port)
         log.info(
-            "daemon started", listen=f"{self.options.host}:{self.options.port}", dir=str(self.source.root)
+            "daemon started",
+            listen=f"{self.options.host}:{self.options.port}",
+            source=self.source.description,
         )
         metrics.LEADER.set(1)
         try:
@@ -118,20 +147,7 @@ class Daemon:
                 await self._wake.wait()
 
     async def _watch(self) -> None:
-        """Wake the loop on file changes. The directory may not exist yet (a git-sync sidecar still cloning) or
-        may vanish and come back: watching is retried, and the interval keeps the loop going meanwhile."""
-        while not self._stop.is_set():
-            try:
-                async for _ in awatch(
-                    self.source.root, debounce=self.options.debounce_ms, stop_event=self._stop
-                ):
-                    log.info("desired-state directory changed")
-                    self._wake.set()
-            except OSError as exc:
-                log.warning("cannot watch the desired-state directory", error=str(exc))
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(WATCH_RETRY_SECONDS):
-                    await self._stop.wait()
+        await self.source.watch(self.wake, self._stop, debounce_ms=self.options.debounce_ms)
 
     async def run_pass(self) -> PassOutcome | None:
         """One pass; never raises (a failed pass is logged and counted, and the loop goes on)."""
@@ -167,18 +183,28 @@ class Daemon:
             desired = await self.source.load_async()
         except InvalidDesiredState as exc:
             metrics.DESIRED_STATE_VALID.set(0)
-            log.error("desired state invalid", problems=[str(p) for p in exc.problems])
+            log.error(
+                "desired state invalid",
+                revision=exc.revision or None,
+                problems=[str(p) for p in exc.problems],
+            )
             if self.last_good is None:
                 raise
             log.warning("keeping the last good desired state", revision=self.last_good.revision)
             return self.last_good
         metrics.DESIRED_STATE_VALID.set(1)
         metrics.set_revision(desired.revision)
+        if desired.is_empty:
+            log.warning("the desired state has no documents: nothing is pruned", revision=desired.revision)
         self.last_good = desired
         return desired
 
     def _account(self, outcome: PassOutcome, seconds: float) -> None:
         self.tracker.record(outcome)
+        metrics.DELETIONS_BLOCKED.set(outcome.plan.deletions_blocked)
+        if outcome.plan.deletions_blocked:
+            log.error("deletions held: this revision would delete more than --max-deletions; nothing deleted",
+                      revision=outcome.plan.revision, deletions=outcome.plan.deletions_blocked)  # fmt: skip
         failed = bool(outcome.result.failed)
         metrics.CYCLES.labels(result="error" if failed else "success").inc()
         if not failed:

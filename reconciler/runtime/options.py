@@ -1,10 +1,18 @@
-"""Settings → the options objects of the planner and the daemon (shared by the CLI and the sandbox)."""
+"""Settings → what the daemon and the planner are built from (shared by the CLI and the sandbox): the planner's
+options, the daemon's options, and the desired-state source (a directory, or a Git repository)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections.abc import Mapping
+
 from reconciler.plan.planner import PlanOptions
-from reconciler.runtime.daemon import DaemonOptions
+from reconciler.runtime.daemon import DaemonOptions, DesiredSource
 from reconciler.settings import Settings
+from reconciler.source.directory import DirectorySource
+from reconciler.source.git import GitAuth, GitCheckouts, redacted_url
+from reconciler.source.git_source import GitSource
 
 
 def plan_options(settings: Settings) -> PlanOptions:
@@ -16,10 +24,39 @@ def plan_options(settings: Settings) -> PlanOptions:
 
 
 def daemon_options(settings: Settings) -> DaemonOptions:
+    """Raises ``OSError`` when the webhook secret file cannot be read."""
+    secret = settings.webhook_secret_file.read_bytes().strip() if settings.webhook_secret_file else None
     return DaemonOptions(
         interval=settings.interval,
         pass_timeout=settings.pass_timeout,
         debounce_ms=settings.debounce_ms,
         host=settings.listen_host,
         port=settings.listen_port,
+        webhook_secret=secret,
+    )
+
+
+def desired_source(settings: Settings, *, extra_vars: Mapping[str, str] | None = None) -> DesiredSource:
+    """``--git-url`` if given, else the directory ``dir``."""
+    variables = dict(extra_vars or {})
+    if not settings.git_url:
+        return DirectorySource(root=settings.dir, vars_files=tuple(settings.vars), extra_vars=variables)
+    auth = GitAuth.from_files(
+        token_file=settings.git_token_file,
+        ssh_key_file=settings.git_ssh_key_file,
+        known_hosts_file=settings.git_known_hosts_file,
+        environ=os.environ,
+    )
+    # One cache folder per repository and ref, so that two daemons on one machine never share a checkout.
+    key = hashlib.sha256(f"{settings.git_url}#{settings.git_ref}".encode()).hexdigest()[:16]
+    checkouts = GitCheckouts(
+        settings.git_url, ref=settings.git_ref, cache_dir=settings.git_cache_dir / key, auth=auth
+    )
+    return GitSource(
+        checkouts=checkouts,
+        description=f"{redacted_url(settings.git_url)}@{settings.git_ref or 'HEAD'}",
+        subdir=settings.git_path,
+        interval=settings.git_interval,
+        vars_files=tuple(settings.vars),
+        extra_vars=variables,
     )

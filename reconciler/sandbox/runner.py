@@ -13,8 +13,7 @@ import structlog
 from reconciler.live.clients import AwsClients
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine
-from reconciler.runtime.options import daemon_options, plan_options
-from reconciler.runtime.source import DirectorySource
+from reconciler.runtime.options import daemon_options, desired_source, plan_options
 from reconciler.sandbox.emulator import start_emulator
 from reconciler.sandbox.seed import seed_base_infrastructure
 from reconciler.settings import Settings
@@ -38,7 +37,7 @@ async def run_sandbox(settings: Settings, *, emulator_port: int) -> int:
             }
         )
         print(banner(settings, emulator.url), flush=True)
-        source = DirectorySource(root=settings.dir, vars_files=tuple(settings.vars), extra_vars=variables)
+        source = desired_source(settings, extra_vars=variables)
         async with AwsClients(region=settings.region, endpoint_url=settings.endpoint_url) as clients:
             engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
             await Daemon(source=source, engine=engine, options=daemon_options(settings)).run()

@@ -16,13 +16,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import aiohttp
+import pytest
 
+from reconciler.cli import run_command
 from reconciler.live.clients import AwsClients
 from reconciler.metrics import REGISTRY
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import Daemon, DaemonOptions
 from reconciler.runtime.engine import Engine
-from reconciler.runtime.source import DirectorySource
+from reconciler.runtime.status import print_status
+from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory
 from tests.e2e.conftest import Estate, count_api_calls
 
@@ -217,3 +220,41 @@ async def test_a_revision_invalid_against_live_aws_is_reported_as_invalid(
         )
         await eventually(lambda: _is(metric(base, "reconciler_desired_state_valid"), 0.0))
         assert await status_code(base, "/healthz") == 200  # the loop goes on
+
+
+async def test_another_actor_fighting_a_managed_field_is_reported_within_three_passes(
+    estate: Estate, boto: BotoFactory
+) -> None:
+    fighting = 'reconciler_resource_fighting{kind="Service",name="wordpress"}'
+    async with running_daemon(estate) as (daemon, base):
+        start = daemon.tracker.passes  # passes done
+        for _ in range(2):  # someone scales wordpress by hand, again right after each correction
+            boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=5)
+            done = daemon.tracker.passes
+            assert await status_code(base, "/sync", method="POST") == 202
+            await eventually(lambda: daemon.tracker.passes > done and desired_count(boto) == 1)  # noqa: B023
+        assert await metric(base, fighting) == 1.0
+        assert daemon.tracker.passes - start <= 3
+        for _ in range(3):  # left alone for 3 passes, it is no longer fighting
+            done = daemon.tracker.passes
+            await status_code(base, "/sync", method="POST")
+            await eventually(lambda: daemon.tracker.passes > done)  # noqa: B023
+        assert await metric(base, fighting) == 0.0
+
+
+async def test_status_command_prints_the_daemon_status_as_a_table(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with running_daemon(estate) as (daemon, base):
+        assert await print_status(base) == 0
+    table = capsys.readouterr().out
+    assert daemon.last_good is not None and f"revision {daemon.last_good.revision}" in table
+    header, *rows = [line for line in table.splitlines() if line.startswith(("KIND", "Service", "Cluster"))]
+    assert header.split()[:4] == ["KIND", "NAME", "STATE", "REVISION"]
+    assert ["Service", "wordpress", "Synced"] in [row.split()[:3] for row in rows]
+    assert "19 resources: 19 Synced" in table
+
+
+def test_status_command_exits_1_when_the_daemon_is_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_command(["status", "--url", f"http://127.0.0.1:{free_port()}"]) == 1
+    assert "cannot read" in capsys.readouterr().err

@@ -23,8 +23,8 @@ from reconciler.model.resource import DesiredState
 from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions
 from reconciler.plan.types import Plan
-from reconciler.runtime.source import DirectorySource
 from reconciler.sandbox.seed import seed_base_infrastructure
+from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory
 from tests.e2e.conftest import CLI, REGION
 

@@ -10,7 +10,7 @@ import pytest
 from reconciler.live.clients import AwsClients
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.engine import Engine
-from reconciler.runtime.source import DirectorySource
+from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory
 from tests.e2e.conftest import CLI, Estate
 

@@ -1,0 +1,76 @@
+"""``GitSource``: what a pass loads from a Git checkout (revision = commit SHA, problems named by their path in the
+repository), and the ``--git-path`` it accepts. Real repositories on disk; no AWS."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import InvalidDesiredState
+from reconciler.source.git import GitCheckouts
+from reconciler.source.git_source import GitSource
+from tests.source.test_git import Remote, cache, isolated_git, remote  # noqa: F401 - fixtures
+
+CLUSTER = "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: myapp-prod}\nspec: {}\n"
+BROKEN = "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: [\n"
+
+
+def source(remote: Remote, cache: Path, subdir: str = "deploy") -> GitSource:  # noqa: F811
+    checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache)
+    return GitSource(checkouts=checkouts, description="test", subdir=subdir, interval=60)
+
+
+async def test_a_pass_loads_the_commit_it_was_given_with_the_sha_as_revision(
+    remote: Remote,  # noqa: F811
+    cache: Path,  # noqa: F811
+) -> None:
+    (remote.work / "deploy").mkdir()
+    sha = remote.commit({"deploy/cluster.yaml": CLUSTER})
+    desired = await source(remote, cache).load_async()  # the first load fetches: no wait for an interval
+    assert desired.revision == sha
+    assert [(r.kind, r.name) for r in desired] == [("Cluster", "myapp-prod")]
+
+
+async def test_an_invalid_commit_names_its_problems_by_path_in_the_repository(
+    remote: Remote,  # noqa: F811
+    cache: Path,  # noqa: F811
+) -> None:
+    (remote.work / "deploy").mkdir()
+    sha = remote.commit({"deploy/cluster.yaml": CLUSTER, "deploy/broken.yaml": BROKEN})
+    with pytest.raises(InvalidDesiredState) as raised:
+        await source(remote, cache).load_async()
+    assert raised.value.revision == sha
+    assert [p.file for p in raised.value.problems] == ["deploy/broken.yaml"]
+
+
+async def test_a_burst_of_requests_is_one_fetch_then_one_wake(remote: Remote, cache: Path) -> None:  # noqa: F811
+    (remote.work / "deploy").mkdir()
+    remote.commit({"deploy/cluster.yaml": CLUSTER})
+    watched = source(remote, cache)
+    newest = await _fetched(watched)
+    wakes: list[str] = []
+    stop = asyncio.Event()
+    watching = asyncio.create_task(watched.watch(wakes.append, stop, debounce_ms=200))
+    await asyncio.sleep(0.3)  # the watcher's first fetch finds nothing new: no wake
+    for _ in range(10):
+        assert watched.request_refresh()
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.6)
+    stop.set()
+    await asyncio.wait_for(watching, timeout=5)
+    assert wakes == ["sync requested"]
+    assert watched.checkouts.current is not None and watched.checkouts.current.sha == newest
+
+
+async def _fetched(watched: GitSource) -> str:
+    assert await watched.fetch()
+    assert watched.checkouts.current is not None
+    return watched.checkouts.current.sha
+
+
+@pytest.mark.parametrize("subdir", ["/etc", "../elsewhere", "deploy/../../x"])
+def test_git_path_must_stay_inside_the_repository(remote: Remote, cache: Path, subdir: str) -> None:  # noqa: F811
+    with pytest.raises(ValueError, match="inside the repository"):
+        source(remote, cache, subdir)
