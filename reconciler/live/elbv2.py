@@ -12,11 +12,12 @@ a declared listener that matches no document and carries no owner tag was added 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from reconciler.live.clients import AwsClients
 from reconciler.live.paging import bounded_gather, chunks
-from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
+from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, elbv2_tags
 from reconciler.model.live import Described, LiveEntry, LiveState
 from reconciler.model.ownership import NAME_TAG, owner_of
 from reconciler.model.resource import DesiredResource, DesiredState
@@ -54,11 +55,15 @@ class Elbv2Reader:
         self.tags.begin_pass()
         found.load_balancers = await _pages(elbv2, "describe_load_balancers", "LoadBalancers")
         found.target_groups = await _pages(elbv2, "describe_target_groups", "TargetGroups")
-        found.tags = await self.tags.read(elbv2, [lb["LoadBalancerArn"] for lb in found.load_balancers])
+        found.tags = await self.tags.read(
+            partial(elbv2_tags, elbv2), [lb["LoadBalancerArn"] for lb in found.load_balancers]
+        )
         found.listeners = await self._listeners(elbv2, desired, found)
         found.rules = await self._rules(elbv2, found)
         arns = [tg["TargetGroupArn"] for tg in found.target_groups] + _rule_and_listener_arns(found)
-        found.tags |= await self.tags.read(elbv2, arns)  # one batch of 20-ARN calls for the other three kinds
+        found.tags |= await self.tags.read(
+            partial(elbv2_tags, elbv2), arns
+        )  # one batch of 20-ARN calls for the other three kinds
         matcher = _Matcher(desired, found, instance=self._instance)
         for kind, entries in matcher.entries().items():
             live.entries_of(kind).update(entries)

@@ -1,7 +1,8 @@
-"""ELBv2 tags, kept between passes and re-read a third at a time, so a steady-state pass does not re-read them all.
+"""Tags of kinds whose describe calls leave them out (ELBv2, Cloud Map), kept between passes and re-read a third at
+a time, so a steady-state pass does not re-read them all.
 
-ELBv2 describes resources without their tags; DescribeTags takes 20 ARNs a call, which for target groups and rules
-is as many calls per pass as every other read together. Tags say whose a resource is (`reconciler:*`) and carry
+ELBv2's DescribeTags takes 20 ARNs a call, which for target groups and rules is as many calls per pass as every
+other read together; Cloud Map's ListTagsForResource takes one. Tags say whose a resource is (`reconciler:*`) and carry
 the document's `Tags`; only a hand edit changes them between our own writes. So tags of an ARN are read when the
 ARN is first seen, and again every ``REFRESH_PASSES`` passes, staggered by ARN so each pass re-reads about a
 ``1 / REFRESH_PASSES`` share. A tag edited by hand is seen within ``REFRESH_PASSES`` passes.
@@ -14,7 +15,7 @@ the strength of a cached owner tag), and for every ARN it wrote to, so the next 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from reconciler.live.paging import bounded_gather, chunks
@@ -23,6 +24,7 @@ TAGS_PER_CALL = 20
 REFRESH_PASSES = 3
 
 Tags = dict[str, str]
+FetchTags = Callable[[list[str]], Awaitable[dict[str, Tags]]]  # ARNs → their tags (an ARN gone is left out)
 
 
 class TagCache:
@@ -54,12 +56,12 @@ class TagCache:
         self.forget(stale)
         return bool(stale)
 
-    async def read(self, elbv2: Any, arns: Iterable[str]) -> dict[str, Tags]:
-        """Tags of ``arns``: read from AWS for those new or due, from the cache for the rest."""
+    async def read(self, fetch: FetchTags, arns: Iterable[str]) -> dict[str, Tags]:
+        """Tags of ``arns``: read from AWS (with ``fetch``) for those new or due, from the cache for the rest."""
         wanted = sorted(set(arns))
         self._seen.update(wanted)
         stale = [arn for arn in wanted if self._due.get(arn, 0) <= self._pass]
-        for arn, tags in (await _describe_tags(elbv2, stale)).items():
+        for arn, tags in (await fetch(stale)).items():
             self._due[arn] = self._next_due(arn)
             self._tags[arn] = tags
             self._fresh.add(arn)
@@ -72,7 +74,8 @@ class TagCache:
         return self._pass + 1 + zlib.crc32(arn.encode()) % self._refresh_passes
 
 
-async def _describe_tags(elbv2: Any, arns: list[str]) -> dict[str, Tags]:
+async def elbv2_tags(elbv2: Any, arns: list[str]) -> dict[str, Tags]:
+    """ELBv2's DescribeTags, 20 ARNs a call."""
     responses = await bounded_gather(
         elbv2.describe_tags(ResourceArns=list(batch)) for batch in chunks(arns, TAGS_PER_CALL)
     )

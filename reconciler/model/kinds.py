@@ -61,6 +61,7 @@ SERVICE = KindInfo(
         Reference("cluster", "Cluster", external_allowed=True),
         Reference("taskDefinition", "TaskDefinition"),
         Reference("loadBalancers[].targetGroupArn", "TargetGroup"),
+        Reference("serviceRegistries[].registryArn", "DiscoveryService"),
     ),
     # CreateService fields that UpdateService lacks (checked against botocore by a test).
     replace_fields=frozenset({"launchType", "role", "schedulingStrategy"}),
@@ -141,10 +142,25 @@ SCHEDULED_ACTION = KindInfo(
     replace_fields=SCALING_IDENTITY,
 )
 
+# Cloud Map. The namespace is not a kind: namespaces are long-lived and shared, so a document names an existing
+# one by its DNS name or ID. UpdateService can change only Description, DnsRecords and HealthCheckConfig.
+DISCOVERY_SERVICE = KindInfo(
+    kind="DiscoveryService",
+    aws_service="servicediscovery",
+    create_operation="CreateService",
+    name_field="Name",
+    references=(
+        Reference("NamespaceId", "Namespace", external_allowed=True),
+        Reference("DnsConfig.NamespaceId", "Namespace", external_allowed=True),
+    ),
+    replace_fields=frozenset({"NamespaceId", "RoutingPolicy", "HealthCheckCustomConfig", "Type"}),
+    request_only_fields=frozenset({"CreatorRequestId"}),
+)
+
 KINDS: Mapping[str, KindInfo] = {
     k.kind: k
     for k in (
         CLUSTER, TASK_DEFINITION, TARGET_GROUP, LOAD_BALANCER, LISTENER, LISTENER_RULE, SERVICE,
-        SCALABLE_TARGET, SCALING_POLICY, SCHEDULED_ACTION,
+        SCALABLE_TARGET, SCALING_POLICY, SCHEDULED_ACTION, DISCOVERY_SERVICE,
     )
 }  # fmt: skip

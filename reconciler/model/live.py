@@ -44,6 +44,8 @@ class LiveState:
     # resource → desired hash it had when this process last saw it live and in sync: tells a resource deleted
     # by hand (drift) from one never created, for kinds AWS forgets at once when deleted (listener rules)
     remembered: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Cloud Map namespace DNS name → ID, for the namespaces documents name by DNS name
+    namespaces: dict[str, str] = field(default_factory=dict)
     # subnet ID → Availability Zone, for the subnets that load balancer documents name
     subnet_zones: dict[str, str] = field(default_factory=dict)
     # kind → live resources under a declared parent that no document declares and no instance owns (a rule

@@ -28,6 +28,8 @@ def is_literal(value: str, target_kind: str = "TaskDefinition") -> bool:
     A listener is referred to as ``load-balancer-name:port``, so for listeners a colon is part of the name."""
     if value.startswith("arn:"):
         return True
+    if target_kind == "Namespace":  # a Cloud Map namespace ID (ns-…) rather than its DNS name
+        return value.startswith("ns-") and "." not in value
     return target_kind == "TaskDefinition" and ":" in value
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from reconciler.model import autoscaling, elbv2
+from reconciler.model import autoscaling, elbv2, servicediscovery
 from reconciler.model.ecs import cluster_name_of
 from reconciler.model.generic import GenericKind
 from reconciler.model.live import LiveEntry, LiveState
@@ -25,6 +25,7 @@ GENERIC_KINDS: dict[str, GenericKind] = {
     for k in (
         elbv2.TARGET_GROUP, elbv2.LOAD_BALANCER, elbv2.LISTENER, elbv2.LISTENER_RULE,
         autoscaling.SCALABLE_TARGET, autoscaling.SCALING_POLICY, autoscaling.SCHEDULED_ACTION,
+        servicediscovery.DISCOVERY_SERVICE,
     )
 }  # fmt: skip
 
@@ -36,6 +37,8 @@ def reference_arns(desired: DesiredState, live: LiveState) -> dict[ResourceKey, 
         entry = live.entries_of(resource.kind).get(resource.name) if resource.kind in GENERIC_KINDS else None
         if entry is not None and entry.status != "INACTIVE":
             arns[ResourceKey(resource.kind, reference_name(resource))] = entry.arn
+    for name, namespace_id in live.namespaces.items():  # Cloud Map namespaces named by their DNS name
+        arns[ResourceKey("Namespace", name)] = namespace_id
     for service in desired.of_kind("Service"):  # scaling resources record their ownership on the service
         found = live.services.get((cluster_name_of(str(service.spec.get("cluster", ""))), service.name))
         if found and found.get("status") == "ACTIVE":

@@ -1,7 +1,7 @@
 """Validation that needs live AWS: the rules of SPEC §1 that no document can be checked against offline.
 
 An application load balancer needs subnets in at least two Availability Zones, and every subnet it names must
-exist. AWS says so only when the load balancer is created, after its target groups; checked here, right after
+exist; a Cloud Map namespace that a ``DiscoveryService`` names by its DNS name must exist. AWS says so only when the load balancer is created, after its target groups; checked here, right after
 the read, the problem is a ``FILE:LINE`` problem of the desired state and the revision writes nothing.
 Pure: the readers put the zone of every subnet a load balancer document names in ``LiveState.subnet_zones``
 (a subnet that does not exist is absent).
@@ -14,6 +14,7 @@ from typing import Any
 
 from reconciler.errors import Problem
 from reconciler.model.live import LiveState
+from reconciler.model.references import is_literal
 from reconciler.model.resource import DesiredResource, DesiredState
 
 APPLICATION = "application"  # CreateLoadBalancer's default Type
@@ -22,11 +23,21 @@ MIN_ZONES = 2
 
 def live_problems(desired: DesiredState, live: LiveState) -> list[Problem]:
     """Every problem of ``desired`` that only live AWS reveals, as ``FILE:LINE: spec.<path>: message``."""
-    return [
-        problem
-        for resource in desired.of_kind("LoadBalancer")
-        for problem in _subnet_problems(resource, live)
-    ]
+    subnets = [p for resource in desired.of_kind("LoadBalancer") for p in _subnet_problems(resource, live)]
+    return subnets + [p for r in desired.of_kind("DiscoveryService") for p in _namespace_problems(r, live)]
+
+
+def _namespace_problems(resource: DesiredResource, live: LiveState) -> list[Problem]:
+    for path in ("NamespaceId", "DnsConfig.NamespaceId"):
+        value = (
+            resource.spec.get(path)
+            if "." not in path
+            else (resource.spec.get("DnsConfig") or {}).get("NamespaceId")
+        )
+        if isinstance(value, str) and not is_literal(value, "Namespace") and value not in live.namespaces:
+            message = f"spec.{path}: Cloud Map namespace '{value}' does not exist (or is not visible here)"
+            return [Problem(resource.file, resource.line_of(path), message)]
+    return []
 
 
 def _subnet_problems(resource: DesiredResource, live: LiveState) -> list[Problem]:

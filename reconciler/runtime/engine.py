@@ -7,13 +7,13 @@ change is.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reconciler.apply.autoscaling import AutoscalingWriter
 from reconciler.apply.ecs import EcsWriter
 from reconciler.apply.elbv2 import Elbv2Writer
 from reconciler.apply.executor import ApplyResult, Executor, Writer
+from reconciler.apply.servicediscovery import ServiceDiscoveryWriter
 from reconciler.errors import InvalidDesiredState
 from reconciler.live.autoscaling import KINDS as AUTOSCALING_KINDS
 from reconciler.live.autoscaling import AutoscalingReader
@@ -21,7 +21,8 @@ from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
 from reconciler.live.elbv2 import KINDS as ELBV2_KINDS
 from reconciler.live.elbv2 import Elbv2Reader
-from reconciler.live.tag_cache import REFRESH_PASSES
+from reconciler.live.servicediscovery import ServiceDiscoveryReader
+from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredState, Mode
 from reconciler.plan.generic import GENERIC_KINDS, generic_spec_hash, reference_arns
@@ -55,17 +56,25 @@ class Engine:
             clients, instance=options.instance, tag_refresh_passes=tag_refresh_passes
         )
         self._autoscaling_reader = AutoscalingReader(clients)
+        self._discovery_reader = ServiceDiscoveryReader(
+            clients, instance=options.instance, tag_refresh_passes=tag_refresh_passes
+        )
         ecs_writer: Writer = EcsWriter(clients, self._ecs_reader)
         elbv2_writer: Writer = Elbv2Writer(clients)
         writers = dict.fromkeys(("Cluster", "TaskDefinition", "Service"), ecs_writer)
         writers |= dict.fromkeys(ELBV2_KINDS, elbv2_writer)
         writers |= dict.fromkeys(AUTOSCALING_KINDS, AutoscalingWriter(clients))
+        writers["DiscoveryService"] = ServiceDiscoveryWriter(clients)
         self._executor = Executor(writers=writers, instance=options.instance, mode=mode)
         self._remembered: dict[tuple[str, str], str] = {}
 
     async def read(self, desired: DesiredState) -> LiveState:
         live = LiveState(remembered=dict(self._remembered))
-        await asyncio.gather(self._ecs_reader.read(desired, live), self._elbv2_reader.read(desired, live))
+        await asyncio.gather(
+            self._ecs_reader.read(desired, live),
+            self._elbv2_reader.read(desired, live),
+            self._discovery_reader.read(desired, live),
+        )
         if problems := live_problems(desired, live):  # validation that needs AWS (an ALB's zones)
             raise InvalidDesiredState(problems)
         await self._autoscaling_reader.read(desired, live)  # needs the services' tags
@@ -77,7 +86,7 @@ class Engine:
     async def _plan(self, desired: DesiredState) -> tuple[Plan, LiveState]:
         live = await self.read(desired)
         plan = make_plan(desired, live, self.options)
-        if self._elbv2_reader.tags.forget_stale(_elbv2_arns(plan.changes)):
+        if self._forget_stale_tags(plan.changes):
             # A change to an ELBv2 resource (delete, adopt, update, replace) is decided on tags read this pass,
             # never on cached ones: whose a resource is may have changed by hand since.
             live = await self.read(desired)
@@ -91,9 +100,19 @@ class Engine:
         plan, live = await self._plan(desired)
         result = await self._executor.run(plan, desired, arns=reference_arns(desired, live))
         written = result.applied + [change for change, _ in result.failed]
-        self._elbv2_reader.tags.forget(_elbv2_arns(written))  # the next pass reads back the tags we wrote
+        for cache in self._tag_caches():  # the next pass reads back the tags we wrote
+            cache.forget(c.live_arn for c in written if c.live_arn)
         self._remember(desired, plan, result)
         return PassOutcome(plan=plan, result=result)
+
+    def _tag_caches(self) -> tuple[TagCache, ...]:
+        return self._elbv2_reader.tags, self._discovery_reader.tags
+
+    def _forget_stale_tags(self, changes: list[Change]) -> bool:
+        """Forget cached tags of resources a change is planned for; True if any (plan again on fresh tags)."""
+        arns = [c.live_arn for c in changes if c.live_arn]
+        forgotten = [cache.forget_stale(arns) for cache in self._tag_caches()]  # every cache, no short cut
+        return any(forgotten)
 
     def _remember(self, desired: DesiredState, plan: Plan, result: ApplyResult) -> None:
         """Resources seen in sync (or made so) this pass: if one vanishes later, that is drift, not "missing"."""
@@ -101,7 +120,3 @@ class Engine:
         self._remembered = {
             r.key: generic_spec_hash(r) for r in desired if r.kind in GENERIC_KINDS and r.key in settled
         }
-
-
-def _elbv2_arns(changes: Iterable[Change]) -> list[str]:
-    return [c.live_arn for c in changes if c.kind in ELBV2_KINDS and c.live_arn]

@@ -60,6 +60,7 @@ class Clients:
     efs: Any
     sts: Any
     acm: Any
+    servicediscovery: Any
 
 
 async def seed_base_infrastructure(*, endpoint_url: str, region: str) -> dict[str, str]:
@@ -77,6 +78,7 @@ async def seed_base_infrastructure(*, endpoint_url: str, region: str) -> dict[st
             security_group=variables["EFS_SECURITY_GROUP"],
         )
         variables |= await _import_frontapp_certificate(clients.acm)
+        variables |= await _create_private_namespace(clients.servicediscovery, vpc_id=variables["VPC_ID"])
         return variables
 
 
@@ -95,12 +97,24 @@ class _OpenClients:
     async def __aenter__(self) -> Clients:
         session = get_session()
         opened = {}
-        for name in ("ec2", "iam", "logs", "ssm", "efs", "sts", "acm"):
+        for name in ("ec2", "iam", "logs", "ssm", "efs", "sts", "acm", "servicediscovery"):
             opened[name] = await self._stack.enter_async_context(session.create_client(name, **self._options))
         return Clients(**opened)
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._stack.aclose()
+
+
+PRIVATE_NAMESPACE = "myapp.local"
+
+
+async def _create_private_namespace(servicediscovery: Any, *, vpc_id: str) -> dict[str, str]:
+    """The Cloud Map namespace that backends register in (``api.myapp.local``); made once, by the platform team."""
+    operation = await servicediscovery.create_private_dns_namespace(
+        Name=PRIVATE_NAMESPACE, Vpc=vpc_id, Description="service discovery for myapp"
+    )
+    done = await servicediscovery.get_operation(OperationId=operation["OperationId"])
+    return {"PRIVATE_NAMESPACE_ID": str(done["Operation"]["Targets"]["NAMESPACE"])}
 
 
 async def _account_id(clients: Clients) -> str:

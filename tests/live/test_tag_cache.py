@@ -4,10 +4,12 @@ within that window."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from reconciler.live.clients import AwsClients
-from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
+from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, elbv2_tags
 from tests.conftest import BotoFactory
 
 GROUPS = 60  # three DescribeTags calls' worth
@@ -33,7 +35,7 @@ async def _pass(
     elbv2 = await clients.client("elbv2")
     before = clients.calls_by_operation()["elastic-load-balancing-v2:DescribeTags"]
     cache.begin_pass()
-    tags = await cache.read(elbv2, arns)
+    tags = await cache.read(partial(elbv2_tags, elbv2), arns)
     return tags, clients.calls_by_operation()["elastic-load-balancing-v2:DescribeTags"] - before
 
 

@@ -30,6 +30,7 @@ EXPECTED_VARIABLES = {
     "WORDPRESS_EFS_ID",
     "WORDPRESS_EFS_ACCESS_POINT_ID",
     "FRONTAPP_CERTIFICATE_ARN",
+    "PRIVATE_NAMESPACE_ID",
 }
 
 
@@ -50,6 +51,8 @@ async def test_seed_returns_every_variable_and_the_resources_exist(aws: str, bot
     assert (password["Type"], password["ARN"]) == ("SecureString", variables["WORDPRESS_DB_PASSWORD_ARN"])
     _assert_file_system(boto("efs"), variables)
     _assert_certificate(boto("acm"), variables)
+    namespace = boto("servicediscovery").get_namespace(Id=variables["PRIVATE_NAMESPACE_ID"])["Namespace"]
+    assert (namespace["Name"], namespace["Type"]) == ("myapp.local", "DNS_PRIVATE")
 
 
 def _assert_network(ec2: Any, variables: dict[str, str]) -> None:

@@ -1,0 +1,84 @@
+"""Reading Cloud Map: the namespaces documents name, and the services (``DiscoveryService``) in request shape.
+
+A steady-state pass costs ListServices (pages of 100), GetService for each declared service (ListServices' summary
+leaves out the namespace, and a service is known by its namespace and name), ListNamespaces only when a document
+names a namespace by its DNS name, and the tags of new or due services (``TagCache``: ListTagsForResource takes one
+ARN). Every service is listed, declared or not, so that one of ours whose document is gone is found and pruned.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from reconciler.live.clients import AwsClients
+from reconciler.live.paging import bounded_gather
+from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, Tags
+from reconciler.model.live import Described, LiveEntry, LiveState
+from reconciler.model.ownership import NAME_TAG, owner_of
+from reconciler.model.references import is_literal
+from reconciler.model.resource import DesiredState
+from reconciler.model.servicediscovery import namespace_of
+
+KIND = "DiscoveryService"
+PAGE_SIZE = 100
+
+
+class ServiceDiscoveryReader:
+    def __init__(
+        self, clients: AwsClients, *, instance: str, tag_refresh_passes: int = REFRESH_PASSES
+    ) -> None:
+        self._clients = clients
+        self._instance = instance
+        self.tags = TagCache(refresh_passes=tag_refresh_passes)
+
+    async def read(self, desired: DesiredState, live: LiveState) -> None:
+        client = await self._clients.client("servicediscovery")
+        self.tags.begin_pass()
+        declared = desired.of_kind(KIND)
+        named = {ns for r in declared if (ns := namespace_of(r.spec)) and not is_literal(ns, "Namespace")}
+        if named:
+            namespaces = await _pages(client, "list_namespaces", "Namespaces")
+            live.namespaces.update({ns["Name"]: ns["Id"] for ns in namespaces})
+        summaries = await _pages(client, "list_services", "Services")
+        names = {r.name for r in declared}
+        described = await bounded_gather(
+            client.get_service(Id=s["Id"]) for s in summaries if s["Name"] in names
+        )
+        full = {d["Service"]["Id"]: d["Service"] for d in described}
+        tags = await self.tags.read(partial(_tags, client), [s["Arn"] for s in summaries])
+        wanted = {(r.name, _namespace_id(r.spec, live)) for r in declared}
+        for summary in summaries:
+            spec = full.get(summary["Id"], summary)
+            entry = self._entry(spec, tags.get(summary["Arn"], {}), wanted)
+            if entry is not None:
+                live.entries_of(KIND)[entry.name] = entry
+
+    def _entry(self, spec: Described, tags: Tags, wanted: set[tuple[str, str | None]]) -> LiveEntry | None:
+        """Ours by our name tag; else a declared service in the declared namespace (to adopt); else nothing."""
+        ours = tags.get(NAME_TAG) if owner_of(tags) == self._instance else None
+        natural = (spec["Name"], namespace_of(spec))
+        name = ours or (spec["Name"] if natural in wanted else None)
+        if name is None:
+            return None
+        return LiveEntry(name=name, arn=spec["Arn"], spec=dict(spec), tags=tags, parent=spec["Id"])
+
+
+def _namespace_id(spec: dict[str, Any], live: LiveState) -> str | None:
+    namespace = namespace_of(spec)
+    return live.namespaces.get(namespace, namespace) if namespace else None
+
+
+async def _tags(client: Any, arns: list[str]) -> dict[str, Tags]:
+    responses = await bounded_gather(client.list_tags_for_resource(ResourceARN=arn) for arn in arns)
+    return {
+        arn: {t["Key"]: t.get("Value", "") for t in response.get("Tags", [])}
+        for arn, response in zip(arns, responses, strict=True)
+    }
+
+
+async def _pages(client: Any, operation: str, key: str) -> list[Described]:
+    found: list[Described] = []
+    async for page in client.get_paginator(operation).paginate(MaxResults=PAGE_SIZE):
+        found.extend(page.get(key, []))
+    return found

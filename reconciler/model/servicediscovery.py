@@ -1,0 +1,44 @@
+"""The canonical form of a Cloud Map service (``DiscoveryService``), the same for a document and for GetService.
+
+The namespace may be given at the top (``NamespaceId``) or, as older templates do, in ``DnsConfig``; both become
+the top-level ``NamespaceId``. ``RoutingPolicy`` is lifted out of ``DnsConfig`` too: AWS cannot change it (nor the
+namespace) in place, so those are replace fields, while ``DnsConfig.DnsRecords`` (type and TTL) is updatable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.model.canonical import drop_keys, list_to_map, prune_empty
+from reconciler.model.generic import GenericKind, Spec, key_value_tags
+
+READ_ONLY = frozenset(
+    {"Id", "Arn", "Name", "CreateDate", "CreatorRequestId", "InstanceCount", "ResourceOwner",
+     "CreatedByAccount", "Tags"}
+)  # fmt: skip
+
+
+def canonical_discovery_service(spec: Spec) -> dict[str, Any]:
+    result = drop_keys(spec, READ_ONLY)
+    dns = dict(spec.get("DnsConfig") or {})
+    namespace = spec.get("NamespaceId") or dns.pop("NamespaceId", None)
+    dns.pop("NamespaceId", None)
+    if namespace:
+        result["NamespaceId"] = namespace
+    if "RoutingPolicy" in dns:
+        result["RoutingPolicy"] = dns.pop("RoutingPolicy")
+    if "DnsRecords" in dns:
+        dns["DnsRecords"] = list_to_map(dns["DnsRecords"], key="Type")  # one record per type
+    result["DnsConfig"] = dns
+    return prune_empty(result)
+
+
+def namespace_of(spec: Spec) -> str | None:
+    """The namespace (name or ID) a document or GetService names."""
+    value = spec.get("NamespaceId") or (spec.get("DnsConfig") or {}).get("NamespaceId")
+    return str(value) if value else None
+
+
+DISCOVERY_SERVICE = GenericKind(
+    kind="DiscoveryService", canonical=canonical_discovery_service, tags=key_value_tags
+)
