@@ -3,8 +3,6 @@
 Each patch is a small function with a docstring that says what AWS does and what moto did; the tests in
 ``tests/sandbox`` show each one over HTTP. They patch classes (not instances), so they survive
 ``POST /moto-api/reset``, which builds new backend instances. ``apply_patches()`` is idempotent.
-
-Not patched here (later work): CodeDeploy.
 """
 
 from __future__ import annotations
@@ -12,6 +10,7 @@ from __future__ import annotations
 from reconciler.sandbox.patches import (
     autoscaling_policies,
     autoscaling_targets,
+    codedeploy,
     ecs_clusters,
     ecs_services,
     ecs_task_definitions,
@@ -36,6 +35,7 @@ def apply_patches() -> None:
         elbv2_reads,
         autoscaling_targets,
         autoscaling_policies,
+        codedeploy,
     ):
         if module.__name__ not in _applied:
             module.apply()

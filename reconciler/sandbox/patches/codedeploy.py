@@ -1,0 +1,512 @@
+"""CodeDeploy blue/green deployments of ECS services, and the ECS side of a CODE_DEPLOY service.
+
+On AWS, CreateDeployment for an ECS deployment group reads the AppSpec, starts a replacement task set with the
+new task definition behind the target group of the pair that is not live, moves the production listener (and
+the test listener) to it, makes it the service's PRIMARY task set, removes the original task set and ends
+"Succeeded"; an AppSpec it cannot read, or a task definition that does not exist, ends the deployment "Failed"
+with ``errorInformation`` and leaves the service as it was. moto stored the deployment and left it "Created"
+forever without touching ECS or the load balancer, lacked StopDeployment, UpdateDeploymentGroup,
+DeleteDeploymentGroup, DeleteApplication and BatchGetDeploymentGroups (HTTP 500), created CODE_DEPLOY services
+without their initial task set and let UpdateService change what only CodeDeploy may change.
+
+The sandbox completes an ECS deployment at once, inside CreateDeployment, so that it is deterministic. Only
+``AppSpecContent`` (and ``String``) revisions are read; an S3 or GitHub revision ends "Failed".
+
+Test hook: a deployment whose task definition has a container image containing ``fail-deployment`` ends
+"Failed" with ``rollbackInfo`` set, as an AWS rollout whose replacement tasks never become healthy does when
+it rolls back; the service, its task sets and the listeners stay as they were. It lets tests and the sandbox
+tour show a failed rollout.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from moto.codedeploy.exceptions import (
+    CodeDeployException,
+    DeploymentGroupAlreadyExistsException,
+    DeploymentGroupDoesNotExistException,
+)
+from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo
+from moto.codedeploy.responses import CodeDeployResponse, _deployment_group_info
+from moto.core.exceptions import JsonRESTError, ServiceException
+from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
+from moto.ecs.exceptions import InvalidParameterException
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+from moto.elbv2.models import elbv2_backends
+
+from reconciler.sandbox.patches._wrapping import Method, add_method, replace_method
+
+FAILURE_IMAGE_MARKER = "fail-deployment"
+COMPLETED_STATUSES = ("Succeeded", "Failed", "Stopped")
+
+# UpdateDeploymentGroup request fields → the DeploymentGroup attribute moto keeps them in.
+GROUP_FIELDS = {
+    "deploymentConfigName": "deployment_config_name",
+    "ec2TagFilters": "ec2_tag_filters",
+    "onPremisesInstanceTagFilters": "on_premises_instance_tag_filters",
+    "autoScalingGroups": "auto_scaling_groups",
+    "serviceRoleArn": "service_role_arn",
+    "triggerConfigurations": "trigger_configurations",
+    "alarmConfiguration": "alarm_configuration",
+    "autoRollbackConfiguration": "auto_rollback_configuration",
+    "outdatedInstancesStrategy": "outdated_instances_strategy",
+    "deploymentStyle": "deployment_style",
+    "blueGreenDeploymentConfiguration": "blue_green_deployment_configuration",
+    "loadBalancerInfo": "load_balancer_info",
+    "ec2TagSet": "ec2_tag_set",
+    "ecsServices": "ecs_services",
+    "onPremisesTagSet": "on_premises_tag_set",
+    "terminationHookEnabled": "termination_hook_enabled",
+}
+
+# UpdateService fields that AWS refuses to change on a CODE_DEPLOY service → how its message names them.
+CODE_DEPLOY_OWNED_FIELDS = {
+    "task_definition": "task definition",
+    "load_balancers": "load balancers",
+    "network_configuration": "network parameters",
+    "platform_version": "platform version",
+}
+
+
+class DeploymentAlreadyCompletedException(CodeDeployException):
+    code = 400
+
+    def __init__(self, deployment_id: str) -> None:
+        super().__init__(
+            "DeploymentAlreadyCompletedException", f"The deployment {deployment_id} is complete."
+        )
+
+
+class DeploymentFailure(Exception):
+    """Why an ECS deployment ends "Failed": an AWS ``errorInformation`` code and message."""
+
+    def __init__(self, code: str, message: str, *, rolled_back: bool = False) -> None:
+        super().__init__(message)
+        self.code, self.message, self.rolled_back = code, message, rolled_back
+
+
+@dataclass(frozen=True)
+class TargetServiceSpec:
+    """What an ECS AppSpec's ``Resources[0].TargetService.Properties`` asks for."""
+
+    task_definition: str
+    container_name: str
+    container_port: int
+    network_configuration: dict[str, Any] | None
+    platform_version: str | None
+
+
+def apply() -> None:
+    replace_method(CodeDeployBackend, "create_deployment", _ecs_deployments_complete)
+    replace_method(CodeDeployResponse, "get_deployment", _deployment_with_outcome)
+    replace_method(CodeDeployResponse, "batch_get_deployments", _deployments_with_outcome)
+    replace_method(CodeDeployResponse, "get_deployment_group", _group_with_last_deployments)
+    add_method(CodeDeployResponse, "stop_deployment", _stop_deployment)
+    add_method(CodeDeployResponse, "update_deployment_group", _update_deployment_group)
+    add_method(CodeDeployResponse, "delete_deployment_group", _delete_deployment_group)
+    add_method(CodeDeployResponse, "delete_application", _delete_application)
+    add_method(CodeDeployResponse, "batch_get_deployment_groups", _batch_get_deployment_groups)
+    replace_method(EC2ContainerServiceBackend, "create_service", _code_deploy_service_gets_task_set)
+    replace_method(EC2ContainerServiceBackend, "update_service", _code_deploy_owns_revision)
+
+
+# --- CreateDeployment ---------------------------------------------------------------------------------------
+
+
+def _ecs_deployments_complete(original: Method) -> Method:
+    """AWS runs an ECS blue/green deployment to its end: "Succeeded" with traffic on the replacement task set,
+    or "Failed" with ``errorInformation`` (see the module docstring). moto left every deployment "Created"."""
+
+    def create_deployment(self: Any, *args: Any, **kwargs: Any) -> str:
+        deployment_id: str = original(self, *args, **kwargs)
+        deployment = self.deployments[deployment_id]
+        group = deployment.deployment_group
+        if group.application.compute_platform == "ECS" and group.ecs_services:
+            _run_ecs_deployment(self, deployment)
+        return deployment_id
+
+    return create_deployment
+
+
+def _run_ecs_deployment(backend: Any, deployment: Any) -> None:
+    deployment.start_time = utcnow()
+    deployment.status = "InProgress"
+    try:
+        spec = read_appspec(deployment.revision)
+        _shift_to_replacement(backend, deployment, spec)
+    except DeploymentFailure as failure:
+        _finish(backend, deployment, "Failed")
+        deployment.error_information = {"code": failure.code, "message": failure.message}
+        if failure.rolled_back:
+            deployment.rollback_info = {
+                "rollbackMessage": "The deployment failed and was rolled back: "
+                "traffic stayed on the original task set."
+            }
+    else:
+        _finish(backend, deployment, "Succeeded")
+
+
+def _finish(backend: Any, deployment: Any, status: str) -> None:
+    deployment.status = status
+    deployment.complete_time = utcnow()
+    if status in ("Succeeded", "Failed"):  # an ECS deployment has one target: the service
+        deployment.deployment_overview = dict.fromkeys(deployment.deployment_overview, 0)
+        deployment.deployment_overview[status] = 1
+    summary = {
+        "deploymentId": deployment.deployment_id,
+        "status": status,
+        "endTime": deployment.complete_time,
+        "createTime": deployment.create_time,
+    }
+    group = deployment.deployment_group
+    group.last_attempted_deployment = summary
+    if status == "Succeeded":
+        group.last_successful_deployment = summary
+
+
+def read_appspec(revision: dict[str, Any] | None) -> TargetServiceSpec:
+    """The TargetService of an ECS AppSpec given as JSON or YAML; keys in any case, as CodeDeploy reads them."""
+    content = _appspec_content(revision or {})
+    try:
+        document = json.loads(content)
+    except ValueError:
+        try:
+            document = yaml.safe_load(content)
+        except yaml.YAMLError as error:
+            raise DeploymentFailure(
+                "INVALID_REVISION", f"The AppSpec file is not valid YAML: {error}"
+            ) from None
+    try:
+        properties = _key(_target_service(document), "Properties")
+        balancer = _key(properties, "LoadBalancerInfo")
+        return TargetServiceSpec(
+            task_definition=str(_key(properties, "TaskDefinition")),
+            container_name=str(_key(balancer, "ContainerName")),
+            container_port=int(_key(balancer, "ContainerPort")),
+            network_configuration=_network_configuration(_key(properties, "NetworkConfiguration", None)),
+            platform_version=_key(properties, "PlatformVersion", None),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise DeploymentFailure(
+            "INVALID_REVISION", f"The AppSpec file is not a valid ECS AppSpec: {error}"
+        ) from None
+
+
+def _appspec_content(revision: dict[str, Any]) -> str:
+    kind = revision.get("revisionType")
+    holder = {"AppSpecContent": "appSpecContent", "String": "string"}.get(str(kind))
+    content = (revision.get(holder) or {}).get("content") if holder else None
+    if not isinstance(content, str):
+        raise DeploymentFailure(
+            "INVALID_REVISION", f"The sandbox reads only AppSpecContent revisions (got {kind})."
+        )
+    return content
+
+
+def _key(mapping: Any, name: str, *default: Any) -> Any:
+    """``mapping[name]`` ignoring case; ``default`` if given and absent, else KeyError."""
+    for key, value in dict(mapping).items():
+        if str(key).lower() == name.lower():
+            return value
+    if default:
+        return default[0]
+    raise KeyError(name)
+
+
+def _target_service(document: Any) -> Any:
+    for resource in _key(document, "Resources"):
+        target = _key(resource, "TargetService", None)
+        if target is not None:
+            return target
+    raise KeyError("TargetService")
+
+
+def _network_configuration(given: Any) -> dict[str, Any] | None:
+    if given is None:
+        return None
+    awsvpc = _key(given, "AwsvpcConfiguration")
+    converted = {
+        "subnets": _key(awsvpc, "Subnets"),
+        "securityGroups": _key(awsvpc, "SecurityGroups", None),
+        "assignPublicIp": _key(awsvpc, "AssignPublicIp", None),
+    }
+    return {"awsvpcConfiguration": {key: value for key, value in converted.items() if value is not None}}
+
+
+def _shift_to_replacement(backend: Any, deployment: Any, spec: TargetServiceSpec) -> None:
+    """Start the replacement task set behind the idle target group, make it PRIMARY, drop the original ones
+    and point the listeners at the idle target group."""
+    ecs = ecs_backends[backend.account_id][backend.region_name]
+    group = deployment.deployment_group
+    target = group.ecs_services[0]
+    try:
+        service = ecs._get_service(target["clusterName"], target["serviceName"])
+        task_definition = ecs.describe_task_definition(spec.task_definition)
+    except (JsonRESTError, ServiceException) as error:
+        raise DeploymentFailure("ECS_UPDATE_ERROR", f"The ECS service cannot be updated: {error}") from None
+    if any(FAILURE_IMAGE_MARKER in str(c.get("image", "")) for c in task_definition.container_definitions):
+        raise DeploymentFailure(
+            "ECS_UPDATE_ERROR",
+            "The replacement task set never became healthy (its image asks the sandbox to fail).",
+            rolled_back=True,
+        )
+    replacement_arn, listener_arns = _idle_target_group(backend, group, service)
+    original_task_sets = list(service.task_sets)
+    task_set = ecs.create_task_set(
+        service.name,
+        service.cluster_name,
+        task_definition.arn,
+        external_id=deployment.deployment_id,
+        network_configuration=spec.network_configuration or service.network_configuration,
+        load_balancers=[
+            {
+                "targetGroupArn": replacement_arn,
+                "containerName": spec.container_name,
+                "containerPort": spec.container_port,
+            }
+        ],
+        launch_type=service.launch_type,
+        platform_version=spec.platform_version or service.platform_version,
+    )
+    ecs.update_service_primary_task_set(service.cluster_name, service.name, task_set.task_set_arn)
+    for old in original_task_sets:
+        ecs.delete_task_set(service.cluster_name, service.name, old.task_set_arn)
+    service.network_configuration = spec.network_configuration or service.network_configuration
+    service.platform_version = spec.platform_version or service.platform_version
+    _forward_listeners(backend, listener_arns, replacement_arn)
+
+
+def _idle_target_group(backend: Any, group: Any, service: Any) -> tuple[str, list[str]]:
+    """The ARN of the pair's target group that the service does not use now, and the listeners to move."""
+    elbv2 = elbv2_backends[backend.account_id][backend.region_name]
+    try:
+        pair = group.load_balancer_info["targetGroupPairInfoList"][0]
+        names = [target_group["name"] for target_group in pair["targetGroups"]]
+    except (KeyError, IndexError, TypeError):
+        raise DeploymentFailure(
+            "INVALID_ECS_SERVICE", "The deployment group has no target group pair."
+        ) from None
+    arn_by_name = {target_group.name: target_group.arn for target_group in elbv2.target_groups.values()}
+    live = service.load_balancers[0].get("targetGroupArn") if service.load_balancers else None
+    idle = [arn_by_name[name] for name in names if name in arn_by_name and arn_by_name[name] != live]
+    if len(names) != 2 or not idle:
+        raise DeploymentFailure(
+            "INVALID_ECS_SERVICE", f"The target groups {names} are not a pair the service can move between."
+        )
+    listeners = [
+        *pair.get("prodTrafficRoute", {}).get("listenerArns", []),
+        *pair.get("testTrafficRoute", {}).get("listenerArns", []),
+    ]
+    return idle[0], listeners
+
+
+def _forward_listeners(backend: Any, listener_arns: list[str], target_group_arn: str) -> None:
+    """After a blue/green deployment AWS leaves both the production and the test listener forwarding to the
+    replacement target group."""
+    elbv2 = elbv2_backends[backend.account_id][backend.region_name]
+    for arn in listener_arns:
+        listener = elbv2.describe_listeners(load_balancer_arn=None, listener_arns=[arn])[0]
+        actions = []
+        for action in listener.default_actions:
+            data = {key: value for key, value in action.data.items() if key != "ForwardConfig"}
+            if action.type == "forward":
+                data["TargetGroupArn"] = target_group_arn
+            actions.append(data)
+        elbv2.modify_listener(arn, actions=actions)
+
+
+# --- reads --------------------------------------------------------------------------------------------------
+
+
+def _outcome(deployment: Any) -> dict[str, Any]:
+    outcome = {
+        "errorInformation": getattr(deployment, "error_information", None),
+        "rollbackInfo": getattr(deployment, "rollback_info", None),
+    }
+    return {key: value for key, value in outcome.items() if value is not None}
+
+
+def _deployment_with_outcome(original: Method) -> Method:
+    """AWS's GetDeployment returns ``errorInformation`` of a failed deployment and ``rollbackInfo`` of a rolled
+    back one; moto always returned both empty."""
+
+    def get_deployment(self: Any) -> ActionResult:
+        answer: Any = original(self)
+        deployment = self.codedeploy_backend.get_deployment(self._get_param("deploymentId"))
+        answer.result["deploymentInfo"].update(_outcome(deployment))
+        return ActionResult(answer.result)
+
+    return get_deployment
+
+
+def _deployments_with_outcome(original: Method) -> Method:
+    """BatchGetDeployments returns the same ``errorInformation``/``rollbackInfo`` as GetDeployment."""
+
+    def batch_get_deployments(self: Any) -> ActionResult:
+        answer: Any = original(self)
+        for info in answer.result["deploymentsInfo"]:
+            info.update(_outcome(self.codedeploy_backend.deployments[info["deploymentId"]]))
+        return ActionResult(answer.result)
+
+    return batch_get_deployments
+
+
+def _group_info(group: Any) -> dict[str, Any]:
+    info = _deployment_group_info(group)
+    for field, attribute in (
+        ("lastSuccessfulDeployment", "last_successful_deployment"),
+        ("lastAttemptedDeployment", "last_attempted_deployment"),
+    ):
+        info[field] = getattr(group, attribute, None) or {}
+    return info
+
+
+def _group_with_last_deployments(original: Method) -> Method:
+    """AWS's GetDeploymentGroup returns ``lastSuccessfulDeployment`` and ``lastAttemptedDeployment``
+    (deploymentId, status, endTime, createTime); moto always returned them empty."""
+
+    def get_deployment_group(self: Any) -> ActionResult:
+        group = self.codedeploy_backend.get_deployment_group(
+            self._get_param("applicationName"), self._get_param("deploymentGroupName")
+        )
+        return ActionResult({"deploymentGroupInfo": _group_info(group)})
+
+    return get_deployment_group
+
+
+def _batch_get_deployment_groups(self: Any) -> ActionResult:
+    """AWS's BatchGetDeploymentGroups returns the groups it found and names the others in ``errorMessage``;
+    moto lacked the call."""
+    application_name = self._get_param("applicationName")
+    self.codedeploy_backend.get_application(application_name)
+    groups = self.codedeploy_backend.deployment_groups.get(application_name, {})
+    names = self._get_param("deploymentGroupNames") or []
+    missing = [name for name in names if name not in groups]
+    message = f"Deployment groups do not exist: {', '.join(missing)}" if missing else ""
+    found = [_group_info(groups[name]) for name in names if name in groups]
+    return ActionResult({"deploymentGroupsInfo": found, "errorMessage": message})
+
+
+# --- writes moto lacked -------------------------------------------------------------------------------------
+
+
+def _stop_deployment(self: Any) -> ActionResult:
+    """AWS's StopDeployment ends a deployment that is still running with status "Stopped" and refuses a
+    completed one (DeploymentAlreadyCompletedException). The sandbox's ECS deployments complete inside
+    CreateDeployment, so only other deployments can be stopped. moto lacked the call."""
+    deployment: DeploymentInfo = self.codedeploy_backend.get_deployment(self._get_param("deploymentId"))
+    if deployment.status in COMPLETED_STATUSES:
+        raise DeploymentAlreadyCompletedException(deployment.deployment_id)
+    _finish(self.codedeploy_backend, deployment, "Stopped")
+    return ActionResult({"status": "Succeeded", "statusMessage": "The deployment was stopped."})
+
+
+def _update_deployment_group(self: Any) -> ActionResult:
+    """AWS's UpdateDeploymentGroup changes the fields given (the same ones as CreateDeploymentGroup) and
+    renames the group to ``newDeploymentGroupName``; moto lacked the call."""
+    backend = self.codedeploy_backend
+    application_name = self._get_param("applicationName")
+    current_name = self._get_param("currentDeploymentGroupName")
+    group = backend.get_deployment_group(application_name, current_name)
+    for field, attribute in GROUP_FIELDS.items():
+        value = self._get_param(field)
+        if value is not None:
+            setattr(group, attribute, value)
+    new_name = self._get_param("newDeploymentGroupName")
+    if new_name and new_name != current_name:
+        groups = backend.deployment_groups[application_name]
+        if new_name in groups:
+            raise DeploymentGroupAlreadyExistsException(f"Deployment group {new_name} already exists.")
+        groups[new_name] = groups.pop(current_name)
+        group.deployment_group_name = new_name
+    return ActionResult({"hooksNotCleanedUp": []})
+
+
+def _delete_deployment_group(self: Any) -> ActionResult:
+    """AWS's DeleteDeploymentGroup removes the group (its past deployments stay readable); moto lacked it."""
+    backend = self.codedeploy_backend
+    application_name = self._get_param("applicationName")
+    name = self._get_param("deploymentGroupName")
+    backend.get_application(application_name)
+    if name not in backend.deployment_groups.get(application_name, {}):
+        raise DeploymentGroupDoesNotExistException(
+            f"The deployment group {name} does not exist with the user or AWS account."
+        )
+    del backend.deployment_groups[application_name][name]
+    return ActionResult({"hooksNotCleanedUp": []})
+
+
+def _delete_application(self: Any) -> ActionResult:
+    """AWS's DeleteApplication removes the application and its deployment groups, and succeeds for an
+    application that does not exist; moto lacked the call."""
+    backend = self.codedeploy_backend
+    application_name = self._get_param("applicationName")
+    backend.applications.pop(application_name, None)
+    backend.deployment_groups.pop(application_name, None)
+    return ActionResult({})
+
+
+# --- ECS ----------------------------------------------------------------------------------------------------
+
+
+def _is_code_deploy(service: Any) -> bool:
+    return bool((service.deployment_controller or {}).get("type") == "CODE_DEPLOY")
+
+
+def _code_deploy_service_gets_task_set(original: Method) -> Method:
+    """AWS's CreateService with the CODE_DEPLOY deployment controller creates the service's first task set:
+    PRIMARY, with the service's task definition and load balancers and an empty ``externalId``. moto created
+    the service with no task set."""
+
+    def create_service(self: Any, *args: Any, **kwargs: Any) -> Any:
+        service = original(self, *args, **kwargs)
+        if _is_code_deploy(service) and not service.task_sets:
+            task_set = self.create_task_set(
+                service.name,
+                service.cluster_name,
+                service.task_definition,
+                network_configuration=service.network_configuration or None,
+                load_balancers=service.load_balancers,
+                launch_type=service.launch_type,
+                platform_version=service.platform_version,
+            )
+            self.update_service_primary_task_set(service.cluster_name, service.name, task_set.task_set_arn)
+        return service
+
+    return create_service
+
+
+def _code_deploy_owns_revision(original: Method) -> Method:
+    """AWS's UpdateService of a CODE_DEPLOY service refuses a new taskDefinition, loadBalancers,
+    networkConfiguration or platformVersion (InvalidParameterException "Unable to update task definition on
+    services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.");
+    other fields (desiredCount...) still change. moto changed them all."""
+
+    def update_service(self: Any, service_properties: dict[str, Any]) -> Any:
+        service = self._get_service(
+            service_properties.get("cluster", "default"), service_properties["service"]
+        )
+        if _is_code_deploy(service):
+            for field, described in CODE_DEPLOY_OWNED_FIELDS.items():
+                if _changes(self, service, field, service_properties.get(field)):
+                    raise InvalidParameterException(
+                        f"Unable to update {described} on services with a CODE_DEPLOY deployment "
+                        "controller. Use AWS CodeDeploy to trigger a new deployment."
+                    )
+        return original(self, service_properties)
+
+    return update_service
+
+
+def _changes(backend: Any, service: Any, field: str, given: Any) -> bool:
+    if given is None:
+        return False
+    if field == "task_definition":
+        return bool(backend.describe_task_definition(given).arn != service.task_definition)
+    current = getattr(service, field)
+    return bool(given != current) and not (field == "network_configuration" and given == (current or {}))

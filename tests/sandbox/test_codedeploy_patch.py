@@ -1,0 +1,266 @@
+"""ECS blue/green through CodeDeploy, shown over HTTP: the emulator answers as AWS does (see
+patches/codedeploy.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import BotoFactory
+from tests.sandbox.conftest import FargateEstate
+
+APPLICATION, GROUP, SERVICE = "frontapp", "frontapp-bg", "frontapp"
+
+
+@dataclass(frozen=True)
+class BlueGreen:
+    fargate: FargateEstate
+    codedeploy: Any
+    elbv2: Any
+    blue: str
+    green: str
+    prod_listener: str
+    test_listener: str
+
+    def register(self, image: str) -> str:
+        answer = self.fargate.ecs.register_task_definition(
+            family="frontapp",
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu="256",
+            memory="512",
+            containerDefinitions=[{"name": "app", "image": image, "portMappings": [{"containerPort": 8080}]}],
+        )
+        arn: str = answer["taskDefinition"]["taskDefinitionArn"]
+        return arn
+
+    def deploy(self, task_definition: str, *, content: str | None = None) -> dict[str, Any]:
+        appspec = {
+            "version": 0.0,
+            "Resources": [
+                {
+                    "TargetService": {
+                        "Type": "AWS::ECS::Service",
+                        "Properties": {
+                            "TaskDefinition": task_definition,
+                            "LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 8080},
+                        },
+                    }
+                }
+            ],
+        }
+        deployment_id = self.codedeploy.create_deployment(
+            applicationName=APPLICATION,
+            deploymentGroupName=GROUP,
+            revision={
+                "revisionType": "AppSpecContent",
+                "appSpecContent": {"content": content if content is not None else json.dumps(appspec)},
+            },
+        )["deploymentId"]
+        info: dict[str, Any] = self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        return info
+
+    def forwards_to(self, listener: str) -> str:
+        [answer] = self.elbv2.describe_listeners(ListenerArns=[listener])["Listeners"]
+        target_group: str = answer["DefaultActions"][0]["TargetGroupArn"]
+        return target_group
+
+
+@pytest.fixture
+def blue_green(boto: BotoFactory, fargate: FargateEstate) -> BlueGreen:
+    ec2, elbv2, codedeploy = boto("ec2"), boto("elbv2"), boto("codedeploy")
+    vpc = ec2.describe_subnets(SubnetIds=[fargate.subnet])["Subnets"][0]["VpcId"]
+    other = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone="us-east-1b")
+    balancer = elbv2.create_load_balancer(
+        Name="frontapp", Subnets=[fargate.subnet, other["Subnet"]["SubnetId"]], Type="application"
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    blue, green = (
+        elbv2.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip")[
+            "TargetGroups"
+        ][0]["TargetGroupArn"]
+        for name in ("frontapp-blue", "frontapp-green")
+    )
+    prod, test = (
+        elbv2.create_listener(
+            LoadBalancerArn=balancer,
+            Protocol="HTTP",
+            Port=port,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}],
+        )["Listeners"][0]["ListenerArn"]
+        for port in (80, 8443)
+    )
+    fargate.create_service(
+        SERVICE,
+        deploymentController={"type": "CODE_DEPLOY"},
+        loadBalancers=[{"targetGroupArn": blue, "containerName": "app", "containerPort": 8080}],
+    )
+    codedeploy.create_application(applicationName=APPLICATION, computePlatform="ECS")
+    codedeploy.create_deployment_group(
+        applicationName=APPLICATION,
+        deploymentGroupName=GROUP,
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+        deploymentConfigName="CodeDeployDefault.ECSAllAtOnce",
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        ecsServices=[{"serviceName": SERVICE, "clusterName": fargate.cluster}],
+        loadBalancerInfo={
+            "targetGroupPairInfoList": [
+                {
+                    "targetGroups": [{"name": "frontapp-blue"}, {"name": "frontapp-green"}],
+                    "prodTrafficRoute": {"listenerArns": [prod]},
+                    "testTrafficRoute": {"listenerArns": [test]},
+                }
+            ]
+        },
+    )
+    return BlueGreen(fargate, codedeploy, elbv2, blue, green, prod, test)
+
+
+def test_code_deploy_service_starts_with_a_primary_task_set(blue_green: BlueGreen) -> None:
+    service = blue_green.fargate.describe_service(SERVICE)
+    [task_set] = service["taskSets"]
+    assert task_set["status"] == "PRIMARY"
+    assert task_set["taskDefinition"] == service["taskDefinition"]
+    assert task_set["loadBalancers"][0]["targetGroupArn"] == blue_green.blue
+    assert task_set.get("externalId", "") == ""
+
+
+def test_deployment_moves_traffic_to_the_other_target_group(blue_green: BlueGreen) -> None:
+    revision = blue_green.register("nginx:2")
+    deployment = blue_green.deploy(revision)
+    assert deployment["status"] == "Succeeded"
+    assert deployment["deploymentOverview"]["Succeeded"] == 1
+    assert deployment["completeTime"] >= deployment["startTime"]
+    service = blue_green.fargate.describe_service(SERVICE)
+    assert service["taskDefinition"] == revision
+    assert service["loadBalancers"][0]["targetGroupArn"] == blue_green.green
+    [task_set] = service["taskSets"]
+    assert (task_set["status"], task_set["externalId"]) == ("PRIMARY", deployment["deploymentId"])
+    assert blue_green.forwards_to(blue_green.prod_listener) == blue_green.green
+    assert blue_green.forwards_to(blue_green.test_listener) == blue_green.green
+    group = blue_green.codedeploy.get_deployment_group(applicationName=APPLICATION, deploymentGroupName=GROUP)
+    info = group["deploymentGroupInfo"]
+    assert info["lastSuccessfulDeployment"]["deploymentId"] == deployment["deploymentId"]
+    assert info["lastAttemptedDeployment"]["status"] == "Succeeded"
+
+
+def test_second_deployment_flips_back(blue_green: BlueGreen) -> None:
+    blue_green.deploy(blue_green.register("nginx:2"))
+    revision = blue_green.register("nginx:3")
+    assert blue_green.deploy(revision)["status"] == "Succeeded"
+    service = blue_green.fargate.describe_service(SERVICE)
+    assert service["taskDefinition"] == revision
+    assert service["loadBalancers"][0]["targetGroupArn"] == blue_green.blue
+    assert blue_green.forwards_to(blue_green.prod_listener) == blue_green.blue
+
+
+def test_yaml_appspec_with_lowercase_keys_is_read(blue_green: BlueGreen) -> None:
+    revision = blue_green.register("nginx:2")
+    content = (
+        "version: 0.0\nresources:\n  - targetService:\n      type: AWS::ECS::Service\n      properties:\n"
+        f"        taskDefinition: {revision}\n"
+        "        loadBalancerInfo:\n          containerName: app\n          containerPort: 8080\n"
+    )
+    assert blue_green.deploy(revision, content=content)["status"] == "Succeeded"
+
+
+def test_failing_image_fails_and_rolls_back(blue_green: BlueGreen) -> None:
+    before = blue_green.fargate.describe_service(SERVICE)
+    deployment = blue_green.deploy(blue_green.register("nginx:fail-deployment"))
+    assert deployment["status"] == "Failed"
+    assert deployment["errorInformation"]["code"] == "ECS_UPDATE_ERROR"
+    assert deployment["rollbackInfo"]["rollbackMessage"]
+    after = blue_green.fargate.describe_service(SERVICE)
+    assert after["taskDefinition"] == before["taskDefinition"]
+    assert after["taskSets"] == before["taskSets"]
+    assert blue_green.forwards_to(blue_green.prod_listener) == blue_green.blue
+
+
+@pytest.mark.parametrize(
+    ("content", "task_definition", "code"),
+    [("{not an appspec", "frontapp:1", "INVALID_REVISION"), (None, "missing-family:7", "ECS_UPDATE_ERROR")],
+    ids=["invalid-appspec", "missing-task-definition"],
+)
+def test_bad_revision_fails_and_leaves_ecs_alone(
+    blue_green: BlueGreen, content: str | None, task_definition: str, code: str
+) -> None:
+    before = blue_green.fargate.describe_service(SERVICE)
+    deployment = blue_green.deploy(task_definition, content=content)
+    assert deployment["status"] == "Failed"
+    assert deployment["errorInformation"]["code"] == code
+    assert "rollbackInfo" not in deployment or not deployment["rollbackInfo"]
+    after = blue_green.fargate.describe_service(SERVICE)
+    assert (after["taskDefinition"], after["taskSets"]) == (before["taskDefinition"], before["taskSets"])
+    assert blue_green.forwards_to(blue_green.prod_listener) == blue_green.blue
+
+
+def test_update_service_cannot_change_what_code_deploy_owns(blue_green: BlueGreen) -> None:
+    revision = blue_green.register("nginx:2")
+    ecs = blue_green.fargate.ecs
+    with pytest.raises(ClientError) as raised:
+        ecs.update_service(cluster=blue_green.fargate.cluster, service=SERVICE, taskDefinition=revision)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "CODE_DEPLOY deployment controller" in raised.value.response["Error"]["Message"]
+    moved = [{"targetGroupArn": blue_green.green, "containerName": "app", "containerPort": 8080}]
+    with pytest.raises(ClientError) as raised:
+        ecs.update_service(cluster=blue_green.fargate.cluster, service=SERVICE, loadBalancers=moved)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
+    current = blue_green.fargate.describe_service(SERVICE)
+    ecs.update_service(
+        cluster=blue_green.fargate.cluster,
+        service=SERVICE,
+        taskDefinition=current["taskDefinition"],
+        loadBalancers=current["loadBalancers"],
+        networkConfiguration=current["networkConfiguration"],
+        desiredCount=3,
+    )
+    assert blue_green.fargate.describe_service(SERVICE)["desiredCount"] == 3
+
+
+def test_batch_get_update_and_delete_groups(blue_green: BlueGreen) -> None:
+    codedeploy = blue_green.codedeploy
+    answer = codedeploy.batch_get_deployment_groups(
+        applicationName=APPLICATION, deploymentGroupNames=[GROUP, "nope"]
+    )
+    assert [group["deploymentGroupName"] for group in answer["deploymentGroupsInfo"]] == [GROUP]
+    assert "nope" in answer["errorMessage"]
+    codedeploy.update_deployment_group(
+        applicationName=APPLICATION,
+        currentDeploymentGroupName=GROUP,
+        newDeploymentGroupName="renamed",
+        deploymentConfigName="CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
+    )
+    info = codedeploy.get_deployment_group(applicationName=APPLICATION, deploymentGroupName="renamed")
+    assert (
+        info["deploymentGroupInfo"]["deploymentConfigName"]
+        == "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"
+    )
+    assert codedeploy.list_deployment_groups(applicationName=APPLICATION)["deploymentGroups"] == ["renamed"]
+    codedeploy.delete_deployment_group(applicationName=APPLICATION, deploymentGroupName="renamed")
+    assert codedeploy.list_deployment_groups(applicationName=APPLICATION)["deploymentGroups"] == []
+    codedeploy.delete_application(applicationName=APPLICATION)
+    assert codedeploy.list_applications()["applications"] == []
+
+
+def test_stop_deployment(boto: BotoFactory, blue_green: BlueGreen) -> None:
+    codedeploy = blue_green.codedeploy
+    finished = blue_green.deploy(blue_green.register("nginx:2"))
+    with pytest.raises(ClientError) as raised:
+        codedeploy.stop_deployment(deploymentId=finished["deploymentId"])
+    assert raised.value.response["Error"]["Code"] == "DeploymentAlreadyCompletedException"
+    codedeploy.create_application(applicationName="servers", computePlatform="Server")
+    codedeploy.create_deployment_group(
+        applicationName="servers",
+        deploymentGroupName="all",
+        serviceRoleArn="arn:aws:iam::123456789012:role/cd",
+    )
+    running = codedeploy.create_deployment(
+        applicationName="servers",
+        deploymentGroupName="all",
+        revision={"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k", "bundleType": "zip"}},
+    )["deploymentId"]
+    assert codedeploy.stop_deployment(deploymentId=running)["status"] == "Succeeded"
+    assert codedeploy.get_deployment(deploymentId=running)["deploymentInfo"]["status"] == "Stopped"
