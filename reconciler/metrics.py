@@ -87,6 +87,18 @@ SOURCE_LAST_FETCH = Gauge(
     "When the desired-state repository was last fetched and checked out successfully.",
     registry=REGISTRY,
 )
+DEPLOYMENTS_STARTED = Counter(
+    "reconciler_codedeploy_deployments_started",
+    "CodeDeploy deployments started for CODE_DEPLOY services, by service.",
+    ["name"],
+    registry=REGISTRY,
+)
+DEPLOYMENT_FAILED = Gauge(
+    "reconciler_codedeploy_deployment_failed",
+    "1 while the revision in Git of a CODE_DEPLOY service has a failed or rolled-back deployment (not retried).",
+    ["name"],
+    registry=REGISTRY,
+)
 DELETIONS_BLOCKED = Gauge(
     "reconciler_deletions_blocked",
     "Deletions the last pass held because the revision would delete more than --max-deletions (0 otherwise).",

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
+
 from reconciler.apply.context import ApplyContext
+from reconciler.apply.deployment import create_deployment
 from reconciler.errors import TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
@@ -16,8 +19,12 @@ from reconciler.model.ecs import SERVICE_WRITE_ONLY, cluster_name_of, service_up
 from reconciler.model.references import resolve
 from reconciler.model.resource import DesiredResource, ResourceKey
 from reconciler.model.units import task_cpu_units, task_memory_mib
+from reconciler.plan.blue_green import DEPLOYED_FIELDS
+from reconciler.plan.diff import top_level_field
 from reconciler.plan.types import Action, Cause, Change
 from reconciler.shapes import updatable_fields
+
+log = structlog.get_logger(__name__)
 
 # What each update call can change, read from botocore's models so that a field AWS adds is updatable at once.
 DRAIN_WAIT = {"Delay": 5, "MaxAttempts": 48}  # up to 4 minutes for a replaced service to drain
@@ -116,7 +123,13 @@ class EcsWriter:
     async def _service_update(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> None:
-        update = service_update_request(change, resolve(resource, ctx.arns))
+        spec = resolve(resource, ctx.arns)
+        if change.deployment_group:  # CODE_DEPLOY: what UpdateService may not change goes through CodeDeploy
+            await self._deploy(change, resource, spec, ctx)
+            change = change.model_copy(
+                update={"diff": [d for d in change.diff if top_level_field(d.path) not in DEPLOYED_FIELDS]}
+            )
+        update = service_update_request(change, spec)
         if "taskDefinition" in change.changed_fields:
             update["taskDefinition"] = _task_definition_to_run(change, resource, ctx)
         if update:
@@ -125,6 +138,18 @@ class EcsWriter:
             await ecs.tag_resource(resourceArn=change.live_arn, tags=ctx.ecs_tags(change, resource))
 
     _service_adopt = _service_update
+
+    async def _deploy(
+        self, change: Change, resource: DesiredResource, spec: dict[str, Any], ctx: ApplyContext
+    ) -> None:
+        codedeploy = await self._clients.client("codedeploy")
+        deployment = await create_deployment(
+            codedeploy, change, task_definition_arn=_task_definition_to_run(change, resource, ctx), spec=spec,
+            revision=ctx.revision,
+        )  # fmt: skip
+        change.deployment_id = deployment  # for the status report
+        log.info("CodeDeploy deployment created", service=resource.name, deployment=deployment,
+                 group=change.deployment_group)  # fmt: skip
 
     async def _service_replace(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext

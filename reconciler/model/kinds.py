@@ -20,6 +20,8 @@ class Reference:
     path: str
     target_kind: str
     external_allowed: bool = False  # may name something the repo does not declare (e.g. an existing cluster)
+    # False: the field takes the name itself (CodeDeploy takes target group names): ordering only, never resolved
+    resolved: bool = True
 
 
 @dataclass(frozen=True)
@@ -157,10 +159,28 @@ DISCOVERY_SERVICE = KindInfo(
     request_only_fields=frozenset({"CreatorRequestId"}),
 )
 
+# CodeDeploy blue/green for ECS: the deployment group names the service, the target group pair and the listeners.
+_PAIRS = "loadBalancerInfo.targetGroupPairInfoList[]"
+DEPLOYMENT_GROUP = KindInfo(
+    kind="DeploymentGroup",
+    aws_service="codedeploy",
+    create_operation="CreateDeploymentGroup",
+    name_field="deploymentGroupName",
+    required_fields=frozenset({"applicationName", "ecsServices", "loadBalancerInfo"}),
+    references=(
+        Reference(f"{_PAIRS}.prodTrafficRoute.listenerArns[]", "Listener"),
+        Reference(f"{_PAIRS}.testTrafficRoute.listenerArns[]", "Listener"),
+        Reference(f"{_PAIRS}.targetGroups[].name", "TargetGroup", resolved=False),
+        Reference("ecsServices[].serviceName", "Service", resolved=False),
+        Reference("ecsServices[].clusterName", "Cluster", external_allowed=True, resolved=False),
+    ),
+    replace_fields=frozenset({"applicationName"}),
+)
+
 KINDS: Mapping[str, KindInfo] = {
     k.kind: k
     for k in (
         CLUSTER, TASK_DEFINITION, TARGET_GROUP, LOAD_BALANCER, LISTENER, LISTENER_RULE, SERVICE,
-        SCALABLE_TARGET, SCALING_POLICY, SCHEDULED_ACTION, DISCOVERY_SERVICE,
+        SCALABLE_TARGET, SCALING_POLICY, SCHEDULED_ACTION, DISCOVERY_SERVICE, DEPLOYMENT_GROUP,
     )
 }  # fmt: skip

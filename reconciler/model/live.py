@@ -27,6 +27,16 @@ class LiveEntry:
     parent: str = ""  # e.g. the listener ARN of a rule: what deleting it needs besides the ARN
 
 
+@dataclass(frozen=True)
+class FailedDeployment:
+    """A CodeDeploy deployment that ended Failed or Stopped, and what it was deploying."""
+
+    deployment_id: str
+    status: str
+    description: str  # ours carry the revision and the service's spec hash (apply/deployment.py)
+    message: str  # CodeDeploy's error, or its rollback message
+
+
 @dataclass
 class LiveState:
     # cluster name → DescribeClusters entry (with ``settings`` and ``tags``)
@@ -44,6 +54,10 @@ class LiveState:
     # resource → desired hash it had when this process last saw it live and in sync: tells a resource deleted
     # by hand (drift) from one never created, for kinds AWS forgets at once when deleted (listener rules)
     remembered: dict[tuple[str, str], str] = field(default_factory=dict)
+    # deployment group name → IDs of its CodeDeploy deployments still running (nothing of it is corrected meanwhile)
+    deployments_running: dict[str, list[str]] = field(default_factory=dict)
+    # deployment group name → its last attempted deployment when that failed or was stopped (rolled back)
+    deployments_failed: dict[str, FailedDeployment] = field(default_factory=dict)
     # Cloud Map namespace DNS name → ID, for the namespaces documents name by DNS name
     namespaces: dict[str, str] = field(default_factory=dict)
     # subnet ID → Availability Zone, for the subnets that load balancer documents name

@@ -47,7 +47,7 @@ def resolve(resource: DesiredResource, arns: Mapping[ResourceKey, str]) -> dict[
     spec = copy.deepcopy(resource.spec)
     for found in iter_reference_values(resource):
         arn = arns.get(ResourceKey(found.reference.target_kind, found.value))
-        if arn and not is_literal(found.value, found.reference.target_kind):
+        if arn and found.reference.resolved and not is_literal(found.value, found.reference.target_kind):
             _set_path(spec, found.path, arn)
     return spec
 

@@ -26,6 +26,7 @@ from reconciler.model.ownership import SPEC_HASH_TAG, owner_of
 from reconciler.model.references import is_literal, resolve
 from reconciler.model.resource import DesiredResource, ResourceKey
 from reconciler.plan.assess import Sides, assess
+from reconciler.plan.blue_green import BlueGreen, is_code_deploy, route_deployment, with_declared_target_group
 from reconciler.plan.diff import FieldDiff, scoped_diff
 from reconciler.plan.types import Action, Cause, Change, Conflict
 
@@ -176,8 +177,10 @@ def plan_service(
     *,
     instance: str,
     scaled: bool = False,
+    blue_green: BlueGreen | None = None,
 ) -> Outcome:
-    """``scaled``: a ScalableTarget scales this service, so once it exists its desiredCount is the scaler's."""
+    """``scaled``: a ScalableTarget scales this service, so once it exists its desiredCount is the scaler's.
+    ``blue_green``: the deployment group of a CODE_DEPLOY service (see ``blue_green``)."""
     cluster = cluster_name_of(str(resource.spec["cluster"]))
     entry = live.services.get((cluster, resource.name))
     if scaled:  # neither compared nor hashed: the scaler moves it; Git's value only seeds a new service
@@ -188,13 +191,20 @@ def plan_service(
     family = None if is_literal(reference) else families.get(reference)
     hash_extra = (family.revision_hash if family else reference,)  # a new revision is a desired change
     sides = sides_of(resource, entry, canonical_service, arn_field="serviceArn", hash_extra=hash_extra)
-    sides = replace(sides, desired=canonical_service(resolve(resource, arns)))  # target group names → ARNs
+    resolved = resolve(resource, arns)  # target group names → ARNs
+    sides = replace(sides, desired=canonical_service(resolved))
+    if blue_green is not None and entry is not None:  # either target group of the pair is the declared one
+        sides = replace(
+            sides, live=canonical_service(with_declared_target_group(entry, resolved, blue_green))
+        )
     running = str(entry.get("taskDefinition", "")) if entry else ""
     outcome = assess(
         sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live)
     )
     if isinstance(outcome, Change):
         _finish_service_change(outcome, cluster=cluster, reference=reference, family=family, entry=entry)
+        if is_code_deploy(resource.spec):
+            route_deployment(outcome, blue_green, live.deployments_running, live.deployments_failed)
     return outcome
 
 

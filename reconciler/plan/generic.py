@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from reconciler.model import autoscaling, elbv2, servicediscovery
+from reconciler.model import autoscaling, codedeploy, elbv2, servicediscovery
 from reconciler.model.ecs import cluster_name_of
 from reconciler.model.generic import GenericKind
 from reconciler.model.live import LiveEntry, LiveState
 from reconciler.model.references import reference_name, resolve
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.assess import Sides, assess
+from reconciler.plan.blue_green import with_declared_forward
 from reconciler.plan.ecs import Outcome, spec_hash_of
 from reconciler.plan.types import Change
 
@@ -25,7 +26,7 @@ GENERIC_KINDS: dict[str, GenericKind] = {
     for k in (
         elbv2.TARGET_GROUP, elbv2.LOAD_BALANCER, elbv2.LISTENER, elbv2.LISTENER_RULE,
         autoscaling.SCALABLE_TARGET, autoscaling.SCALING_POLICY, autoscaling.SCHEDULED_ACTION,
-        servicediscovery.DISCOVERY_SERVICE,
+        servicediscovery.DISCOVERY_SERVICE, codedeploy.DEPLOYMENT_GROUP,
     )
 }  # fmt: skip
 
@@ -60,12 +61,18 @@ def plan_generic(
     *,
     instance: str,
     schedules: Sequence[DesiredResource] = (),
+    blue_green_pair: frozenset[str] = frozenset(),
 ) -> Outcome:
-    """``schedules``: the declared scheduled actions, whose capacities a scalable target may legitimately have."""
+    """``schedules``: the declared scheduled actions, whose capacities a scalable target may legitimately have.
+    ``blue_green_pair``: for a listener that a CodeDeploy deployment group routes, the target group pair."""
     rules = GENERIC_KINDS[resource.kind]
     entry = live.entries_of(resource.kind).get(resource.name)
     if resource.kind == "ScalableTarget" and entry is not None:
         entry = within_scheduled_bounds(resource, entry, schedules)
+    if blue_green_pair and entry is not None:  # either target group of the pair is right, at any weights
+        entry = replace(
+            entry, spec=with_declared_forward(entry.spec, resolve(resource, arns), blue_green_pair)
+        )
     tags = rules.tags(resource.spec)
     sides = Sides(
         resource=resource,

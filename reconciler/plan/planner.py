@@ -17,8 +17,10 @@ from reconciler.model.references import (
     declared_by_reference,
     dependencies,
     iter_reference_values,
+    reference_name,
 )
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
+from reconciler.plan.blue_green import blue_green_of, hold_during_deployment, is_code_deploy, listener_pairs
 from reconciler.plan.ecs import FamilyPlan, Outcome, plan_cluster, plan_service, plan_task_definition
 from reconciler.plan.generic import plan_generic, reference_arns
 from reconciler.plan.listener_rules import plan_listener_rules
@@ -74,9 +76,22 @@ def _plan_one(
         scaled = (cluster_name_of(str(resource.spec.get("cluster", ""))), resource.name) in scaled_services(
             desired
         )
-        return plan_service(resource, live, families, arns, instance=options.instance, scaled=scaled)
+        blue_green = blue_green_of(resource, desired, arns) if is_code_deploy(resource.spec) else None
+        return plan_service(
+            resource, live, families, arns, instance=options.instance, scaled=scaled, blue_green=blue_green
+        )
     schedules = desired.of_kind("ScheduledAction")
-    return plan_generic(resource, live, arns, instance=options.instance, schedules=schedules)
+    pair = (
+        listener_pairs(desired, arns).get(reference_name(resource), frozenset())
+        if resource.kind == "Listener"
+        else frozenset()
+    )
+    outcome = plan_generic(
+        resource, live, arns, instance=options.instance, schedules=schedules, blue_green_pair=pair
+    )
+    if pair and isinstance(outcome, Change):
+        hold_during_deployment(outcome, desired, live.deployments_running, reference_name(resource))
+    return outcome
 
 
 def _record(plan: Plan, key: ResourceKey, outcome: Outcome, *, deps: set[ResourceKey]) -> None:

@@ -49,6 +49,11 @@ class Change(BaseModel):
     rule_priorities: list[dict[str, Any]] = Field(default_factory=list)
     live_spec: dict[str, Any] = Field(default_factory=dict)  # deletions: the identity fields AWS needs
     carried_tags: dict[str, str] = Field(default_factory=dict)  # re-created services: facts kept in old tags
+    # CODE_DEPLOY services: the CodeDeploy application and deployment group through which the change deploys
+    deployment_application: str = ""
+    deployment_group: str = ""
+    deployment_failed: str = ""  # held: the ID of the failed deployment of this very document
+    deployment_id: str = ""  # applied: the CodeDeploy deployment the writer started
 
     @property
     def key(self) -> ResourceKey:

@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 
 from reconciler.apply.autoscaling import AutoscalingWriter
+from reconciler.apply.codedeploy import CodeDeployWriter
 from reconciler.apply.ecs import EcsWriter
 from reconciler.apply.elbv2 import Elbv2Writer
 from reconciler.apply.executor import ApplyResult, Executor, Writer
@@ -18,6 +19,7 @@ from reconciler.errors import InvalidDesiredState
 from reconciler.live.autoscaling import KINDS as AUTOSCALING_KINDS
 from reconciler.live.autoscaling import AutoscalingReader
 from reconciler.live.clients import AwsClients
+from reconciler.live.codedeploy import CodeDeployReader
 from reconciler.live.ecs import EcsReader
 from reconciler.live.elbv2 import KINDS as ELBV2_KINDS
 from reconciler.live.elbv2 import Elbv2Reader
@@ -59,12 +61,16 @@ class Engine:
         self._discovery_reader = ServiceDiscoveryReader(
             clients, instance=options.instance, tag_refresh_passes=tag_refresh_passes
         )
+        self._codedeploy_reader = CodeDeployReader(
+            clients, instance=options.instance, tag_refresh_passes=tag_refresh_passes
+        )
         ecs_writer: Writer = EcsWriter(clients, self._ecs_reader)
         elbv2_writer: Writer = Elbv2Writer(clients)
         writers = dict.fromkeys(("Cluster", "TaskDefinition", "Service"), ecs_writer)
         writers |= dict.fromkeys(ELBV2_KINDS, elbv2_writer)
         writers |= dict.fromkeys(AUTOSCALING_KINDS, AutoscalingWriter(clients))
         writers["DiscoveryService"] = ServiceDiscoveryWriter(clients)
+        writers["DeploymentGroup"] = CodeDeployWriter(clients)
         self._executor = Executor(writers=writers, instance=options.instance, mode=mode)
         self._remembered: dict[tuple[str, str], str] = {}
 
@@ -74,6 +80,7 @@ class Engine:
             self._ecs_reader.read(desired, live),
             self._elbv2_reader.read(desired, live),
             self._discovery_reader.read(desired, live),
+            self._codedeploy_reader.read(desired, live),
         )
         if problems := live_problems(desired, live):  # validation that needs AWS (an ALB's zones)
             raise InvalidDesiredState(problems)
@@ -106,7 +113,7 @@ class Engine:
         return PassOutcome(plan=plan, result=result)
 
     def _tag_caches(self) -> tuple[TagCache, ...]:
-        return self._elbv2_reader.tags, self._discovery_reader.tags
+        return self._elbv2_reader.tags, self._discovery_reader.tags, self._codedeploy_reader.tags
 
     def _forget_stale_tags(self, changes: list[Change]) -> bool:
         """Forget cached tags of resources a change is planned for; True if any (plan again on fresh tags)."""

@@ -41,9 +41,15 @@ class ResourceStatus:
     revision: str = ""
     lastChange: str | None = None  # SPEC §3 field names; ISO 8601, UTC
     lastError: str = ""
+    deployment: str = (
+        ""  # CODE_DEPLOY services: the last CodeDeploy deployment started, or the one that failed
+    )
 
     def as_json(self) -> dict[str, object]:
-        return {**self.__dict__, "state": self.state.value}
+        body = {**self.__dict__, "state": self.state.value}
+        if not self.deployment:
+            del body["deployment"]
+        return body
 
 
 @dataclass
@@ -63,7 +69,11 @@ class Tracker:
         revision = outcome.plan.revision
         seen = set(outcome.plan.in_sync)
         for key in outcome.plan.in_sync:
-            self._status(key).state = State.SYNCED
+            status = self._status(key)
+            status.state = State.SYNCED
+            if status.deployment.endswith("failed"):  # Git moved on, or someone deployed by hand
+                status.deployment = ""
+                metrics.DEPLOYMENT_FAILED.labels(name=key.name).set(0)
             self._undrift(key)
         for change in outcome.result.applied:
             seen.add(change.key)
@@ -85,6 +95,10 @@ class Tracker:
 
     def _applied(self, change: Change, revision: str) -> None:
         status = self._status(change.key)
+        if change.deployment_id:
+            status.deployment = f"{change.deployment_id} started by revision {revision}"
+            metrics.DEPLOYMENTS_STARTED.labels(name=change.name).inc()
+            metrics.DEPLOYMENT_FAILED.labels(name=change.name).set(0)
         status.state, status.revision, status.lastError = State.SYNCED, revision, ""
         status.lastChange = datetime.now(UTC).isoformat(timespec="seconds")
         metrics.CHANGES_APPLIED.labels(
@@ -106,6 +120,9 @@ class Tracker:
     def _not_applied(self, change: Change, why: str) -> None:
         status = self._status(change.key)
         status.lastError = why
+        if change.deployment_failed:
+            status.deployment = f"{change.deployment_failed} failed"
+            metrics.DEPLOYMENT_FAILED.labels(name=change.name).set(1)
         if change.cause is Cause.DRIFT:
             status.state = State.DRIFTED
             self._detect(change.key)

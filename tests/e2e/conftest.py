@@ -82,6 +82,19 @@ def cli(capsys: pytest.CaptureFixture[str]) -> CLI:
     return run
 
 
+def calls_of(operation: str) -> int:
+    """Attempts of one operation (``CreateDeployment``) counted so far (in this process)."""
+    total = 0.0
+    for metric in REGISTRY.collect():
+        if metric.name == "reconciler_aws_api_calls":
+            total += sum(
+                s.value
+                for s in metric.samples
+                if s.name.endswith("_total") and s.labels["operation"] == operation
+            )
+    return int(total)
+
+
 def count_api_calls(*, writes_only: bool = False) -> int:
     """Attempts counted in ``reconciler_aws_api_calls_total`` so far (in this process)."""
     total = 0.0

@@ -17,7 +17,6 @@ import yaml
 import reconciler.runtime.engine as engine_module
 from reconciler.live.clients import AwsClients
 from reconciler.live.elbv2 import Elbv2Reader
-from reconciler.metrics import REGISTRY
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredState
 from reconciler.plan.live_checks import live_problems
@@ -26,7 +25,7 @@ from reconciler.plan.types import Plan
 from reconciler.sandbox.seed import seed_base_infrastructure
 from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory
-from tests.e2e.conftest import CLI, REGION
+from tests.e2e.conftest import CLI, REGION, calls_of
 
 SITE = """\
 apiVersion: reconciler/v1
@@ -135,18 +134,6 @@ def _add_rule_by_hand(boto: BotoFactory, priority: int, path: str = "/by-hand/*"
         Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
     )
     return str(rule["Rules"][0]["RuleArn"])
-
-
-def _calls(operation: str) -> int:
-    total = 0.0
-    for metric in REGISTRY.collect():
-        if metric.name == "reconciler_aws_api_calls":
-            total += sum(
-                s.value
-                for s in metric.samples
-                if s.name.endswith("_total") and s.labels["operation"] == operation
-            )
-    return int(total)
 
 
 # --- 1. an application load balancer needs subnets in two zones, and subnets that exist ---------------------------
@@ -329,10 +316,10 @@ def test_rules_that_swap_priorities_move_together(applied: Site, cli: CLI, boto:
         ("site-admin", "update", "Priority"),
         ("site-api", "update", "Priority"),
     ]
-    before = _calls("SetRulePriorities")
+    before = calls_of("SetRulePriorities")
     result = cli("apply", *applied.args())
     assert result.code == 0, result.out + result.err
-    assert _calls("SetRulePriorities") - before == 1
+    assert calls_of("SetRulePriorities") - before == 1
     assert _priorities(boto) == {"/api/*": "20", "/admin/*": "10"}
     assert cli("plan", *applied.args()).code == 0
 

@@ -1,0 +1,52 @@
+"""Writing CodeDeploy deployment groups: create (and the application, when missing), update, tag, delete.
+
+The application is created on first use with compute platform ECS and left in place when its last group goes:
+an application holds deployment history that teams look back on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.apply.context import ApplyContext
+from reconciler.live.clients import AwsClients, error_code
+from reconciler.model.references import resolve
+from reconciler.model.resource import DesiredResource
+from reconciler.plan.types import Action, Change
+
+
+class CodeDeployWriter:
+    def __init__(self, clients: AwsClients) -> None:
+        self._clients = clients
+
+    async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None:
+        client = await self._clients.client("codedeploy")
+        if change.action in (Action.DELETE, Action.REPLACE):
+            application, group = _identity(change)
+            await client.delete_deployment_group(applicationName=application, deploymentGroupName=group)
+        if change.action is Action.DELETE:
+            return
+        assert resource is not None
+        spec = {k: v for k, v in resolve(resource, context.arns).items() if k != "tags"}
+        tags = context.key_value_tags(change, resource)
+        if change.action in (Action.CREATE, Action.REPLACE):
+            await _ensure_application(client, str(spec["applicationName"]))
+            await client.create_deployment_group(deploymentGroupName=resource.name, tags=tags, **spec)
+            return
+        if change.changed_fields - {"tags"}:
+            await client.update_deployment_group(currentDeploymentGroupName=resource.name, **spec)
+        await client.tag_resource(ResourceArn=change.live_arn, Tags=tags)
+
+
+def _identity(change: Change) -> tuple[str, str]:
+    """(application, group) of the live group: ``…:deploymentgroup:<application>/<group>``."""
+    application, group = change.live_arn.rsplit(":", 1)[-1].split("/", 1)
+    return application, group
+
+
+async def _ensure_application(client: Any, name: str) -> None:
+    try:
+        await client.create_application(applicationName=name, computePlatform="ECS")
+    except Exception as exc:
+        if error_code(exc) != "ApplicationAlreadyExistsException":
+            raise

@@ -1,0 +1,126 @@
+"""Reading CodeDeploy: the deployment groups (``DeploymentGroup``) in request shape, and their deployments.
+
+A pass costs ListApplications, per application ListDeploymentGroups and BatchGetDeploymentGroups (every group is
+listed so that one of ours whose document is gone is found and pruned), the tags of new or due groups
+(``TagCache``), and for each declared group ListDeployments of the deployments still running, and GetDeployment of
+its last attempted deployment when that failed. A group's ARN is
+built from the account (read once) because no CodeDeploy answer carries it.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from reconciler.live.clients import AwsClients
+from reconciler.live.paging import bounded_gather, chunks
+from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, Tags
+from reconciler.model.live import Described, FailedDeployment, LiveEntry, LiveState
+from reconciler.model.ownership import NAME_TAG, owner_of
+from reconciler.model.resource import DesiredState
+
+KIND = "DeploymentGroup"
+GROUPS_PER_BATCH = 100  # BatchGetDeploymentGroups' limit
+# Deployment statuses in which CodeDeploy is still moving traffic or tasks: nothing is corrected meanwhile.
+RUNNING = ("Created", "Queued", "InProgress", "Baking", "Ready")
+ENDED_BADLY = ("Failed", "Stopped")
+
+
+class CodeDeployReader:
+    def __init__(
+        self, clients: AwsClients, *, instance: str, tag_refresh_passes: int = REFRESH_PASSES
+    ) -> None:
+        self._clients = clients
+        self._instance = instance
+        self._account: str | None = None
+        self.tags = TagCache(refresh_passes=tag_refresh_passes)
+
+    async def read(self, desired: DesiredState, live: LiveState) -> None:
+        client = await self._clients.client("codedeploy")
+        self.tags.begin_pass()
+        applications = await _all(client, "list_applications", "applications")
+        if not applications and not desired.of_kind(KIND):
+            return
+        groups = [g for app in applications for g in await self._groups(client, app)]
+        prefix = await self._arn_prefix()
+        arns = {(g["applicationName"], g["deploymentGroupName"]): f"{prefix}{g['applicationName']}/{g['deploymentGroupName']}" for g in groups}  # fmt: skip
+        tags = await self.tags.read(partial(_tags, client), list(arns.values()))
+        declared = {(str(r.spec.get("applicationName")), r.name) for r in desired.of_kind(KIND)}
+        for group in groups:
+            key = (group["applicationName"], group["deploymentGroupName"])
+            entry = self._entry(group, arns[key], tags.get(arns[key], {}), declared=key in declared)
+            if entry is not None:
+                live.entries_of(KIND)[entry.name] = entry
+        await self._running_deployments(client, desired, live)
+
+    def _entry(self, group: Described, arn: str, tags: Tags, *, declared: bool) -> LiveEntry | None:
+        ours = tags.get(NAME_TAG) if owner_of(tags) == self._instance else None
+        name = ours or (group["deploymentGroupName"] if declared else None)
+        if name is None:
+            return None
+        return LiveEntry(name=name, arn=arn, spec=dict(group), tags=tags, parent=group["applicationName"])
+
+    async def _groups(self, client: Any, application: str) -> list[Described]:
+        names = await _all(client, "list_deployment_groups", "deploymentGroups", applicationName=application)
+        batches = await bounded_gather(
+            client.batch_get_deployment_groups(applicationName=application, deploymentGroupNames=list(batch))
+            for batch in chunks(names, GROUPS_PER_BATCH)
+        )
+        return [group for batch in batches for group in batch.get("deploymentGroupsInfo", [])]
+
+    async def _running_deployments(self, client: Any, desired: DesiredState, live: LiveState) -> None:
+        """Deployment IDs still running, per declared group that exists (for the planner to hold its changes)."""
+        existing = [r for r in desired.of_kind(KIND) if r.name in live.entries_of(KIND)]
+        answers = await bounded_gather(
+            client.list_deployments(
+                applicationName=r.spec["applicationName"],
+                deploymentGroupName=r.name,
+                includeOnlyStatuses=list(RUNNING),
+            )
+            for r in existing
+        )
+        for resource, answer in zip(existing, answers, strict=True):
+            if answer.get("deployments"):
+                live.deployments_running[resource.name] = list(answer["deployments"])
+        await self._failed_deployments(client, [r.name for r in existing], live)
+
+    async def _failed_deployments(self, client: Any, groups: list[str], live: LiveState) -> None:
+        """The last attempted deployment of each group, when it failed or was stopped: the planner does not try
+        the same revision again."""
+        last = {
+            name: live.entries_of(KIND)[name].spec.get("lastAttemptedDeployment") or {} for name in groups
+        }
+        failed = {name: d["deploymentId"] for name, d in last.items() if d.get("status") in ENDED_BADLY}
+        answers = await bounded_gather(client.get_deployment(deploymentId=i) for i in failed.values())
+        for name, answer in zip(failed, answers, strict=True):
+            info = answer["deploymentInfo"]
+            message = (info.get("rollbackInfo") or {}).get("rollbackMessage") or (
+                info.get("errorInformation") or {}
+            ).get("message", "")
+            live.deployments_failed[name] = FailedDeployment(
+                deployment_id=info["deploymentId"], status=info["status"],
+                description=info.get("description") or "", message=message,
+            )  # fmt: skip
+
+    async def _arn_prefix(self) -> str:
+        if self._account is None:
+            sts = await self._clients.client("sts")
+            self._account = str((await sts.get_caller_identity())["Account"])
+        client = await self._clients.client("codedeploy")
+        region = client.meta.region_name
+        return f"arn:aws:codedeploy:{region}:{self._account}:deploymentgroup:"
+
+
+async def _tags(client: Any, arns: list[str]) -> dict[str, Tags]:
+    responses = await bounded_gather(client.list_tags_for_resource(ResourceArn=arn) for arn in arns)
+    return {
+        arn: {t["Key"]: t.get("Value", "") for t in response.get("Tags", [])}
+        for arn, response in zip(arns, responses, strict=True)
+    }
+
+
+async def _all(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
+    found: list[Any] = []
+    async for page in client.get_paginator(operation).paginate(**params):
+        found.extend(page.get(key, []))
+    return found

@@ -1,0 +1,154 @@
+"""Services deployed blue/green through CodeDeploy (``deploymentController: CODE_DEPLOY``), as the plan sees them.
+
+Such a service serves from one target group of its deployment group's pair, and each deployment swaps which: either
+one is correct, so a live target group that is the other one of the pair is the declared one (SPEC §1, fields
+others own). UpdateService cannot change its task definition, load balancers, network configuration or platform
+version: a difference there is a CodeDeploy deployment (``Change.deployment_group``), not an UpdateService. While
+a deployment of the group is running, nothing of the service is corrected. Pure: reads documents and ``LiveState``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.model.codedeploy import target_group_pair
+from reconciler.model.live import FailedDeployment
+from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
+from reconciler.plan.deployments import spec_hash_of_description
+from reconciler.plan.types import Action, Change
+
+CODE_DEPLOY = "CODE_DEPLOY"
+DEPLOYED_FIELDS = frozenset({"taskDefinition", "loadBalancers", "networkConfiguration", "platformVersion"})
+
+
+@dataclass(frozen=True)
+class BlueGreen:
+    """What the plan of one CODE_DEPLOY service needs from its deployment group document."""
+
+    application: str
+    group: str
+    pair: frozenset[str]  # the two target groups, as names and as the ARNs known
+
+
+def is_code_deploy(spec: Mapping[str, Any]) -> bool:
+    controller = spec.get("deploymentController") or {}
+    return isinstance(controller, Mapping) and controller.get("type") == CODE_DEPLOY
+
+
+def blue_green_of(
+    service: DesiredResource, desired: DesiredState, arns: Mapping[ResourceKey, str]
+) -> BlueGreen | None:
+    """The deployment group document that deploys ``service``, if any."""
+    for group in desired.of_kind("DeploymentGroup"):
+        if any(s.get("serviceName") == service.name for s in group.spec.get("ecsServices") or ()):
+            names = target_group_pair(group.spec)
+            known = {arns[key] for name in names if (key := ResourceKey("TargetGroup", name)) in arns}
+            return BlueGreen(str(group.spec.get("applicationName")), group.name, frozenset(names) | known)
+    return None
+
+
+def with_declared_target_group(
+    live: dict[str, Any], desired: Mapping[str, Any], blue_green: BlueGreen
+) -> dict[str, Any]:
+    """``live`` (a DescribeServices entry) with the target group it serves from replaced by the declared one
+    when both are of the pair: after a deployment either is correct."""
+    declared = [lb.get("targetGroupArn") for lb in desired.get("loadBalancers") or ()]
+    balancers = []
+    for index, balancer in enumerate(live.get("loadBalancers") or ()):
+        wanted = declared[index] if index < len(declared) else None
+        serving = balancer.get("targetGroupArn")
+        swapped = wanted in blue_green.pair and serving in blue_green.pair
+        balancers.append({**balancer, "targetGroupArn": wanted} if swapped else balancer)
+    return {**live, "loadBalancers": balancers}
+
+
+def route_deployment(
+    change: Change,
+    blue_green: BlueGreen | None,
+    running: Mapping[str, list[str]],
+    failed: Mapping[str, FailedDeployment] | None = None,
+) -> None:
+    """Make ``change`` to a CODE_DEPLOY service a deployment where it must be one, or hold it: while a deployment
+    runs, and when the last deployment of this very document failed (it is not retried until Git changes)."""
+    if change.action is not Action.UPDATE and change.action is not Action.ADOPT:
+        return
+    deployed = change.changed_fields & DEPLOYED_FIELDS
+    if blue_green is None:
+        if deployed:
+            change.held = (
+                f"{', '.join(sorted(deployed))} of a CODE_DEPLOY service change only through a CodeDeploy "
+                "deployment: declare a DeploymentGroup that names this service"
+            )
+        return
+    if ids := running.get(blue_green.group):
+        change.held = (
+            f"CodeDeploy deployment {', '.join(ids)} is in progress; nothing is corrected until it ends"
+        )
+        return
+    last = (failed or {}).get(blue_green.group)
+    if deployed and last is not None and spec_hash_of_description(last.description) == change.spec_hash:
+        change.held = (
+            f"CodeDeploy deployment {last.deployment_id} of this revision ended {last.status}"
+            f"{': ' + last.message if last.message else ''}; not retried until Git changes"
+        )
+        change.deployment_failed = last.deployment_id
+        return
+    if deployed:
+        change.deployment_application = blue_green.application
+        change.deployment_group = blue_green.group
+
+
+def listener_pairs(desired: DesiredState, arns: Mapping[ResourceKey, str]) -> dict[str, frozenset[str]]:
+    """Listener reference name (``alb:443``) → the target group pair (names and ARNs) a deployment group routes
+    through it: production and test listeners alike."""
+    found: dict[str, frozenset[str]] = {}
+    for group in desired.of_kind("DeploymentGroup"):
+        names = target_group_pair(group.spec)
+        pair = frozenset(names) | {arns[k] for n in names if (k := ResourceKey("TargetGroup", n)) in arns}
+        found |= dict.fromkeys(_routed_listeners(group.spec), pair)
+    return found
+
+
+def with_declared_forward(
+    live: dict[str, Any], desired: Mapping[str, Any], pair: frozenset[str]
+) -> dict[str, Any]:
+    """A listener's live spec with each forward among the pair's target groups (whichever is live, whatever the
+    weights during a deployment) replaced by the declared forward, when that too is among the pair."""
+    declared = list(desired.get("DefaultActions") or ())
+    actions = []
+    for index, action in enumerate(live.get("DefaultActions") or ()):
+        wanted = declared[index] if index < len(declared) else None
+        both = wanted is not None and _forwards_within(action, pair) and _forwards_within(wanted, pair)
+        actions.append(dict(wanted) if both and wanted is not None else action)
+    return {**live, "DefaultActions": actions}
+
+
+def _forwards_within(action: Mapping[str, Any], pair: frozenset[str]) -> bool:
+    if action.get("Type") != "forward":
+        return False
+    groups = [g.get("TargetGroupArn") for g in (action.get("ForwardConfig") or {}).get("TargetGroups") or ()]
+    groups = groups or [action.get("TargetGroupArn")]
+    return all(group in pair for group in groups)
+
+
+def hold_during_deployment(
+    change: Change, desired: DesiredState, running: Mapping[str, list[str]], listener: str
+) -> None:
+    """A listener that a running deployment routes is CodeDeploy's until the deployment ends."""
+    for group in desired.of_kind("DeploymentGroup"):
+        if group.name in running and listener in _routed_listeners(group.spec):
+            change.held = (
+                f"CodeDeploy deployment {', '.join(running[group.name])} is in progress on this listener"
+            )
+            return
+
+
+def _routed_listeners(spec: Mapping[str, Any]) -> set[str]:
+    return {
+        str(listener)
+        for info in (spec.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or ()
+        for route in ("prodTrafficRoute", "testTrafficRoute")
+        for listener in (info.get(route) or {}).get("listenerArns") or ()
+    }
