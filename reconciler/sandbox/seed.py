@@ -35,7 +35,13 @@ ECS_TASKS_TRUST = {
         {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
-LOG_GROUPS = ("/ecs/frontapp", "/ecs/frontapp/firelens", "/ecs/wordpress")
+LOG_GROUPS = (
+    "/ecs/frontapp",
+    "/ecs/frontapp/firelens",
+    "/ecs/wordpress",
+    "/ecs/scorekeep-frontend",
+    "/ecs/scorekeep-api",
+)
 LOG_RETENTION_DAYS = 30
 WWW_DATA_UID = 33  # the wordpress image's www-data user and group
 FRONTAPP_DOMAIN = "frontapp.example.com"
@@ -152,7 +158,8 @@ async def _create_network(ec2: Any, *, region: str) -> dict[str, str]:
 
 
 async def _create_security_groups(ec2: Any, *, vpc_id: str) -> dict[str, str]:
-    """web: 443/80 from anywhere · app: 8080 and 80 from web · efs: NFS from app · db: MySQL from app."""
+    """web: 443/80 from anywhere · app: 8080 and 80 from web · efs: NFS from app · db: MySQL from app ·
+    scorekeep front end: 80 from web · scorekeep API: 5000 from the scorekeep front end only."""
     web = await _security_group(ec2, vpc_id=vpc_id, role="web", description="load balancers")
     app = await _security_group(ec2, vpc_id=vpc_id, role="app", description="ECS tasks")
     efs = await _security_group(ec2, vpc_id=vpc_id, role="efs", description="EFS mount targets")
@@ -161,7 +168,15 @@ async def _create_security_groups(ec2: Any, *, vpc_id: str) -> dict[str, str]:
     await _allow(ec2, group=app, ports=(8080, 80), source_group=web)
     await _allow(ec2, group=efs, ports=(2049,), source_group=app)
     await _allow(ec2, group=db, ports=(3306,), source_group=app)
+    frontend = await _security_group(
+        ec2, vpc_id=vpc_id, role="scorekeep-frontend", description="scorekeep web tasks"
+    )
+    api = await _security_group(ec2, vpc_id=vpc_id, role="scorekeep-api", description="scorekeep API tasks")
+    await _allow(ec2, group=frontend, ports=(80,), source_group=web)
+    await _allow(ec2, group=api, ports=(5000,), source_group=frontend)
     return {
+        "SCOREKEEP_FRONTEND_SECURITY_GROUP": frontend,
+        "SCOREKEEP_API_SECURITY_GROUP": api,
         "WEB_SECURITY_GROUP": web,
         "APP_SECURITY_GROUP": app,
         "EFS_SECURITY_GROUP": efs,

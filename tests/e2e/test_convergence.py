@@ -37,7 +37,7 @@ def test_ten_further_passes_change_nothing_and_register_no_revisions(
     plan = cli("plan", *converged.args())
     assert plan.code == 0 and "No changes" in plan.out
     ecs = boto("ecs")
-    for family in ("frontapp", "wordpress"):
+    for family in ("frontapp", "wordpress", "scorekeep-frontend", "scorekeep-api"):
         arns: list[Any] = ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
         assert len(arns) == 1, arns
 
@@ -50,7 +50,7 @@ def test_plan_against_an_empty_account_changes_nothing(estate: Estate, cli: CLI,
     assert actions == {("create", "missing")}
     assert {c["kind"] for c in plan.json()["changes"]} == {
         "Cluster", "TaskDefinition", "Service", "TargetGroup", "LoadBalancer", "Listener", "ListenerRule",
-        "ScalableTarget", "ScalingPolicy", "ScheduledAction",
+        "ScalableTarget", "ScalingPolicy", "ScheduledAction", "DiscoveryService",
     }  # fmt: skip
     assert count_api_calls(writes_only=True) == writes_before
     assert boto("ecs").list_clusters()["clusterArns"] == []

@@ -80,11 +80,13 @@ def test_the_estate_has_the_expected_resources() -> None:
     keys = sorted((document["kind"], document["metadata"]["name"]) for _, document in DOCUMENTS)
     assert keys == [
         ("Cluster", "myapp-prod"),
+        ("DiscoveryService", "scorekeep-api"),
         ("Listener", "frontapp-http"),
         ("Listener", "frontapp-https"),
         ("Listener", "frontapp-test"),
         ("Listener", "wordpress-http"),
         ("ListenerRule", "frontapp-api"),
+        ("ListenerRule", "scorekeep-frontend"),
         ("LoadBalancer", "frontapp-alb"),
         ("LoadBalancer", "wordpress-alb"),
         ("ScalableTarget", "frontapp"),
@@ -92,11 +94,16 @@ def test_the_estate_has_the_expected_resources() -> None:
         ("ScheduledAction", "frontapp-morning-scale-out"),
         ("ScheduledAction", "frontapp-night-scale-in"),
         ("Service", "frontapp"),
+        ("Service", "scorekeep-api"),
+        ("Service", "scorekeep-frontend"),
         ("Service", "wordpress"),
         ("TargetGroup", "frontapp-tg01"),
         ("TargetGroup", "frontapp-tg02"),
+        ("TargetGroup", "scorekeep-frontend-tg"),
         ("TargetGroup", "wordpress-tg"),
         ("TaskDefinition", "frontapp"),
+        ("TaskDefinition", "scorekeep-api"),
+        ("TaskDefinition", "scorekeep-frontend"),
         ("TaskDefinition", "wordpress"),
     ]
 

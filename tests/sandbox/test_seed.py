@@ -19,6 +19,8 @@ EXPECTED_VARIABLES = {
     "APP_SECURITY_GROUP",
     "EFS_SECURITY_GROUP",
     "DB_SECURITY_GROUP",
+    "SCOREKEEP_FRONTEND_SECURITY_GROUP",
+    "SCOREKEEP_API_SECURITY_GROUP",
     "EXECUTION_ROLE_ARN",
     "FRONTAPP_TASK_ROLE_ARN",
     "WORDPRESS_TASK_ROLE_ARN",
@@ -46,11 +48,18 @@ async def test_seed_returns_every_variable_and_the_resources_exist(aws: str, bot
         "/ecs/frontapp",
         "/ecs/frontapp/firelens",
         "/ecs/wordpress",
+        "/ecs/scorekeep-frontend",
+        "/ecs/scorekeep-api",
     }
     password = boto("ssm").get_parameter(Name="/wordpress/db/password", WithDecryption=True)["Parameter"]
     assert (password["Type"], password["ARN"]) == ("SecureString", variables["WORDPRESS_DB_PASSWORD_ARN"])
     _assert_file_system(boto("efs"), variables)
     _assert_certificate(boto("acm"), variables)
+    api = boto("ec2").describe_security_groups(GroupIds=[variables["SCOREKEEP_API_SECURITY_GROUP"]])
+    rules = api["SecurityGroups"][0]["IpPermissions"]
+    assert [(r["FromPort"], [g["GroupId"] for g in r["UserIdGroupPairs"]], r["IpRanges"]) for r in rules] == [
+        (5000, [variables["SCOREKEEP_FRONTEND_SECURITY_GROUP"]], [])
+    ]  # only the scorekeep front end reaches the API
     namespace = boto("servicediscovery").get_namespace(Id=variables["PRIVATE_NAMESPACE_ID"])["Namespace"]
     assert (namespace["Name"], namespace["Type"]) == ("myapp.local", "DNS_PRIVATE")
 
