@@ -13,8 +13,8 @@ from functools import partial
 from typing import Any
 
 from reconciler.live.clients import AwsClients
-from reconciler.live.paging import bounded_gather, chunks
-from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, Tags
+from reconciler.live.paging import bounded_gather, chunks, paginate
+from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, Tags, tags_one_arn_a_call
 from reconciler.model.live import Described, FailedDeployment, LiveEntry, LiveState
 from reconciler.model.ownership import NAME_TAG, owner_of
 from reconciler.model.resource import DesiredState
@@ -38,13 +38,15 @@ class CodeDeployReader:
     async def read(self, desired: DesiredState, live: LiveState) -> None:
         client = await self._clients.client("codedeploy")
         self.tags.begin_pass()
-        applications = await _all(client, "list_applications", "applications")
+        applications = await paginate(client, "list_applications", "applications")
         if not applications and not desired.of_kind(KIND):
             return
         groups = [g for app in applications for g in await self._groups(client, app)]
         prefix = await self._arn_prefix()
         arns = {(g["applicationName"], g["deploymentGroupName"]): f"{prefix}{g['applicationName']}/{g['deploymentGroupName']}" for g in groups}  # fmt: skip
-        tags = await self.tags.read(partial(_tags, client), list(arns.values()))
+        tags = await self.tags.read(
+            partial(tags_one_arn_a_call, client.list_tags_for_resource, "ResourceArn"), list(arns.values())
+        )
         declared = {(str(r.spec.get("applicationName")), r.name) for r in desired.of_kind(KIND)}
         for group in groups:
             key = (group["applicationName"], group["deploymentGroupName"])
@@ -61,7 +63,9 @@ class CodeDeployReader:
         return LiveEntry(name=name, arn=arn, spec=dict(group), tags=tags, parent=group["applicationName"])
 
     async def _groups(self, client: Any, application: str) -> list[Described]:
-        names = await _all(client, "list_deployment_groups", "deploymentGroups", applicationName=application)
+        names = await paginate(
+            client, "list_deployment_groups", "deploymentGroups", applicationName=application
+        )
         batches = await bounded_gather(
             client.batch_get_deployment_groups(applicationName=application, deploymentGroupNames=list(batch))
             for batch in chunks(names, GROUPS_PER_BATCH)
@@ -109,18 +113,3 @@ class CodeDeployReader:
         client = await self._clients.client("codedeploy")
         region = client.meta.region_name
         return f"arn:aws:codedeploy:{region}:{self._account}:deploymentgroup:"
-
-
-async def _tags(client: Any, arns: list[str]) -> dict[str, Tags]:
-    responses = await bounded_gather(client.list_tags_for_resource(ResourceArn=arn) for arn in arns)
-    return {
-        arn: {t["Key"]: t.get("Value", "") for t in response.get("Tags", [])}
-        for arn, response in zip(arns, responses, strict=True)
-    }
-
-
-async def _all(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
-    found: list[Any] = []
-    async for page in client.get_paginator(operation).paginate(**params):
-        found.extend(page.get(key, []))
-    return found

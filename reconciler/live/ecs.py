@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from reconciler.live.clients import AwsClients
-from reconciler.live.paging import bounded_gather, chunks
+from reconciler.live.paging import bounded_gather, chunks, paginate
 from reconciler.model.ecs import cluster_name_of, tags_as_map
 from reconciler.model.live import Described, LiveState
 from reconciler.model.ownership import owner_of
@@ -73,7 +73,7 @@ class EcsReader:
     # --- clusters ------------------------------------------------------------------------------------------
 
     async def _clusters(self, ecs: Any, desired: DesiredState) -> dict[str, Described]:
-        arns = await _paginate(ecs, "list_clusters", "clusterArns")
+        arns = await paginate(ecs, "list_clusters", "clusterArns")
         listed = {cluster_name_of(a) for a in arns}
         wanted = {cluster_name_of(str(r.spec.get("cluster", ""))) for r in desired.of_kind("Service")}
         wanted |= {r.name for r in desired.of_kind("Cluster")}
@@ -110,7 +110,7 @@ class EcsReader:
         found = await self._describe_services(ecs, name, sorted(wanted))
         active = sum(1 for s in found.values() if s.get("status") == "ACTIVE")
         if cluster.get("activeServicesCount", active + 1) > active:
-            arns = await _paginate(ecs, "list_services", "serviceArns", cluster=name, maxResults=100)
+            arns = await paginate(ecs, "list_services", "serviceArns", cluster=name, maxResults=100)
             found |= await self._describe_services(
                 ecs, name, sorted(set(arns) - {s["serviceArn"] for s in found.values()})
             )
@@ -145,11 +145,3 @@ class EcsReader:
             for a in response.get("taskDefinitionArns", [])
             if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family
         ]
-
-
-async def _paginate(client: Any, operation: str, key: str, **params: Any) -> list[str]:
-    paginator = client.get_paginator(operation)
-    found: list[str] = []
-    async for page in paginator.paginate(**params):
-        found.extend(page.get(key, []))
-    return found

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from reconciler.live.clients import AwsClients
-from reconciler.live.paging import bounded_gather, chunks
+from reconciler.live.paging import bounded_gather, chunks, paginate
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, elbv2_tags
 from reconciler.model.live import Described, LiveEntry, LiveState
 from reconciler.model.ownership import NAME_TAG, owner_of
@@ -256,8 +256,4 @@ async def _pages(
 ) -> list[Described]:
     if page_size_key:
         params[page_size_key] = PAGE_SIZE
-    paginator = client.get_paginator(operation)
-    found: list[Described] = []
-    async for page in paginator.paginate(**params):
-        found.extend(page.get(key, []))
-    return found
+    return await paginate(client, operation, key, **params)

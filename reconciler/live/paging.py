@@ -1,10 +1,11 @@
-"""Batching helpers shared by the readers: fixed-size chunks, and a gather with a bound on calls in flight."""
+"""Batching helpers shared by the readers: every page of a paginated call, fixed-size chunks, and a gather with a
+bound on calls in flight."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 PARALLEL_READS = 8
@@ -22,3 +23,11 @@ async def bounded_gather(coroutines: Iterable[Awaitable[T]], *, limit: int = PAR
             return await coroutine
 
     return await asyncio.gather(*(run(c) for c in coroutines))
+
+
+async def paginate(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
+    """Every item under ``key`` in every page of ``operation`` (botocore's paginator for it)."""
+    found: list[Any] = []
+    async for page in client.get_paginator(operation).paginate(**params):
+        found.extend(page.get(key, []))
+    return found

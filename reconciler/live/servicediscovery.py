@@ -12,8 +12,8 @@ from functools import partial
 from typing import Any
 
 from reconciler.live.clients import AwsClients
-from reconciler.live.paging import bounded_gather
-from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, Tags
+from reconciler.live.paging import bounded_gather, paginate
+from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, Tags, tags_one_arn_a_call
 from reconciler.model.live import Described, LiveEntry, LiveState
 from reconciler.model.ownership import NAME_TAG, owner_of
 from reconciler.model.references import is_literal
@@ -38,15 +38,18 @@ class ServiceDiscoveryReader:
         declared = desired.of_kind(KIND)
         named = {ns for r in declared if (ns := namespace_of(r.spec)) and not is_literal(ns, "Namespace")}
         if named:
-            namespaces = await _pages(client, "list_namespaces", "Namespaces")
+            namespaces = await paginate(client, "list_namespaces", "Namespaces", MaxResults=PAGE_SIZE)
             live.namespaces.update({ns["Name"]: ns["Id"] for ns in namespaces})
-        summaries = await _pages(client, "list_services", "Services")
+        summaries = await paginate(client, "list_services", "Services", MaxResults=PAGE_SIZE)
         names = {r.name for r in declared}
         described = await bounded_gather(
             client.get_service(Id=s["Id"]) for s in summaries if s["Name"] in names
         )
         full = {d["Service"]["Id"]: d["Service"] for d in described}
-        tags = await self.tags.read(partial(_tags, client), [s["Arn"] for s in summaries])
+        tags = await self.tags.read(
+            partial(tags_one_arn_a_call, client.list_tags_for_resource, "ResourceARN"),
+            [s["Arn"] for s in summaries],
+        )
         wanted = {(r.name, _namespace_id(r.spec, live)) for r in declared}
         for summary in summaries:
             spec = full.get(summary["Id"], summary)
@@ -67,18 +70,3 @@ class ServiceDiscoveryReader:
 def _namespace_id(spec: dict[str, Any], live: LiveState) -> str | None:
     namespace = namespace_of(spec)
     return live.namespaces.get(namespace, namespace) if namespace else None
-
-
-async def _tags(client: Any, arns: list[str]) -> dict[str, Tags]:
-    responses = await bounded_gather(client.list_tags_for_resource(ResourceARN=arn) for arn in arns)
-    return {
-        arn: {t["Key"]: t.get("Value", "") for t in response.get("Tags", [])}
-        for arn, response in zip(arns, responses, strict=True)
-    }
-
-
-async def _pages(client: Any, operation: str, key: str) -> list[Described]:
-    found: list[Described] = []
-    async for page in client.get_paginator(operation).paginate(MaxResults=PAGE_SIZE):
-        found.extend(page.get(key, []))
-    return found

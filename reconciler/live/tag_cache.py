@@ -84,3 +84,15 @@ async def elbv2_tags(elbv2: Any, arns: list[str]) -> dict[str, Tags]:
         for response in responses
         for description in response.get("TagDescriptions", [])
     }
+
+
+async def tags_one_arn_a_call(
+    list_tags: Callable[..., Awaitable[Any]], arn_parameter: str, arns: list[str]
+) -> dict[str, Tags]:
+    """``ListTagsForResource`` of services that take one ARN a call (Cloud Map: ``ResourceARN``, CodeDeploy:
+    ``ResourceArn``)."""
+    responses = await bounded_gather(list_tags(**{arn_parameter: arn}) for arn in arns)
+    return {
+        arn: {t["Key"]: t.get("Value", "") for t in response.get("Tags", [])}
+        for arn, response in zip(arns, responses, strict=True)
+    }

@@ -11,20 +11,20 @@ import pytest
 from reconciler.errors import InvalidDesiredState
 from reconciler.source.git import GitCheckouts
 from reconciler.source.git_source import GitSource
-from tests.source.test_git import Remote, cache, isolated_git, remote  # noqa: F401 - fixtures
+from tests.source.conftest import Remote
 
 CLUSTER = "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: myapp-prod}\nspec: {}\n"
 BROKEN = "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: [\n"
 
 
-def source(remote: Remote, cache: Path, subdir: str = "deploy") -> GitSource:  # noqa: F811
+def source(remote: Remote, cache: Path, subdir: str = "deploy") -> GitSource:
     checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache)
     return GitSource(checkouts=checkouts, description="test", subdir=subdir, interval=60)
 
 
 async def test_a_pass_loads_the_commit_it_was_given_with_the_sha_as_revision(
-    remote: Remote,  # noqa: F811
-    cache: Path,  # noqa: F811
+    remote: Remote,
+    cache: Path,
 ) -> None:
     (remote.work / "deploy").mkdir()
     sha = remote.commit({"deploy/cluster.yaml": CLUSTER})
@@ -34,8 +34,8 @@ async def test_a_pass_loads_the_commit_it_was_given_with_the_sha_as_revision(
 
 
 async def test_an_invalid_commit_names_its_problems_by_path_in_the_repository(
-    remote: Remote,  # noqa: F811
-    cache: Path,  # noqa: F811
+    remote: Remote,
+    cache: Path,
 ) -> None:
     (remote.work / "deploy").mkdir()
     sha = remote.commit({"deploy/cluster.yaml": CLUSTER, "deploy/broken.yaml": BROKEN})
@@ -45,7 +45,7 @@ async def test_an_invalid_commit_names_its_problems_by_path_in_the_repository(
     assert [p.file for p in raised.value.problems] == ["deploy/broken.yaml"]
 
 
-async def test_a_burst_of_requests_is_one_fetch_then_one_wake(remote: Remote, cache: Path) -> None:  # noqa: F811
+async def test_a_burst_of_requests_is_one_fetch_then_one_wake(remote: Remote, cache: Path) -> None:
     (remote.work / "deploy").mkdir()
     remote.commit({"deploy/cluster.yaml": CLUSTER})
     watched = source(remote, cache)
@@ -71,6 +71,6 @@ async def _fetched(watched: GitSource) -> str:
 
 
 @pytest.mark.parametrize("subdir", ["/etc", "../elsewhere", "deploy/../../x"])
-def test_git_path_must_stay_inside_the_repository(remote: Remote, cache: Path, subdir: str) -> None:  # noqa: F811
+def test_git_path_must_stay_inside_the_repository(remote: Remote, cache: Path, subdir: str) -> None:
     with pytest.raises(ValueError, match="inside the repository"):
         source(remote, cache, subdir)
