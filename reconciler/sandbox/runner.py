@@ -60,7 +60,7 @@ def banner(settings: Settings, emulator_url: str) -> str:
             " AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox)",
             f"  metrics      : {metrics_url}   status: http://{settings.listen}/status",
             f"  desired state: {settings.dir} (edit a file: the daemon reconciles at once)",
-            "  cause drift  : aws ecs update-service --cluster myapp-prod --service frontapp --desired-count 5"
+            "  cause drift  : aws ecs update-service --cluster myapp-prod --service wordpress --desired-count 5"
             f" --endpoint-url {emulator_url}",
             "                 then watch reconciler_resource_drifted and reconciler_drift_corrected_total",
         ]

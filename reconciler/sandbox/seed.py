@@ -28,11 +28,18 @@ from cryptography.x509.oid import NameOID
 SYSTEM = "myapp-prod"
 VPC_CIDR = "10.0.0.0/16"
 ANYWHERE = "0.0.0.0/0"
+CODEDEPLOY_POLICY_ARN = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"
 EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 ECS_TASKS_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+CODEDEPLOY_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
 LOG_GROUPS = (
@@ -227,17 +234,22 @@ async def _create_roles(iam: Any) -> dict[str, str]:
             "Resource": "*",
         },
     )
+    codedeploy = await _role(
+        iam, name=f"{SYSTEM}-codedeploy-role", description="CodeDeploy blue/green", trust=CODEDEPLOY_TRUST
+    )
+    await iam.attach_role_policy(RoleName=f"{SYSTEM}-codedeploy-role", PolicyArn=CODEDEPLOY_POLICY_ARN)
     return {
+        "CODEDEPLOY_ROLE_ARN": codedeploy,
         "EXECUTION_ROLE_ARN": execution,
         "FRONTAPP_TASK_ROLE_ARN": frontapp,
         "WORDPRESS_TASK_ROLE_ARN": wordpress,
     }
 
 
-async def _role(iam: Any, *, name: str, description: str) -> str:
+async def _role(iam: Any, *, name: str, description: str, trust: dict[str, Any] = ECS_TASKS_TRUST) -> str:
     role = await iam.create_role(
         RoleName=name,
-        AssumeRolePolicyDocument=json.dumps(ECS_TASKS_TRUST),
+        AssumeRolePolicyDocument=json.dumps(trust),
         Description=f"{SYSTEM} {description}",
     )
     return str(role["Role"]["Arn"])

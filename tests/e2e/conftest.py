@@ -105,7 +105,7 @@ def count_api_calls(*, writes_only: bool = False) -> int:
             if not sample.name.endswith("_total"):
                 continue
             operation = sample.labels["operation"]
-            if writes_only and operation.startswith(("Describe", "List", "Get")):
+            if writes_only and operation.startswith(("Describe", "List", "Get", "BatchGet")):
                 continue
             total += sample.value
     return int(total)

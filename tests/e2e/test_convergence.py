@@ -50,7 +50,7 @@ def test_plan_against_an_empty_account_changes_nothing(estate: Estate, cli: CLI,
     assert actions == {("create", "missing")}
     assert {c["kind"] for c in plan.json()["changes"]} == {
         "Cluster", "TaskDefinition", "Service", "TargetGroup", "LoadBalancer", "Listener", "ListenerRule",
-        "ScalableTarget", "ScalingPolicy", "ScheduledAction", "DiscoveryService",
+        "ScalableTarget", "ScalingPolicy", "ScheduledAction", "DiscoveryService", "DeploymentGroup",
     }  # fmt: skip
     assert count_api_calls(writes_only=True) == writes_before
     assert boto("ecs").list_clusters()["clusterArns"] == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import BotoFactory
-from tests.e2e.conftest import CLI, Estate, count_api_calls
+from tests.e2e.conftest import CLI, Estate, calls_of, count_api_calls
 
 FRONTAPP = "services/frontapp.yaml"
 WORDPRESS = "services/wordpress.yaml"  # not autoscaled: its desiredCount is Git's
@@ -29,12 +29,18 @@ def test_new_image_tag_registers_one_revision_and_deploys_it(
         ("TaskDefinition", "frontapp", "create", "desired"),
         ("Service", "frontapp", "update", "desired"),
     }
+    deployments, updates = calls_of("CreateDeployment"), calls_of("UpdateService")
     assert cli("apply", *converged.args()).code == 0
+    # frontapp is blue/green: one CodeDeploy deployment, no UpdateService; it now serves from frontapp-tg02
+    assert (calls_of("CreateDeployment") - deployments, calls_of("UpdateService") - updates) == (1, 0)
     assert _plan_changes(cli, converged) == []
     ecs = boto("ecs")
-    running = ecs.describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0][
-        "taskDefinition"
-    ]
+    service = ecs.describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0]
+    serving = boto("elbv2").describe_target_groups(
+        TargetGroupArns=[service["loadBalancers"][0]["targetGroupArn"]]
+    )
+    assert serving["TargetGroups"][0]["TargetGroupName"] == "frontapp-tg02"
+    running = service["taskDefinition"]
     image = ecs.describe_task_definition(taskDefinition=running)["taskDefinition"]["containerDefinitions"]
     assert any(c["image"].endswith("frontapp:1.5.0") for c in image)
     assert len(ecs.list_task_definitions(familyPrefix="frontapp")["taskDefinitionArns"]) == 2

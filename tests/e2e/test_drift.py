@@ -11,7 +11,10 @@ import pytest
 from tests.conftest import BotoFactory
 from tests.e2e.conftest import CLI, Estate
 
-CLUSTER, SERVICE = "myapp-prod", "frontapp"
+CLUSTER, SERVICE = (
+    "myapp-prod",
+    "wordpress",
+)  # frontapp is blue/green: its task definition moves by CodeDeploy
 
 
 def _service(boto: BotoFactory) -> dict[str, Any]:
@@ -34,24 +37,24 @@ def _register_variant(boto: BotoFactory, change: Callable[[dict[str, Any]], None
 
 
 def _app(request: dict[str, Any]) -> dict[str, Any]:
-    return next(c for c in request["containerDefinitions"] if c["name"] == "app")
+    return next(c for c in request["containerDefinitions"] if c["name"] == "wordpress")
 
 
 def drift_desired_count(boto: BotoFactory) -> None:
     """On wordpress: frontapp's desiredCount belongs to its autoscaler (tests/e2e/test_scaling.py)."""
-    boto("ecs").update_service(cluster=CLUSTER, service="wordpress", desiredCount=5)
+    boto("ecs").update_service(cluster=CLUSTER, service=SERVICE, desiredCount=5)
 
 
 def drift_image(boto: BotoFactory) -> None:
-    arn = _register_variant(boto, lambda r: _app(r).update(image="attacker/frontapp:latest"))
+    arn = _register_variant(boto, lambda r: _app(r).update(image="attacker/wordpress:latest"))
     boto("ecs").update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=arn)
 
 
 def drift_environment(boto: BotoFactory) -> None:
     def change(request: dict[str, Any]) -> None:
         for variable in _app(request)["environment"]:
-            if variable["name"] == "APP_ENV":
-                variable["value"] = "debug"
+            if variable["name"] == "WORDPRESS_DB_USER":
+                variable["value"] = "root"
 
     arn = _register_variant(boto, change)
     boto("ecs").update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=arn)
@@ -60,7 +63,7 @@ def drift_environment(boto: BotoFactory) -> None:
 def drift_other_revision(boto: BotoFactory) -> None:
     """The service moved to a revision of another family (a wrong pick in the console)."""
     ecs = boto("ecs")
-    other = ecs.list_task_definitions(familyPrefix="wordpress")["taskDefinitionArns"][0]
+    other = ecs.list_task_definitions(familyPrefix="scorekeep-api")["taskDefinitionArns"][0]
     ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=other)
 
 
@@ -103,8 +106,8 @@ def drift_propagate_tags(boto: BotoFactory) -> None:
 
 
 def drift_execute_command(boto: BotoFactory) -> None:
-    """A field the document leaves out: its AWS default (false) is what Git wants."""
-    boto("ecs").update_service(cluster=CLUSTER, service=SERVICE, enableExecuteCommand=True)
+    """A field scorekeep-frontend's document leaves out: its AWS default (false) is what Git wants."""
+    boto("ecs").update_service(cluster=CLUSTER, service="scorekeep-frontend", enableExecuteCommand=True)
 
 
 def drift_grace_period(boto: BotoFactory) -> None:
@@ -128,8 +131,12 @@ def drift_service_deleted(boto: BotoFactory) -> None:
 DRIFTS = [
     (drift_desired_count, "Service", "desiredCount"),
     (drift_other_revision, "Service", "taskDefinition"),
-    (drift_image, "Service", "taskDefinition.containerDefinitions[app].image"),
-    (drift_environment, "Service", "taskDefinition.containerDefinitions[app].environment[APP_ENV]"),
+    (drift_image, "Service", "taskDefinition.containerDefinitions[wordpress].image"),
+    (
+        drift_environment,
+        "Service",
+        "taskDefinition.containerDefinitions[wordpress].environment[WORDPRESS_DB_USER]",
+    ),
     (drift_subnets, "Service", "networkConfiguration.awsvpcConfiguration.subnets"),
     (drift_security_groups, "Service", "networkConfiguration.awsvpcConfiguration.securityGroups"),
     (drift_public_ip, "Service", "networkConfiguration.awsvpcConfiguration.assignPublicIp"),

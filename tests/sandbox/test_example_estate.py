@@ -80,12 +80,13 @@ def test_the_estate_has_the_expected_resources() -> None:
     keys = sorted((document["kind"], document["metadata"]["name"]) for _, document in DOCUMENTS)
     assert keys == [
         ("Cluster", "myapp-prod"),
+        ("DeploymentGroup", "frontapp"),
         ("DiscoveryService", "scorekeep-api"),
         ("Listener", "frontapp-http"),
         ("Listener", "frontapp-https"),
         ("Listener", "frontapp-test"),
         ("Listener", "wordpress-http"),
-        ("ListenerRule", "frontapp-api"),
+        ("ListenerRule", "frontapp-admin-denied"),
         ("ListenerRule", "scorekeep-frontend"),
         ("LoadBalancer", "frontapp-alb"),
         ("LoadBalancer", "wordpress-alb"),

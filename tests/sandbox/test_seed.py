@@ -21,6 +21,7 @@ EXPECTED_VARIABLES = {
     "DB_SECURITY_GROUP",
     "SCOREKEEP_FRONTEND_SECURITY_GROUP",
     "SCOREKEEP_API_SECURITY_GROUP",
+    "CODEDEPLOY_ROLE_ARN",
     "EXECUTION_ROLE_ARN",
     "FRONTAPP_TASK_ROLE_ARN",
     "WORDPRESS_TASK_ROLE_ARN",
@@ -87,6 +88,14 @@ def _assert_roles(iam: Any, variables: dict[str, str]) -> None:
             iam.get_role(RoleName=variables[variable].rsplit("/", 1)[-1])["Role"]["Arn"]
             == variables[variable]
         )
+    codedeploy = iam.get_role(RoleName="myapp-prod-codedeploy-role")["Role"]
+    assert codedeploy["Arn"] == variables["CODEDEPLOY_ROLE_ARN"]
+    trusted = codedeploy["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+    attached = iam.list_attached_role_policies(RoleName="myapp-prod-codedeploy-role")["AttachedPolicies"]
+    assert (trusted, [p["PolicyName"] for p in attached]) == (
+        "codedeploy.amazonaws.com",
+        ["AWSCodeDeployRoleForECS"],
+    )
 
 
 def _assert_file_system(efs: Any, variables: dict[str, str]) -> None:

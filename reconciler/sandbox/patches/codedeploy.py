@@ -317,7 +317,7 @@ def _forward_listeners(backend: Any, listener_arns: list[str], target_group_arn:
             if action.type == "forward":
                 data["TargetGroupArn"] = target_group_arn
             actions.append(data)
-        elbv2.modify_listener(arn, actions=actions)
+        elbv2.modify_listener(arn, actions=actions, certificates=[])  # [] keeps an HTTPS listener's own
 
 
 # --- reads --------------------------------------------------------------------------------------------------
