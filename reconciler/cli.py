@@ -189,14 +189,17 @@ def _blocked(outcome: PassOutcome, settings: Settings) -> bool:
 
 def _print_apply_result(outcome: PassOutcome) -> None:
     result = outcome.result
-    for change in result.applied:
+    applied = [c for c in result.applied if not c.restamp]
+    for change in applied:
         print(f"applied: {change.kind} {change.name} ({change.action.value}, cause: {change.cause.value})")
     for change, error in result.failed:
         print(f"failed: {change.kind} {change.name} ({change.action.value}): {error}", file=sys.stderr)
     for change, why in result.skipped:
         print(f"not applied: {change.kind} {change.name}: {why}")
+    restamped = len(result.applied) - len(applied)
     print(
-        f"Apply: {len(result.applied)} applied, {len(result.failed)} failed, {len(result.skipped)} not applied."
+        f"Apply: {len(applied)} applied, {len(result.failed)} failed, {len(result.skipped)} not applied."
+        + (f" {restamped} spec-hash tags refreshed." if restamped else "")
     )
 
 

@@ -57,7 +57,9 @@ def assess(sides: Sides, *, instance: str, extra_diff: Sequence[FieldDiff] = ())
         diff, cause = _ownership_diff(sides, instance=instance), Cause.DESIRED
     if not diff:
         return None
-    return _change(sides, _action(sides, owner=owner, diff=diff), cause, diff)
+    change = _change(sides, _action(sides, owner=owner, diff=diff), cause, diff)
+    change.restamp = owner is not None and all(d.path == f"tags.{SPEC_HASH_TAG}" for d in diff)
+    return change
 
 
 def _create(sides: Sides, *, instance: str) -> Change:

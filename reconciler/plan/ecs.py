@@ -110,11 +110,14 @@ def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance
 
 def revision_matches(td: Described, family: FamilyPlan) -> bool:
     """A revision matches when it has everything the document sets (and nothing more where the document lists
-    a complete set) and was not registered from another document."""
-    registered_from = _registered_from(td)
-    if registered_from is not None and registered_from != family.revision_hash:
+    a complete set) and was not registered from another document — or, registered from another document, is
+    exactly this one: equal both ways, so nothing the document leaves out is set in it (a document rewritten
+    with the same meaning, or imported from that very revision, reuses it instead of registering a copy)."""
+    live = canonical_task_definition(td)
+    if scoped_diff(family.canonical, live):
         return False
-    return not scoped_diff(family.canonical, canonical_task_definition(td))
+    registered_from = _registered_from(td)
+    return registered_from in (None, family.revision_hash) or not scoped_diff(live, family.canonical)
 
 
 def _registered_from(td: Described) -> str | None:

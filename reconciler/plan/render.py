@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from reconciler.model.ownership import SPEC_HASH_TAG
 from reconciler.model.resource import Mode
 from reconciler.plan.types import Action, Cause, Change, Plan
 
@@ -21,13 +22,15 @@ SYMBOL = {
 def plan_as_json(plan: Plan) -> str:
     body: dict[str, Any] = {
         "revision": plan.revision,
-        "changes": [_change_json(c) for c in plan.changes],
+        "changes": [_change_json(c) for c in plan.reported_changes],
         "orphans": [o.model_dump() for o in plan.orphans],
         "conflicts": [c.model_dump() for c in plan.conflicts],
         "unmanaged": [u.model_dump() for u in plan.unmanaged],
     }
     if plan.deletions_blocked:
         body["deletionsBlocked"] = plan.deletions_blocked
+    if plan.restamps:
+        body["restamps"] = [str(c.key) for c in plan.restamps]
     return json.dumps(body, indent=2, default=str)
 
 
@@ -54,7 +57,7 @@ def plan_as_text(plan: Plan) -> str:
             f"  ! {plan.deletions_blocked} deletions held: more than --max-deletions; nothing is deleted",
             "",
         ]
-    for change in plan.changes:
+    for change in plan.reported_changes:
         lines.extend(_change_text(change))
     for orphan in plan.orphans:
         lines.append(f"  ? {orphan.kind} {orphan.name}: orphaned (deletionPolicy Retain), left in place")
@@ -92,9 +95,15 @@ def _show(value: Any) -> str:
 
 
 def _summary(plan: Plan) -> str:
-    if not plan.changes:
-        return "No changes. Live AWS matches the desired state."
-    actions = Counter(c.action for c in plan.changes)
-    drifted = sum(1 for c in plan.changes if c.cause is Cause.DRIFT)
+    restamps = (
+        f" {len(plan.restamps)} resources' {SPEC_HASH_TAG} tags will be refreshed (no field changes)."
+        if plan.restamps
+        else ""
+    )
+    changes = plan.reported_changes
+    if not changes:
+        return "No changes. Live AWS matches the desired state." + restamps
+    actions = Counter(c.action for c in changes)
+    drifted = sum(1 for c in changes if c.cause is Cause.DRIFT)
     counts = ", ".join(f"{actions[a]} to {a.value}" for a in Action)
-    return f"Plan: {counts}. {drifted} drifted from the desired state."
+    return f"Plan: {counts}. {drifted} drifted from the desired state." + restamps

@@ -54,6 +54,9 @@ class Change(BaseModel):
     deployment_group: str = ""
     deployment_failed: str = ""  # held: the ID of the failed deployment of this very document
     deployment_id: str = ""  # applied: the CodeDeploy deployment the writer started
+    # only our spec-hash tag is stale (the document was rewritten with the same meaning, imported, or hashed by an
+    # older reconciler): AWS is as Git says, so this is bookkeeping, written by apply but not a change to report
+    restamp: bool = False
 
     @property
     def key(self) -> ResourceKey:
@@ -108,7 +111,16 @@ class Plan(BaseModel):
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes)
+        return any(not c.restamp for c in self.changes)
+
+    @property
+    def reported_changes(self) -> list[Change]:
+        """The changes a reader is shown: all but restamps (``Change.restamp``)."""
+        return [c for c in self.changes if not c.restamp]
+
+    @property
+    def restamps(self) -> list[Change]:
+        return [c for c in self.changes if c.restamp]
 
     def change_for(self, key: ResourceKey) -> Change | None:
         return next((c for c in self.changes if c.key == key), None)

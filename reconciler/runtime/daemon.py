@@ -212,7 +212,8 @@ class Daemon:
         log.info(
             "pass done",
             revision=outcome.plan.revision,
-            changes=len(outcome.plan.changes),
+            changes=len(outcome.plan.reported_changes),
+            restamps=len(outcome.plan.restamps),
             applied=len(outcome.result.applied),
             failed=len(outcome.result.failed),
             not_applied=len(outcome.result.skipped),

@@ -95,6 +95,9 @@ class Tracker:
 
     def _applied(self, change: Change, revision: str) -> None:
         status = self._status(change.key)
+        if change.restamp:  # bookkeeping: nothing in AWS changed, so no change is counted
+            status.state, status.lastError = State.SYNCED, ""
+            return
         if change.deployment_id:
             status.deployment = f"{change.deployment_id} started by revision {revision}"
             metrics.DEPLOYMENTS_STARTED.labels(name=change.name).inc()

@@ -127,3 +127,29 @@ def test_a_field_update_service_cannot_change_replaces_the_service(
     service = boto("ecs").describe_services(cluster="myapp-prod", services=["wordpress"])["services"][0]
     assert (service["status"], service["launchType"]) == ("ACTIVE", "EC2")
     assert _plan_changes(cli, converged) == []
+
+
+def test_a_document_rewritten_with_the_same_meaning_is_no_change_and_registers_no_revision(
+    converged: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    """Spelling out what AWS already has (an EFS volume's default root directory, a target group's default attribute) changes
+    the document's hash, not AWS: `plan` shows no change, `apply` only refreshes our spec-hash tags, the running
+    revision is kept, and a later hand-made change is still told apart as drift."""
+    converged.edit(WORDPRESS, "        transitEncryption:", "        rootDirectory: /\n        transitEncryption:")
+    converged.edit(
+        "load-balancers/wordpress.yaml", "  HealthCheckPath: ", "  HealthCheckEnabled: true\n  HealthCheckPath: "
+    )
+    plan = cli("plan", *converged.args(), "--output", "json")
+    assert (plan.code, plan.json()["changes"]) == (0, []), plan.out
+    assert {"TaskDefinition/wordpress", "Service/wordpress", "TargetGroup/wordpress-tg"} <= set(
+        plan.json()["restamps"]
+    )
+    registered = calls_of("RegisterTaskDefinition")
+    applied = cli("apply", *converged.args())
+    assert applied.code == 0 and "0 applied" in applied.out and "spec-hash tags refreshed" in applied.out
+    assert calls_of("RegisterTaskDefinition") == registered
+    assert len(boto("ecs").list_task_definitions(familyPrefix="wordpress")["taskDefinitionArns"]) == 1
+    after = cli("plan", *converged.args(), "--output", "json")
+    assert (after.code, after.json()["changes"], "restamps" in after.json()) == (0, [], False)
+    _drift(boto)
+    assert _summary(_plan_changes(cli, converged)) == {("Service", "wordpress", "update", "drift")}

@@ -322,3 +322,44 @@ def test_replacements_count_against_max_deletions() -> None:
     live.services[("demo", "web")]["launchType"] = "EC2"  # a replace: the service is deleted, then created
     plan = plan_of(desired, live, max_deletions=5)
     assert len(plan.changes) == 6 and all("(deletions and replacements)" in c.held for c in plan.changes)
+
+
+REWRITES = [
+    # (how the document is rewritten, restamped: same meaning; else a real change)
+    (lambda spec: spec["containerDefinitions"][0].update(memoryReservation=128), True),  # what AWS has, spelled out
+    (lambda spec: spec["containerDefinitions"][0].update(image="web:2"), False),
+]
+
+
+@pytest.mark.parametrize(("rewrite", "same_meaning"), REWRITES, ids=["explicit-default", "new-image"])
+def test_a_document_rewritten_with_the_same_meaning_restamps_and_reuses_the_revision(
+    rewrite: Any, same_meaning: bool
+) -> None:
+    desired = desired_state()
+    live = converged_live(desired)
+    next(iter(live.task_definitions.values()))["containerDefinitions"][0]["memoryReservation"] = 128
+    live.families_read.add("web")
+    task = next(r for r in desired.resources if r.kind == "TaskDefinition")
+    rewrite(task.spec)
+    plan = plan_of(desired, live)
+    if same_meaning:
+        assert not plan.has_changes and plan.reported_changes == []
+        assert {(c.kind, c.action) for c in plan.restamps} == {
+            ("TaskDefinition", Action.UPDATE),
+            ("Service", Action.UPDATE),
+        }  # the revision is re-tagged, not registered again; the service's hash follows its revision's
+        assert all(d.path == f"tags.{SPEC_HASH_TAG}" for c in plan.restamps for d in c.diff)
+    else:
+        assert plan.restamps == [] and ("TaskDefinition", "create", "desired") in summary(plan)
+
+
+def test_a_revision_registered_from_another_document_that_sets_more_is_not_reused() -> None:
+    """Removing a field from the document must register a revision without it, although what is left matches."""
+    desired = desired_state()
+    live = converged_live(desired)
+    revision = next(iter(live.task_definitions.values()))
+    revision["containerDefinitions"][0]["command"] = ["serve", "--debug"]  # set by the document's old version
+    revision["tags"] = tags("default", "0ld0ld0ld0ld0ld0.12345678")
+    live.families_read.add("web")
+    plan = plan_of(desired, live)
+    assert ("TaskDefinition", "create", "desired") in summary(plan) and plan.restamps == []
