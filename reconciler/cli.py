@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import structlog
 
 from reconciler.errors import InvalidDesiredState
+from reconciler.importer import NotFound, import_estate
 from reconciler.live.clients import AwsClients
 from reconciler.logs import configure_logging
 from reconciler.model.resource import Mode
@@ -25,6 +27,7 @@ from reconciler.runtime.engine import Engine, PassOutcome
 from reconciler.runtime.options import daemon_options, desired_source, plan_options
 from reconciler.runtime.status import print_status
 from reconciler.settings import Settings
+from reconciler.shapes.json_schema import schema_document
 from reconciler.source.directory import DirectorySource
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -63,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--emulator-port", type=int, default=5055, dest="emulator_port")
     status = commands.add_parser("status", help="print a running daemon's /status as a table")
     status.add_argument("--url", help="the daemon's address (default http://127.0.0.1:8080)")
+    adopt = commands.add_parser("import", help="write desired-state YAML for live resources of a cluster")
+    adopt.add_argument("--cluster", required=True, dest="import_cluster", help="the ECS cluster to import")
+    adopt.add_argument("--service", action="append", default=[], dest="import_services",
+                       help="a service to import (repeatable; default: every service of the cluster)")  # fmt: skip
+    adopt.add_argument("--out", required=True, type=Path, dest="import_out", help="directory to write into")
+    _add_aws_options(adopt)
+    commands.add_parser("schema", help="print the JSON Schema of every kind (for editors)")
     return parser
 
 
@@ -101,7 +111,8 @@ def _add_aws_options(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    given = {k: v for k, v in vars(args).items() if v is not None and k not in {"command", "emulator_port"}}
+    ours = {"command", "emulator_port", "import_cluster", "import_services", "import_out"}
+    given = {k: v for k, v in vars(args).items() if v is not None and k not in ours}
     return Settings(**given)
 
 
@@ -120,6 +131,11 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         return _validate(settings)
     if args.command == "status":
         return asyncio.run(print_status(settings.url))
+    if args.command == "schema":
+        print(json.dumps(schema_document(), indent=1))
+        return EXIT_OK
+    if args.command == "import":
+        return asyncio.run(_import(settings, args.import_cluster, args.import_services, args.import_out))
     if args.command == "sandbox":
         from reconciler.sandbox.runner import run_sandbox  # noqa: PLC0415 - needs the [sandbox] extra
 
@@ -201,6 +217,22 @@ def _print_apply_result(outcome: PassOutcome) -> None:
         f"Apply: {len(applied)} applied, {len(result.failed)} failed, {len(result.skipped)} not applied."
         + (f" {restamped} spec-hash tags refreshed." if restamped else "")
     )
+
+
+async def _import(settings: Settings, cluster: str, services: list[str], out: Path) -> int:
+    try:
+        async with AwsClients(region=settings.region, endpoint_url=settings.endpoint_url) as clients:
+            written = await import_estate(clients, cluster=cluster, services=services, out=out)
+    except (NotFound, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # AWS unreachable, no credentials, access denied: one clear line, exit 1
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    for path in written:
+        print(f"wrote {path}")
+    print(f"Imported cluster {cluster} into {out}: {len(written)} files. Run `reconciler plan {out}` next.")
+    return EXIT_OK
 
 
 async def _run(settings: Settings, engine: Engine, _: Any) -> int:
