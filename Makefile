@@ -5,8 +5,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# promtool (Prometheus's rule checker): the machine's if it has one, else taken out of Debian's prometheus package
+# (downloaded, not installed: no service is started, no root needed).
+PROMTOOL := $(VENV)/tools/promtool
 
-.PHONY: run test lint types unit bench clean
+SCHEMA := desired-state/.schema/reconciler.schema.json
+
+.PHONY: run test lint types deploy-checks unit bench clean schema
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +19,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) schema
 	$(BIN)/reconciler sandbox desired-state
 
-test: lint types unit
+# The JSON Schema the example files name on their first line (`# yaml-language-server: $$schema=…`).
+schema: $(STAMP)
+	mkdir -p $(dir $(SCHEMA))
+	$(BIN)/reconciler schema > $(SCHEMA)
+
+test: lint types deploy-checks unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check reconciler tests bench
@@ -26,6 +36,19 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+$(PROMTOOL):
+	mkdir -p $(VENV)/tools
+	if command -v promtool >/dev/null; then ln -sf "$$(command -v promtool)" $@; else \
+	  tmp=$$(mktemp -d) && (cd $$tmp && apt-get download prometheus) && \
+	  dpkg -x $$tmp/prometheus_*.deb $$tmp/x && cp $$tmp/x/usr/bin/promtool $@ && rm -rf $$tmp; fi
+
+# The artefacts in deploy/ and the Dockerfile, each with the tool its users' CI would run on it.
+deploy-checks: $(STAMP) $(PROMTOOL)
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
+	$(PROMTOOL) check rules deploy/prometheus/alerts.yaml
+	$(PROMTOOL) test rules deploy/prometheus/alerts.test.yaml
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -n 2

@@ -7,12 +7,15 @@ cause drift by hand.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 
+from reconciler.cli import run_command
 from reconciler.sandbox.emulator import EmulatorProcess
 
 REGION = "us-east-1"
@@ -51,3 +54,28 @@ def boto(aws: str) -> BotoFactory:
         return boto3.client(service, **(settings | options))
 
     return make_client
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.out)
+        return loaded
+
+
+CLI = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> CLI:
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        code = run_command(list(args))
+        captured = capsys.readouterr()
+        return Result(code=code, out=captured.out, err=captured.err)
+
+    return run

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from reconciler.cli import run_command
 from reconciler.metrics import REGISTRY
 from reconciler.sandbox.seed import seed_base_infrastructure
+from tests.conftest import CLI, Result  # noqa: F401 - the e2e tests import them from here
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -53,33 +51,6 @@ def estate(aws: str, tmp_path: Path) -> Estate:
     vars_file = tmp_path / "sandbox-vars.yaml"
     vars_file.write_text(yaml.safe_dump(variables))
     return Estate(dir=root, vars_file=vars_file, variables=dict(variables))
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> dict[str, Any]:
-        import json
-
-        loaded: dict[str, Any] = json.loads(self.out)
-        return loaded
-
-
-CLI = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> CLI:
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        code = run_command(list(args))
-        captured = capsys.readouterr()
-        return Result(code=code, out=captured.out, err=captured.err)
-
-    return run
 
 
 def calls_of(operation: str) -> int:
