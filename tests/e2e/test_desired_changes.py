@@ -132,12 +132,16 @@ def test_a_field_update_service_cannot_change_replaces_the_service(
 def test_a_document_rewritten_with_the_same_meaning_is_no_change_and_registers_no_revision(
     converged: Estate, cli: CLI, boto: BotoFactory
 ) -> None:
-    """Spelling out what AWS already has (an EFS volume's default root directory, a target group's default attribute) changes
-    the document's hash, not AWS: `plan` shows no change, `apply` only refreshes our spec-hash tags, the running
-    revision is kept, and a later hand-made change is still told apart as drift."""
-    converged.edit(WORDPRESS, "        transitEncryption:", "        rootDirectory: /\n        transitEncryption:")
+    """Spelling out what AWS already has (an EFS volume's default root directory, a target group's default health
+    check switch) changes the document's hash, not AWS: `plan` shows no change, `apply` only refreshes our
+    spec-hash tags, the running revision is kept, and a later hand-made change is still told apart as drift."""
     converged.edit(
-        "load-balancers/wordpress.yaml", "  HealthCheckPath: ", "  HealthCheckEnabled: true\n  HealthCheckPath: "
+        WORDPRESS, "        transitEncryption:", "        rootDirectory: /\n        transitEncryption:"
+    )
+    converged.edit(
+        "load-balancers/wordpress.yaml",
+        "  HealthCheckPath: ",
+        "  HealthCheckEnabled: true\n  HealthCheckPath: ",
     )
     plan = cli("plan", *converged.args(), "--output", "json")
     assert (plan.code, plan.json()["changes"]) == (0, []), plan.out

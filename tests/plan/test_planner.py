@@ -326,7 +326,10 @@ def test_replacements_count_against_max_deletions() -> None:
 
 REWRITES = [
     # (how the document is rewritten, restamped: same meaning; else a real change)
-    (lambda spec: spec["containerDefinitions"][0].update(memoryReservation=128), True),  # what AWS has, spelled out
+    (
+        lambda spec: spec["containerDefinitions"][0].update(memoryReservation=128),
+        True,
+    ),  # what AWS has, spelled out
     (lambda spec: spec["containerDefinitions"][0].update(image="web:2"), False),
 ]
 
