@@ -67,8 +67,10 @@ def plan_generic(
     ``blue_green_pair``: for a listener that a CodeDeploy deployment group routes, the target group pair."""
     rules = GENERIC_KINDS[resource.kind]
     entry = live.entries_of(resource.kind).get(resource.name)
+    bounds_from_schedule = False
     if resource.kind == "ScalableTarget" and entry is not None:
-        entry = within_scheduled_bounds(resource, entry, schedules)
+        as_read, entry = entry, within_scheduled_bounds(resource, entry, schedules)
+        bounds_from_schedule = entry is not as_read
     if blue_green_pair and entry is not None:  # either target group of the pair is right, at any weights
         entry = replace(
             entry, spec=with_declared_forward(entry.spec, resolve(resource, arns), blue_green_pair)
@@ -87,6 +89,9 @@ def plan_generic(
     )
     outcome = assess(sides, instance=instance)
     if isinstance(outcome, Change) and entry is not None:
+        # live bounds taken for Git's because a schedule set them: a new hash may be new bounds, and registering
+        # them writes them, so it is a change to show, not bookkeeping (Git stopping a service at night)
+        outcome.restamp = outcome.restamp and not bounds_from_schedule
         outcome.parent_arn = entry.parent
         outcome.live_spec = entry.spec  # a replace removes the live resource by its own identity
     return outcome
