@@ -18,13 +18,14 @@ import structlog
 
 from reconciler.errors import InvalidDesiredState
 from reconciler.importer import NotFound, import_estate
+from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
 from reconciler.logs import configure_logging
 from reconciler.model.resource import Mode
 from reconciler.plan.render import plan_as_json, plan_as_text
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine, PassOutcome
-from reconciler.runtime.options import daemon_options, desired_source, plan_options
+from reconciler.runtime.options import daemon_options, desired_source, lease_of, plan_options
 from reconciler.runtime.status import print_status
 from reconciler.settings import Settings
 from reconciler.shapes.json_schema import schema_document
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--webhook-secret-file", type=Path, dest="webhook_secret_file",
                          help="POST /sync must then carry a valid X-Hub-Signature-256")  # fmt: skip
         _add_git_options(sub)
+        _add_lease_options(sub)
         if name == "sandbox":
             sub.add_argument("--emulator-port", type=int, default=5055, dest="emulator_port")
     status = commands.add_parser("status", help="print a running daemon's /status as a table")
@@ -74,6 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_aws_options(adopt)
     commands.add_parser("schema", help="print the JSON Schema of every kind (for editors)")
     return parser
+
+
+def _add_lease_options(parser: argparse.ArgumentParser) -> None:
+    lease = parser.add_argument_group("leader lease (several replicas, one writer)")
+    lease.add_argument(
+        "--lease-table", dest="lease_table", help="DynamoDB table of the lease (created if missing)"
+    )
+    lease.add_argument(
+        "--lease-duration", type=float, dest="lease_duration", help="seconds a lease lasts (30)"
+    )
+    lease.add_argument("--lease-renew", type=float, dest="lease_renew", help="seconds between renewals (10)")
+    lease.add_argument("--replica-id", dest="replica_id", help="this replica's name (default host-pid)")
 
 
 def _add_git_options(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +122,8 @@ def _add_aws_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allowed-clusters", dest="allowed_clusters")
     parser.add_argument("--region")
     parser.add_argument("--endpoint-url", dest="endpoint_url")
+    parser.add_argument("--api-budget", type=float, dest="api_budget",
+                        help="share of AWS's API rates to use, per throttling group (0.5; 0: no limit)")  # fmt: skip
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -171,7 +187,14 @@ async def _with_source(handler: Any, settings: Settings) -> int:
         _print_problems(exc)
         return EXIT_ERROR
     try:
-        async with AwsClients(region=settings.region, endpoint_url=settings.endpoint_url) as clients:
+        budget = ApiBudget(share=settings.api_budget) if settings.api_budget else None
+        aws = AwsClients(
+            region=settings.region,
+            endpoint_url=settings.endpoint_url,
+            replica=settings.replica_id,
+            budget=budget,
+        )
+        async with aws as clients:
             engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
             result: int = await handler(settings, engine, desired)
             return result
@@ -236,7 +259,12 @@ async def _import(settings: Settings, cluster: str, services: list[str], out: Pa
 
 
 async def _run(settings: Settings, engine: Engine, _: Any) -> int:
-    daemon = Daemon(source=desired_source(settings), engine=engine, options=daemon_options(settings))
+    daemon = Daemon(
+        source=desired_source(settings),
+        engine=engine,
+        options=daemon_options(settings),
+        lease=lease_of(settings, engine.clients),
+    )
     await daemon.run()
     return EXIT_OK
 

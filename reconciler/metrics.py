@@ -68,7 +68,15 @@ AWS_API_CALLS = Counter(
     ["service", "operation", "outcome"],
     registry=REGISTRY,
 )
-LEADER = Gauge("reconciler_leader", "1 while this process may write to AWS.", registry=REGISTRY)
+AWS_BUDGET_WAIT = Counter(
+    "reconciler_aws_budget_wait_seconds",
+    "Seconds AWS calls waited for the client-side API budget (token buckets at a share of AWS's rates).",
+    ["service"],
+    registry=REGISTRY,
+)
+LEADER = Gauge(
+    "reconciler_leader", "1 while this process holds the lease and may write to AWS.", registry=REGISTRY
+)
 RESOURCE_FIGHTING = Gauge(
     "reconciler_resource_fighting",
     "1 when a resource drifted again within 3 passes of a correction: another actor is changing it.",

@@ -6,6 +6,8 @@ usual AWS environment (``AWS_REGION``, ``AWS_ENDPOINT_URL``, the credential chai
 
 from __future__ import annotations
 
+import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -44,6 +46,13 @@ class Settings(BaseSettings):
     git_token_file: Path | None = None  # HTTPS token; or RECONCILER_GIT_TOKEN
     git_ssh_key_file: Path | None = None
     git_known_hosts_file: Path | None = None
+    # the share of AWS's API rates (per throttling group) this process allows itself; 0 turns the budget off
+    api_budget: float = Field(default=0.5, ge=0, le=1)
+    # leader lease on DynamoDB (``run``): only the holder writes
+    lease_table: str | None = None
+    lease_duration: float = Field(default=30.0, gt=0)
+    lease_renew: float = Field(default=10.0, gt=0)
+    replica_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     # ``status``
     url: str = "http://127.0.0.1:8080"
 

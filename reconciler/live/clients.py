@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any
@@ -17,16 +18,30 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.retries.standard import ThrottledRetryableChecker
 
-from reconciler.metrics import AWS_API_CALLS
+from reconciler.live.budget import ApiBudget
+from reconciler.metrics import AWS_API_CALLS, AWS_BUDGET_WAIT
 
 THROTTLING_CODES = frozenset(ThrottledRetryableChecker._THROTTLED_ERROR_CODES)
+WriteGuard = Callable[[str, str], None]  # (service, operation) → None, or raises to stop the write
 
 
 class AwsClients:
     """Lazily created, long-lived clients, closed together. Use as ``async with AwsClients(...) as aws``."""
 
-    def __init__(self, *, region: str | None, endpoint_url: str | None, max_attempts: int = 8) -> None:
+    def __init__(
+        self,
+        *,
+        region: str | None,
+        endpoint_url: str | None,
+        max_attempts: int = 8,
+        replica: str = "",
+        write_guard: WriteGuard | None = None,
+        budget: ApiBudget | None = None,
+    ) -> None:
         self._session: AioSession = get_session()
+        # called before every attempt of a write (anything not Describe/List/Get): raises to stop it being sent
+        self.write_guard = write_guard
+        self.budget = budget  # client-side token buckets per AWS throttling group; None: no client-side limit
         # botocore reads AWS_DEFAULT_REGION; AWS_REGION is what ECS tasks and most tools set.
         self._region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         self._endpoint_url = endpoint_url
@@ -35,6 +50,8 @@ class AwsClients:
             connect_timeout=5,
             read_timeout=30,
             max_pool_connections=20,
+            # names the replica in AWS's (and the emulator's) request logs: CloudTrail's userAgent
+            user_agent_extra=f"reconciler-replica/{replica}" if replica else None,
         )
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
@@ -58,8 +75,25 @@ class AwsClients:
             )
             client = await self._stack.enter_async_context(creator)
             client.meta.events.register("response-received", self._count)
+            client.meta.events.register("before-send", self._spend)
+            client.meta.events.register(
+                "before-send", self._guard
+            )  # after waiting: checked at the last moment
             self._clients[service] = client
         return self._clients[service]
+
+    async def _spend(self, event_name: str, **_: Any) -> None:
+        if self.budget is not None:
+            service, operation = event_name.split(".", 2)[1:]
+            waited = await self.budget.spend(service, operation)
+            if waited:
+                AWS_BUDGET_WAIT.labels(service=service).inc(waited)
+
+    def _guard(self, event_name: str, **_: Any) -> None:
+        """Right before each attempt is sent (retries too), so a write never leaves without the guard's say."""
+        service, operation = event_name.split(".", 2)[1:]
+        if self.write_guard is not None and is_write(operation):
+            self.write_guard(service, operation)
 
     def calls_by_operation(self) -> Counter[str]:
         """Attempts per ``service:Operation``, any outcome."""
@@ -70,15 +104,18 @@ class AwsClients:
 
     def write_calls(self) -> int:
         """Attempts of operations that change AWS (anything not Describe/List/Get)."""
-        return sum(
-            n for (_, op, _), n in self.calls.items() if not op.startswith(("Describe", "List", "Get"))
-        )
+        return sum(n for (_, op, _), n in self.calls.items() if is_write(op))
 
     def _count(self, event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
         service, operation = event_name.split(".", 2)[1:]
         outcome = classify(parsed_response, exception)
         self.calls[(service, operation, outcome)] += 1
         AWS_API_CALLS.labels(service=service, operation=operation, outcome=outcome).inc()
+
+
+def is_write(operation: str) -> bool:
+    """Whether an operation changes AWS: anything but Describe…, List…, Get… and BatchGet…."""
+    return not operation.startswith(("Describe", "List", "Get", "BatchGet"))
 
 
 def classify(parsed_response: Any, exception: Any) -> str:

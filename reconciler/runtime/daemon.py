@@ -25,6 +25,7 @@ from reconciler import metrics
 from reconciler.errors import InvalidDesiredState
 from reconciler.model.resource import DesiredState
 from reconciler.runtime.engine import Engine, PassOutcome
+from reconciler.runtime.lease import Lease
 from reconciler.runtime.report import Tracker
 from reconciler.server import Probe, start_server
 
@@ -67,6 +68,7 @@ class Daemon:
     engine: Engine
     options: DaemonOptions
     tracker: Tracker = field(default_factory=Tracker)
+    lease: Lease | None = None  # with several replicas: passes run only while this one holds the lease
     last_good: DesiredState | None = None
     passes: int = 0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -96,7 +98,8 @@ class Daemon:
         return {"revision": revision, "source": self.source.status(), "resources": self.tracker.as_json()}
 
     def ready(self) -> bool:
-        return self.last_good is not None and self._aws_answered
+        answered = self._aws_answered or (self.lease is not None and self.lease.answered)
+        return self.last_good is not None and answered
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -109,10 +112,15 @@ class Daemon:
             listen=f"{self.options.host}:{self.options.port}",
             source=self.source.description,
         )
-        metrics.LEADER.set(1)
+        if self.lease is None:
+            metrics.LEADER.set(1)
+        else:
+            self.lease.on_change = lambda leader: self.wake("lease taken" if leader else "lease lost")
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._watch())
+                if self.lease is not None:
+                    group.create_task(self.lease.run(self._stop))
                 await self._loop()
         finally:
             await runner.cleanup()
@@ -124,7 +132,10 @@ class Daemon:
         while not self._stop.is_set():
             self._last_tick = time.monotonic()
             self._wake.clear()
-            await self._run_pass_until_stopped()
+            if self.lease is None or self.lease.may_write():
+                await self._run_pass_until_stopped()
+            else:
+                await self._follow()
             self._last_tick = time.monotonic()
             await self._sleep()
 
@@ -145,6 +156,13 @@ class Daemon:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(delay):
                 await self._wake.wait()
+
+    async def _follow(self) -> None:
+        """Not the leader: keep the desired state loaded (readiness, ``desired_state_valid``), write nothing."""
+        with contextlib.suppress(
+            Exception
+        ):  # an invalid state is logged by _load; the leader reports the rest
+            await self._load()
 
     async def _watch(self) -> None:
         await self.source.watch(self.wake, self._stop, debounce_ms=self.options.debounce_ms)

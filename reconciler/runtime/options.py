@@ -7,8 +7,10 @@ import hashlib
 import os
 from collections.abc import Mapping
 
+from reconciler.live.clients import AwsClients
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import DaemonOptions, DesiredSource
+from reconciler.runtime.lease import Lease, LeaseTiming
 from reconciler.settings import Settings
 from reconciler.source.directory import DirectorySource
 from reconciler.source.git import GitAuth, GitCheckouts, redacted_url
@@ -34,6 +36,20 @@ def daemon_options(settings: Settings) -> DaemonOptions:
         port=settings.listen_port,
         webhook_secret=secret,
     )
+
+
+def lease_of(settings: Settings, clients: AwsClients) -> Lease | None:
+    """The leader lease when ``--lease-table`` is set; it then guards every AWS write of ``clients``."""
+    if not settings.lease_table:
+        return None
+    timing = LeaseTiming(
+        duration=settings.lease_duration,
+        renew_every=settings.lease_renew,
+        safety=min(5.0, settings.lease_duration / 6),
+    )
+    lease = Lease(clients, table=settings.lease_table, holder=settings.replica_id, timing=timing)
+    clients.write_guard = lease.check_write
+    return lease
 
 
 def desired_source(settings: Settings, *, extra_vars: Mapping[str, str] | None = None) -> DesiredSource:

@@ -10,6 +10,7 @@ import os
 
 import structlog
 
+from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine
@@ -38,7 +39,10 @@ async def run_sandbox(settings: Settings, *, emulator_port: int) -> int:
         )
         print(banner(settings, emulator.url), flush=True)
         source = desired_source(settings, extra_vars=variables)
-        async with AwsClients(region=settings.region, endpoint_url=settings.endpoint_url) as clients:
+        budget = ApiBudget(share=settings.api_budget) if settings.api_budget else None
+        async with AwsClients(
+            region=settings.region, endpoint_url=settings.endpoint_url, budget=budget
+        ) as clients:
             engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
             await Daemon(source=source, engine=engine, options=daemon_options(settings)).run()
     return 0
