@@ -334,7 +334,13 @@ def test_the_analysis_sees_every_way_the_code_names_a_call() -> None:
     # ECS service tags hold the scaling facts: aas code tags the *ECS* service, never a scaling resource
     assert "application-autoscaling:TagResource" not in actions
     assert "ecs:ListTagsForResource" not in actions  # only Cloud Map's and CodeDeploy's are called
-    assert not any(a.startswith("dynamodb:") for a in actions)  # no lease yet
+    # the lease: its table made when missing, the item put (taken, renewed) and deleted (released)
+    assert {a for a in actions if a.startswith("dynamodb:")} == {
+        "dynamodb:CreateTable",
+        "dynamodb:DescribeTable",  # the table_exists waiter
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    }
 
 
 def test_the_bootstrap_task_role_holds_the_same_statements_as_the_policy_file() -> None:
