@@ -13,9 +13,7 @@ are the asyncio face of the same thing (``reconciler sandbox``).
 from __future__ import annotations
 
 import asyncio
-import atexit
 import os
-import select
 import subprocess
 import sys
 import time
@@ -23,9 +21,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from types import TracebackType
-from typing import IO, Self
+from typing import Self
 
-from reconciler.sandbox.server import READY_PREFIX
+from reconciler.sandbox.child import ChildProcess, read_bound_port
 
 DEFAULT_HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 30.0
@@ -36,12 +34,8 @@ class EmulatorError(RuntimeError):
     """The emulator process did not start, or did not answer."""
 
 
-class EmulatorProcess:
+class EmulatorProcess(ChildProcess):
     """A running emulator process and its URL (``http://127.0.0.1:PORT``)."""
-
-    def __init__(self, *, process: subprocess.Popen[bytes], url: str) -> None:
-        self.process = process
-        self.url = url
 
     @classmethod
     def start(
@@ -59,9 +53,8 @@ class EmulatorProcess:
         environment = {**os.environ, **(extra_env or {})}
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment)
         emulator = cls(process=process, url="")
-        atexit.register(emulator.stop)
         try:
-            bound_port = _read_bound_port(process, timeout=start_timeout)
+            bound_port = read_bound_port(process, timeout=start_timeout, what="emulator", error=EmulatorError)
             emulator.url = f"http://{host}:{bound_port}"
             _wait_until_answering(emulator.url, timeout=start_timeout)
         except BaseException:
@@ -69,38 +62,11 @@ class EmulatorProcess:
             raise
         return emulator
 
-    @property
-    def running(self) -> bool:
-        return self.process.poll() is None
-
     def reset(self) -> None:
         """Wipe every resource in every moto backend (``POST /moto-api/reset``)."""
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST", data=b"")
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
-
-    def stop(self, *, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-        """Stop the process: close its stdin, then terminate, then kill. Safe to call more than once."""
-        atexit.unregister(self.stop)
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
-        if self.running:
-            self.process.terminate()
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=timeout)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 class Emulator:
@@ -146,31 +112,6 @@ async def start_emulator(
         verbose=verbose,
     )
     return Emulator(process)
-
-
-def _read_bound_port(process: subprocess.Popen[bytes], *, timeout: float) -> int:
-    """The port from the server's ``LISTENING <port>`` line, or ``EmulatorError`` when it does not come."""
-    assert process.stdout is not None
-    line = _read_line(process.stdout, deadline=time.monotonic() + timeout)
-    text = line.decode(errors="replace").strip()
-    if not text.startswith(READY_PREFIX):
-        raise EmulatorError(f"emulator did not start (exit status {process.poll()}, said {text!r})")
-    return int(text.removeprefix(READY_PREFIX))
-
-
-def _read_line(stream: IO[bytes], *, deadline: float) -> bytes:
-    line = b""
-    while not line.endswith(b"\n"):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise EmulatorError("emulator did not report its port in time")
-        readable, _, _ = select.select([stream], [], [], remaining)
-        if readable:
-            chunk = os.read(stream.fileno(), 1)
-            if not chunk:
-                break
-            line += chunk
-    return line
 
 
 def _wait_until_answering(url: str, *, timeout: float) -> None:

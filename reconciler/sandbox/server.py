@@ -22,9 +22,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from reconciler.sandbox.child import READY_PREFIX
 from reconciler.sandbox.patches import apply_patches
-
-READY_PREFIX = "LISTENING "
 
 
 def main(argv: list[str] | None = None) -> int:
