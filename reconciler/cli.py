@@ -16,12 +16,14 @@ from typing import Any
 
 import structlog
 
+from reconciler.desired.secrets import secret_warnings
 from reconciler.errors import InvalidDesiredState
 from reconciler.importer import NotFound, import_estate
 from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
 from reconciler.logs import configure_logging
 from reconciler.model.resource import Mode
+from reconciler.model.secrets import redact
 from reconciler.plan.render import plan_as_json, plan_as_text
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine, PassOutcome
@@ -40,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="load and validate the desired state, offline")
     _add_source_options(validate)
+    validate.add_argument("--allowed-clusters", dest="allowed_clusters",
+                          help="documents touching any other cluster are invalid")  # fmt: skip
     for name, text in (("plan", "diff desired against live AWS"), ("apply", "one reconcile pass")):
         sub = commands.add_parser(name, help=text)
         _add_source_options(sub)
@@ -161,7 +165,11 @@ def run_command(argv: Sequence[str] | None = None) -> int:
 
 
 def _source(settings: Settings) -> DirectorySource:
-    return DirectorySource(root=settings.dir, vars_files=tuple(settings.vars))
+    return DirectorySource(
+        root=settings.dir,
+        vars_files=tuple(settings.vars),
+        allowed_clusters=frozenset(settings.allowed_clusters),
+    )
 
 
 def _validate(settings: Settings) -> int:
@@ -170,13 +178,15 @@ def _validate(settings: Settings) -> int:
     except InvalidDesiredState as exc:
         _print_problems(exc)
         return EXIT_ERROR
+    for warning in secret_warnings(desired):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{settings.dir}: {len(desired.resources)} resources valid (revision {desired.revision})")
     return EXIT_OK
 
 
 def _print_problems(exc: InvalidDesiredState) -> None:
     for problem in exc.problems:
-        print(problem, file=sys.stderr)
+        print(redact(str(problem)), file=sys.stderr)
     print(f"desired state invalid: {len(exc.problems)} problem(s); nothing was applied", file=sys.stderr)
 
 
@@ -202,19 +212,19 @@ async def _with_source(handler: Any, settings: Settings) -> int:
         _print_problems(exc)
         return EXIT_ERROR
     except Exception as exc:  # AWS unreachable, no credentials, access denied: one clear line, exit 1
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(redact(f"error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_ERROR
 
 
 async def _plan(settings: Settings, engine: Engine, desired: Any) -> int:
     plan = await engine.plan(desired)
-    print(plan_as_json(plan) if settings.output == "json" else plan_as_text(plan))
+    print(plan_as_json(plan, desired) if settings.output == "json" else plan_as_text(plan, desired))
     return EXIT_CHANGES if plan.has_changes else EXIT_OK
 
 
 async def _apply(settings: Settings, engine: Engine, desired: Any) -> int:
     outcome = await engine.reconcile(desired)
-    print(plan_as_text(outcome.plan))
+    print(plan_as_text(outcome.plan, desired))
     _print_apply_result(outcome)
     return EXIT_ERROR if outcome.result.failed or _blocked(outcome, settings) else EXIT_OK
 
@@ -232,9 +242,11 @@ def _print_apply_result(outcome: PassOutcome) -> None:
     for change in applied:
         print(f"applied: {change.kind} {change.name} ({change.action.value}, cause: {change.cause.value})")
     for change, error in result.failed:
-        print(f"failed: {change.kind} {change.name} ({change.action.value}): {error}", file=sys.stderr)
+        print(
+            redact(f"failed: {change.kind} {change.name} ({change.action.value}): {error}"), file=sys.stderr
+        )
     for change, why in result.skipped:
-        print(f"not applied: {change.kind} {change.name}: {why}")
+        print(redact(f"not applied: {change.kind} {change.name}: {why}"))
     restamped = len(result.applied) - len(applied)
     print(
         f"Apply: {len(applied)} applied, {len(result.failed)} failed, {len(result.skipped)} not applied."

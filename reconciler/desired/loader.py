@@ -2,13 +2,14 @@
 
 The steps are SPEC §1's: collect variables, find and read the files (within ``limits``), read each YAML
 document, substitute variables, validate each document, then the checks across documents (duplicate names,
-dangling references, load-balancing and autoscaling rules). Nothing here talks to AWS: the request-shape
-check is the injected ``check_spec``.
+dangling references, load-balancing and autoscaling rules) and, with ``--allowed-clusters``, the clusters the
+documents touch (``scope``). Nothing here talks to AWS: the request-shape check is the injected ``check_spec``.
+Secret-looking values written in clear are remembered (``secrets``), so that the process never prints them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from reconciler.desired.autoscaling import autoscaling_problems
 from reconciler.desired.crosscheck import Candidate, dangling_reference_problems, duplicate_problems
 from reconciler.desired.documents import check_document
 from reconciler.desired.load_balancing import load_balancing_problems
+from reconciler.desired.scope import cluster_scope_problems
+from reconciler.desired.secrets import remember_secret_values
 from reconciler.desired.sources import SourceReader, display_path, find_yaml_files
 from reconciler.desired.spec_checker import SpecChecker
 from reconciler.desired.variable_sources import load_variables
@@ -31,8 +34,10 @@ def load_desired_state(
     vars_files: Sequence[Path] = (),
     extra_vars: Mapping[str, str] | None = None,
     check_spec: SpecChecker,
+    allowed_clusters: Collection[str] = (),
 ) -> DesiredState:
-    """Load and validate ``root``; raises ``InvalidDesiredState`` listing every problem found."""
+    """Load and validate ``root``; raises ``InvalidDesiredState`` listing every problem found.
+    ``allowed_clusters`` (``--allowed-clusters``; empty: any cluster) bounds the clusters documents may touch."""
     root = Path(root)
     if not root.is_dir():
         raise InvalidDesiredState([Problem(display_path(root), 1, "desired-state directory not found")])
@@ -43,8 +48,11 @@ def load_desired_state(
     files, file_problems = find_yaml_files(root)
     loading = _Loading(problems=problems + file_problems)
     _load_files(files, reader=reader, variables=variables, check_spec=check_spec, loading=loading)
+    remember_secret_values((candidate.resource for candidate in loading.candidates), variables)
     for check in _ACROSS_DOCUMENTS:
         loading.problems.extend(check(loading.candidates))
+    scoped = ((candidate.resource, candidate.name_line) for candidate in loading.candidates)
+    loading.problems.extend(cluster_scope_problems(scoped, allowed_clusters))
     if loading.problems:
         raise InvalidDesiredState(sorted(set(loading.problems), key=_problem_order))
     resources = sorted(loading.valid, key=lambda resource: (resource.file, resource.line))

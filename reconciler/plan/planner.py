@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler.desired.scope import cluster_scope_problems, refused_clusters
+from reconciler.errors import InvalidDesiredState
 from reconciler.model.autoscaling import scaled_services
 from reconciler.model.ecs import cluster_name_of
 from reconciler.model.live import LiveState
@@ -37,6 +39,11 @@ class PlanOptions:
 
 
 def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> Plan:
+    """Raises ``InvalidDesiredState`` when a document touches a cluster outside ``--allowed-clusters`` (the
+    loader refuses those already when it is given the option; this holds whatever loaded the state)."""
+    scoped = ((resource, resource.line) for resource in desired)
+    if problems := cluster_scope_problems(scoped, options.allowed_clusters):
+        raise InvalidDesiredState(problems, revision=desired.revision)
     plan = Plan(revision=desired.revision)
     families = {
         r.name: plan_task_definition(r, live, instance=options.instance)
@@ -126,10 +133,13 @@ def _hold_replacing_used_target_groups(changes: list[Change], desired: DesiredSt
 
 
 def _guard_clusters(changes: list[Change], allowed: frozenset[str]) -> None:
-    """``--allowed-clusters`` bounds what may be written, whatever a document names."""
+    """``--allowed-clusters`` bounds what may be written, whatever a document names or AWS holds: documents
+    outside it were refused above, and this holds the rest (an orphan of ours in another cluster)."""
     if not allowed:
         return
     for change in changes:
-        cluster = change.name if change.kind == "Cluster" else change.cluster
-        if cluster and cluster not in allowed:
-            change.held = f"cluster {cluster!r} is not in --allowed-clusters"
+        refused = refused_clusters(change.kind, change.name, change.live_spec, allowed)
+        if change.cluster and change.cluster not in allowed:
+            refused.insert(0, change.cluster)
+        if refused:
+            change.held = f"cluster {refused[0]!r} is not in --allowed-clusters"

@@ -1,13 +1,22 @@
-"""Printing a plan: text that reads like ``terraform plan``, and the JSON object of SPEC §2."""
+"""Printing a plan: text that reads like ``terraform plan``, and the JSON object of SPEC §2.
+
+Neither ever shows a secret-looking value (``model.secrets``): diff values under a secret-looking key print as
+``(masked sha256:1a2b3c4d)``, and known secrets are masked in every other string. Given the desired state, both
+also list each secret-looking value written in clear, with what to write instead (``warnings``).
+"""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
+from reconciler.desired.secrets import SecretWarning, secret_warnings
 from reconciler.model.ownership import SPEC_HASH_TAG
-from reconciler.model.resource import Mode
+from reconciler.model.resource import DesiredResource, Mode
+from reconciler.model.secrets import mask_at, redact
+from reconciler.plan.diff import FieldDiff
 from reconciler.plan.types import Action, Cause, Change, Plan
 
 SYMBOL = {
@@ -19,10 +28,12 @@ SYMBOL = {
 }
 
 
-def plan_as_json(plan: Plan) -> str:
+def plan_as_json(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
+    """SPEC §2's object; ``desired`` (the desired state planned) adds ``warnings``."""
+    diffs = _masked_diffs(plan)
     body: dict[str, Any] = {
         "revision": plan.revision,
-        "changes": [_change_json(c) for c in plan.reported_changes],
+        "changes": [_change_json(c, diffs[id(c)]) for c in plan.reported_changes],
         "orphans": [o.model_dump() for o in plan.orphans],
         "conflicts": [c.model_dump() for c in plan.conflicts],
         "unmanaged": [u.model_dump() for u in plan.unmanaged],
@@ -31,34 +42,53 @@ def plan_as_json(plan: Plan) -> str:
         body["deletionsBlocked"] = plan.deletions_blocked
     if plan.restamps:
         body["restamps"] = [str(c.key) for c in plan.restamps]
+    if warnings := secret_warnings(desired):
+        body["warnings"] = [w.as_json() for w in warnings]
     return json.dumps(body, indent=2, default=str)
 
 
-def _change_json(change: Change) -> dict[str, Any]:
+def _change_json(change: Change, diff: list[FieldDiff]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": change.kind,
         "name": change.name,
         "action": change.action.value,
         "cause": change.cause.value,
-        "diff": [d.model_dump() for d in change.diff],
+        "diff": [d.model_dump() for d in diff],
     }
     if change.mode is Mode.DETECT:
         out["mode"] = change.mode.value
     for extra in ("reason", "held"):
         if getattr(change, extra):
-            out[extra] = getattr(change, extra)
+            out[extra] = redact(getattr(change, extra))
     return out
 
 
-def plan_as_text(plan: Plan) -> str:
+def _masked_diffs(plan: Plan) -> dict[int, list[FieldDiff]]:
+    """Every change's diff as it may be shown, by ``id`` of the change. Masked all at once before anything is
+    printed, so that a secret first seen in one diff is known when any other text is printed."""
+    return {
+        id(change): [
+            FieldDiff(path=d.path, desired=mask_at(d.path, d.desired), live=mask_at(d.path, d.live))
+            for d in change.diff
+        ]
+        for change in plan.changes
+    }
+
+
+def plan_as_text(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
+    """The plan as people read it; ``desired`` (the desired state planned) adds a line per secret-looking
+    value written in clear."""
+    diffs = _masked_diffs(plan)
     lines = [f"Revision {plan.revision}", ""]
+    if warnings := secret_warnings(desired):
+        lines += [*(_warning_text(w) for w in warnings), ""]
     if plan.deletions_blocked:
         lines += [
             f"  ! {plan.deletions_blocked} deletions held: more than --max-deletions; nothing is deleted",
             "",
         ]
     for change in plan.reported_changes:
-        lines.extend(_change_text(change))
+        lines.extend(_change_text(change, diffs[id(change)]))
     for orphan in plan.orphans:
         lines.append(f"  ? {orphan.kind} {orphan.name}: orphaned (deletionPolicy Retain), left in place")
     for unmanaged in plan.unmanaged:
@@ -74,18 +104,22 @@ def plan_as_text(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def _change_text(change: Change) -> list[str]:
+def _change_text(change: Change, diff: list[FieldDiff]) -> list[str]:
     head = f"  {SYMBOL[change.action]} {change.kind} {change.name} ({change.action.value}, cause: {change.cause.value})"
     if change.mode is Mode.DETECT:
         head += " [mode: detect, not applied]"
     lines = [head]
     if change.reason:
-        lines.append(f"      # {change.reason}")
+        lines.append(f"      # {redact(change.reason)}")
     if change.held:
-        lines.append(f"      # held: {change.held}")
-    lines.extend(f"      {d.path}: {_show(d.live)} → {_show(d.desired)}" for d in change.diff)
+        lines.append(f"      # held: {redact(change.held)}")
+    lines.extend(f"      {d.path}: {_show(d.live)} → {_show(d.desired)}" for d in diff)
     lines.append("")
     return lines
+
+
+def _warning_text(warning: SecretWarning) -> str:
+    return f"  ! {warning}"
 
 
 def _show(value: Any) -> str:

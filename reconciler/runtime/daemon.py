@@ -22,6 +22,7 @@ from typing import Protocol
 import structlog
 
 from reconciler import metrics
+from reconciler.desired.secrets import secret_warnings
 from reconciler.errors import InvalidDesiredState
 from reconciler.model.resource import DesiredState
 from reconciler.runtime.engine import Engine, PassOutcome
@@ -214,6 +215,9 @@ class Daemon:
         metrics.set_revision(desired.revision)
         if desired.is_empty:
             log.warning("the desired state has no documents: nothing is pruned", revision=desired.revision)
+        if self.last_good is None or self.last_good.revision != desired.revision:
+            for warning in secret_warnings(desired):
+                log.warning("a value that looks secret is written in clear", problem=str(warning))
         self.last_good = desired
         return desired
 

@@ -55,8 +55,11 @@ def lease_of(settings: Settings, clients: AwsClients) -> Lease | None:
 def desired_source(settings: Settings, *, extra_vars: Mapping[str, str] | None = None) -> DesiredSource:
     """``--git-url`` if given, else the directory ``dir``."""
     variables = dict(extra_vars or {})
+    allowed = frozenset(settings.allowed_clusters)
     if not settings.git_url:
-        return DirectorySource(root=settings.dir, vars_files=tuple(settings.vars), extra_vars=variables)
+        return DirectorySource(
+            root=settings.dir, vars_files=tuple(settings.vars), extra_vars=variables, allowed_clusters=allowed
+        )
     auth = GitAuth.from_files(
         token_file=settings.git_token_file,
         ssh_key_file=settings.git_ssh_key_file,
@@ -75,4 +78,5 @@ def desired_source(settings: Settings, *, extra_vars: Mapping[str, str] | None =
         interval=settings.git_interval,
         vars_files=tuple(settings.vars),
         extra_vars=variables,
+        allowed_clusters=allowed,
     )

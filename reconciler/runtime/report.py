@@ -7,6 +7,9 @@ drifted, ``reconciler_resource_drifted`` stays 1 until a correction lands (or fo
 A resource that drifts again within ``FIGHT_WINDOW`` passes of a drift correction is fighting: someone else (a
 script, a console user, another tool) keeps changing what Git says. ``reconciler_resource_fighting`` is 1 for it,
 and the log names the fields, until ``FIGHT_WINDOW`` passes go by without a correction.
+
+``lastError`` never shows a secret: AWS error messages can echo the request, so known secret values (and every
+secret-looking value a diff of this pass shows, live ones included) are masked (``model.secrets``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import structlog
 
 from reconciler import metrics
 from reconciler.model.resource import ResourceKey
+from reconciler.model.secrets import mask_at, redact
 from reconciler.plan.types import Cause, Change
 from reconciler.runtime.engine import PassOutcome
 
@@ -46,7 +50,7 @@ class ResourceStatus:
     )
 
     def as_json(self) -> dict[str, object]:
-        body = {**self.__dict__, "state": self.state.value}
+        body = {**self.__dict__, "state": self.state.value, "lastError": redact(self.lastError)}
         if not self.deployment:
             del body["deployment"]
         return body
@@ -67,6 +71,8 @@ class Tracker:
     def record(self, outcome: PassOutcome) -> None:
         self.passes += 1
         revision = outcome.plan.revision
+        for change in outcome.plan.changes:  # live secret values a diff shows become known secrets
+            _masked_diff(change)
         seen = set(outcome.plan.in_sync)
         for key in outcome.plan.in_sync:
             status = self._status(key)
@@ -108,27 +114,27 @@ class Tracker:
             kind=change.kind, action=change.action.value, cause=change.cause.value
         ).inc()
         if change.cause is Cause.DRIFT:
-            self._detect(change.key)
+            self._detect(change)
             metrics.DRIFT_CORRECTED.labels(kind=change.kind).inc()
             self._corrected(change)
         self._undrift(change.key)
 
     def _failed(self, change: Change, error: str) -> None:
         status = self._status(change.key)
-        status.state, status.lastError = State.ERROR, error
+        status.state, status.lastError = State.ERROR, redact(error)
         metrics.APPLY_ERRORS.labels(kind=change.kind, action=change.action.value).inc()
         if change.cause is Cause.DRIFT:
-            self._detect(change.key)
+            self._detect(change)
 
     def _not_applied(self, change: Change, why: str) -> None:
         status = self._status(change.key)
-        status.lastError = why
+        status.lastError = redact(why)
         if change.deployment_failed:
             status.deployment = f"{change.deployment_failed} failed"
             metrics.DEPLOYMENT_FAILED.labels(name=change.name).set(1)
         if change.cause is Cause.DRIFT:
             status.state = State.DRIFTED
-            self._detect(change.key)
+            self._detect(change)
         else:
             status.state = State.PENDING
 
@@ -150,10 +156,12 @@ class Tracker:
                 self.fighting.discard(key)
                 metrics.RESOURCE_FIGHTING.labels(kind=key.kind, name=key.name).set(0)
 
-    def _detect(self, key: ResourceKey) -> None:
+    def _detect(self, change: Change) -> None:
+        key = change.key
         if key not in self.drifted:
             self.drifted.add(key)
             metrics.DRIFT_DETECTED.labels(kind=key.kind).inc()
+            log.info("drift detected", kind=change.kind, name=change.name, diff=_masked_diff(change))
         metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(1)
 
     def _undrift(self, key: ResourceKey) -> None:
@@ -163,3 +171,11 @@ class Tracker:
 
     def as_json(self) -> list[dict[str, object]]:
         return [self.statuses[k].as_json() for k in sorted(self.statuses)]
+
+
+def _masked_diff(change: Change) -> list[dict[str, object]]:
+    """The diff of ``change`` as it may be shown: ``live → desired`` per path, secrets masked."""
+    return [
+        {"path": d.path, "live": mask_at(d.path, d.live), "desired": mask_at(d.path, d.desired)}
+        for d in change.diff
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,7 @@ class DirectorySource:
     root: Path
     vars_files: Sequence[Path] = ()
     extra_vars: Mapping[str, str] = field(default_factory=dict)
+    allowed_clusters: frozenset[str] = frozenset()  # --allowed-clusters; empty: any cluster
 
     @property
     def description(self) -> str:
@@ -38,7 +39,7 @@ class DirectorySource:
 
     def load(self) -> DesiredState:
         """Load and validate; raises ``InvalidDesiredState`` with every problem found."""
-        return load_directory(self.root.resolve(), self.vars_files, self.extra_vars)
+        return load_directory(self.root.resolve(), self.vars_files, self.extra_vars, self.allowed_clusters)
 
     async def load_async(self) -> DesiredState:
         return await asyncio.to_thread(self.load)
@@ -66,7 +67,16 @@ class DirectorySource:
                     await stop.wait()
 
 
-def load_directory(root: Path, vars_files: Sequence[Path], extra_vars: Mapping[str, str]) -> DesiredState:
+def load_directory(
+    root: Path,
+    vars_files: Sequence[Path],
+    extra_vars: Mapping[str, str],
+    allowed_clusters: Collection[str] = (),
+) -> DesiredState:
     return load_desired_state(
-        root, vars_files=vars_files, extra_vars=extra_vars, check_spec=BotocoreSpecChecker()
+        root,
+        vars_files=vars_files,
+        extra_vars=extra_vars,
+        check_spec=BotocoreSpecChecker(),
+        allowed_clusters=allowed_clusters,
     )

@@ -43,6 +43,7 @@ class GitSource:
     interval: float = 30.0  # --git-interval: seconds between fetches
     vars_files: Sequence[Path] = ()
     extra_vars: Mapping[str, str] = field(default_factory=dict)
+    allowed_clusters: frozenset[str] = frozenset()  # --allowed-clusters; empty: any cluster
     _requested: asyncio.Event = field(default_factory=asyncio.Event)
     _last_fetch: str | None = None  # ISO 8601, UTC, of the last good fetch
     _last_error: str = ""  # of the last fetch, "" when it succeeded
@@ -58,7 +59,9 @@ class GitSource:
         if checkout is None:
             raise NoCheckoutYet(f"no revision of {self.description} has been checked out yet")
         try:
-            desired = load_directory(checkout.path / self.subdir, self.vars_files, self.extra_vars)
+            desired = load_directory(
+                checkout.path / self.subdir, self.vars_files, self.extra_vars, self.allowed_clusters
+            )
         except InvalidDesiredState as exc:
             problems = [_in_repository(problem, checkout) for problem in exc.problems]
             raise InvalidDesiredState(problems, revision=checkout.sha) from None

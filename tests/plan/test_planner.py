@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.errors import InvalidDesiredState
 from reconciler.model.live import LiveState
 from reconciler.model.ownership import DELETION_POLICY_TAG, INSTANCE_TAG, SPEC_HASH_TAG
 from reconciler.model.resource import DeletionPolicy, DesiredResource, DesiredState, Mode
@@ -262,13 +263,27 @@ def test_foreign_services_in_the_cluster_are_left_alone() -> None:
     assert plan.changes == [] and plan.orphans == []
 
 
-def test_allowed_clusters_hold_changes_elsewhere() -> None:
-    plan = plan_of(desired_state(), LiveState(families_read={"web"}), allowed_clusters=frozenset({"prod"}))
-    held = {c.kind: c.held for c in plan.changes if c.held}
-    assert set(held) == {"Cluster", "Service"}
-    assert "cluster 'demo' is not in --allowed-clusters" in held["Service"]
+def test_allowed_clusters_refuse_a_desired_state_that_touches_another_cluster() -> None:
+    with pytest.raises(InvalidDesiredState) as refused:
+        plan_of(desired_state(), LiveState(families_read={"web"}), allowed_clusters=frozenset({"prod"}))
+    messages = sorted(str(p) for p in refused.value.problems)
+    assert messages == [
+        "x.yaml:1: metadata.name: cluster 'demo' is not in --allowed-clusters (prod); this reconciler may not "
+        "touch it",
+        "x.yaml:1: spec.cluster: cluster 'demo' is not in --allowed-clusters (prod); this reconciler may not "
+        "touch it",
+    ]
     plan = plan_of(desired_state(), LiveState(families_read={"web"}), allowed_clusters=frozenset({"demo"}))
-    assert all(c.writes for c in plan.changes)
+    assert plan.changes and all(c.writes for c in plan.changes)
+
+
+def test_allowed_clusters_hold_deleting_an_orphan_in_another_cluster() -> None:
+    desired, live = _with_orphans(1, DeletionPolicy.DELETE.value)
+    live.services[("elsewhere", "old0")] = live.services.pop(("demo", "old0"))
+    plan = plan_of(desired, live, allowed_clusters=frozenset({"demo"}))
+    deletion = next(c for c in plan.changes if c.action is Action.DELETE)
+    assert (deletion.cluster, deletion.writes) == ("elsewhere", False)
+    assert deletion.held == "cluster 'elsewhere' is not in --allowed-clusters"
 
 
 def test_a_pruned_cluster_waits_for_its_pruned_services() -> None:
