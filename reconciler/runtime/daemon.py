@@ -123,6 +123,8 @@ class Daemon:
                 if self.lease is not None:
                     group.create_task(self.lease.run(self._stop))
                 await self._loop()
+                if self.lease is not None:  # the last pass is over: the next replica need not wait
+                    await self.lease.release()
         finally:
             await runner.cleanup()
             for sig in (signal.SIGTERM, signal.SIGINT):

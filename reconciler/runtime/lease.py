@@ -1,6 +1,7 @@
 """The leader lease on DynamoDB: one writer at a time across replicas, as Kubernetes leases and Flux do it.
 
-One item (``pk = "leader"``) holds the holder's ID and the wall-clock time its lease expires. A replica takes or
+One item (``pk = "leader"``) holds the holder's name, its process's claim token and the wall-clock time the lease
+expires. A replica takes or
 renews it with a conditional ``PutItem`` (no item, or it is the holder, or the lease has expired), every
 ``renew_every`` seconds (10) for ``duration`` seconds (30). The holder may write to AWS until ``duration -
 safety`` after it *sent* its last successful renewal (monotonic clock): it stops before any other replica can
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,8 +50,10 @@ class LeaseTiming:
 class Lease:
     clients: AwsClients
     table: str
-    holder: str
+    holder: str  # the replica's name, for logs and the table
     timing: LeaseTiming = field(default_factory=LeaseTiming)
+    # this process's claim: a replica restarted under the same name is another claimant, and waits its turn
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
     _valid_until: float = 0.0  # monotonic: writes allowed before this
     _expires_seen: float = 0.0  # wall clock: the current lease's expiry as last read (followers)
     on_change: Callable[[bool], None] | None = None  # told True when the lease is taken, False when lost
@@ -78,16 +82,13 @@ class Lease:
         await waiter.wait(TableName=self.table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Take, renew and, on stop, release the lease until ``stop`` is set."""
+        """Take and renew the lease until ``stop`` is set; the owner releases it once its last pass is over."""
         await self.ensure_table()
-        try:
-            while not stop.is_set():
-                await self.attempt()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._next_attempt_in()):
-                        await stop.wait()
-        finally:
-            await self.release()
+        while not stop.is_set():
+            await self.attempt()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._next_attempt_in()):
+                    await stop.wait()
 
     async def attempt(self) -> bool:
         """Take or renew the lease once; True if held afterwards."""
@@ -120,8 +121,8 @@ class Lease:
             await dynamodb.delete_item(
                 TableName=self.table,
                 Key=KEY,
-                ConditionExpression="holder = :me",
-                ExpressionAttributeValues={":me": {"S": self.holder}},
+                ConditionExpression="claim = :me",
+                ExpressionAttributeValues={":me": {"S": self.token}},
             )
             log.info("lease released", holder=self.holder)
         self._settle(True)
@@ -133,11 +134,12 @@ class Lease:
             Item={
                 **KEY,
                 "holder": {"S": self.holder},
+                "claim": {"S": self.token},
                 "expires": {"N": f"{now + self.timing.duration:.3f}"},
                 "renewed": {"N": f"{now:.3f}"},
             },
-            ConditionExpression="attribute_not_exists(pk) OR holder = :me OR expires < :now",
-            ExpressionAttributeValues={":me": {"S": self.holder}, ":now": {"N": f"{now:.3f}"}},
+            ConditionExpression="attribute_not_exists(pk) OR claim = :me OR expires < :now",
+            ExpressionAttributeValues={":me": {"S": self.token}, ":now": {"N": f"{now:.3f}"}},
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
 
