@@ -126,6 +126,8 @@ def _add_aws_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allowed-clusters", dest="allowed_clusters")
     parser.add_argument("--region")
     parser.add_argument("--endpoint-url", dest="endpoint_url")
+    parser.add_argument("--aws-read-timeout", type=float, dest="aws_read_timeout",
+                        help="seconds to wait for an AWS answer before retrying (30)")  # fmt: skip
     parser.add_argument("--api-budget", type=float, dest="api_budget",
                         help="share of AWS's API rates to use, per throttling group (0.5; 0: no limit)")  # fmt: skip
 
@@ -203,6 +205,7 @@ async def _with_source(handler: Any, settings: Settings) -> int:
             endpoint_url=settings.endpoint_url,
             replica=settings.replica_id,
             budget=budget,
+            read_timeout=settings.aws_read_timeout,
         )
         async with aws as clients:
             engine = Engine(clients, options=plan_options(settings), mode=settings.mode)

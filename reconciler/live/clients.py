@@ -37,6 +37,7 @@ class AwsClients:
         replica: str = "",
         write_guard: WriteGuard | None = None,
         budget: ApiBudget | None = None,
+        read_timeout: float = 30.0,
     ) -> None:
         self._session: AioSession = get_session()
         # called before every attempt of a write (anything not Describe/List/Get): raises to stop it being sent
@@ -48,7 +49,7 @@ class AwsClients:
         self._config = AioConfig(
             retries={"mode": "adaptive", "max_attempts": max_attempts},
             connect_timeout=5,
-            read_timeout=30,
+            read_timeout=read_timeout,
             max_pool_connections=20,
             # names the replica in AWS's (and the emulator's) request logs: CloudTrail's userAgent
             user_agent_extra=f"reconciler-replica/{replica}" if replica else None,
