@@ -6,6 +6,7 @@ ownership tags are rewritten whenever the desired hash moves, so that the next p
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import structlog
@@ -111,6 +112,8 @@ class EcsWriter:
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> None:
         spec = _without(resolve(resource, ctx.arns), "tags", "cluster", "taskDefinition")
+        # the same token on botocore's retries: a retry after a lost answer returns the service made, not an error
+        spec.setdefault("clientToken", uuid.uuid4().hex)
         response = await ecs.create_service(
             serviceName=resource.name,
             cluster=change.cluster,

@@ -6,6 +6,7 @@ The namespace and routing policy cannot change in place: the planner makes those
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from reconciler.apply.context import ApplyContext
@@ -30,6 +31,7 @@ class ServiceDiscoveryWriter:
         tags = context.key_value_tags(change, resource)
         if change.action in (Action.CREATE, Action.REPLACE):
             request = {k: v for k, v in spec.items() if k != "Tags"}
+            request.setdefault("CreatorRequestId", uuid.uuid4().hex)  # retries after a lost answer: no twin
             created = await client.create_service(Name=resource.name, Tags=tags, **request)
             context.arns[ResourceKey(resource.kind, reference_name(resource))] = created["Service"]["Arn"]
             return

@@ -80,6 +80,16 @@ def test_duplicate_create_of_an_active_service_fails(fargate: FargateEstate) -> 
     assert fargate.describe_service("frontapp")["desiredCount"] == 2
 
 
+def test_a_create_repeated_with_its_client_token_returns_the_service_it_made(fargate: FargateEstate) -> None:
+    """AWS's idempotency: a retry whose first answer was lost gets the service back, not an error."""
+    first = fargate.create_service("frontapp", clientToken="token-1")
+    again = fargate.create_service("frontapp", clientToken="token-1")
+    assert (again["serviceArn"], again["createdAt"]) == (first["serviceArn"], first["createdAt"])
+    with pytest.raises(ClientError) as raised:
+        fargate.create_service("frontapp", clientToken="token-2")
+    assert raised.value.response["Error"]["Message"] == "Creation of service was not idempotent."
+
+
 def test_a_deleted_service_can_be_created_again(fargate: FargateEstate) -> None:
     fargate.create_service("frontapp")
     fargate.ecs.delete_service(cluster=fargate.cluster, service="frontapp", force=True)

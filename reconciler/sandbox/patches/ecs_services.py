@@ -142,14 +142,18 @@ def _create_keeps_whole_request(original: Method) -> Method:
     """AWS keeps every CreateService field (deploymentConfiguration with its defaults filled in,
     healthCheckGracePeriodSeconds, enableExecuteCommand, enableECSManagedTags, capacityProviderStrategy,
     placement, ...) and omits launchType when a capacity provider strategy is given. moto's handler dropped
-    them (only UpdateService stored them) and always set launchType EC2."""
+    them (only UpdateService stored them) and always set launchType EC2. A repeated request with the
+    ``clientToken`` that created the service returns that service (AWS's idempotency); moto ignored the token."""
 
     def create_service(self: Any) -> ActionResult:
         given = {field: self._get_param(field) for field in CREATE_FIELDS_MOTO_DROPS}
+        token, cluster = self._get_param("clientToken"), self._get_param("cluster", "default")
+        made = _made_with_token(self.ecs_backend, cluster, self._get_param("serviceName"), token)
+        if made is not None:
+            return ActionResult({"service": made})
         original(self)
-        service = self.ecs_backend._get_service(
-            self._get_param("cluster", "default"), self._get_param("serviceName")
-        )
+        service = self.ecs_backend._get_service(cluster, self._get_param("serviceName"))
+        service.client_token = token
         for field, attribute in CREATE_FIELDS_MOTO_DROPS.items():
             if given[field] is not None:
                 setattr(service, attribute, given[field])
@@ -163,6 +167,15 @@ def _create_keeps_whole_request(original: Method) -> Method:
         return ActionResult({"service": service})
 
     return create_service
+
+
+def _made_with_token(backend: Any, cluster: str, name: str, token: str | None) -> Any:
+    """The ACTIVE service that a CreateService with this very ``clientToken`` made, if any."""
+    if not token:
+        return None
+    existing = backend.services.get(f"{backend._get_cluster(cluster).name}:{name}")
+    made = existing is not None and existing.status == "ACTIVE"
+    return existing if made and getattr(existing, "client_token", None) == token else None
 
 
 def merge_deployment_configuration(current: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
