@@ -9,7 +9,10 @@ printing AWS calls by operation, wall time, and peak RSS. Target (issue 2): call
 per cluster (with --full: ≤ 3 * ceil(N/10) + 10), and zero DescribeTaskDefinition after the first pass. Exits 1
 when a target is missed.
 
-    python bench/steady_state.py [--services 200] [--full]
+    python bench/steady_state.py [--services 200] [--full] [--aws-rates]
+
+With --aws-rates the measured passes go through the fault proxy emulating AWS's throttling rates (DESIGN §4),
+with the reconciler's client-side budget at half those rates: the target is then zero throttled calls.
 """
 
 from __future__ import annotations
@@ -28,12 +31,15 @@ from pathlib import Path
 
 import yaml
 
+from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
 from reconciler.live.tag_cache import REFRESH_PASSES
 from reconciler.logs import configure_logging
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.engine import Engine
 from reconciler.sandbox.emulator import EmulatorProcess
+from reconciler.sandbox.fault_rules import FaultRules
+from reconciler.sandbox.faults import FaultProxyProcess
 from reconciler.sandbox.seed import seed_base_infrastructure
 from reconciler.source.directory import DirectorySource
 
@@ -135,7 +141,7 @@ def report(title: str, calls: Counter[str], seconds: float, changes: int) -> Non
         print(f"  {operation:<40} {count:>6}")
 
 
-async def bench(services: int, emulator_url: str, *, full: bool) -> int:
+async def bench(services: int, emulator_url: str, *, full: bool, aws_rates: bool = False) -> int:
     variables = await seed_base_infrastructure(endpoint_url=emulator_url, region=REGION)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -147,7 +153,9 @@ async def bench(services: int, emulator_url: str, *, full: bool) -> int:
             calls, _, changes = await measured_pass(engine, source)
             print(f"converge from empty: {changes} changes, {sum(calls.values())} calls, "
                   f"{time.perf_counter() - started:.1f} s")  # fmt: skip
-        async with AwsClients(region=REGION, endpoint_url=emulator_url) as clients:
+        proxy = FaultProxyProcess.start(emulator_url, FaultRules(aws_rates=True)) if aws_rates else None
+        endpoint, budget = (proxy.url, ApiBudget()) if proxy else (emulator_url, None)
+        async with AwsClients(region=REGION, endpoint_url=endpoint, budget=budget) as clients:
             engine = Engine(clients, options=PlanOptions())
             cold = await measured_pass(engine, source)
             report("first pass of a fresh engine (cold cache)", *cold)
@@ -156,6 +164,14 @@ async def bench(services: int, emulator_url: str, *, full: bool) -> int:
             print(f"\nsteady-state passes (warm engine): {totals} calls")
             warm = max(warm_passes, key=lambda measured: sum(measured[0].values()))
             report("costliest steady-state pass", *warm)
+            throttled = sum(n for (_, _, outcome), n in clients.calls.items() if outcome == "throttled")
+        if proxy is not None:
+            limited = sum(n for (_, _, outcome), n in proxy.counts().items() if outcome == "rate_limit")
+            proxy.stop()
+            print(f"\nAWS's rates emulated (fault proxy), client budget at half: {throttled} throttled "
+                  f"answers seen by the client, {limited} requests over AWS's rate")  # fmt: skip
+            if throttled or limited:
+                return 1
     return verdict(services, warm[0], warm[2], full=full)
 
 
@@ -178,11 +194,16 @@ def main() -> None:
     parser.add_argument(
         "--full", action="store_true", help="each service with target group, rule and scaling"
     )
+    parser.add_argument(
+        "--aws-rates",
+        action="store_true",
+        help="measured passes go through the fault proxy with AWS's throttling rates, and the client budget",
+    )
     args = parser.parse_args()
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
     configure_logging(fmt="json", level=logging.WARNING, stream=sys.stderr)
     with EmulatorProcess.start() as emulator:
-        sys.exit(asyncio.run(bench(args.services, emulator.url, full=args.full)))
+        sys.exit(asyncio.run(bench(args.services, emulator.url, full=args.full, aws_rates=args.aws_rates)))
 
 
 if __name__ == "__main__":
