@@ -27,7 +27,7 @@ from reconciler.model.secrets import redact
 from reconciler.plan.render import plan_as_json, plan_as_text
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine, PassOutcome
-from reconciler.runtime.options import daemon_options, desired_source, lease_of, plan_options
+from reconciler.runtime.options import coordinator_of, daemon_options, desired_source, plan_options
 from reconciler.runtime.status import print_status
 from reconciler.settings import Settings
 from reconciler.shapes.json_schema import schema_document
@@ -92,6 +92,9 @@ def _add_lease_options(parser: argparse.ArgumentParser) -> None:
     )
     lease.add_argument("--lease-renew", type=float, dest="lease_renew", help="seconds between renewals (10)")
     lease.add_argument("--replica-id", dest="replica_id", help="this replica's name (default host-pid)")
+    lease.add_argument(
+        "--shards", choices=["1", "auto"], help="auto: replicas split the estate (needs --lease-table)"
+    )
 
 
 def _add_git_options(parser: argparse.ArgumentParser) -> None:
@@ -278,7 +281,7 @@ async def _run(settings: Settings, engine: Engine, _: Any) -> int:
         source=desired_source(settings),
         engine=engine,
         options=daemon_options(settings),
-        lease=lease_of(settings, engine.clients),
+        lease=coordinator_of(settings, engine),
     )
     await daemon.run()
     return EXIT_OK

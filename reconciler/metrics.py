@@ -74,6 +74,9 @@ AWS_BUDGET_WAIT = Counter(
     ["service"],
     registry=REGISTRY,
 )
+SHARDS_HELD = Gauge(
+    "reconciler_shards_held", "Shards this replica holds the lease of (--shards auto).", registry=REGISTRY
+)
 LEADER = Gauge(
     "reconciler_leader", "1 while this process holds the lease and may write to AWS.", registry=REGISTRY
 )

@@ -10,7 +10,7 @@ import os
 import socket
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     api_budget: float = Field(default=0.5, ge=0, le=1)
     # leader lease on DynamoDB (``run``): only the holder writes
     lease_table: str | None = None
+    shards: Literal["1", "auto"] = "1"  # auto: replicas on the lease table split the estate
     lease_duration: float = Field(default=30.0, gt=0)
     lease_renew: float = Field(default=10.0, gt=0)
     replica_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")

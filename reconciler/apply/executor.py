@@ -8,12 +8,14 @@ detect mode, held changes) are never handed to a writer, so detect mode makes ze
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
 
 from reconciler.apply.context import ApplyContext
+from reconciler.live.clients import WRITE_SCOPE
 from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
 from reconciler.plan.types import Change, Plan
 
@@ -44,6 +46,7 @@ class Executor:
     instance: str
     mode: Mode = Mode.ENFORCE
     parallel: int = PARALLEL_WRITES
+    scope_of: Callable[[Change], Hashable] | None = None  # sets WRITE_SCOPE around each change (shards)
 
     async def run(
         self, plan: Plan, desired: DesiredState, *, arns: dict[ResourceKey, str] | None = None
@@ -64,6 +67,7 @@ class Executor:
         async with asyncio.TaskGroup() as group:
             for change in to_write:
                 step = _Step(change, desired, context, self.writers, done, succeeded, result, semaphore)
+                step.scope = self.scope_of(change) if self.scope_of else None
                 group.create_task(step.run())
         return result
 
@@ -86,6 +90,7 @@ class _Step:
     succeeded: set[ResourceKey]
     result: ApplyResult
     semaphore: asyncio.Semaphore
+    scope: Hashable | None = None
 
     async def run(self) -> None:
         try:
@@ -113,6 +118,7 @@ class _Step:
             kind=change.kind, name=change.name, action=change.action.value, cause=change.cause.value
         )
         try:
+            WRITE_SCOPE.set(self.scope)  # this task's own context: other changes are not affected
             await self.writers[change.kind].apply(change, resource, self.context)
         except Exception as exc:  # one resource's failure never stops the others
             bound.warning("apply failed", error=str(exc), error_type=type(exc).__name__)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from contextlib import AsyncExitStack
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
@@ -23,6 +24,9 @@ from reconciler.metrics import AWS_API_CALLS, AWS_BUDGET_WAIT
 
 THROTTLING_CODES = frozenset(ThrottledRetryableChecker._THROTTLED_ERROR_CODES)
 WriteGuard = Callable[[str, str], None]  # (service, operation) → None, or raises to stop the write
+# What the writes of the current task are for (with --shards auto: the shard of the change being applied), set by
+# the executor around each change and read by a write guard; tasks started inside a change inherit it.
+WRITE_SCOPE: ContextVar[Hashable | None] = ContextVar("reconciler_write_scope", default=None)
 
 
 class AwsClients:

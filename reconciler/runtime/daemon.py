@@ -26,12 +26,24 @@ from reconciler.desired.secrets import secret_warnings
 from reconciler.errors import InvalidDesiredState
 from reconciler.model.resource import DesiredState
 from reconciler.runtime.engine import Engine, PassOutcome
-from reconciler.runtime.lease import Lease
 from reconciler.runtime.report import Tracker
 from reconciler.server import Probe, start_server
 
 log = structlog.get_logger(__name__)
 GRACE_ON_STOP = 5.0  # seconds a pass in flight may still run after SIGTERM
+
+
+class Coordinator(Protocol):
+    """Who may write, with several replicas: the leader lease (``lease.py``) or shard leases (``shards.py``)."""
+
+    answered: bool  # DynamoDB has answered once (readiness of a follower)
+    on_change: Callable[[bool], None] | None
+
+    def may_write(self) -> bool: ...
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+    async def release(self) -> None: ...
 
 
 class DesiredSource(Protocol):
@@ -69,7 +81,7 @@ class Daemon:
     engine: Engine
     options: DaemonOptions
     tracker: Tracker = field(default_factory=Tracker)
-    lease: Lease | None = None  # with several replicas: passes run only while this one holds the lease
+    lease: Coordinator | None = None  # with several replicas: passes run only while this one may write
     last_good: DesiredState | None = None
     passes: int = 0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)

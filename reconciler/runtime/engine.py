@@ -31,6 +31,7 @@ from reconciler.plan.generic import GENERIC_KINDS, generic_spec_hash, reference_
 from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.types import Change, Plan
+from reconciler.runtime.shards import Shards
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Engine:
         self.clients = clients
         self.options = options
         self.mode = mode
+        self.shards: Shards | None = None  # --shards auto: only the changes of the shards held are applied
         self._ecs_reader = EcsReader(clients, instance=options.instance)
         self._elbv2_reader = Elbv2Reader(
             clients, instance=options.instance, tag_refresh_passes=tag_refresh_passes
@@ -105,6 +107,9 @@ class Engine:
 
     async def reconcile(self, desired: DesiredState) -> PassOutcome:
         plan, live = await self._plan(desired)
+        if self.shards is not None:
+            plan = self.shards.mine(plan, desired)
+            self._executor.scope_of = self.shards.scope_of(desired)
         result = await self._executor.run(plan, desired, arns=reference_arns(desired, live))
         written = result.applied + [change for change, _ in result.failed]
         for cache in self._tag_caches():  # the next pass reads back the tags we wrote

@@ -32,7 +32,6 @@ from reconciler import metrics
 from reconciler.live.clients import AwsClients
 
 log = structlog.get_logger(__name__)
-KEY = {"pk": {"S": "leader"}}
 
 
 class NotLeader(Exception):
@@ -54,6 +53,7 @@ class Lease:
     timing: LeaseTiming = field(default_factory=LeaseTiming)
     # this process's claim: a replica restarted under the same name is another claimant, and waits its turn
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    item: str = "leader"  # the table's key of this lease: "leader", or "shard#<n>" with --shards auto
     _valid_until: float = 0.0  # monotonic: writes allowed before this
     _expires_seen: float = 0.0  # wall clock: the current lease's expiry as last read (followers)
     on_change: Callable[[bool], None] | None = None  # told True when the lease is taken, False when lost
@@ -61,6 +61,10 @@ class Lease:
 
     def may_write(self) -> bool:
         return time.monotonic() < self._valid_until
+
+    @property
+    def table_key(self) -> dict[str, Any]:
+        return {"pk": {"S": self.item}}
 
     def check_write(self, service: str, operation: str) -> None:
         """``AwsClients``' write guard: raises ``NotLeader`` unless the lease is held (lease calls excepted)."""
@@ -120,7 +124,7 @@ class Lease:
         with contextlib.suppress(Exception):
             await dynamodb.delete_item(
                 TableName=self.table,
-                Key=KEY,
+                Key=self.table_key,
                 ConditionExpression="claim = :me",
                 ExpressionAttributeValues={":me": {"S": self.token}},
             )
@@ -132,7 +136,7 @@ class Lease:
         return await dynamodb.put_item(
             TableName=self.table,
             Item={
-                **KEY,
+                **self.table_key,
                 "holder": {"S": self.holder},
                 "claim": {"S": self.token},
                 "expires": {"N": f"{now + self.timing.duration:.3f}"},
@@ -145,9 +149,10 @@ class Lease:
 
     def _settle(self, was_leader: bool) -> bool:
         leader = self.may_write()
-        metrics.LEADER.set(1 if leader else 0)
+        if self.item == "leader":
+            metrics.LEADER.set(1 if leader else 0)
         if leader != was_leader:
-            log.info("lease taken" if leader else "lease lost", holder=self.holder, table=self.table)
+            log.info("lease taken" if leader else "lease lost", holder=self.holder, lease=self.item)
             if self.on_change is not None:
                 self.on_change(leader)
         return leader

@@ -7,10 +7,11 @@ import hashlib
 import os
 from collections.abc import Mapping
 
-from reconciler.live.clients import AwsClients
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import DaemonOptions, DesiredSource
+from reconciler.runtime.engine import Engine
 from reconciler.runtime.lease import Lease, LeaseTiming
+from reconciler.runtime.shards import Shards
 from reconciler.settings import Settings
 from reconciler.source.directory import DirectorySource
 from reconciler.source.git import GitAuth, GitCheckouts, redacted_url
@@ -38,18 +39,28 @@ def daemon_options(settings: Settings) -> DaemonOptions:
     )
 
 
-def lease_of(settings: Settings, clients: AwsClients) -> Lease | None:
-    """The leader lease when ``--lease-table`` is set; it then guards every AWS write of ``clients``."""
+def coordinator_of(settings: Settings, engine: Engine) -> Lease | Shards | None:
+    """With ``--lease-table``: the leader lease, or with ``--shards auto`` the shard leases; either then guards
+    every AWS write of the engine's clients."""
     if not settings.lease_table:
+        if settings.shards == "auto":
+            raise ValueError("--shards auto needs --lease-table (the members and shards are kept there)")
         return None
     timing = LeaseTiming(
         duration=settings.lease_duration,
         renew_every=settings.lease_renew,
         safety=min(5.0, settings.lease_duration / 6),
     )
-    lease = Lease(clients, table=settings.lease_table, holder=settings.replica_id, timing=timing)
-    clients.write_guard = lease.check_write
-    return lease
+    clients, holder = engine.clients, settings.replica_id
+    coordinator: Lease | Shards
+    if settings.shards == "auto":
+        coordinator = engine.shards = Shards(
+            clients, table=settings.lease_table, holder=holder, timing=timing
+        )
+    else:
+        coordinator = Lease(clients, table=settings.lease_table, holder=holder, timing=timing)
+    clients.write_guard = coordinator.check_write
+    return coordinator
 
 
 def desired_source(settings: Settings, *, extra_vars: Mapping[str, str] | None = None) -> DesiredSource:

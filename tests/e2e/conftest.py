@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import yaml
 
 from reconciler.metrics import REGISTRY
 from reconciler.sandbox.seed import seed_base_infrastructure
-from tests.conftest import CLI, Result  # noqa: F401 - the e2e tests import them from here
+from tests.conftest import CLI, BotoFactory, Result  # noqa: F401 - the e2e tests import them from here
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -88,3 +89,21 @@ def converged(estate: Estate, cli: CLI) -> Estate:
     result = cli("apply", *estate.args())
     assert result.code == 0, result.out + result.err
     return estate
+
+
+@dataclass
+class Drifter:
+    """Changes the desiredCount of ``services`` by hand (3, 4, 3, …), straight to the emulator, every ``every``
+    seconds until ``stop`` is set: something for the replica of the moment to correct, again and again."""
+
+    boto: BotoFactory
+    services: tuple[str, ...]
+    every: float
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        ecs, count = self.boto("ecs"), 3
+        while not self.stop.wait(self.every):
+            count = 3 if count == 4 else 4
+            for service in self.services:
+                ecs.update_service(cluster="myapp-prod", service=service, desiredCount=count)

@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from reconciler.sandbox.emulator import EmulatorProcess
 from reconciler.sandbox.fault_rules import FaultRules
 from reconciler.sandbox.faults import FaultProxyProcess, WriteRecord
 from tests.conftest import BotoFactory
-from tests.e2e.conftest import Estate
+from tests.e2e.conftest import Drifter, Estate
 from tests.e2e.test_daemon import free_port
 
 LEASE, RENEW = 3.0, 1.0
@@ -70,20 +70,6 @@ class Replica:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-@dataclass
-class Drifter:
-    """Changes wordpress's desiredCount by hand, straight to the emulator, a few times a second."""
-
-    boto: BotoFactory
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def run(self) -> None:
-        ecs, count = self.boto("ecs"), 3
-        while not self.stop.wait(0.4):
-            count = 3 if count == 4 else 4
-            ecs.update_service(cluster="myapp-prod", service="wordpress", desiredCount=count)
 
 
 @pytest.fixture
@@ -158,7 +144,7 @@ def test_replicas_never_write_at_once_across_leader_changes(
     count: int, converged: Estate, proxy: FaultProxyProcess, boto: BotoFactory, tmp_path: Path
 ) -> None:
     replicas = _replicas(count, converged, proxy)
-    drifter = Drifter(boto)
+    drifter = Drifter(boto, services=("wordpress",), every=0.4)
     thread = threading.Thread(target=drifter.run, daemon=True)
     try:
         for replica in replicas:
