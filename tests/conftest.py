@@ -42,6 +42,9 @@ def aws(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.url)
+    # The client-side API budget paces writes at half AWS's rates (ELBv2: 1.5 a second after a burst of 10), which
+    # would only slow these tests down; it has its own (tests/live/test_budget.py, bench/steady_state.py).
+    monkeypatch.setenv("RECONCILER_API_BUDGET", "0")
     return emulator.url
 
 

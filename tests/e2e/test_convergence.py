@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from reconciler.metrics import REGISTRY
 from tests.conftest import BotoFactory
 from tests.e2e.conftest import CLI, Estate, count_api_calls
 
@@ -108,3 +111,23 @@ def test_a_service_removed_from_git_is_pruned_only_with_delete_policy(
         if s["status"] == "ACTIVE"
     }
     assert active == {"frontapp", "by-hand"}
+
+
+def test_the_api_budget_paces_the_writes_of_a_whole_estate(
+    estate: Estate, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the default share (half AWS's rates), the example estate's ~20 ELBv2 writes outrun the bucket's burst of
+    10: the calls wait for tokens instead of being throttled by AWS, and the wait is counted."""
+    monkeypatch.setenv("RECONCILER_API_BUDGET", "0.5")
+
+    def waited() -> float:
+        return (
+            REGISTRY.get_sample_value(
+                "reconciler_aws_budget_wait_seconds_total", {"service": "elastic-load-balancing-v2"}
+            )
+            or 0.0
+        )
+
+    before = waited()
+    assert cli("apply", *estate.args()).code == 0
+    assert waited() - before > 1.0
