@@ -56,6 +56,7 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/steady_state.py
 	$(BIN)/python bench/steady_state.py --full
+	$(BIN)/python bench/latency.py --services 100 1000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
