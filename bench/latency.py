@@ -117,7 +117,7 @@ async def daemon_latencies(
             found: dict[str, Any] = answer["services"][0]
             return found
 
-        estate = root / "estate.yaml"
+        estate = root / "estate-000.yaml"  # svc-0000 is in the first file
         estate.write_text(estate.read_text().replace("svc-0000:1.0.0", "svc-0000:1.0.1", 1))
         revision = (await service())["taskDefinition"]
         async with aiohttp.ClientSession() as http:

@@ -14,7 +14,7 @@ from __future__ import annotations
 MAX_FILE_BYTES = 1024 * 1024  # one YAML file
 MAX_TOTAL_BYTES = 64 * 1024 * 1024  # all files of one desired state together
 MAX_FILES = 2000
-MAX_DOCUMENTS = 5000  # across all files
+MAX_DOCUMENTS = 25_000  # across all files: 5000 services with task definition, target group, rule and scaling
 MAX_DEPTH = 50  # nested mappings/sequences, after alias expansion
 MAX_NODES_PER_DOCUMENT = 10_000  # after alias expansion
 

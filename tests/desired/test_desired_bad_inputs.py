@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.desired import load_desired_state
+from reconciler.desired.limits import MAX_DOCUMENTS
 from reconciler.errors import InvalidDesiredState, Problem
 from reconciler.shapes import BotocoreSpecChecker
 from tests.desired.corpus import TASK, Case, doc
@@ -355,9 +356,10 @@ def test_too_many_files(in_tmp: Path) -> None:
 
 
 def test_too_many_documents(in_tmp: Path) -> None:
-    write_tree(in_tmp / "ds", {"many.yaml": "--- {}\n" * 5001})
+    write_tree(in_tmp / "ds", {"many.yaml": "--- {}\n" * (MAX_DOCUMENTS + 1)})
     problems = problems_of(Path("ds"))
-    assert any(p.line == 5001 and "more than 5000 documents" in p.message for p in problems)
+    limit = f"more than {MAX_DOCUMENTS} documents"
+    assert any(p.line == MAX_DOCUMENTS + 1 and limit in p.message for p in problems)
 
 
 def test_missing_vars_file_and_directory(in_tmp: Path) -> None:
