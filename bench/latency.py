@@ -25,7 +25,6 @@ import platform
 import resource
 import socket
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -40,11 +39,10 @@ from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import Daemon, DaemonOptions
 from reconciler.runtime.engine import Engine
 from reconciler.sandbox.emulator import EmulatorProcess
-from reconciler.sandbox.seed import seed_base_infrastructure
 from reconciler.source.directory import DirectorySource
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from steady_state import REGION, write_estate  # the same estate as the steady-state bench
+from steady_state import REGION, seeded_estate  # the same estate as the steady-state bench
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -72,11 +70,8 @@ async def until(check: Callable[[], Any], *, within: float, every: float = 0.05)
 
 
 async def measure(services: int, emulator_url: str, *, full: bool, interval: float) -> dict[str, Any]:
-    variables = await seed_base_infrastructure(endpoint_url=emulator_url, region=REGION)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        write_estate(root, services, full=full)
-        source = DirectorySource(root=root, extra_vars=variables)
+    async with seeded_estate(emulator_url, services, full=full) as source:
+        root = source.root
         async with AwsClients(region=REGION, endpoint_url=emulator_url) as clients:
             await Engine(clients, options=PlanOptions()).reconcile(source.load())  # converge from empty
         async with AwsClients(region=REGION, endpoint_url=emulator_url) as clients:

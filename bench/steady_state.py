@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import yaml
@@ -144,12 +146,17 @@ def report(title: str, calls: Counter[str], seconds: float, changes: int) -> Non
         print(f"  {operation:<40} {count:>6}")
 
 
-async def bench(services: int, emulator_url: str, *, full: bool, aws_rates: bool = False) -> int:
+@contextlib.asynccontextmanager
+async def seeded_estate(emulator_url: str, services: int, *, full: bool) -> AsyncIterator[DirectorySource]:
+    """The emulator seeded as the sandbox seeds it, and the estate written in a temporary directory."""
     variables = await seed_base_infrastructure(endpoint_url=emulator_url, region=REGION)
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        write_estate(root, services, full=full)
-        source = DirectorySource(root=root, extra_vars=variables)
+        write_estate(Path(tmp), services, full=full)
+        yield DirectorySource(root=Path(tmp), extra_vars=variables)
+
+
+async def bench(services: int, emulator_url: str, *, full: bool, aws_rates: bool = False) -> int:
+    async with seeded_estate(emulator_url, services, full=full) as source:
         async with AwsClients(region=REGION, endpoint_url=emulator_url) as clients:
             engine = Engine(clients, options=PlanOptions())
             started = time.perf_counter()

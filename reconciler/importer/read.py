@@ -95,8 +95,9 @@ async def _deployment_groups(clients: AwsClients, estate: ImportedEstate) -> Non
             estate.deployment_groups += [
                 g for g in answer["deploymentGroupsInfo"] if _deploys(g, estate, wanted)
             ]
+    prefix = await _deployment_group_arn_prefix(clients) if estate.deployment_groups else ""
     for group in estate.deployment_groups:
-        arn = await _deployment_group_arn(clients, group)
+        arn = f"{prefix}{group['applicationName']}/{group['deploymentGroupName']}"
         answer = await codedeploy.list_tags_for_resource(ResourceArn=arn)
         group["tags"] = answer.get("Tags") or []
 
@@ -109,12 +110,11 @@ def _deploys(group: Described, estate: ImportedEstate, wanted: set[str]) -> bool
     )
 
 
-async def _deployment_group_arn(clients: AwsClients, group: Described) -> str:
+async def _deployment_group_arn_prefix(clients: AwsClients) -> str:
+    """CodeDeploy answers with no ARN: it is built from the account (one STS call) and the region."""
     sts = await clients.client("sts")
     account = (await sts.get_caller_identity())["Account"]
-    region = sts.meta.region_name
-    application, name = group["applicationName"], group["deploymentGroupName"]
-    return f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{application}/{name}"
+    return f"arn:aws:codedeploy:{sts.meta.region_name}:{account}:deploymentgroup:"
 
 
 async def _load_balancing(clients: AwsClients, estate: ImportedEstate) -> None:

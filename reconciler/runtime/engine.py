@@ -108,8 +108,7 @@ class Engine:
     async def reconcile(self, desired: DesiredState) -> PassOutcome:
         plan, live = await self._plan(desired)
         if self.shards is not None:
-            plan = self.shards.mine(plan, desired)
-            self._executor.scope_of = self.shards.scope_of(desired)
+            plan, self._executor.scope_of = self.shards.mine(plan, desired)
         result = await self._executor.run(plan, desired, arns=reference_arns(desired, live))
         written = result.applied + [change for change, _ in result.failed]
         for cache in self._tag_caches():  # the next pass reads back the tags we wrote

@@ -98,19 +98,15 @@ class Shards:
         with contextlib.suppress(Exception):
             await dynamodb.delete_item(TableName=self.table, Key={"pk": {"S": f"member#{self.token}"}})
 
-    def scope_of(self, desired: DesiredState) -> Callable[[Change], Hashable]:
-        """The shard of each change (its resource's unit's), for the executor's ``WRITE_SCOPE``."""
-        shard = self._shard_of_key(desired)
-        return lambda change: shard(change.key)
-
-    def mine(self, plan: Plan, desired: DesiredState) -> Plan:
-        """The part of ``plan`` in the shards held now: its changes, and what it says is in sync."""
+    def mine(self, plan: Plan, desired: DesiredState) -> tuple[Plan, Callable[[Change], Hashable]]:
+        """The part of ``plan`` in the shards held now (its changes, and what it says is in sync), and the shard
+        of each change, for the executor's ``WRITE_SCOPE``."""
         held, shard = self.held(), self._shard_of_key(desired)
 
         def ours(kind: str, name: str) -> bool:
             return shard(ResourceKey(kind, name)) in held
 
-        return plan.model_copy(
+        mine = plan.model_copy(
             update={
                 "changes": [c for c in plan.changes if ours(c.kind, c.name)],
                 "in_sync": [k for k in plan.in_sync if ours(k.kind, k.name)],
@@ -119,6 +115,7 @@ class Shards:
                 "unmanaged": [u for u in plan.unmanaged if ours(u.kind, u.name)],
             }
         )
+        return mine, lambda change: shard(change.key)
 
     def _shard_of_key(self, desired: DesiredState) -> Callable[[ResourceKey], int]:
         """A resource's shard: its unit's; one no document declares (an orphan) is a unit of its own."""

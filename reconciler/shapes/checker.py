@@ -7,7 +7,7 @@ message says how to write it instead. Unknown fields get the closest valid name,
 CLI and misspell.
 
 A kind's extra fields (``KindInfo.extra_fields``, beyond the create request) are checked against the member of
-the AWS request that sets them, when one is listed in ``_EXTRA_FIELD_SHAPES``: ``Attributes`` of a load balancer
+the AWS request that sets them, when one is listed in ``EXTRA_FIELD_SHAPES``: ``Attributes`` of a load balancer
 or target group is the ``Attributes`` of ``Modify…Attributes``.
 """
 
@@ -51,12 +51,12 @@ _EXPECTED = {
 _NUMBER_TYPES = frozenset({"integer", "long", "double", "float"})
 
 # (kind, extra field) → (AWS service, operation) whose request member of the same name the field is.
-_EXTRA_FIELD_SHAPES: dict[tuple[str, str], tuple[str, str]] = {
+EXTRA_FIELD_SHAPES: dict[tuple[str, str], tuple[str, str]] = {
     ("LoadBalancer", "Attributes"): ("elbv2", "ModifyLoadBalancerAttributes"),
     ("TargetGroup", "Attributes"): ("elbv2", "ModifyTargetGroupAttributes"),
 }
 # Members that AWS's model leaves optional but without which the structure means nothing, by shape name.
-_ALSO_REQUIRED: dict[str, tuple[str, ...]] = {
+ALSO_REQUIRED: dict[str, tuple[str, ...]] = {
     "LoadBalancerAttribute": ("Key", "Value"),
     "TargetGroupAttribute": ("Key", "Value"),
 }
@@ -83,7 +83,7 @@ class BotocoreSpecChecker:
 
 def _extra_field_shape(kind: KindInfo, field_name: str) -> Any | None:
     """The shape of one of ``kind``'s extra fields, or None when it has none (then anything goes)."""
-    source = _EXTRA_FIELD_SHAPES.get((kind.kind, field_name))
+    source = EXTRA_FIELD_SHAPES.get((kind.kind, field_name))
     if source is None:
         return None
     return input_shape(*source).members[field_name]
@@ -125,7 +125,7 @@ class _ShapeWalker:
                 self.check(members[key], item, path=_join(path, key))
             elif key not in extra_fields:
                 self.problems.append(SpecProblem(_join(path, key), _unknown_field_message(key, members)))
-        required_members = (*shape.required_members, *_ALSO_REQUIRED.get(shape.name, ()))
+        required_members = (*shape.required_members, *ALSO_REQUIRED.get(shape.name, ()))
         for required in required_members:
             if required not in value and required not in not_required:
                 self.problems.append(SpecProblem(_join(path, required), "required field is missing"))

@@ -21,7 +21,7 @@ from typing import Any
 
 from reconciler.model.kinds import KINDS, LISTENER, KindInfo
 from reconciler.model.resource import API_VERSION, DeletionPolicy, Mode
-from reconciler.shapes.checker import _ALSO_REQUIRED, _EXTRA_FIELD_SHAPES
+from reconciler.shapes.checker import ALSO_REQUIRED, EXTRA_FIELD_SHAPES
 from reconciler.shapes.models import input_shape, service_model
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -158,7 +158,7 @@ class _SchemaBuilder:
         return key
 
     def _extra_field_schema(self, kind: KindInfo, field_name: str) -> dict[str, Any]:
-        source = _EXTRA_FIELD_SHAPES.get((kind.kind, field_name))
+        source = EXTRA_FIELD_SHAPES.get((kind.kind, field_name))
         if source is None:  # no AWS shape to describe it: anything goes, as in the checker
             return {
                 "description": f"{field_name}: a field of ours beyond the AWS request (not checked here)."
@@ -192,7 +192,7 @@ class _SchemaBuilder:
             return key
         self.defs[key] = {}  # reserved first: a recursive member finds the key and refers to it
         members = shape.members
-        required = {*shape.required_members, *_ALSO_REQUIRED.get(shape.name, ())}
+        required = {*shape.required_members, *ALSO_REQUIRED.get(shape.name, ())}
         schema: dict[str, Any] = {"type": "object"}
         description = _description(shape.documentation)
         if description:
