@@ -5,7 +5,7 @@ import).
 real one is ``reconciler.shapes.BotocoreSpecChecker``) so that this package never imports botocore.
 """
 
-from reconciler.desired.loader import load_desired_state
+from reconciler.desired.loader import FileCache, load_desired_state
 from reconciler.desired.spec_checker import SpecChecker, SpecProblem
 
-__all__ = ["SpecChecker", "SpecProblem", "load_desired_state"]
+__all__ = ["FileCache", "SpecChecker", "SpecProblem", "load_desired_state"]

@@ -5,17 +5,21 @@ document, substitute variables, validate each document, then the checks across d
 dangling references, load-balancing and autoscaling rules) and, with ``--allowed-clusters``, the clusters the
 documents touch (``scope``). Nothing here talks to AWS: the request-shape check is the injected ``check_spec``.
 Secret-looking values written in clear are remembered (``secrets``), so that the process never prints them.
+
+A long-running process passes a ``FileCache``: a file whose text and variables are those of the last load is not
+read and checked again, so that a commit touching one file costs one file's work, not the estate's (issue 8).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.desired.autoscaling import autoscaling_problems
 from reconciler.desired.crosscheck import Candidate, dangling_reference_problems, duplicate_problems
-from reconciler.desired.documents import check_document
+from reconciler.desired.documents import CheckedDocument, check_document
 from reconciler.desired.load_balancing import load_balancing_problems
 from reconciler.desired.scope import cluster_scope_problems
 from reconciler.desired.secrets import remember_secret_values
@@ -35,9 +39,11 @@ def load_desired_state(
     extra_vars: Mapping[str, str] | None = None,
     check_spec: SpecChecker,
     allowed_clusters: Collection[str] = (),
+    cache: FileCache | None = None,
 ) -> DesiredState:
     """Load and validate ``root``; raises ``InvalidDesiredState`` listing every problem found.
-    ``allowed_clusters`` (``--allowed-clusters``; empty: any cluster) bounds the clusters documents may touch."""
+    ``allowed_clusters`` (``--allowed-clusters``; empty: any cluster) bounds the clusters documents may touch;
+    ``cache`` keeps each file's checked documents from one load to the next."""
     root = Path(root)
     if not root.is_dir():
         raise InvalidDesiredState([Problem(display_path(root), 1, "desired-state directory not found")])
@@ -47,7 +53,10 @@ def load_desired_state(
     )
     files, file_problems = find_yaml_files(root)
     loading = _Loading(problems=problems + file_problems)
-    _load_files(files, reader=reader, variables=variables, check_spec=check_spec, loading=loading)
+    cache = cache if cache is not None else FileCache()
+    _load_files(
+        files, reader=reader, variables=variables, check_spec=check_spec, loading=loading, cache=cache
+    )
     remember_secret_values((candidate.resource for candidate in loading.candidates), variables)
     for check in _ACROSS_DOCUMENTS:
         loading.problems.extend(check(loading.candidates))
@@ -68,6 +77,40 @@ _ACROSS_DOCUMENTS: tuple[Callable[[Sequence[Candidate]], list[Problem]], ...] = 
 
 
 @dataclass
+class _CheckedFile:
+    problems: list[Problem]  # of reading the YAML
+    documents: list[CheckedDocument]
+
+
+@dataclass
+class FileCache:
+    """Each file's checked documents, by (file, text, variables), as of the last load only (so it never grows
+    beyond one desired state). Checking a document is pure, so equal inputs give equal results."""
+
+    _files: dict[tuple[str, str, str], _CheckedFile] = field(default_factory=dict)
+    _next: dict[tuple[str, str, str], _CheckedFile] = field(default_factory=dict)
+    hits: int = 0  # files taken from the cache, over the process's life (tests and benchmarks)
+
+    def get(self, key: tuple[str, str, str]) -> _CheckedFile | None:
+        found = self._files.get(key)
+        if found is not None:
+            self.hits += 1
+            self._next[key] = found
+        return found
+
+    def put(self, key: tuple[str, str, str], checked: _CheckedFile) -> None:
+        self._next[key] = checked
+
+    def end_load(self) -> None:
+        self._files, self._next = self._next, {}
+
+
+def _variables_key(variables: Mapping[str, VariableValue]) -> str:
+    text = repr(sorted((name, type(value).__name__, value) for name, value in variables.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
 class _Loading:
     problems: list[Problem] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)  # have kind, name and spec; may be invalid
@@ -82,25 +125,55 @@ def _load_files(
     variables: Mapping[str, VariableValue],
     check_spec: SpecChecker,
     loading: _Loading,
+    cache: FileCache,
 ) -> None:
-    for path in files:
-        source = reader.read(path)
-        if isinstance(source, Problem):
-            loading.problems.append(source)
-            continue
-        read = read_yaml(source.text, budget=loading.budget)
-        loading.problems.extend(Problem(source.display, line, message) for line, message in read.problems)
-        for document in read.documents:
-            checked = check_document(
-                document, file=source.display, variables=variables, check_spec=check_spec
-            )
-            loading.problems.extend(checked.problems)
-            if checked.candidate is not None:
-                loading.candidates.append(checked.candidate)
-                if not checked.problems:
-                    loading.valid.append(checked.candidate.resource)
-        if loading.budget.remaining < 0:
-            return
+    variables_key = _variables_key(variables)
+    try:
+        for path in files:
+            source = reader.read(path)
+            if isinstance(source, Problem):
+                loading.problems.append(source)
+                continue
+            key = (source.display, hashlib.sha256(source.text.encode()).hexdigest(), variables_key)
+            checked_file = cache.get(key)
+            if checked_file is None:
+                checked_file = _check_file(source.display, source.text, variables, check_spec, loading.budget)
+                if loading.budget.remaining >= 0:  # a file cut short by the document limit is read again
+                    cache.put(key, checked_file)
+            else:
+                loading.budget.remaining -= len(checked_file.documents)
+            _collect(checked_file, loading)
+            if loading.budget.remaining < 0:
+                return
+    finally:
+        cache.end_load()
+
+
+def _check_file(
+    display: str,
+    text: str,
+    variables: Mapping[str, VariableValue],
+    check_spec: SpecChecker,
+    budget: DocumentBudget,
+) -> _CheckedFile:
+    read = read_yaml(text, budget=budget)
+    return _CheckedFile(
+        problems=[Problem(display, line, message) for line, message in read.problems],
+        documents=[
+            check_document(document, file=display, variables=variables, check_spec=check_spec)
+            for document in read.documents
+        ],
+    )
+
+
+def _collect(checked_file: _CheckedFile, loading: _Loading) -> None:
+    loading.problems.extend(checked_file.problems)
+    for checked in checked_file.documents:
+        loading.problems.extend(checked.problems)
+        if checked.candidate is not None:
+            loading.candidates.append(checked.candidate)
+            if not checked.problems:
+                loading.valid.append(checked.candidate.resource)
 
 
 def _problem_order(problem: Problem) -> tuple[str, int, str]:

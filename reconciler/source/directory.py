@@ -18,7 +18,7 @@ from pathlib import Path
 import structlog
 from watchfiles import awatch
 
-from reconciler.desired import load_desired_state
+from reconciler.desired import FileCache, load_desired_state
 from reconciler.model.resource import DesiredState
 from reconciler.shapes import BotocoreSpecChecker
 
@@ -32,6 +32,7 @@ class DirectorySource:
     vars_files: Sequence[Path] = ()
     extra_vars: Mapping[str, str] = field(default_factory=dict)
     allowed_clusters: frozenset[str] = frozenset()  # --allowed-clusters; empty: any cluster
+    cache: FileCache = field(default_factory=FileCache, compare=False)  # files unchanged since the last load
 
     @property
     def description(self) -> str:
@@ -39,7 +40,9 @@ class DirectorySource:
 
     def load(self) -> DesiredState:
         """Load and validate; raises ``InvalidDesiredState`` with every problem found."""
-        return load_directory(self.root.resolve(), self.vars_files, self.extra_vars, self.allowed_clusters)
+        return load_directory(
+            self.root.resolve(), self.vars_files, self.extra_vars, self.allowed_clusters, cache=self.cache
+        )
 
     async def load_async(self) -> DesiredState:
         return await asyncio.to_thread(self.load)
@@ -72,6 +75,8 @@ def load_directory(
     vars_files: Sequence[Path],
     extra_vars: Mapping[str, str],
     allowed_clusters: Collection[str] = (),
+    *,
+    cache: FileCache | None = None,
 ) -> DesiredState:
     return load_desired_state(
         root,
@@ -79,4 +84,5 @@ def load_directory(
         extra_vars=extra_vars,
         check_spec=BotocoreSpecChecker(),
         allowed_clusters=allowed_clusters,
+        cache=cache,
     )
