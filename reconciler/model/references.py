@@ -111,40 +111,45 @@ def attachment_dependencies(
 ) -> set[ResourceKey]:
     """Order that no name reference expresses: a service waits for the listeners and rules that forward to its
     target groups (ECS refuses a target group no load balancer uses); a scalable target waits for the service
-    it scales, and policies and scheduled actions for their scalable target."""
-    if resource.kind in {"ScalableTarget", "ScalingPolicy", "ScheduledAction"}:
-        return _scaling_dependencies(resource, list(desired))
-    if resource.kind != "Service":
-        return set()
-    groups = {v.value for v in iter_reference_values(resource) if v.reference.target_kind == "TargetGroup"}
-    return {
-        other.key
-        for other in desired
-        if other.kind in {"Listener", "ListenerRule"}
-        and any(
-            v.value in groups
-            for v in iter_reference_values(other)
-            if v.reference.target_kind == "TargetGroup"
-        )
-    }
+    it scales, and policies and scheduled actions for their scalable target. For one resource; for many, build
+    ``Attachments`` once."""
+    return Attachments(desired).of(resource)
+
+
+class Attachments:
+    """``attachment_dependencies`` of every resource of a desired state, indexed once: O(N) for the whole state
+    rather than O(N) per resource (a plan at 3000 services spent seconds in that scan)."""
+
+    def __init__(self, desired: Iterable[DesiredResource]) -> None:
+        self._forwarders: dict[str, set[ResourceKey]] = {}  # target group name → listeners and rules using it
+        self._targets: dict[tuple[Any, ...], set[ResourceKey]] = {}  # (namespace, id, dimension) → targets
+        self._services: dict[tuple[str, str], set[ResourceKey]] = {}  # (cluster, service) → Service keys
+        for other in desired:
+            if other.kind in {"Listener", "ListenerRule"}:
+                for group in _target_groups(other):
+                    self._forwarders.setdefault(group, set()).add(other.key)
+            elif other.kind == "ScalableTarget":
+                self._targets.setdefault(_target_of(other.spec), set()).add(other.key)
+            elif other.kind == "Service":
+                cluster = str(other.spec.get("cluster", "")).rsplit("/", 1)[-1]
+                self._services.setdefault((cluster, other.name), set()).add(other.key)
+
+    def of(self, resource: DesiredResource) -> set[ResourceKey]:
+        if resource.kind in {"ScalingPolicy", "ScheduledAction"}:
+            return set(self._targets.get(_target_of(resource.spec), ()))
+        if resource.kind == "ScalableTarget":
+            parts = str(resource.spec.get("ResourceId", "")).split("/")
+            if resource.spec.get("ServiceNamespace") != "ecs" or len(parts) != 3:
+                return set()
+            return set(self._services.get((parts[1], parts[2]), ()))
+        if resource.kind != "Service":
+            return set()
+        return {key for group in _target_groups(resource) for key in self._forwarders.get(group, ())}
+
+
+def _target_groups(resource: DesiredResource) -> set[str]:
+    return {v.value for v in iter_reference_values(resource) if v.reference.target_kind == "TargetGroup"}
 
 
 def _target_of(spec: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(spec.get(f) for f in ("ServiceNamespace", "ResourceId", "ScalableDimension"))
-
-
-def _scaling_dependencies(resource: DesiredResource, desired: list[DesiredResource]) -> set[ResourceKey]:
-    if resource.kind != "ScalableTarget":
-        target = _target_of(resource.spec)
-        return {r.key for r in desired if r.kind == "ScalableTarget" and _target_of(r.spec) == target}
-    parts = str(resource.spec.get("ResourceId", "")).split("/")
-    if resource.spec.get("ServiceNamespace") != "ecs" or len(parts) != 3:
-        return set()
-    cluster, service = parts[1], parts[2]
-    return {
-        r.key
-        for r in desired
-        if r.kind == "Service"
-        and r.name == service
-        and str(r.spec.get("cluster", "")).rsplit("/", 1)[-1] == cluster
-    }

@@ -15,7 +15,7 @@ from reconciler.model.autoscaling import scaled_services
 from reconciler.model.ecs import cluster_name_of
 from reconciler.model.live import LiveState
 from reconciler.model.references import (
-    attachment_dependencies,
+    Attachments,
     declared_by_reference,
     dependencies,
     iter_reference_values,
@@ -25,7 +25,7 @@ from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.blue_green import blue_green_of, hold_during_deployment, is_code_deploy, listener_pairs
 from reconciler.plan.ecs import FamilyPlan, Outcome, plan_cluster, plan_service, plan_task_definition
 from reconciler.plan.generic import plan_generic, reference_arns
-from reconciler.plan.listener_rules import plan_listener_rules
+from reconciler.plan.listener_rules import batch_rule_priorities, plan_listener_rules
 from reconciler.plan.order import order_changes
 from reconciler.plan.prune import guard_deletions, order_deletions, plan_orphans
 from reconciler.plan.types import Action, Change, Conflict, Plan
@@ -38,9 +38,13 @@ class PlanOptions:
     allowed_clusters: frozenset[str] = frozenset()  # empty: any cluster
 
 
-def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> Plan:
+def make_plan(
+    desired: DesiredState, live: LiveState, options: PlanOptions, *, targeted: bool = False
+) -> Plan:
     """Raises ``InvalidDesiredState`` when a document touches a cluster outside ``--allowed-clusters`` (the
-    loader refuses those already when it is given the option; this holds whatever loaded the state)."""
+    loader refuses those already when it is given the option; this holds whatever loaded the state).
+    ``targeted``: ``desired`` is the scope of a targeted pass (``targets.py``), not the whole estate, so nothing
+    is judged by its absence from it: no orphans, no rules added by hand."""
     scoped = ((resource, resource.line) for resource in desired)
     if problems := cluster_scope_problems(scoped, options.allowed_clusters):
         raise InvalidDesiredState(problems, revision=desired.revision)
@@ -51,14 +55,19 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
     }
     plan.families_to_read = sorted(name for name, family in families.items() if family.needs_read)
     declared = declared_by_reference(desired)
+    attachments = Attachments(desired)
     arns = reference_arns(desired, live)
+    scaled = scaled_services(desired)
     for resource in desired:
-        outcome = _plan_one(resource, desired, live, families, arns, options)
-        deps = dependencies(resource, declared) | attachment_dependencies(resource, desired)
+        outcome = _plan_one(resource, desired, live, families, arns, options, scaled)
+        deps = dependencies(resource, declared) | attachments.of(resource)
         _record(plan, resource.key, outcome, deps=deps)
-    if not desired.is_empty:  # an empty desired state never prunes (SPEC §1)
+    if not desired.is_empty and not targeted:  # an empty desired state never prunes (SPEC §1)
         plan_orphans(plan, desired, live, instance=options.instance)
-    plan_listener_rules(plan, desired, live)
+    if targeted:
+        batch_rule_priorities(plan, desired, live)
+    else:
+        plan_listener_rules(plan, desired, live)
     order_deletions(plan.changes)  # orphans and unmanaged rules alike
     _hold_replacing_used_target_groups(plan.changes, desired)
     plan.deletions_blocked = guard_deletions(plan.changes, options.max_deletions)
@@ -74,15 +83,14 @@ def _plan_one(
     families: dict[str, FamilyPlan],
     arns: dict[ResourceKey, str],
     options: PlanOptions,
+    scaled_ones: set[tuple[str, str]],
 ) -> Outcome:
     if resource.kind == "Cluster":
         return plan_cluster(resource, live, instance=options.instance)
     if resource.kind == "TaskDefinition":
         return families[resource.name].outcome
     if resource.kind == "Service":
-        scaled = (cluster_name_of(str(resource.spec.get("cluster", ""))), resource.name) in scaled_services(
-            desired
-        )
+        scaled = (cluster_name_of(str(resource.spec.get("cluster", ""))), resource.name) in scaled_ones
         blue_green = blue_green_of(resource, desired, arns) if is_code_deploy(resource.spec) else None
         return plan_service(
             resource, live, families, arns, instance=options.instance, scaled=scaled, blue_green=blue_green

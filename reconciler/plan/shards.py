@@ -14,7 +14,7 @@ import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
 
-from reconciler.model.references import attachment_dependencies, declared_by_reference, dependencies
+from reconciler.model.references import Attachments, declared_by_reference, dependencies
 from reconciler.model.resource import DesiredState, ResourceKey
 
 SHARED_KINDS = frozenset({"Cluster", "LoadBalancer", "Listener"})  # depended on by many units, joins none
@@ -31,8 +31,9 @@ def unit_of(desired: DesiredState) -> dict[ResourceKey, str]:
         return key
 
     declared = declared_by_reference(desired.resources)
+    attachments = Attachments(desired.resources)
     for resource in desired.resources:
-        linked = dependencies(resource, declared) | attachment_dependencies(resource, desired.resources)
+        linked = dependencies(resource, declared) | attachments.of(resource)
         for other in linked:
             if other.kind not in SHARED_KINDS and other in parent:
                 parent[find(resource.key)] = find(other)
