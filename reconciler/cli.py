@@ -27,7 +27,13 @@ from reconciler.model.secrets import redact
 from reconciler.plan.render import plan_as_json, plan_as_text
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine, PassOutcome
-from reconciler.runtime.options import coordinator_of, daemon_options, desired_source, plan_options
+from reconciler.runtime.options import (
+    coordinator_of,
+    daemon_options,
+    desired_source,
+    events_queue,
+    plan_options,
+)
 from reconciler.runtime.status import print_status
 from reconciler.settings import Settings
 from reconciler.shapes.json_schema import schema_document
@@ -66,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--log-format", choices=["auto", "json", "console"], dest="log_format")
         sub.add_argument("--webhook-secret-file", type=Path, dest="webhook_secret_file",
                          help="POST /sync must then carry a valid X-Hub-Signature-256")  # fmt: skip
+        sub.add_argument("--events-queue-url", dest="events_queue_url",
+                         help="SQS queue of AWS events (EventBridge): the resources they name are reconciled at once")  # fmt: skip
         _add_git_options(sub)
         _add_lease_options(sub)
         if name == "sandbox":
@@ -209,6 +217,7 @@ async def _with_source(handler: Any, settings: Settings) -> int:
             replica=settings.replica_id,
             budget=budget,
             read_timeout=settings.aws_read_timeout,
+            instance=settings.instance,
         )
         async with aws as clients:
             engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
@@ -277,11 +286,13 @@ async def _import(settings: Settings, cluster: str, services: list[str], out: Pa
 
 
 async def _run(settings: Settings, engine: Engine, _: Any) -> int:
+    lease = coordinator_of(settings, engine)
     daemon = Daemon(
         source=desired_source(settings),
         engine=engine,
         options=daemon_options(settings),
-        lease=coordinator_of(settings, engine),
+        lease=lease,
+        events=events_queue(settings, engine, lease),
     )
     await daemon.run()
     return EXIT_OK

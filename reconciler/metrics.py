@@ -22,7 +22,24 @@ CYCLE_DURATION = Histogram(
     registry=REGISTRY,
 )
 LAST_SUCCESS = Gauge(
-    "reconciler_last_success_timestamp_seconds", "Unix time of the last successful pass.", registry=REGISTRY
+    "reconciler_last_success_timestamp_seconds",
+    "Unix time of the last successful full pass (the whole estate checked).",
+    registry=REGISTRY,
+)
+TARGETED_PASSES = Counter(
+    "reconciler_targeted_passes",
+    "Passes over only the resources a change touched (and their references), by what touched them: desired "
+    "(a commit or a changed directory), event (an AWS event), or both. Also counted in reconciler_cycles_total.",
+    ["trigger"],
+    registry=REGISTRY,
+)
+EVENTS_RECEIVED = Counter(
+    "reconciler_events_received",
+    "AWS events read from --events-queue-url, by result: matched (named a declared resource: reconciled at "
+    "once), unmatched, own (of this instance's writes), ignored (not a write that can drift), invalid, and "
+    "error (receiving failed).",
+    ["result"],
+    registry=REGISTRY,
 )
 RESOURCE_DRIFTED = Gauge(
     "reconciler_resource_drifted",

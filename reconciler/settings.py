@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     aws_read_timeout: float = Field(default=30.0, gt=0)
     # the share of AWS's API rates (per throttling group) this process allows itself; 0 turns the budget off
     api_budget: float = Field(default=0.5, ge=0, le=1)
+    # SQS queue fed by the EventBridge rule of deploy/ (``run``, ``sandbox``): named resources are reconciled at once
+    events_queue_url: str | None = None
     # leader lease on DynamoDB (``run``): only the holder writes
     lease_table: str | None = None
     shards: Literal["1", "auto"] = "1"  # auto: replicas on the lease table split the estate

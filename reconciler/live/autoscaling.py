@@ -3,6 +3,8 @@
 Each is read for the whole namespace in pages (targets and scheduled actions 50 a page, policies 10, as AWS
 allows), and matched to its document by the ownership facts kept in the tags of the scaled ECS service (see
 model/autoscaling.py), or by its natural key for one to adopt. Read after ECS, whose service tags it needs.
+A targeted pass reads by resource ID: the targets of its documents (50 IDs a call), and the policies and
+scheduled actions of each scaled resource.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ class AutoscalingReader:
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
 
-    async def read(self, desired: DesiredState, live: LiveState) -> None:
+    async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
         facts = dict(_facts(live))
+        if targeted:
+            await self._read_targeted(desired, live, facts)
+            return
         namespaces = {str(r.spec.get("ServiceNamespace")) for r in desired if r.kind in KINDS}
         if facts:
             namespaces.add(ECS_NAMESPACE)  # ours are there, even when no document is left
@@ -46,6 +51,40 @@ class AutoscalingReader:
             for kind in [k for k in KINDS if k in kinds]:  # no call for a kind neither declared nor ours
                 for item in await _read_kind(aas, kind, namespace):
                     _add(live, kind, item, facts, by_natural)
+
+    async def _read_targeted(
+        self, desired: DesiredState, live: LiveState, facts: dict[str, tuple[str, str, str, str, str]]
+    ) -> None:
+        declared = [r for r in desired if r.kind in KINDS]
+        if not declared:
+            return
+        aas = await self._clients.client("application-autoscaling")
+        by_natural = {(r.kind, natural_key(r.kind, request_of(r))): r.name for r in declared}
+        wanted: dict[tuple[str, str], set[str]] = {}  # (kind, namespace) → resource IDs
+        for resource in declared:
+            ids = wanted.setdefault((resource.kind, str(resource.spec.get("ServiceNamespace"))), set())
+            ids.add(str(resource.spec.get("ResourceId")))
+        for (kind, namespace), ids in sorted(wanted.items()):
+            for item in await _read_by_id(aas, kind, namespace, sorted(ids)):
+                _add(live, kind, item, facts, by_natural)
+
+
+async def _read_by_id(aas: Any, kind: str, namespace: str, ids: list[str]) -> list[Described]:
+    operation, key, _, _ = READS[kind]
+    calls: list[dict[str, Any]]
+    if kind == "ScalableTarget":
+        calls = [{"ResourceIds": ids[i : i + TARGETS_PER_CALL]} for i in range(0, len(ids), TARGETS_PER_CALL)]
+    else:
+        calls = [{"ResourceId": resource_id} for resource_id in ids]
+    found: list[Described] = []
+    for params in calls:
+        paginator = aas.get_paginator(operation)
+        async for page in paginator.paginate(ServiceNamespace=namespace, **params):
+            found.extend(page.get(key, []))
+    return found
+
+
+TARGETS_PER_CALL = 50  # ResourceIds a DescribeScalableTargets call takes
 
 
 def _kind_of_fact(key: str) -> str:

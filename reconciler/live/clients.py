@@ -21,8 +21,11 @@ from botocore.retries.standard import ThrottledRetryableChecker
 
 from reconciler.live.budget import ApiBudget
 from reconciler.metrics import AWS_API_CALLS, AWS_BUDGET_WAIT
+from reconciler.model.ownership import USER_AGENT_MARK
 
 THROTTLING_CODES = frozenset(ThrottledRetryableChecker._THROTTLED_ERROR_CODES)
+# The reconciler's own bookkeeping, not the estate: the lease table and the events queue. Write guards let them by.
+BOOKKEEPING = frozenset({"dynamodb", "sqs"})
 WriteGuard = Callable[[str, str], None]  # (service, operation) → None, or raises to stop the write
 # What the writes of the current task are for (with --shards auto: the shard of the change being applied), set by
 # the executor around each change and read by a write guard; tasks started inside a change inherit it.
@@ -42,6 +45,7 @@ class AwsClients:
         write_guard: WriteGuard | None = None,
         budget: ApiBudget | None = None,
         read_timeout: float = 30.0,
+        instance: str = "default",
     ) -> None:
         self._session: AioSession = get_session()
         # called before every attempt of a write (anything not Describe/List/Get): raises to stop it being sent
@@ -55,8 +59,11 @@ class AwsClients:
             connect_timeout=5,
             read_timeout=read_timeout,
             max_pool_connections=20,
-            # names the replica in AWS's (and the emulator's) request logs: CloudTrail's userAgent
-            user_agent_extra=f"reconciler-replica/{replica}" if replica else None,
+            # names the instance (and replica) in AWS's (and the emulator's) request logs, CloudTrail's userAgent:
+            # the events of our own writes are told apart by it (events/pattern.py)
+            user_agent_extra=" ".join(
+                [f"{USER_AGENT_MARK}{instance}"] + ([f"reconciler-replica/{replica}"] if replica else [])
+            ),
         )
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}

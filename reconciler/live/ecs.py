@@ -3,7 +3,8 @@
 A steady-state pass costs ListClusters + DescribeClusters (≤ 100 a call) + per cluster DescribeServices (10 a call)
 of the declared services; ListServices (pages of 100) only when the cluster counts more active services than
 those, which is how services to prune (or other people's) are found. Task definition revisions never change, so each ARN is described once for the
-life of the process; a family's recent revisions are read only when the plan asks for them.
+life of the process; a family's recent revisions are read only when the plan asks for them. A targeted pass
+(``plan/targets.py``) describes only the clusters and services of its documents: nothing is listed.
 """
 
 from __future__ import annotations
@@ -30,13 +31,17 @@ class EcsReader:
         self._task_definitions: dict[str, Described] = {}  # ARN → described revision, forever
         self._families: dict[str, list[str]] = {}  # family → ARNs of its recent revisions, once read
 
-    async def read(self, desired: DesiredState, live: LiveState) -> None:
-        """Fill ``live`` with the clusters, services and running revisions that ``desired`` concerns."""
+    async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
+        """Fill ``live`` with the clusters, services and running revisions that ``desired`` concerns; when
+        ``targeted``, with those ``desired`` names only (no listing: others' and orphans are not looked for)."""
         ecs = await self._clients.client("ecs")
-        live.clusters = await self._clusters(ecs, desired)
-        for name in self._clusters_to_scan(desired, live):
+        live.clusters = await self._clusters(ecs, desired, targeted=targeted)
+        for name in self._clusters_to_scan(desired, live, targeted=targeted):
             wanted = self._wanted_services(desired, name)
-            live.services.update(await self._services(ecs, live.clusters[name], wanted))
+            if targeted:
+                live.services.update(await self._describe_services(ecs, name, sorted(wanted)))
+            else:
+                live.services.update(await self._services(ecs, live.clusters[name], wanted))
         running = {s["taskDefinition"] for s in live.services.values() if s.get("taskDefinition")}
         await self._describe_task_definitions(ecs, running)
         self._fill_known_revisions(live, running)
@@ -72,8 +77,8 @@ class EcsReader:
 
     # --- clusters ------------------------------------------------------------------------------------------
 
-    async def _clusters(self, ecs: Any, desired: DesiredState) -> dict[str, Described]:
-        arns = await paginate(ecs, "list_clusters", "clusterArns")
+    async def _clusters(self, ecs: Any, desired: DesiredState, *, targeted: bool) -> dict[str, Described]:
+        arns = [] if targeted else await paginate(ecs, "list_clusters", "clusterArns")
         listed = {cluster_name_of(a) for a in arns}
         wanted = {cluster_name_of(str(r.spec.get("cluster", ""))) for r in desired.of_kind("Service")}
         wanted |= {r.name for r in desired.of_kind("Cluster")}
@@ -84,10 +89,12 @@ class EcsReader:
         )
         return {c["clusterName"]: c for page in pages for c in page.get("clusters", [])}
 
-    def _clusters_to_scan(self, desired: DesiredState, live: LiveState) -> list[str]:
+    def _clusters_to_scan(self, desired: DesiredState, live: LiveState, *, targeted: bool) -> list[str]:
         wanted = {cluster_name_of(str(r.spec.get("cluster", ""))) for r in desired.of_kind("Service")}
         owned = {
-            n for n, c in live.clusters.items() if owner_of(tags_as_map(c.get("tags"))) == self._instance
+            n
+            for n, c in live.clusters.items()
+            if not targeted and owner_of(tags_as_map(c.get("tags"))) == self._instance
         }
         return sorted(n for n in wanted | owned if live.clusters.get(n, {}).get("status") == "ACTIVE")
 

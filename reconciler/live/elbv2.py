@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from reconciler.live.clients import AwsClients
 from reconciler.live.paging import bounded_gather, chunks, paginate
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, elbv2_tags
@@ -47,14 +49,18 @@ class Elbv2Reader:
         self._zones: dict[str, str] = {}  # subnet → Availability Zone, forever
         self.tags = TagCache(refresh_passes=tag_refresh_passes)
 
-    async def read(self, desired: DesiredState, live: LiveState) -> None:
+    async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
         # Read even when no ELBv2 document is left: resources of ours whose documents are gone must be found
         # to be pruned. An account without load balancers costs two calls.
         elbv2 = await self._clients.client("elbv2")
         found = _Found()
-        self.tags.begin_pass()
-        found.load_balancers = await _pages(elbv2, "describe_load_balancers", "LoadBalancers")
-        found.target_groups = await _pages(elbv2, "describe_target_groups", "TargetGroups")
+        if targeted:
+            self.tags.begin_targeted_pass()
+            found.load_balancers, found.target_groups = await _by_name(elbv2, desired)
+        else:
+            self.tags.begin_pass()
+            found.load_balancers = await _pages(elbv2, "describe_load_balancers", "LoadBalancers")
+            found.target_groups = await _pages(elbv2, "describe_target_groups", "TargetGroups")
         found.tags = await self.tags.read(
             partial(elbv2_tags, elbv2), [lb["LoadBalancerArn"] for lb in found.load_balancers]
         )
@@ -136,6 +142,42 @@ class Elbv2Reader:
         found = {s["SubnetId"]: s["AvailabilityZone"] for page in pages for s in page}
         self._zones.update(found)
         live.subnet_zones.update(found)
+
+
+async def _by_name(elbv2: Any, desired: DesiredState) -> tuple[list[Described], list[Described]]:
+    """A targeted pass's load balancers (declared, or named by ARN in a listener) and target groups, one call
+    each: AWS fails the whole call when one of several names is missing, and a new document's one is."""
+    named = {r.name for r in desired.of_kind("LoadBalancer")}
+    named |= {str(r.spec.get("LoadBalancerArn", "")) for r in desired.of_kind("Listener")}
+    by_arn = sorted(n for n in named if n.startswith("arn:"))
+    by_name = sorted(n for n in named - set(by_arn) if n)
+    balancers = await bounded_gather(
+        [_described(elbv2, "describe_load_balancers", "LoadBalancers", Names=[n]) for n in by_name]
+        + [
+            _described(elbv2, "describe_load_balancers", "LoadBalancers", LoadBalancerArns=[a])
+            for a in by_arn
+        ]
+    )
+    groups = await bounded_gather(
+        _described(elbv2, "describe_target_groups", "TargetGroups", Names=[r.name])
+        for r in desired.of_kind("TargetGroup")
+    )
+    unique = {lb["LoadBalancerArn"]: lb for page in balancers for lb in page}
+    return list(unique.values()), [tg for page in groups for tg in page]
+
+
+NOT_FOUND = frozenset({"LoadBalancerNotFound", "TargetGroupNotFound"})
+
+
+async def _described(elbv2: Any, operation: str, key: str, **params: Any) -> list[Described]:
+    try:
+        response = await getattr(elbv2, operation)(**params)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in NOT_FOUND:
+            return []
+        raise
+    found: list[Described] = response.get(key, [])
+    return found
 
 
 def load_balancer_subnets(spec: dict[str, Any]) -> list[str]:

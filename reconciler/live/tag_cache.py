@@ -45,6 +45,11 @@ class TagCache:
         self._fresh = set()
         self._pass += 1
 
+    def begin_targeted_pass(self) -> None:
+        """Start a targeted pass (a few resources): nothing leaves the cache and no refresh falls due, but what
+        this pass reads fresh is tracked anew, for ``forget_stale``."""
+        self._fresh = set()
+
     def forget(self, arns: Iterable[str]) -> None:
         """Drop ``arns`` (written to this pass) so that the next pass reads their tags back."""
         for arn in set(arns) & set(self._tags):

@@ -36,3 +36,8 @@ def owner_of(tags: Mapping[str, str]) -> str | None:
 
 def may_prune(tags: Mapping[str, str]) -> bool:
     return tags.get(DELETION_POLICY_TAG) == DeletionPolicy.DELETE.value
+
+
+# The reconciler's own AWS calls carry this and the instance name in their User-Agent, and so in CloudTrail's
+# ``userAgent``: the events of its own writes are skipped, and the sandbox emits events only for others' calls.
+USER_AGENT_MARK = "reconciler-instance/"

@@ -1,8 +1,12 @@
-"""The daemon: a pass every interval (jittered), and at once when the source changes (a new commit, a changed
-directory) or POST /sync asks (for a Git source, after fetching).
+"""The daemon: a full pass every interval (jittered, counted from the start of the last), and at once when the
+source changes (a new commit, a changed directory), an AWS event names a resource, or POST /sync asks (for a Git
+source, after fetching).
 
 Events only say "look now" (DESIGN §1): bursts coalesce into one wake-up, and passes never overlap because one
-task runs them one after the other. An invalid desired state leaves the last good one in force. SIGTERM and
+task runs them one after the other. What a wake-up between full passes touched — the documents a new revision
+added or changed, the resources AWS events named — gets a *targeted* pass over just those and what they refer to
+(``plan/targets.py``); a removed document, a scope that is a large share of the estate, or POST /sync with
+nothing changed gets a full pass. An invalid desired state leaves the last good one in force. SIGTERM and
 SIGINT stop the loop; a pass in flight gets a few seconds to finish, then is cancelled, so the process exits
 well within the 10 s ECS gives a task.
 """
@@ -24,12 +28,17 @@ import structlog
 from reconciler import metrics
 from reconciler.desired.secrets import secret_warnings
 from reconciler.errors import InvalidDesiredState
-from reconciler.model.resource import DesiredState
+from reconciler.events.keys import keys_of_event
+from reconciler.events.queue import EventQueue
+from reconciler.model.resource import DesiredState, ResourceKey
+from reconciler.plan.targets import changed_keys
+from reconciler.plan.types import Action
 from reconciler.runtime.engine import Engine, PassOutcome
 from reconciler.runtime.report import Tracker
 from reconciler.server import Probe, start_server
 
 log = structlog.get_logger(__name__)
+_NOTHING = object()  # nothing changed and nothing asked: no pass
 GRACE_ON_STOP = 5.0  # seconds a pass in flight may still run after SIGTERM
 
 
@@ -82,16 +91,28 @@ class Daemon:
     options: DaemonOptions
     tracker: Tracker = field(default_factory=Tracker)
     lease: Coordinator | None = None  # with several replicas: passes run only while this one may write
+    events: EventQueue | None = None  # --events-queue-url
     last_good: DesiredState | None = None
     passes: int = 0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _last_tick: float = field(default_factory=time.monotonic)
     _aws_answered: bool = False
+    _next_full: float = 0.0  # monotonic time the next full pass is due
+    _full_requested: bool = True
+    _sync_requested: bool = False  # POST /sync: a full pass unless the desired state changed
+    _touched: set[ResourceKey] = field(default_factory=set)  # named by AWS events since the last pass
+    _baseline: DesiredState | None = None  # the desired state the passes so far have handled
 
     def request_sync(self) -> None:
+        self._sync_requested = True
         if not self.source.request_refresh():
             self.wake("sync requested")
+
+    def touch(self, keys: set[ResourceKey], reason: str) -> None:
+        """Reconcile ``keys`` at once (an AWS event named them), in a targeted pass."""
+        self._touched |= keys
+        self.wake(reason)
 
     def wake(self, reason: str) -> None:
         log.info("pass requested", reason=reason)
@@ -128,13 +149,18 @@ class Daemon:
         if self.lease is None:
             metrics.LEADER.set(1)
         else:
-            self.lease.on_change = lambda leader: self.wake("lease taken" if leader else "lease lost")
+            self.lease.on_change = self._lease_changed
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._watch())
                 if self.lease is not None:
                     group.create_task(self.lease.run(self._stop))
+                events = None
+                if self.events is not None:
+                    events = group.create_task(self.events.run(self._resources_named, self.touch, self._stop))
                 await self._loop()
+                if events is not None:  # a long poll would hold the stop for up to 20 s
+                    events.cancel()
                 if self.lease is not None:  # the last pass is over: the next replica need not wait
                     await self.lease.release()
         finally:
@@ -142,6 +168,16 @@ class Daemon:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             log.info("daemon stopped")
+
+    def _resources_named(self, event: object) -> tuple[str, set[ResourceKey]]:
+        if self.last_good is None:
+            return "unmatched", set()
+        instance = self.engine.options.instance
+        return keys_of_event(event, self.last_good, self.engine.arn_keys, instance=instance)
+
+    def _lease_changed(self, leader: bool) -> None:
+        self._full_requested = True
+        self.wake("lease taken" if leader else "lease lost")
 
     async def _loop(self) -> None:
         while not self._stop.is_set():
@@ -151,6 +187,7 @@ class Daemon:
                 await self._run_pass_until_stopped()
             else:
                 await self._follow()
+                self._next_full = time.monotonic() + self.options.interval
             self._last_tick = time.monotonic()
             await self._sleep()
 
@@ -167,7 +204,7 @@ class Daemon:
                     await task
 
     async def _sleep(self) -> None:
-        delay = self.options.interval * random.uniform(0.9, 1.1)
+        delay = max(0.0, self._next_full - time.monotonic())
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(delay):
                 await self._wake.wait()
@@ -183,31 +220,77 @@ class Daemon:
         await self.source.watch(self.wake, self._stop, debounce_ms=self.options.debounce_ms)
 
     async def run_pass(self) -> PassOutcome | None:
-        """One pass; never raises (a failed pass is logged and counted, and the loop goes on)."""
-        self.passes += 1
+        """One pass, full or targeted, or none when nothing asked for one; never raises (a failed pass is
+        logged and counted, and the loop goes on)."""
         structlog.contextvars.bind_contextvars(pass_id=uuid.uuid4().hex[:8])
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.monotonic()
+        touched, self._touched = self._touched, set()
+        full = self._full_requested or self._baseline is None or started_at >= self._next_full
+        ran = False
+        self.passes += 1  # attempts, failed loads included
         try:
-            outcome = await self._reconcile()
+            async with asyncio.timeout(self.options.pass_timeout):
+                desired = await self._load()
+                scope = None if full else self._scope(desired, touched)
+                if scope is _NOTHING:
+                    self.passes -= 1
+                    return None
+                full, ran = scope is None, True
+                outcome = await self._reconcile(desired, scope if isinstance(scope, frozenset) else None)
             self._account(outcome, time.perf_counter() - started)
+            self._handled(desired, outcome)
         except Exception as exc:
             log.error("pass failed", error=str(exc), error_type=type(exc).__name__)
             metrics.CYCLES.labels(result="error").inc()
+            if not full:  # what it was for is tried again at once, with the whole estate
+                self._full_requested = True
+                self._touched |= touched
+                self._wake.set()
             return None
         finally:
-            metrics.CYCLE_DURATION.observe(time.perf_counter() - started)
+            if full:
+                self._next_full = started_at + self.options.interval * random.uniform(0.9, 1.0)
+                self._full_requested = self._sync_requested = False
+            if ran:
+                metrics.CYCLE_DURATION.observe(time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("pass_id")
         return outcome
 
-    async def _reconcile(self) -> PassOutcome:
-        async with asyncio.timeout(self.options.pass_timeout):
-            desired = await self._load()
-            try:
-                outcome = await self.engine.reconcile(desired)
-            except InvalidDesiredState as exc:  # invalid against live AWS (an ALB's subnets in one zone)
-                metrics.DESIRED_STATE_VALID.set(0)
-                log.error("desired state invalid against live AWS", problems=[str(p) for p in exc.problems])
-                raise
+    def _scope(
+        self, desired: DesiredState, touched: set[ResourceKey]
+    ) -> frozenset[ResourceKey] | object | None:
+        """A targeted pass's scope; None for a full pass; ``_NOTHING`` when nothing needs a pass."""
+        assert self._baseline is not None
+        changed: set[ResourceKey] | None = set()
+        if self._baseline.revision != desired.revision:
+            changed = changed_keys(self._baseline, desired)
+        if changed is None:  # a document was removed: deletions are judged on the whole estate
+            return None
+        declared = {r.key for r in desired}
+        wanted = changed | (touched & declared)
+        if not wanted:
+            if self._sync_requested:
+                return None
+            self._baseline = desired  # a new revision that declares the same (a comment, a moved document)
+            return _NOTHING
+        metrics.TARGETED_PASSES.labels(trigger=_trigger(changed, touched & declared)).inc()
+        return self.engine.scope_of(desired, wanted)
+
+    def _handled(self, desired: DesiredState, outcome: PassOutcome) -> None:
+        """After a pass: its desired state is the baseline for the next one's changes. A targeted pass that
+        replaced something may have left others pointing at the old one: a full pass follows at once."""
+        self._baseline = desired
+        if outcome.targeted and any(c.action is Action.REPLACE for c in outcome.result.applied):
+            self._full_requested = True
+            self.wake("a targeted pass replaced a resource")
+
+    async def _reconcile(self, desired: DesiredState, scope: frozenset[ResourceKey] | None) -> PassOutcome:
+        try:
+            outcome = await self.engine.reconcile(desired, scope=scope)
+        except InvalidDesiredState as exc:  # invalid against live AWS (an ALB's subnets in one zone)
+            metrics.DESIRED_STATE_VALID.set(0)
+            log.error("desired state invalid against live AWS", problems=[str(p) for p in exc.problems])
+            raise
         self._aws_answered = True
         return outcome
 
@@ -237,17 +320,19 @@ class Daemon:
 
     def _account(self, outcome: PassOutcome, seconds: float) -> None:
         self.tracker.record(outcome)
-        metrics.DELETIONS_BLOCKED.set(outcome.plan.deletions_blocked)
+        if not outcome.targeted:
+            metrics.DELETIONS_BLOCKED.set(outcome.plan.deletions_blocked)
         if outcome.plan.deletions_blocked:
             log.error("deletions held: this revision would delete more than --max-deletions; nothing deleted",
                       revision=outcome.plan.revision, deletions=outcome.plan.deletions_blocked)  # fmt: skip
         failed = bool(outcome.result.failed)
         metrics.CYCLES.labels(result="error" if failed else "success").inc()
-        if not failed:
+        if not failed and not outcome.targeted:
             metrics.LAST_SUCCESS.set(time.time())
         log.info(
             "pass done",
             revision=outcome.plan.revision,
+            scope=sorted(str(k) for k in outcome.scope) if outcome.scope is not None else "full",
             changes=len(outcome.plan.reported_changes),
             restamps=len(outcome.plan.restamps),
             applied=len(outcome.result.applied),
@@ -256,3 +341,9 @@ class Daemon:
             drifted=sorted(str(k) for k in self.tracker.drifted),
             seconds=round(seconds, 3),
         )
+
+
+def _trigger(changed: set[ResourceKey], named: set[ResourceKey]) -> str:
+    if changed and named:
+        return "both"
+    return "desired" if changed else "event"

@@ -1,7 +1,9 @@
 """One reconcile pass, level-based: read AWS, plan against the desired state, apply. Nothing else.
 
 The CLI's ``plan`` and ``apply`` and the daemon all go through here, so they can never disagree about what a
-change is.
+change is. A pass is full (the whole estate: orphans, rules added by hand) or targeted: given the keys a commit or
+an AWS event touched, it reads, plans and applies only their scope (``plan/targets.py``), so that its cost does not
+grow with the estate.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from reconciler.live.elbv2 import Elbv2Reader
 from reconciler.live.servicediscovery import ServiceDiscoveryReader
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
 from reconciler.model.live import LiveState
-from reconciler.model.resource import DesiredState, Mode
+from reconciler.model.resource import DesiredState, Mode, ResourceKey
 from reconciler.plan.generic import GENERIC_KINDS, generic_spec_hash, reference_arns
 from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions, make_plan
+from reconciler.plan.targets import ScopeIndex
 from reconciler.plan.types import Change, Plan
 from reconciler.runtime.shards import Shards
 
@@ -38,6 +41,11 @@ from reconciler.runtime.shards import Shards
 class PassOutcome:
     plan: Plan
     result: ApplyResult
+    scope: frozenset[ResourceKey] | None = None  # a targeted pass's keys; None for a full pass
+
+    @property
+    def targeted(self) -> bool:
+        return self.scope is not None
 
 
 class Engine:
@@ -75,46 +83,77 @@ class Engine:
         writers["DeploymentGroup"] = CodeDeployWriter(clients)
         self._executor = Executor(writers=writers, instance=options.instance, mode=mode)
         self._remembered: dict[tuple[str, str], str] = {}
+        self.arn_keys: dict[str, ResourceKey] = {}  # live ARN → the document it was matched to (events' ARNs)
+        self._scopes: ScopeIndex | None = None  # of the last desired state a targeted pass was asked for
 
-    async def read(self, desired: DesiredState) -> LiveState:
+    async def read(self, desired: DesiredState, *, targeted: bool = False) -> LiveState:
         live = LiveState(remembered=dict(self._remembered))
-        await asyncio.gather(
-            self._ecs_reader.read(desired, live),
-            self._elbv2_reader.read(desired, live),
-            self._discovery_reader.read(desired, live),
-            self._codedeploy_reader.read(desired, live),
-        )
+        reads = [
+            self._ecs_reader.read(desired, live, targeted=targeted),
+            self._elbv2_reader.read(desired, live, targeted=targeted),
+        ]
+        if not targeted or desired.of_kind("DiscoveryService"):
+            reads.append(self._discovery_reader.read(desired, live))
+        if not targeted or desired.of_kind("DeploymentGroup"):
+            reads.append(self._codedeploy_reader.read(desired, live))
+        await asyncio.gather(*reads)
         if problems := live_problems(desired, live):  # validation that needs AWS (an ALB's zones)
             raise InvalidDesiredState(problems)
-        await self._autoscaling_reader.read(desired, live)  # needs the services' tags
+        await self._autoscaling_reader.read(desired, live, targeted=targeted)  # needs the services' tags
+        self._index_arns(live, full=not targeted)
         return live
 
     async def plan(self, desired: DesiredState) -> Plan:
         return (await self._plan(desired))[0]
 
-    async def _plan(self, desired: DesiredState) -> tuple[Plan, LiveState]:
-        live = await self.read(desired)
-        plan = make_plan(desired, live, self.options)
+    async def _plan(self, desired: DesiredState, *, targeted: bool = False) -> tuple[Plan, LiveState]:
+        live = await self.read(desired, targeted=targeted)
+        plan = make_plan(desired, live, self.options, targeted=targeted)
         if self._forget_stale_tags(plan.changes):
             # A change to an ELBv2 resource (delete, adopt, update, replace) is decided on tags read this pass,
             # never on cached ones: whose a resource is may have changed by hand since.
-            live = await self.read(desired)
-            plan = make_plan(desired, live, self.options)
+            live = await self.read(desired, targeted=targeted)
+            plan = make_plan(desired, live, self.options, targeted=targeted)
         if plan.families_to_read:
             await self._ecs_reader.read_families(plan.families_to_read, live)
-            plan = make_plan(desired, live, self.options)
+            plan = make_plan(desired, live, self.options, targeted=targeted)
         return plan, live
 
-    async def reconcile(self, desired: DesiredState) -> PassOutcome:
-        plan, live = await self._plan(desired)
+    def scope_of(self, desired: DesiredState, touched: set[ResourceKey]) -> frozenset[ResourceKey] | None:
+        """What a targeted pass for ``touched`` covers; None when a full pass should run (``targets.py``)."""
+        if self._scopes is None or self._scopes.desired is not desired:
+            self._scopes = ScopeIndex(desired)
+        return self._scopes.scope(touched)
+
+    async def reconcile(
+        self, desired: DesiredState, *, scope: frozenset[ResourceKey] | None = None
+    ) -> PassOutcome:
+        """A full pass; or, given a ``scope`` (from ``scope_of``), a targeted pass over those keys only."""
+        target = desired
+        if scope is not None:
+            target = DesiredState(
+                resources=tuple(r for r in desired if r.key in scope), revision=desired.revision
+            )
+        plan, live = await self._plan(target, targeted=scope is not None)
         if self.shards is not None:
             plan, self._executor.scope_of = self.shards.mine(plan, desired)
-        result = await self._executor.run(plan, desired, arns=reference_arns(desired, live))
+        result = await self._executor.run(plan, target, arns=reference_arns(target, live))
         written = result.applied + [change for change, _ in result.failed]
         for cache in self._tag_caches():  # the next pass reads back the tags we wrote
             cache.forget(c.live_arn for c in written if c.live_arn)
-        self._remember(desired, plan, result)
-        return PassOutcome(plan=plan, result=result)
+        self._remember(target, plan, result, targeted=scope is not None)
+        return PassOutcome(plan=plan, result=result, scope=scope)
+
+    def _index_arns(self, live: LiveState, *, full: bool) -> None:
+        if full:  # ARNs of resources since replaced or deleted leave with the next full pass
+            self.arn_keys = {}
+        for (_cluster, name), service in live.services.items():
+            if service.get("serviceArn"):
+                self.arn_keys[service["serviceArn"]] = ResourceKey("Service", name)
+        for kind, entries in live.entries.items():
+            for name, entry in entries.items():
+                if entry.arn:
+                    self.arn_keys[entry.arn] = ResourceKey(kind, name)
 
     def _tag_caches(self) -> tuple[TagCache, ...]:
         return self._elbv2_reader.tags, self._discovery_reader.tags, self._codedeploy_reader.tags
@@ -125,9 +164,14 @@ class Engine:
         forgotten = [cache.forget_stale(arns) for cache in self._tag_caches()]  # every cache, no short cut
         return any(forgotten)
 
-    def _remember(self, desired: DesiredState, plan: Plan, result: ApplyResult) -> None:
-        """Resources seen in sync (or made so) this pass: if one vanishes later, that is drift, not "missing"."""
+    def _remember(self, desired: DesiredState, plan: Plan, result: ApplyResult, *, targeted: bool) -> None:
+        """Resources seen in sync (or made so) this pass: if one vanishes later, that is drift, not "missing".
+        A targeted pass updates what it covered and keeps the rest."""
         settled = set(plan.in_sync) | {c.key for c in result.applied}
-        self._remembered = {
+        remembered: dict[tuple[str, str], str] = {
             r.key: generic_spec_hash(r) for r in desired if r.kind in GENERIC_KINDS and r.key in settled
         }
+        if targeted:
+            covered = {r.key for r in desired}
+            remembered = {k: v for k, v in self._remembered.items() if k not in covered} | remembered
+        self._remembered = remembered

@@ -29,7 +29,7 @@ import structlog
 from botocore.exceptions import ClientError
 
 from reconciler import metrics
-from reconciler.live.clients import AwsClients
+from reconciler.live.clients import BOOKKEEPING, AwsClients
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +68,7 @@ class Lease:
 
     def check_write(self, service: str, operation: str) -> None:
         """``AwsClients``' write guard: raises ``NotLeader`` unless the lease is held (lease calls excepted)."""
-        if service != "dynamodb" and not self.may_write():
+        if service not in BOOKKEEPING and not self.may_write():
             raise NotLeader(f"{service}:{operation} not sent: replica {self.holder} does not hold the lease")
 
     async def ensure_table(self) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 
+from reconciler.events.queue import EventQueue
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import DaemonOptions, DesiredSource
 from reconciler.runtime.engine import Engine
@@ -61,6 +62,14 @@ def coordinator_of(settings: Settings, engine: Engine) -> Lease | Shards | None:
         coordinator = Lease(clients, table=settings.lease_table, holder=holder, timing=timing)
     clients.write_guard = coordinator.check_write
     return coordinator
+
+
+def events_queue(settings: Settings, engine: Engine, lease: Lease | Shards | None) -> EventQueue | None:
+    """``--events-queue-url``: consumed by the replica that may write (all of them with one replica)."""
+    if not settings.events_queue_url:
+        return None
+    may_consume = lease.may_write if lease is not None else (lambda: True)
+    return EventQueue(engine.clients, settings.events_queue_url, may_consume=may_consume)
 
 
 def desired_source(settings: Settings, *, extra_vars: Mapping[str, str] | None = None) -> DesiredSource:

@@ -69,7 +69,10 @@ class Tracker:
     )  # the pass of the last drift correction
 
     def record(self, outcome: PassOutcome) -> None:
-        self.passes += 1
+        """A targeted pass updates the resources it covered only, and does not count as a pass of the fighting
+        window: a resource corrected twice through events between two full passes is fighting."""
+        if not outcome.targeted:
+            self.passes += 1
         revision = outcome.plan.revision
         for change in outcome.plan.changes:  # live secret values a diff shows become known secrets
             _masked_diff(change)
@@ -90,6 +93,8 @@ class Tracker:
         for change, why in outcome.result.skipped:
             seen.add(change.key)
             self._not_applied(change, why)
+        if outcome.targeted:
+            return
         for key in set(self.statuses) - seen:  # gone from the desired state and from the plan
             del self.statuses[key]
             self._undrift(key)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from reconciler import metrics
-from reconciler.live.clients import WRITE_SCOPE, AwsClients
+from reconciler.live.clients import BOOKKEEPING, WRITE_SCOPE, AwsClients
 from reconciler.model.resource import DesiredState, ResourceKey
 from reconciler.plan.shards import shard_of, shards_of, unit_of
 from reconciler.plan.types import Change, Plan
@@ -59,7 +59,7 @@ class Shards:
 
     def check_write(self, service: str, operation: str) -> None:
         """``AwsClients``' write guard: the change being applied must be of a shard whose lease is held now."""
-        if service == "dynamodb":
+        if service in BOOKKEEPING:
             return
         shard = WRITE_SCOPE.get()
         if not isinstance(shard, int) or not self._leases[shard].may_write():

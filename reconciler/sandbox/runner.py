@@ -14,9 +14,9 @@ from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine
-from reconciler.runtime.options import daemon_options, desired_source, plan_options
+from reconciler.runtime.options import daemon_options, desired_source, events_queue, plan_options
 from reconciler.sandbox.emulator import start_emulator
-from reconciler.sandbox.seed import seed_base_infrastructure
+from reconciler.sandbox.seed import create_events_queue, seed_base_infrastructure
 from reconciler.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -29,22 +29,30 @@ async def run_sandbox(settings: Settings, *, emulator_port: int) -> int:
     async with await start_emulator(port=emulator_port) as emulator:
         variables = await seed_base_infrastructure(endpoint_url=emulator.url, region=SANDBOX_REGION)
         given = settings.model_fields_set
+        queue = settings.events_queue_url
+        if "events_queue_url" not in given:  # the emulator emits CloudTrail-shaped events for others' writes
+            queue = await create_events_queue(endpoint_url=emulator.url, region=SANDBOX_REGION)
         settings = settings.model_copy(
             update={
                 "endpoint_url": emulator.url,
                 "region": SANDBOX_REGION,
                 "listen": settings.listen if "listen" in given else SANDBOX_LISTEN,
                 "interval": settings.interval if "interval" in given else 10.0,
+                "events_queue_url": queue,
             }
         )
         print(banner(settings, emulator.url), flush=True)
         source = desired_source(settings, extra_vars=variables)
         budget = ApiBudget(share=settings.api_budget) if settings.api_budget else None
         async with AwsClients(
-            region=settings.region, endpoint_url=settings.endpoint_url, budget=budget
+            region=settings.region,
+            endpoint_url=settings.endpoint_url,
+            budget=budget,
+            instance=settings.instance,
         ) as clients:
             engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
-            await Daemon(source=source, engine=engine, options=daemon_options(settings)).run()
+            events = events_queue(settings, engine, None)
+            await Daemon(source=source, engine=engine, options=daemon_options(settings), events=events).run()
     return 0
 
 

@@ -5,7 +5,8 @@ their scaling; like a real account, it expects a network, roles, log groups, par
 TLS certificate to exist already (made by Terraform or
 by hand, as the field reports do). ``seed_base_infrastructure`` makes them in an empty emulator and returns
 the variables (``PRIVATE_SUBNET_A``, ``EXECUTION_ROLE_ARN``...) that override ``vars.yaml``'s
-real-account defaults.
+real-account defaults. ``create_events_queue`` makes the events queue and its EventBridge rule, which the
+emulator's CloudTrail events (``sandbox/cloudtrail.py``) reach.
 
 It uses aiobotocore, as every AWS call of the product does.
 """
@@ -24,6 +25,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from reconciler.events.pattern import event_pattern
 
 SYSTEM = "myapp-prod"
 VPC_CIDR = "10.0.0.0/16"
@@ -95,17 +98,60 @@ async def seed_base_infrastructure(*, endpoint_url: str, region: str) -> dict[st
         return variables
 
 
+EVENTS_QUEUE = "reconciler-events"
+EVENTS_RULE = "reconciler-drift-events"
+EVENTS_TARGET_ID = "reconciler-events-queue"
+
+
+async def create_events_queue(*, endpoint_url: str, region: str) -> str:
+    """The SQS queue the daemon long-polls and the EventBridge rule on the default bus that feeds it (the
+    pattern of ``reconciler.events.pattern``), as ``deploy/`` makes them in AWS; returns the queue URL.
+    Calling it again changes nothing."""
+    options = _client_options(endpoint_url=endpoint_url, region=region)
+    session = get_session()
+    async with (
+        session.create_client("sqs", **options) as sqs,
+        session.create_client("events", **options) as events,
+    ):
+        queue_url = str((await sqs.create_queue(QueueName=EVENTS_QUEUE))["QueueUrl"])
+        attributes = await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        queue_arn = str(attributes["Attributes"]["QueueArn"])
+        rule = await events.put_rule(
+            Name=EVENTS_RULE,
+            EventPattern=json.dumps(event_pattern()),
+            State="ENABLED",
+            Description="changes to ECS, ELBv2 and Application Auto Scaling, for the reconciler",
+        )
+        await events.put_targets(Rule=EVENTS_RULE, Targets=[{"Id": EVENTS_TARGET_ID, "Arn": queue_arn}])
+        # AWS delivers to the queue only if its policy lets the rule send (moto does not check; AWS does)
+        statement = {
+            "Sid": "events-to-queue",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule["RuleArn"]}},
+        }
+        policy = {"Version": "2012-10-17", "Statement": [statement]}
+        await sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+    return queue_url
+
+
+def _client_options(*, endpoint_url: str, region: str) -> dict[str, str]:
+    return {
+        "endpoint_url": endpoint_url,
+        "region_name": region,
+        "aws_access_key_id": "testing",  # the emulator accepts any credentials
+        "aws_secret_access_key": "testing",
+    }
+
+
 class _OpenClients:
     """The aiobotocore clients seeding needs, opened together and closed together."""
 
     def __init__(self, *, endpoint_url: str, region: str) -> None:
         self._stack = AsyncExitStack()
-        self._options = {
-            "endpoint_url": endpoint_url,
-            "region_name": region,
-            "aws_access_key_id": "testing",  # the emulator accepts any credentials
-            "aws_secret_access_key": "testing",
-        }
+        self._options = _client_options(endpoint_url=endpoint_url, region=region)
 
     async def __aenter__(self) -> Clients:
         session = get_session()

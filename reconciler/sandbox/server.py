@@ -4,6 +4,9 @@ Run as ``python -m reconciler.sandbox.server --host 127.0.0.1 --port 0``. Once b
 ``LISTENING <port>`` on stdout, so that port 0 (the OS picks a free port) works without a race. It exits
 when its stdin reaches end of file: the parent holds the other end of that pipe, so the server never
 outlives the process that started it, even when that process is killed with SIGKILL.
+
+Write calls to ECS, ELBv2 and Application Auto Scaling that do not come from the reconciler put the event
+CloudTrail would have produced on the default event bus (``cloudtrail``), as they would in AWS.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from reconciler.sandbox.child import READY_PREFIX
+from reconciler.sandbox.cloudtrail import CloudTrailEvents, deliver_account_in_envelopes
 from reconciler.sandbox.patches import apply_patches
+from reconciler.sandbox.patches.sqs_long_poll import EMULATOR_LOCK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,10 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
     apply_patches()
+    deliver_account_in_envelopes()
     server = make_server(
         args.host,
         args.port,
-        OneRequestAtATime(DomainDispatcherApplication(create_backend_app)),
+        # inside the lock: the CloudTrail events go through moto's EventBridge and SQS backends
+        OneRequestAtATime(CloudTrailEvents(DomainDispatcherApplication(create_backend_app))),
         threaded=True,
         request_handler=MotoRequestHandler,
     )
@@ -53,7 +60,7 @@ class OneRequestAtATime:
 
     def __init__(self, app: Any) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self._lock = EMULATOR_LOCK  # an SQS long poll lets go of it while it waits (patches/sqs_long_poll.py)
 
     def __call__(self, environ: Any, start_response: Any) -> list[bytes]:
         with self._lock:

@@ -149,6 +149,7 @@ class Bootstrap:
             "RECONCILER_INSTANCE": given["Instance"],
             "RECONCILER_MODE": given["Mode"],
             "RECONCILER_INTERVAL": given["Interval"],
+            "RECONCILER_EVENTS_QUEUE_URL": self.outputs["EventsQueueUrl"],
         }
 
 
@@ -230,7 +231,11 @@ def _create_ecs_resources(boto: BotoFactory, bootstrap: Bootstrap) -> None:
     """Cluster, task definition and service through the ECS API, from the template's properties."""
     resources = bootstrap.template["Resources"]
     resolve = bootstrap.resolve
-    resolve.refs |= {"LogGroup": "/ecs/reconciler", "SecurityGroup": bootstrap.outputs["SecurityGroupId"]}
+    resolve.refs |= {
+        "LogGroup": "/ecs/reconciler",
+        "SecurityGroup": bootstrap.outputs["SecurityGroupId"],
+        "EventsQueue": bootstrap.outputs["EventsQueueUrl"],
+    }
     resolve.attributes |= {
         "SecurityGroup.GroupId": bootstrap.outputs["SecurityGroupId"],
         "TaskRole.Arn": bootstrap.outputs["TaskRoleArn"],
@@ -310,6 +315,7 @@ def test_the_template_and_the_desired_state_declare_the_same_three_resources_fie
         "SecurityGroup": variables["RECONCILER_SECURITY_GROUP"],
         "Cluster": "platform-tools",
         "TaskDefinition": "reconciler",  # a document names the family, the template its revision
+        "EventsQueue": variables["RECONCILER_EVENTS_QUEUE_URL"],
     }
     resolve.attributes |= {
         "TaskRole.Arn": variables["RECONCILER_TASK_ROLE_ARN"],

@@ -61,6 +61,7 @@ IAM_PREFIX = {
     "sts": "sts",
     "ec2": "ec2",
     "dynamodb": "dynamodb",
+    "sqs": "sqs",
 }
 # What the code names a client of each service when it passes one around (``async def _read_kind(aas, …)``).
 CLIENT_NAMES = {
@@ -72,7 +73,11 @@ CLIENT_NAMES = {
     "sts": "sts",
     "ec2": "ec2",
     "dynamodb": "dynamodb",
+    "sqs": "sqs",
 }
+# Calls authorised by another action's name: SQS's batch calls need the single call's action ("Amazon SQS batch
+# actions" in the SQS Developer Guide); there is no sqs:DeleteMessageBatch action to grant.
+AUTHORISED_AS = {"sqs:DeleteMessageBatch": "sqs:DeleteMessage"}
 
 _SCALING_CHECKS = ("cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms")
 # Actions AWS authorises on a call besides the call's own action: "called action → what it also needs".
@@ -231,7 +236,8 @@ def code_actions() -> CodeActions:
                 found.unexplained.append(f"{where} {use.name} could be any of {options}")
                 continue
             ((service, operation),) = matching
-            found.actions.setdefault(f"{IAM_PREFIX[service]}:{operation}", []).append(where)
+            action = f"{IAM_PREFIX[service]}:{operation}"
+            found.actions.setdefault(AUTHORISED_AS.get(action, action), []).append(where)
     return found
 
 

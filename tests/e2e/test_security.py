@@ -25,11 +25,13 @@ from typing import Any
 import pytest
 import structlog
 
+from reconciler.apply.executor import ApplyResult
 from reconciler.errors import InvalidDesiredState
 from reconciler.logs import RedactingFilter, configure_logging
 from reconciler.model.secrets import KNOWN_SECRETS, masked
 from reconciler.plan.diff import FieldDiff
 from reconciler.plan.types import Action, Cause, Change, Plan
+from reconciler.runtime.engine import PassOutcome
 from reconciler.runtime.options import desired_source
 from reconciler.runtime.report import Tracker
 from reconciler.settings import Settings
@@ -288,12 +290,9 @@ def test_status_last_error_masks_secrets_echoed_by_aws() -> None:
     change = Change(kind="Service", name=SERVICE, action=Action.UPDATE, cause=Cause.DRIFT, diff=diff)
     failure = f"ClientException: invalid environment value {known} (was {live})"
 
-    class Outcome:  # what the engine hands the tracker after a pass
-        plan = Plan(revision="r1", changes=[change])
-        result = type("Result", (), {"applied": [], "failed": [(change, failure)], "skipped": []})()
-
+    result = ApplyResult(failed=[(change, failure)])
     tracker = Tracker()
-    tracker.record(Outcome())  # type: ignore[arg-type]
+    tracker.record(PassOutcome(plan=Plan(revision="r1", changes=[change]), result=result))
     body = json.dumps(tracker.as_json())
     assert known not in body and live not in body
     assert f"invalid environment value {masked(known)} (was {masked(live)})" in body

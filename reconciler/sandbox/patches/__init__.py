@@ -17,7 +17,9 @@ from reconciler.sandbox.patches import (
     elbv2_creation,
     elbv2_reads,
     elbv2_rules,
+    events_disabled_rules,
     iam_managed_policies,
+    sqs_long_poll,
 )
 
 _applied: set[str] = set()
@@ -36,6 +38,8 @@ def apply_patches() -> None:
         autoscaling_targets,
         autoscaling_policies,
         codedeploy,
+        events_disabled_rules,
+        sqs_long_poll,
     ):
         if module.__name__ not in _applied:
             module.apply()

@@ -1,0 +1,122 @@
+"""Targeted passes, table-wise: what a change of the desired state touches, and the scope a targeted pass reads and
+plans for it (its units, and what those depend on), on the example estate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.model.resource import DesiredState, ResourceKey
+from reconciler.plan.targets import MIN_FULL_PASS_SCOPE, ScopeIndex, changed_keys
+
+ESTATE = Path(__file__).resolve().parents[2] / "desired-state"
+
+
+def load() -> DesiredState:
+    from reconciler.source.directory import load_directory
+
+    return load_directory(ESTATE, (), {})
+
+
+DESIRED = load()
+INDEX = ScopeIndex(DESIRED)
+
+
+def key(text: str) -> ResourceKey:
+    kind, name = text.split("/", 1)
+    return ResourceKey(kind, name)
+
+
+def replaced(desired: DesiredState, text: str, **spec: object) -> DesiredState:
+    resources = tuple(
+        r.model_copy(update={"spec": {**r.spec, **spec}}) if r.key == key(text) else r for r in desired
+    )
+    return DesiredState(resources=resources, revision="next")
+
+
+@pytest.mark.parametrize(
+    ("touched", "inside", "outside"),
+    [
+        (  # a service: its unit (task definition, target group, the rule forwarding to it), and what they need
+            "Service/wordpress",
+            {"TaskDefinition/wordpress", "TargetGroup/wordpress-tg", "Cluster/myapp-prod",
+             "LoadBalancer/wordpress-alb"},
+            {"Service/frontapp", "TaskDefinition/frontapp", "Service/scorekeep-api", "TargetGroup/frontapp-tg01"},
+        ),
+        (  # a task definition brings its service (which must move to the new revision)
+            "TaskDefinition/scorekeep-api",
+            {"Service/scorekeep-api", "DiscoveryService/scorekeep-api", "Cluster/myapp-prod"},
+            {"Service/wordpress", "Service/scorekeep-frontend"},
+        ),
+        (  # a scheduled action: its scalable target, the service, and the blue/green pair around it
+            "ScheduledAction/frontapp-night-scale-in",
+            {"ScalableTarget/frontapp", "Service/frontapp", "DeploymentGroup/frontapp",
+             "TargetGroup/frontapp-tg02", "Listener/frontapp-https"},
+            {"Service/wordpress", "TaskDefinition/wordpress"},
+        ),
+        (  # a shared resource alone: a cluster's settings concern no service
+            "Cluster/myapp-prod",
+            {"Cluster/myapp-prod"},
+            {"Service/wordpress", "Service/frontapp"},
+        ),
+    ],
+)  # fmt: skip
+def test_the_scope_of_a_change_is_its_units_and_what_they_need(
+    touched: str, inside: set[str], outside: set[str]
+) -> None:
+    scope = INDEX.scope({key(touched)})
+    assert scope is not None
+    assert {key(k) for k in inside | {touched}} <= scope
+    assert not {key(k) for k in outside} & scope
+
+
+def test_every_reference_of_the_scope_is_in_it() -> None:
+    from reconciler.model.references import declared_by_reference, dependencies
+
+    declared = declared_by_reference(DESIRED)
+    for resource in DESIRED:
+        scope = INDEX.scope({resource.key})
+        assert scope is not None
+        for member in INDEX.subset(scope):
+            assert dependencies(member, declared) <= scope, (resource.key, member.key)
+
+
+def test_a_scope_too_large_or_unknown_asks_for_a_full_pass() -> None:
+    assert INDEX.scope({key("Service/nowhere")}) is None  # a resource no longer declared
+    everything = {r.key for r in DESIRED}
+    assert len(everything) <= MIN_FULL_PASS_SCOPE  # the example is small: all of it is still targeted
+    assert INDEX.scope(everything) == frozenset(everything)
+    cluster = DESIRED.of_kind("Cluster")[0]
+    clusters = tuple(cluster.model_copy(update={"name": f"c{i}"}) for i in range(4 * MIN_FULL_PASS_SCOPE))
+    many = ScopeIndex(DesiredState(resources=clusters, revision="x"))
+    assert many.scope({key("Cluster/c1")}) == {key("Cluster/c1")}
+    assert many.scope({key(f"Cluster/c{i}") for i in range(MIN_FULL_PASS_SCOPE + 1)}) is None  # over 1/4
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: replaced(d, "Service/wordpress", desiredCount=3), {"Service/wordpress"}),
+        (lambda d: replaced(d, "TaskDefinition/frontapp", cpu="1024"), {"TaskDefinition/frontapp"}),
+        (lambda d: DesiredState(resources=d.resources, revision="moved"), set()),  # same declarations
+        (  # a document moved to another file or line declares the same
+            lambda d: DesiredState(
+                resources=tuple(r.model_copy(update={"line": r.line + 7, "file": "x.yaml"}) for r in d),
+                revision="moved",
+            ),
+            set(),
+        ),
+    ],
+)
+def test_changed_keys_are_what_the_documents_declare_differently(change: object, expected: set[str]) -> None:
+    after = change(DESIRED)  # type: ignore[operator]
+    assert changed_keys(DESIRED, after) == {key(k) for k in expected}
+
+
+def test_a_removed_document_means_a_full_pass_and_an_added_one_is_changed() -> None:
+    fewer = DesiredState(
+        resources=tuple(r for r in DESIRED if r.key != key("Service/wordpress")), revision="r"
+    )
+    assert changed_keys(DESIRED, fewer) is None
+    assert changed_keys(fewer, DESIRED) == {key("Service/wordpress")}
