@@ -8,6 +8,7 @@ earlier one failed, so a user sees all of a document's problems at once.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,7 +137,7 @@ def _candidate(
 
 def _spec_lines(document_lines: Mapping[str, int]) -> dict[str, int]:
     return {
-        path.removeprefix(_SPEC_PREFIX): line
+        sys.intern(path.removeprefix(_SPEC_PREFIX)): line
         for path, line in document_lines.items()
         if path.startswith(_SPEC_PREFIX)
     }

@@ -15,6 +15,7 @@ merged ones.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,7 +189,7 @@ class _Converter:
                     (_line(key_node), "a mapping key must be a plain value, not a collection")
                 )
                 continue
-            key = str(key_node.value)
+            key = sys.intern(str(key_node.value))  # the same few keys in every document: stored once
             if key in key_lines:
                 message = f"duplicate key '{key}' (first at line {key_lines[key]})"
                 self.problems.append((_line(key_node), message))
@@ -217,7 +218,7 @@ class _Converter:
 
     def _scalar(self, node: Node) -> Any:
         if node.tag in _TEXT_TAGS:
-            return str(node.value)
+            return _shared(str(node.value))
         if node.tag in _TYPED_TAGS:
             return self.loader.construct_object(node)
         self._report_tag(node)
@@ -232,6 +233,14 @@ class _Converter:
         self.problems.append(
             (_line(node), f"unsupported YAML tag '{tag}' (only plain YAML values are allowed)")
         )
+
+
+def _shared(text: str) -> str:
+    """Short texts (``FARGATE``, ``awsvpc``, ``ecs``…) repeat across thousands of documents: store each once."""
+    return sys.intern(text) if len(text) <= _SHARED_TEXT_LENGTH else text
+
+
+_SHARED_TEXT_LENGTH = 64
 
 
 def _line(node: Node) -> int:

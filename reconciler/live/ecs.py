@@ -9,6 +9,7 @@ life of the process; a family's recent revisions are read only when the plan ask
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,9 @@ from reconciler.model.live import Described, LiveState
 from reconciler.model.ownership import owner_of
 from reconciler.model.resource import DesiredState
 
+# Fields of a described service nothing reads: ``events`` alone is up to 100 messages a service in AWS, which at
+# thousands of services would be most of the process's memory.
+UNREAD_SERVICE_FIELDS = frozenset({"events"})
 RECENT_REVISIONS = 10  # how many of a family's newest revisions are searched for a reusable one
 
 
@@ -57,7 +61,7 @@ class EcsReader:
     def remember(self, task_definition: Described) -> None:
         """Record a revision this process registered, so it is known without reading it back."""
         arn = task_definition["taskDefinitionArn"]
-        self._task_definitions[arn] = task_definition
+        self._task_definitions[arn] = shared_strings(task_definition)
         self._families.setdefault(task_definition["family"], []).insert(0, arn)
 
     def retag(self, arn: str, tags: list[dict[str, str]]) -> None:
@@ -131,7 +135,11 @@ class EcsReader:
             ecs.describe_services(cluster=cluster, services=list(batch), include=["TAGS"])
             for batch in chunks(names, 10)
         )
-        return {(cluster, s["serviceName"]): s for page in pages for s in page.get("services", [])}
+        return {
+            (cluster, s["serviceName"]): {k: v for k, v in s.items() if k not in UNREAD_SERVICE_FIELDS}
+            for page in pages
+            for s in page.get("services", [])
+        }
 
     # --- task definitions ----------------------------------------------------------------------------------
 
@@ -141,7 +149,8 @@ class EcsReader:
             ecs.describe_task_definition(taskDefinition=a, include=["TAGS"]) for a in missing
         )
         for arn, response in zip(missing, described, strict=True):
-            self._task_definitions[arn] = {**response["taskDefinition"], "tags": response.get("tags", [])}
+            described_revision = {**response["taskDefinition"], "tags": response.get("tags", [])}
+            self._task_definitions[arn] = shared_strings(described_revision)
 
     async def _recent_revisions(self, ecs: Any, family: str) -> list[str]:
         response = await ecs.list_task_definitions(
@@ -152,3 +161,19 @@ class EcsReader:
             for a in response.get("taskDefinitionArns", [])
             if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family
         ]
+
+
+def shared_strings(value: Any) -> Any:
+    """``value`` with its keys and short texts interned. Revisions are cached for the life of the process, and
+    each answer's JSON has its own copy of the same keys ("containerDefinitions", "logConfiguration"…) and values
+    ("FARGATE", "awsvpc"…): shared, the cache of thousands of revisions takes about half the memory."""
+    if isinstance(value, dict):
+        return {sys.intern(k) if isinstance(k, str) else k: shared_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shared_strings(item) for item in value]
+    if isinstance(value, str) and len(value) <= SHARED_TEXT_LENGTH:
+        return sys.intern(value)
+    return value
+
+
+SHARED_TEXT_LENGTH = 64

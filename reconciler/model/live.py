@@ -65,11 +65,17 @@ class LiveState:
     # kind → live resources under a declared parent that no document declares and no instance owns (a rule
     # added by hand on a managed listener: its ``parent`` is the listener's ARN); named by their natural key
     unmanaged: dict[str, list[LiveEntry]] = field(default_factory=dict)
+    _families: tuple[int, dict[str, list[Described]]] | None = field(default=None, repr=False, compare=False)
 
     def entries_of(self, kind: str) -> dict[str, LiveEntry]:
         return self.entries.setdefault(kind, {})
 
     def revisions_of(self, family: str) -> list[Described]:
         """Known revisions of ``family``, newest first."""
-        found = [td for td in self.task_definitions.values() if td.get("family") == family]
+        if self._families is None or self._families[0] != len(self.task_definitions):
+            by_family: dict[str, list[Described]] = {}
+            for td in self.task_definitions.values():
+                by_family.setdefault(str(td.get("family")), []).append(td)
+            self._families = (len(self.task_definitions), by_family)  # rebuilt when revisions are added
+        found = self._families[1].get(family, [])
         return sorted(found, key=lambda td: int(td.get("revision", 0)), reverse=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -87,10 +88,25 @@ class DesiredState(BaseModel):
         return iter(self.resources)
 
     def of_kind(self, kind: str) -> list[DesiredResource]:
-        return [r for r in self.resources if r.kind == kind]
+        return list(self._by_kind.get(kind, ()))
 
     def get(self, kind: str, name: str) -> DesiredResource | None:
-        return next((r for r in self.resources if r.kind == kind and r.name == name), None)
+        return self._by_key.get(ResourceKey(kind, name))
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[DesiredResource]]:
+        """Built once: the planner asks for a kind per resource, which scanning made O(N²)."""
+        found: dict[str, list[DesiredResource]] = {}
+        for resource in self.resources:
+            found.setdefault(resource.kind, []).append(resource)
+        return found
+
+    @cached_property
+    def _by_key(self) -> dict[ResourceKey, DesiredResource]:
+        found: dict[ResourceKey, DesiredResource] = {}
+        for resource in self.resources:
+            found.setdefault(resource.key, resource)  # the first, as a scan found it
+        return found
 
     @property
     def is_empty(self) -> bool:
