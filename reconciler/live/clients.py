@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Hashable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
@@ -93,6 +93,19 @@ class AwsClients:
             )  # after waiting: checked at the last moment
             self._clients[service] = client
         return self._clients[service]
+
+    @asynccontextmanager
+    async def transient(self, service: str) -> AsyncIterator[Any]:
+        """A client of a session of its own, closed (and its service model freed) on exit: for a service called
+        once in a long while. EC2's model alone is about 15 MiB in memory; the subnet lookups need it once."""
+        creator = get_session().create_client(
+            service, region_name=self._region, endpoint_url=self._endpoint_url, config=self._config
+        )
+        async with creator as client:
+            client.meta.events.register("response-received", self._count)
+            client.meta.events.register("before-send", self._spend)
+            client.meta.events.register("before-send", self._guard)
+            yield client
 
     async def _spend(self, event_name: str, **_: Any) -> None:
         if self.budget is not None:

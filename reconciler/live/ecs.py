@@ -23,6 +23,8 @@ from reconciler.model.resource import DesiredState
 # Fields of a described service nothing reads: ``events`` alone is up to 100 messages a service in AWS, which at
 # thousands of services would be most of the process's memory.
 UNREAD_SERVICE_FIELDS = frozenset({"events"})
+# Read-only fields of a revision nothing compares or shows, left out of the revisions cached for the process's life
+UNREAD_REVISION_FIELDS = frozenset({"requiresAttributes", "compatibilities", "registeredAt", "registeredBy"})
 RECENT_REVISIONS = 10  # how many of a family's newest revisions are searched for a reusable one
 
 
@@ -149,7 +151,10 @@ class EcsReader:
             ecs.describe_task_definition(taskDefinition=a, include=["TAGS"]) for a in missing
         )
         for arn, response in zip(missing, described, strict=True):
-            described_revision = {**response["taskDefinition"], "tags": response.get("tags", [])}
+            described_revision = {
+                **{k: v for k, v in response["taskDefinition"].items() if k not in UNREAD_REVISION_FIELDS},
+                "tags": response.get("tags", []),
+            }
             self._task_definitions[arn] = shared_strings(described_revision)
 
     async def _recent_revisions(self, ecs: Any, family: str) -> list[str]:

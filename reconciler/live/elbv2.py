@@ -128,17 +128,17 @@ class Elbv2Reader:
         live.subnet_zones.update({s: self._zones[s] for s in named if s in self._zones})
         if not subnets:
             return
-        ec2 = await self._clients.client("ec2")
-        pages = await bounded_gather(
-            _pages(
-                ec2,
-                "describe_subnets",
-                "Subnets",
-                Filters=[{"Name": "subnet-id", "Values": list(batch)}],
-                page_size_key=None,
+        async with self._clients.transient("ec2") as ec2:  # once per subnet for the life of the process
+            pages = await bounded_gather(
+                _pages(
+                    ec2,
+                    "describe_subnets",
+                    "Subnets",
+                    Filters=[{"Name": "subnet-id", "Values": list(batch)}],
+                    page_size_key=None,
+                )
+                for batch in chunks(subnets, SUBNETS_PER_FILTER)
             )
-            for batch in chunks(subnets, SUBNETS_PER_FILTER)
-        )
         found = {s["SubnetId"]: s["AvailabilityZone"] for page in pages for s in page}
         self._zones.update(found)
         live.subnet_zones.update(found)

@@ -147,13 +147,13 @@ def source_files() -> list[Path]:
 
 
 def _client_call(node: ast.AST | None) -> str | None:
-    """``"ecs"`` for ``….client("ecs")`` or ``await ….client("ecs")``; else None."""
+    """``"ecs"`` for ``….client("ecs")``, ``await ….client("ecs")`` or ``….transient("ec2")``; else None."""
     if isinstance(node, ast.Await):
         node = node.value
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "client"
+        and node.func.attr in ("client", "transient")
         and node.args
         and isinstance(node.args[0], ast.Constant)
         and isinstance(node.args[0].value, str)
