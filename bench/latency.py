@@ -1,55 +1,62 @@
-"""The numbers users judge a GitOps tool by (issue 8), at N services in the sandbox's emulator, as one table:
+"""The numbers users judge a GitOps tool by (issue 8), at N services in the sandbox's emulator, as one table.
 
-  * a steady-state pass: AWS calls, wall time, CPU seconds of this process;
-  * commit → converged for one changed service: its image changed in the desired-state directory, then
-    ``POST /sync`` on the running daemon, until ECS runs the new revision;
-  * drift → corrected for one hand-made change (a service's desiredCount), without events: the next interval;
-  * peak RSS.
+Each service comes with its task definition, target group, listener rule, scalable target and CPU policy (the
+estate of bench/steady_state.py --full; --ecs-only drops the last four). The estate is converged from empty, then
+``reconciler run`` starts as a process of its own (so that its memory and CPU are its own), on the estate's
+directory, with the events queue the sandbox makes (the emulator emits CloudTrail-shaped events for writes that are
+not the reconciler's, as EventBridge would deliver them). Measured, from the daemon's /metrics and /proc:
 
-The daemon runs in this process (``reconciler run``'s own classes), on a directory like bench/steady_state.py's
-estate (each service with its task definition; --full adds a target group, a rule, a scalable target and a CPU
-policy). Wall times are of this shared machine and vary; call counts do not. ``--write`` puts the table in
-bench/RESULTS.md with the machine and the date.
+  * a steady-state (full) pass, asked for with ``POST /sync``: AWS calls, wall time, CPU seconds;
+  * commit → converged for one changed service: its image changed in the directory, then ``POST /sync``, until
+    ECS runs the new revision;
+  * drift → corrected for one hand-made change (a service's desiredCount), with events, and without (the
+    EventBridge rule disabled: the next full pass finds it);
+  * the daemon's peak RSS.
 
-    python bench/latency.py [--services 100 1000 3000] [--full] [--interval 10] [--write]
+With --aws the daemon talks to the emulator through the fault proxy with AWS's rate limits and 40 ms of latency
+per call (and its client-side budget on, as in production). Wall times are of this shared machine and vary; call
+counts do not. ``--write`` puts the table in bench/RESULTS.md with the machine and the date.
+
+    python bench/latency.py [--services 100 1000 3000] [--ecs-only] [--aws] [--interval 10] [--write]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import logging
 import os
 import platform
-import resource
+import re
 import socket
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import boto3
+import yaml
 
 from reconciler.live.clients import AwsClients
 from reconciler.logs import configure_logging
 from reconciler.plan.planner import PlanOptions
-from reconciler.runtime.daemon import Daemon, DaemonOptions
 from reconciler.runtime.engine import Engine
 from reconciler.sandbox.emulator import EmulatorProcess
-from reconciler.source.directory import DirectorySource
+from reconciler.sandbox.fault_rules import FaultRules
+from reconciler.sandbox.faults import FaultProxyProcess
+from reconciler.sandbox.seed import EVENTS_RULE, create_events_queue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from steady_state import REGION, seeded_estate  # the same estate as the steady-state bench
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+TICKS = os.sysconf("SC_CLK_TCK")
+AWS_LATENCY_MS = 40.0
 
 
 def free_port() -> int:
@@ -59,7 +66,7 @@ def free_port() -> int:
         return port
 
 
-async def until(check: Callable[[], Any], *, within: float, every: float = 0.05) -> float:
+async def until(check: Callable[[], Awaitable[bool]], *, within: float, every: float = 0.05) -> float:
     """Seconds until ``await check()`` is true."""
     started = time.perf_counter()
     while not await check():
@@ -69,73 +76,184 @@ async def until(check: Callable[[], Any], *, within: float, every: float = 0.05)
     return time.perf_counter() - started
 
 
-async def measure(services: int, emulator_url: str, *, full: bool, interval: float) -> dict[str, Any]:
+class DaemonProcess:
+    """``reconciler run`` in a process of its own, and what its /metrics and /proc say."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
+        self.process = process
+        self.base = f"http://127.0.0.1:{port}"
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+    def peak_rss_mib(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)[1]) / 1024  # type: ignore[index]
+
+    async def metrics(self) -> dict[str, float]:
+        async with aiohttp.ClientSession() as http, http.get(f"{self.base}/metrics") as response:
+            text = await response.text()
+        totals: dict[str, float] = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                totals[name.split("{", 1)[0]] = totals.get(name.split("{", 1)[0], 0.0) + float(value)
+                totals[name] = float(value)
+        return totals
+
+    async def sync(self) -> None:
+        async with aiohttp.ClientSession() as http, http.post(f"{self.base}/sync") as response:
+            assert response.status == 202, response.status
+
+
+@contextmanager
+def daemon(
+    root: Path, vars_file: Path, endpoint: str, *, queue: str, interval: float, aws: bool
+) -> Iterator[DaemonProcess]:
+    port = free_port()
+    command = [sys.executable, "-m", "reconciler", "run", str(root), "--vars", str(vars_file),
+               "--endpoint-url", endpoint, "--region", REGION, "--interval", str(interval),
+               "--listen", f"127.0.0.1:{port}", "--debounce-ms", "50", "--events-queue-url", queue,
+               "--log-format", "json"]  # fmt: skip
+    environment = {**os.environ, "RECONCILER_API_BUDGET": "0.5" if aws else "0"}
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)
+        try:
+            yield DaemonProcess(process, port)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            if process.returncode not in (0, -15) or os.environ.get("BENCH_DEBUG"):
+                log.seek(0)
+                print(log.read().decode()[-4000:], file=sys.stderr)
+
+
+async def measure(
+    services: int, emulator_url: str, *, full: bool, interval: float, aws: bool
+) -> dict[str, Any]:
     async with seeded_estate(emulator_url, services, full=full) as source:
-        root = source.root
+        started = time.perf_counter()
         async with AwsClients(region=REGION, endpoint_url=emulator_url) as clients:
             await Engine(clients, options=PlanOptions()).reconcile(source.load())  # converge from empty
-        async with AwsClients(region=REGION, endpoint_url=emulator_url) as clients:
-            engine = Engine(clients, options=PlanOptions())
-            desired = source.load()
-            await engine.reconcile(desired)  # warm the caches, as a running daemon has them
-            before, cpu, started = sum(clients.calls.values()), cpu_seconds(), time.perf_counter()
-            outcome = await engine.reconcile(desired)
-            row: dict[str, Any] = {
-                "N": services,
-                "pass calls": sum(clients.calls.values()) - before,
-                "pass wall s": time.perf_counter() - started,
-                "pass CPU s": cpu_seconds() - cpu,
-                "changes": len(outcome.plan.reported_changes),
-            }
-            row |= await daemon_latencies(engine, source, root, clients, interval=interval)
-    row["peak RSS MiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"N={services}: converged from empty in {time.perf_counter() - started:.0f} s", flush=True)
+        queue = await create_events_queue(endpoint_url=emulator_url, region=REGION)
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as vars_file:
+            yaml.safe_dump(dict(source.extra_vars), vars_file)
+            vars_file.flush()
+            proxy = (
+                FaultProxyProcess.start(emulator_url, FaultRules(aws_rates=True, latency_ms=AWS_LATENCY_MS))
+                if aws
+                else None
+            )
+            try:
+                endpoint = proxy.url if proxy else emulator_url
+                with daemon(
+                    source.root, Path(vars_file.name), endpoint, queue=queue, interval=interval, aws=aws
+                ) as process:
+                    return {"N": services} | await latencies(
+                        process, source.root, emulator_url, interval=interval, ecs_only=not full
+                    )
+            finally:
+                if proxy is not None:
+                    proxy.stop()
+
+
+async def latencies(
+    process: DaemonProcess, root: Path, emulator_url: str, *, interval: float, ecs_only: bool
+) -> dict[str, Any]:
+    boto = {"endpoint_url": emulator_url, "region_name": REGION}
+    ecs, events = boto3.client("ecs", **boto), boto3.client("events", **boto)
+
+    async def answered() -> bool:
+        try:
+            return (await process.metrics()).get("reconciler_cycles_total", 0) >= 1
+        except aiohttp.ClientError:
+            return False
+
+    await until(answered, within=1800, every=0.5)  # the first pass (cold: every task definition described)
+
+    async def service(name: str) -> dict[str, Any]:
+        found: dict[str, Any] = ecs.describe_services(cluster="bench", services=[name])["services"][0]
+        return found
+
+    row = await steady_pass(process)
+    row |= {"commit→converged s": await commit(process, root, service)}
+    drift = ecs_drift if ecs_only else health_check_drift
+    row |= {"drift→corrected s (events)": await drift(boto, "svc-0001", within=60)}
+    events.disable_rule(Name=EVENTS_RULE)  # no events: the next full pass must find it
+    matched = (await process.metrics()).get('reconciler_events_received_total{result="matched"}', 0)
+    row |= {"drift→corrected s (no events)": await drift(boto, "svc-0002", within=3 * interval + 60)}
+    if (await process.metrics()).get('reconciler_events_received_total{result="matched"}', 0) != matched:
+        raise RuntimeError("an event arrived with the rule disabled: the figure without events is not one")
+    events.enable_rule(Name=EVENTS_RULE)
+    row["peak RSS MiB"] = process.peak_rss_mib()
     return row
 
 
-async def daemon_latencies(
-    engine: Engine, source: DirectorySource, root: Path, clients: AwsClients, *, interval: float
-) -> dict[str, float]:
-    port = free_port()
-    options = DaemonOptions(interval=interval, debounce_ms=50, host="127.0.0.1", port=port)
-    daemon = Daemon(source, engine, options)
-    task = asyncio.create_task(daemon.run())
-    ecs = await clients.client("ecs")
-    try:
+async def steady_pass(process: DaemonProcess) -> dict[str, Any]:
+    before, cpu = await process.metrics(), process.cpu_seconds()
+    await process.sync()  # nothing changed: a full pass
 
-        async def ready() -> bool:
-            return daemon.ready()
+    async def passed() -> bool:
+        return (await process.metrics())["reconciler_cycles_total"] > before["reconciler_cycles_total"]
 
-        await until(ready, within=600)
+    await until(passed, within=600, every=1.0)  # a scrape renders every series: rarely, not to count its CPU
+    after = await process.metrics()
+    return {
+        "pass calls": int(after["reconciler_aws_api_calls_total"] - before["reconciler_aws_api_calls_total"]),
+        "pass wall s": after["reconciler_cycle_duration_seconds_sum"]
+        - before["reconciler_cycle_duration_seconds_sum"],
+        "pass CPU s": process.cpu_seconds() - cpu,
+    }
 
-        async def service() -> dict[str, Any]:
-            answer = await ecs.describe_services(cluster="bench", services=["svc-0000"])
-            found: dict[str, Any] = answer["services"][0]
-            return found
 
-        estate = root / "estate-000.yaml"  # svc-0000 is in the first file
-        estate.write_text(estate.read_text().replace("svc-0000:1.0.0", "svc-0000:1.0.1", 1))
-        revision = (await service())["taskDefinition"]
-        async with aiohttp.ClientSession() as http:
-            started = time.perf_counter()
-            await http.post(f"http://127.0.0.1:{port}/sync")
+async def commit(
+    process: DaemonProcess, root: Path, service: Callable[[str], Awaitable[dict[str, Any]]]
+) -> float:
+    estate = root / "estate-000.yaml"  # svc-0000 is in the first file
+    revision = (await service("svc-0000"))["taskDefinition"]
+    started = time.perf_counter()
+    estate.write_text(estate.read_text().replace("svc-0000:1.0.0", "svc-0000:1.0.1", 1))
+    await process.sync()
 
-            async def deployed() -> bool:
-                return bool((await service())["taskDefinition"] != revision)
+    async def deployed() -> bool:
+        return bool((await service("svc-0000"))["taskDefinition"] != revision)
 
-            await until(deployed, within=600)
-            commit = time.perf_counter() - started
-        await asyncio.sleep(2)  # the passes the commit woke are over: the drift waits for the interval
-        await ecs.update_service(cluster="bench", service="svc-0000", desiredCount=3)
+    await until(deployed, within=600)
+    return time.perf_counter() - started
 
-        async def corrected() -> bool:
-            return bool((await service())["desiredCount"] == 1)
 
-        drift = await until(corrected, within=3 * interval + 60)
-    finally:
-        daemon.stop()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    return {"commit→converged s": commit, "drift→corrected s (no events)": drift}
+async def ecs_drift(boto: dict[str, str], name: str, *, within: float) -> float:
+    """desiredCount changed by hand (not the reconciler's user agent); only drift when nothing scales the service."""
+    ecs = boto3.client("ecs", **boto)
+    await asyncio.sleep(2)  # whatever the last step woke is over
+    ecs.update_service(cluster="bench", service=name, desiredCount=3)
+    started = time.perf_counter()
+
+    async def corrected() -> bool:
+        return bool(
+            ecs.describe_services(cluster="bench", services=[name])["services"][0]["desiredCount"] == 1
+        )
+
+    await until(corrected, within=within)
+    return time.perf_counter() - started
+
+
+async def health_check_drift(boto: dict[str, str], name: str, *, within: float) -> float:
+    """A target group's health check path changed by hand (a scaled service's desiredCount is the scaler's)."""
+    elbv2 = boto3.client("elbv2", **boto)
+    arn = elbv2.describe_target_groups(Names=[f"{name}-tg"])["TargetGroups"][0]["TargetGroupArn"]
+    await asyncio.sleep(2)  # whatever the last step woke is over
+    elbv2.modify_target_group(TargetGroupArn=arn, HealthCheckPath="/changed-by-hand")
+    started = time.perf_counter()
+
+    async def corrected() -> bool:
+        group = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
+        return bool(group["HealthCheckPath"] == "/health")
+
+    await until(corrected, within=within)
+    return time.perf_counter() - started
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -150,27 +268,42 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--services", type=int, nargs="+", default=[100, 1000, 3000])
+    parser.add_argument("--ecs-only", action="store_true", help="services and task definitions only")
     parser.add_argument(
-        "--full", action="store_true", help="each service with target group, rule and scaling"
+        "--aws", action="store_true", help=f"through the proxy: AWS's rates, {AWS_LATENCY_MS:g} ms a call"
     )
     parser.add_argument(
         "--interval", type=float, default=10.0, help="the daemon's interval (drift without events)"
     )
     parser.add_argument("--write", action="store_true", help="write the table into bench/RESULTS.md")
     args = parser.parse_args()
-    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
-    configure_logging(fmt="json", level=logging.WARNING, stream=sys.stderr)
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION=REGION)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    configure_logging(fmt="json", level=40, stream=sys.stderr)
     rows = []
     for services in args.services:
         with EmulatorProcess.start() as emulator:
-            rows.append(asyncio.run(measure(services, emulator.url, full=args.full, interval=args.interval)))
+            row = asyncio.run(
+                measure(services, emulator.url, full=not args.ecs_only, interval=args.interval, aws=args.aws)
+            )
+            rows.append(row)
         print(table(rows[-1:]), flush=True)
     result = table(rows)
     print(f"\n{result}")
     if args.write:
         machine = f"{platform.node()}: {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        header = f"## {stamp}, {machine}, interval {args.interval:g} s{', --full' if args.full else ''}\n\n"
+        estate = (
+            "services and task definitions"
+            if args.ecs_only
+            else "each service with TD, TG, rule, scalable target, policy"
+        )
+        network = (
+            f"through the proxy (AWS's rates, {AWS_LATENCY_MS:g} ms a call)"
+            if args.aws
+            else "straight to the emulator"
+        )
+        header = f"## {stamp}, {machine}, interval {args.interval:g} s, {estate}, {network}\n\n"
         RESULTS.write_text(
             (RESULTS.read_text() if RESULTS.exists() else "# bench/latency.py\n\n") + header + result + "\n\n"
         )

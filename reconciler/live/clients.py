@@ -7,6 +7,7 @@ same counts for this set of clients only, for tests and benchmarks.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Hashable
@@ -15,6 +16,7 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
+import botocore.utils
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.retries.standard import ThrottledRetryableChecker
@@ -30,6 +32,16 @@ WriteGuard = Callable[[str, str], None]  # (service, operation) → None, or rai
 # What the writes of the current task are for (with --shards auto: the shard of the change being applied), set by
 # the executor around each change and read by a write guard; tasks started inside a change inherit it.
 WRITE_SCOPE: ContextVar[Hashable | None] = ContextVar("reconciler_write_scope", default=None)
+
+
+def parse_timestamp(value: Any) -> datetime.datetime:
+    """botocore's timestamp parser, but epoch numbers (every JSON API's timestamps) become UTC datetimes
+    directly: botocore's goes through the local time zone, whose DST lookup was a tenth of a steady-state pass's
+    CPU at 1000 services. The same instant either way."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.datetime.fromtimestamp(value, datetime.UTC)
+    parsed: datetime.datetime = botocore.utils.parse_timestamp(value)
+    return parsed
 
 
 class AwsClients:
@@ -48,6 +60,9 @@ class AwsClients:
         instance: str = "default",
     ) -> None:
         self._session: AioSession = get_session()
+        self._session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=parse_timestamp
+        )
         # called before every attempt of a write (anything not Describe/List/Get): raises to stop it being sent
         self.write_guard = write_guard
         self.budget = budget  # client-side token buckets per AWS throttling group; None: no client-side limit

@@ -66,6 +66,8 @@ class LiveState:
     # added by hand on a managed listener: its ``parent`` is the listener's ARN); named by their natural key
     unmanaged: dict[str, list[LiveEntry]] = field(default_factory=dict)
     _families: tuple[int, dict[str, list[Described]]] | None = field(default=None, repr=False, compare=False)
+    # revision ARN → its canonical form, worked out once a pass by the planner
+    canonical_revisions: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def entries_of(self, kind: str) -> dict[str, LiveEntry]:
         return self.entries.setdefault(kind, {})

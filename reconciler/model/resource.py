@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import StrEnum
-from functools import cached_property
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -88,25 +87,24 @@ class DesiredState(BaseModel):
         return iter(self.resources)
 
     def of_kind(self, kind: str) -> list[DesiredResource]:
-        return list(self._by_kind.get(kind, ()))
+        return list(self._index()[0].get(kind, ()))
 
     def get(self, kind: str, name: str) -> DesiredResource | None:
-        return self._by_key.get(ResourceKey(kind, name))
+        return self._index()[1].get(ResourceKey(kind, name))
 
-    @cached_property
-    def _by_kind(self) -> dict[str, list[DesiredResource]]:
-        """Built once: the planner asks for a kind per resource, which scanning made O(N²)."""
-        found: dict[str, list[DesiredResource]] = {}
+    def _index(self) -> tuple[dict[str, list[DesiredResource]], dict[ResourceKey, DesiredResource]]:
+        """Built once per ``resources``: the planner asks for a kind per resource, which scanning made O(N²).
+        Kept with the tuple it indexes, so a copy with other resources (``model_copy``) never uses it."""
+        cached = self.__dict__.get("_indexed")
+        if cached is not None and cached[0] is self.resources:
+            return cached[1], cached[2]
+        by_kind: dict[str, list[DesiredResource]] = {}
+        by_key: dict[ResourceKey, DesiredResource] = {}
         for resource in self.resources:
-            found.setdefault(resource.kind, []).append(resource)
-        return found
-
-    @cached_property
-    def _by_key(self) -> dict[ResourceKey, DesiredResource]:
-        found: dict[ResourceKey, DesiredResource] = {}
-        for resource in self.resources:
-            found.setdefault(resource.key, resource)  # the first, as a scan found it
-        return found
+            by_kind.setdefault(resource.kind, []).append(resource)
+            by_key.setdefault(resource.key, resource)  # the first, as a scan found it
+        self.__dict__["_indexed"] = (self.resources, by_kind, by_key)
+        return by_kind, by_key
 
     @property
     def is_empty(self) -> bool:

@@ -25,6 +25,10 @@ class FieldDiff(BaseModel):
 
 def scoped_diff(desired: Any, live: Any, path: str = "") -> list[FieldDiff]:
     """Every difference between ``desired`` and ``live`` within what ``desired`` sets."""
+    if type(desired) is type(live) and desired == live and repr(desired) == repr(live):
+        # Equal as a whole, compared in C: the common case of a resource in sync. (== alone takes True for 1
+        # inside containers; their reprs differ, and then the walk below decides.)
+        return []
     if isinstance(desired, Mapping):
         return _diff_mapping(desired, live, path)
     if isinstance(desired, list):

@@ -96,11 +96,11 @@ def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance
     revision_hash = spec_hash_of(canonical, {})
     family = FamilyPlan(canonical=canonical, spec_hash=f"{revision_hash}.{spec_hash_of({}, tags)[:8]}")
     revisions = [td for td in live.revisions_of(resource.name) if td.get("status") != "INACTIVE"]
-    matches = [td for td in revisions if revision_matches(td, family)]
+    matches = [td for td in revisions if revision_matches(td, family, live)]
     match = next((td for td in matches if _registered_from(td) is not None), matches[0] if matches else None)
     if match is not None:
         family.arn = match["taskDefinitionArn"]
-        family.outcome = assess(_revision_sides(resource, match, family), instance=instance)
+        family.outcome = assess(_revision_sides(resource, match, family, live), instance=instance)
     elif resource.name not in live.families_read:
         family.needs_read = True
     else:
@@ -108,16 +108,24 @@ def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance
     return family
 
 
-def revision_matches(td: Described, family: FamilyPlan) -> bool:
+def revision_matches(td: Described, family: FamilyPlan, state: LiveState) -> bool:
     """A revision matches when it has everything the document sets (and nothing more where the document lists
     a complete set) and was not registered from another document — or, registered from another document, is
     exactly this one: equal both ways, so nothing the document leaves out is set in it (a document rewritten
     with the same meaning, or imported from that very revision, reuses it instead of registering a copy)."""
-    live = canonical_task_definition(td)
+    live = _canonical_revision(td, state)
     if scoped_diff(family.canonical, live):
         return False
     registered_from = _registered_from(td)
     return registered_from in (None, family.revision_hash) or not scoped_diff(live, family.canonical)
+
+
+def _canonical_revision(td: Described, live: LiveState) -> dict[str, Any]:
+    """A live revision's canonical form, worked out once a pass (a pass asks up to three times per service)."""
+    arn = str(td.get("taskDefinitionArn", ""))
+    if arn not in live.canonical_revisions:
+        live.canonical_revisions[arn] = canonical_task_definition(td)
+    return live.canonical_revisions[arn]
 
 
 def _registered_from(td: Described) -> str | None:
@@ -125,14 +133,14 @@ def _registered_from(td: Described) -> str | None:
     return spec_hash.split(".", 1)[0] if spec_hash else None
 
 
-def _revision_sides(resource: DesiredResource, td: Described, family: FamilyPlan) -> Sides:
+def _revision_sides(resource: DesiredResource, td: Described, family: FamilyPlan, state: LiveState) -> Sides:
     """The matching revision against the document: only its tags can still differ (or be missing: adopt)."""
     return Sides(
         resource=resource,
         spec_hash=family.spec_hash,
         desired=family.canonical,
         desired_tags=tags_as_map(resource.spec.get("tags")),
-        live=canonical_task_definition(td),
+        live=_canonical_revision(td, state),
         live_tags=_tags(td),
         live_status=td.get("status"),
         live_arn=td["taskDefinitionArn"],
@@ -224,12 +232,12 @@ def _task_definition_diff(
             ]
         )
     running = live.task_definitions.get(running_arn)
-    if running is not None and revision_matches(running, family):
+    if running is not None and revision_matches(running, family, live):
         return []
     wanted = task_definition_label(family.arn) if family.arn else f"{reference}:(new revision)"
     diff = [FieldDiff(path="taskDefinition", desired=wanted, live=task_definition_label(running_arn) or None)]
     if running is not None:
-        details = scoped_diff(family.canonical, canonical_task_definition(running), "taskDefinition")
+        details = scoped_diff(family.canonical, _canonical_revision(running, live), "taskDefinition")
         diff += details
     return diff
 
