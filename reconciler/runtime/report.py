@@ -37,7 +37,7 @@ class State(StrEnum):
     PENDING = "Pending"
 
 
-@dataclass
+@dataclass(slots=True)  # one per resource: thousands
 class ResourceStatus:
     kind: str
     name: str
@@ -50,7 +50,8 @@ class ResourceStatus:
     )
 
     def as_json(self) -> dict[str, object]:
-        body = {**self.__dict__, "state": self.state.value, "lastError": redact(self.lastError)}
+        body = {name: getattr(self, name) for name in self.__slots__}
+        body |= {"state": self.state.value, "lastError": redact(self.lastError)}
         if not self.deployment:
             del body["deployment"]
         return body
@@ -67,6 +68,7 @@ class Tracker:
     _corrected_at: dict[ResourceKey, int] = field(
         default_factory=dict
     )  # the pass of the last drift correction
+    _drift_series: set[ResourceKey] = field(default_factory=set)  # resources with a resource_drifted series
 
     def record(self, outcome: PassOutcome) -> None:
         """A targeted pass updates the resources it covered only, and does not count as a pass of the fighting
@@ -168,11 +170,14 @@ class Tracker:
             metrics.DRIFT_DETECTED.labels(kind=key.kind).inc()
             log.info("drift detected", kind=change.kind, name=change.name, diff=_masked_diff(change))
         metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(1)
+        self._drift_series.add(key)
 
     def _undrift(self, key: ResourceKey) -> None:
-        if key in self.drifted:
-            self.drifted.discard(key)
-        metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(0)
+        """Back to 0, for a resource that has a series: one is made when a resource first drifts, so that an
+        estate of thousands of resources that never drifted costs no series (nor CloudWatch metrics)."""
+        self.drifted.discard(key)
+        if key in self._drift_series:
+            metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(0)
 
     def as_json(self) -> list[dict[str, object]]:
         return [self.statuses[k].as_json() for k in sorted(self.statuses)]
