@@ -146,16 +146,17 @@ class EcsReader:
     # --- task definitions ----------------------------------------------------------------------------------
 
     async def _describe_task_definitions(self, ecs: Any, arns: Iterable[str]) -> None:
-        missing = sorted(set(arns) - set(self._task_definitions))
-        described = await bounded_gather(
-            ecs.describe_task_definition(taskDefinition=a, include=["TAGS"]) for a in missing
-        )
-        for arn, response in zip(missing, described, strict=True):
-            described_revision = {
-                **{k: v for k, v in response["taskDefinition"].items() if k not in UNREAD_REVISION_FIELDS},
-                "tags": response.get("tags", []),
+        """Each answer is trimmed and cached as it arrives: at thousands of revisions (a fresh process's first
+        pass), holding every raw answer until the last one came was the process's peak of memory."""
+
+        async def describe(arn: str) -> None:
+            response = await ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+            revision = {
+                k: v for k, v in response["taskDefinition"].items() if k not in UNREAD_REVISION_FIELDS
             }
-            self._task_definitions[arn] = shared_strings(described_revision)
+            self._task_definitions[arn] = shared_strings({**revision, "tags": response.get("tags", [])})
+
+        await bounded_gather(describe(arn) for arn in sorted(set(arns) - set(self._task_definitions)))
 
     async def _recent_revisions(self, ecs: Any, family: str) -> list[str]:
         response = await ecs.list_task_definitions(

@@ -33,6 +33,7 @@ from reconciler.events.queue import EventQueue
 from reconciler.model.resource import DesiredState, ResourceKey
 from reconciler.plan.targets import changed_keys
 from reconciler.plan.types import Action
+from reconciler.runtime import heap
 from reconciler.runtime.engine import Engine, PassOutcome
 from reconciler.runtime.report import Tracker
 from reconciler.server import Probe, start_server
@@ -239,6 +240,8 @@ class Daemon:
                 outcome = await self._reconcile(desired, scope if isinstance(scope, frozenset) else None)
             self._account(outcome, time.perf_counter() - started)
             self._handled(desired, outcome)
+            if not outcome.targeted:
+                heap.settle(self.tracker.passes)
         except Exception as exc:
             log.error("pass failed", error=str(exc), error_type=type(exc).__name__)
             metrics.CYCLES.labels(result="error").inc()
