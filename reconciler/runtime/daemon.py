@@ -226,17 +226,20 @@ class Daemon:
         structlog.contextvars.bind_contextvars(pass_id=uuid.uuid4().hex[:8])
         started, started_at = time.perf_counter(), time.monotonic()
         touched, self._touched = self._touched, set()
-        full = self._full_requested or self._baseline is None or started_at >= self._next_full
+        full = self._full_requested or self._baseline is None
+        due = started_at >= self._next_full
         ran = False
         self.passes += 1  # attempts, failed loads included
         try:
             async with asyncio.timeout(self.options.pass_timeout):
                 desired = await self._load()
                 scope = None if full else self._scope(desired, touched)
-                if scope is _NOTHING:
+                if scope is _NOTHING and not due:
                     self.passes -= 1
                     return None
-                full, ran = scope is None, True
+                full, ran = not isinstance(scope, frozenset), True
+                if not full and due:  # what a change touched first; the full pass due right after it
+                    self._wake.set()
                 outcome = await self._reconcile(desired, scope if isinstance(scope, frozenset) else None)
             self._account(outcome, time.perf_counter() - started)
             self._handled(desired, outcome)
