@@ -40,6 +40,13 @@ from reconciler.server import Probe, start_server
 
 log = structlog.get_logger(__name__)
 _NOTHING = object()  # nothing changed and nothing asked: no pass
+MAX_YIELDS = 3  # a full pass stops for changes at most this many times in a row
+
+
+class _Yielded(Exception):
+    """A full pass stopped, before writing anything, for a change that arrived meanwhile."""
+
+
 GRACE_ON_STOP = 5.0  # seconds a pass in flight may still run after SIGTERM
 
 
@@ -104,20 +111,26 @@ class Daemon:
     _sync_requested: bool = False  # POST /sync: a full pass unless the desired state changed
     _touched: set[ResourceKey] = field(default_factory=set)  # named by AWS events since the last pass
     _baseline: DesiredState | None = None  # the desired state the passes so far have handled
+    _change: asyncio.Event = field(default_factory=asyncio.Event)  # a change arrived (see ``wake``)
+    _yielded: int = 0  # times the full pass now due has stopped for a change
 
     def request_sync(self) -> None:
         self._sync_requested = True
         if not self.source.request_refresh():
-            self.wake("sync requested")
+            self.wake("sync requested", change=True)
 
     def touch(self, keys: set[ResourceKey], reason: str) -> None:
         """Reconcile ``keys`` at once (an AWS event named them), in a targeted pass."""
         self._touched |= keys
-        self.wake(reason)
+        self.wake(reason, change=True)
 
-    def wake(self, reason: str) -> None:
+    def wake(self, reason: str, *, change: bool = False) -> None:
+        """Look now. A ``change`` (a commit, a directory edit, an event, POST /sync) may also stop a full pass
+        that is still reading and planning, so that it goes first (``_full_pass``)."""
         log.info("pass requested", reason=reason)
         self._wake.set()
+        if change:
+            self._change.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -218,7 +231,10 @@ class Daemon:
             await self._load()
 
     async def _watch(self) -> None:
-        await self.source.watch(self.wake, self._stop, debounce_ms=self.options.debounce_ms)
+        def changed(reason: str) -> None:
+            self.wake(reason, change=True)
+
+        await self.source.watch(changed, self._stop, debounce_ms=self.options.debounce_ms)
 
     async def run_pass(self) -> PassOutcome | None:
         """One pass, full or targeted, or none when nothing asked for one; never raises (a failed pass is
@@ -240,11 +256,19 @@ class Daemon:
                 full, ran = not isinstance(scope, frozenset), True
                 if not full and due:  # what a change touched first; the full pass due right after it
                     self._wake.set()
-                outcome = await self._reconcile(desired, scope if isinstance(scope, frozenset) else None)
+                if isinstance(scope, frozenset):
+                    outcome = await self._reconcile(desired, scope)
+                else:
+                    outcome = await self._full_pass(desired, may_yield=due and not self._full_requested)
             self._account(outcome, time.perf_counter() - started)
             self._handled(desired, outcome)
             if not outcome.targeted:
                 heap.settle(self.tracker.passes)
+        except _Yielded:
+            log.info("full pass stopped before writing: a change goes first", times=self._yielded)
+            full = ran = False  # still due: it runs again after the change's targeted pass
+            self._wake.set()
+            return None
         except Exception as exc:
             log.error("pass failed", error=str(exc), error_type=type(exc).__name__)
             metrics.CYCLES.labels(result="error").inc()
@@ -257,6 +281,7 @@ class Daemon:
             if full:
                 self._next_full = started_at + self.options.interval * random.uniform(0.9, 1.0)
                 self._full_requested = self._sync_requested = False
+                self._yielded = 0
             if ran:
                 metrics.CYCLE_DURATION.observe(time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("pass_id")
@@ -281,6 +306,30 @@ class Daemon:
             return _NOTHING
         metrics.TARGETED_PASSES.labels(trigger=_trigger(changed, touched & declared)).inc()
         return self.engine.scope_of(desired, wanted)
+
+    async def _full_pass(self, desired: DesiredState, *, may_yield: bool) -> PassOutcome:
+        """A full pass that, when ``may_yield``, stops for a change arriving while it still reads and plans (it
+        has written nothing then): at thousands of services a full pass takes seconds, and a commit or an event
+        should not wait for it. It yields at most ``MAX_YIELDS`` times in a row, so it always runs in the end."""
+        self._change.clear()
+        work = asyncio.create_task(self._reconcile(desired, None))
+        if not may_yield or self._yielded >= MAX_YIELDS:
+            return await work
+        change = asyncio.create_task(self._change.wait())
+        try:
+            await asyncio.wait({work, change}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the daemon stops: the pass stops with it (asyncio.wait would not)
+            work.cancel()
+            raise
+        finally:
+            change.cancel()
+        if work.done() or self.engine.writing:
+            return await work
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+        self._yielded += 1
+        raise _Yielded
 
     def _handled(self, desired: DesiredState, outcome: PassOutcome) -> None:
         """After a pass: its desired state is the baseline for the next one's changes. A targeted pass that

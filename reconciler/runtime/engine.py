@@ -83,6 +83,7 @@ class Engine:
         writers["DeploymentGroup"] = CodeDeployWriter(clients)
         self._executor = Executor(writers=writers, instance=options.instance, mode=mode)
         self._remembered: dict[tuple[str, str], str] = {}
+        self.writing = False  # a pass is applying its plan (before that, cancelling it costs nothing)
         self.arn_keys: dict[str, ResourceKey] = {}  # live ARN → the document it was matched to (events' ARNs)
         self._scopes: ScopeIndex | None = None  # of the last desired state a targeted pass was asked for
 
@@ -137,7 +138,11 @@ class Engine:
         plan, live = await self._plan(target, targeted=scope is not None)
         if self.shards is not None:
             plan, self._executor.scope_of = self.shards.mine(plan, desired)
-        result = await self._executor.run(plan, target, arns=reference_arns(target, live))
+        self.writing = True  # set with no await before the first write: a pass may be cancelled until here
+        try:
+            result = await self._executor.run(plan, target, arns=reference_arns(target, live))
+        finally:
+            self.writing = False
         written = result.applied + [change for change, _ in result.failed]
         for cache in self._tag_caches():  # the next pass reads back the tags we wrote
             cache.forget(c.live_arn for c in written if c.live_arn)

@@ -21,6 +21,9 @@ from reconciler.live.clients import AwsClients
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import Daemon, DaemonOptions
 from reconciler.runtime.engine import Engine
+from reconciler.sandbox.emulator import EmulatorProcess
+from reconciler.sandbox.fault_rules import FaultRules, OperationFaults
+from reconciler.sandbox.faults import FaultProxyProcess
 from reconciler.sandbox.seed import create_events_queue
 from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory
@@ -152,3 +155,37 @@ def _empty(boto: BotoFactory, url: str) -> bool:
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     return sum(int(v) for v in attributes.values()) == 0
+
+
+async def test_a_change_does_not_wait_for_a_slow_full_pass(
+    estate: Estate, boto: BotoFactory, emulator: EmulatorProcess
+) -> None:
+    """Reads slowed to make a full pass last seconds (as at thousands of services): a commit arriving while one
+    reads is applied first (the full pass stops before writing anything, then runs again), not after it."""
+    slow = FaultRules(operations=[OperationFaults(match="*:Describe*", latency_ms=700)])
+    with FaultProxyProcess.start(emulator.url, slow) as proxy:
+        port = free_port()
+        source = DirectorySource(root=estate.dir, vars_files=(estate.vars_file,))
+        async with AwsClients(region=None, endpoint_url=proxy.url) as clients:
+            engine = Engine(clients, options=PlanOptions())
+            daemon = Daemon(
+                source, engine, DaemonOptions(interval=1, debounce_ms=50, host="127.0.0.1", port=port)
+            )
+            task = asyncio.create_task(daemon.run())
+            try:
+                await eventually(
+                    lambda: daemon.tracker.passes >= 2, within=120
+                )  # converged; full passes go on
+                started = time.monotonic()
+                full_passes = daemon.tracker.passes
+                estate.edit("services/wordpress.yaml", "${WORDPRESS_TAG:=6.6-apache}", "6.7-apache")
+                await eventually(lambda: image_of(boto, "wordpress").endswith(":6.7-apache"), within=60)
+                took = time.monotonic() - started
+                assert daemon.tracker.passes == full_passes, "the commit waited for a full pass to end"
+                assert took < 8, took  # a full pass here takes longer: reads in series of 700 ms
+                await eventually(
+                    lambda: daemon.tracker.passes > full_passes, within=60
+                )  # and the full pass ran
+            finally:
+                daemon.stop()
+                await asyncio.wait_for(task, timeout=15)
