@@ -273,7 +273,10 @@ def main() -> None:
         "--aws", action="store_true", help=f"through the proxy: AWS's rates, {AWS_LATENCY_MS:g} ms a call"
     )
     parser.add_argument(
-        "--interval", type=float, default=10.0, help="the daemon's interval (drift without events)"
+        "--interval",
+        type=float,
+        default=30.0,
+        help="the daemon's interval (drift without events); 30 s is the default of reconciler run",
     )
     parser.add_argument("--write", action="store_true", help="write the table into bench/RESULTS.md")
     args = parser.parse_args()
