@@ -113,6 +113,7 @@ class Daemon:
     _baseline: DesiredState | None = None  # the desired state the passes so far have handled
     _change: asyncio.Event = field(default_factory=asyncio.Event)  # a change arrived (see ``wake``)
     _yielded: int = 0  # times the full pass now due has stopped for a change
+    _full_after: bool = False  # a full pass that stopped for a change runs right after the change's pass
 
     def request_sync(self) -> None:
         self._sync_requested = True
@@ -242,14 +243,15 @@ class Daemon:
         structlog.contextvars.bind_contextvars(pass_id=uuid.uuid4().hex[:8])
         started, started_at = time.perf_counter(), time.monotonic()
         touched, self._touched = self._touched, set()
-        full = self._full_requested or self._baseline is None
+        sync, self._sync_requested = self._sync_requested, False  # this pass answers it, targeted or full
+        forced = full = self._full_requested or self._baseline is None
         due = started_at >= self._next_full
         ran = False
         self.passes += 1  # attempts, failed loads included
         try:
             async with asyncio.timeout(self.options.pass_timeout):
                 desired = await self._load()
-                scope = None if full else self._scope(desired, touched)
+                scope = None if full else self._scope(desired, touched, sync=sync)
                 if scope is _NOTHING and not due:
                     self.passes -= 1
                     return None
@@ -259,14 +261,15 @@ class Daemon:
                 if isinstance(scope, frozenset):
                     outcome = await self._reconcile(desired, scope)
                 else:
-                    outcome = await self._full_pass(desired, may_yield=due and not self._full_requested)
+                    outcome = await self._full_pass(desired, may_yield=not forced)
             self._account(outcome, time.perf_counter() - started)
             self._handled(desired, outcome)
             if not outcome.targeted:
                 heap.settle(self.tracker.passes)
         except _Yielded:
             log.info("full pass stopped before writing: a change goes first", times=self._yielded)
-            full = ran = False  # still due: it runs again after the change's targeted pass
+            full = ran = False  # it runs again after the change's targeted pass
+            self._full_after |= not due  # asked for (POST /sync, a removal): not left to the clock
             self._wake.set()
             return None
         except Exception as exc:
@@ -280,7 +283,7 @@ class Daemon:
         finally:
             if full:
                 self._next_full = started_at + self.options.interval * random.uniform(0.9, 1.0)
-                self._full_requested = self._sync_requested = False
+                self._full_requested = self._full_after = False
                 self._yielded = 0
             if ran:
                 metrics.CYCLE_DURATION.observe(time.perf_counter() - started)
@@ -288,7 +291,7 @@ class Daemon:
         return outcome
 
     def _scope(
-        self, desired: DesiredState, touched: set[ResourceKey]
+        self, desired: DesiredState, touched: set[ResourceKey], *, sync: bool
     ) -> frozenset[ResourceKey] | object | None:
         """A targeted pass's scope; None for a full pass; ``_NOTHING`` when nothing needs a pass."""
         assert self._baseline is not None
@@ -300,7 +303,7 @@ class Daemon:
         declared = {r.key for r in desired}
         wanted = changed | (touched & declared)
         if not wanted:
-            if self._sync_requested:
+            if sync:
                 return None
             self._baseline = desired  # a new revision that declares the same (a comment, a moved document)
             return _NOTHING
@@ -338,6 +341,9 @@ class Daemon:
         if outcome.targeted and any(c.action is Action.REPLACE for c in outcome.result.applied):
             self._full_requested = True
             self.wake("a targeted pass replaced a resource")
+        if outcome.targeted and self._full_after:
+            self._full_requested = True
+            self.wake("the full pass that stopped for this change")
 
     async def _reconcile(self, desired: DesiredState, scope: frozenset[ResourceKey] | None) -> PassOutcome:
         try:
