@@ -33,8 +33,8 @@ from reconciler.events.queue import EventQueue
 from reconciler.model.resource import DesiredState, ResourceKey
 from reconciler.plan.targets import changed_keys
 from reconciler.plan.types import Action
-from reconciler.runtime import heap
 from reconciler.runtime.engine import Engine, PassOutcome
+from reconciler.runtime.heap import Heap
 from reconciler.runtime.report import Tracker
 from reconciler.server import Probe, start_server
 
@@ -114,6 +114,7 @@ class Daemon:
     _change: asyncio.Event = field(default_factory=asyncio.Event)  # a change arrived (see ``wake``)
     _yielded: int = 0  # times the full pass now due has stopped for a change
     _full_after: bool = False  # a full pass that stopped for a change runs right after the change's pass
+    _heap: Heap = field(default_factory=Heap)
 
     def request_sync(self) -> None:
         self._sync_requested = True
@@ -265,7 +266,7 @@ class Daemon:
             self._account(outcome, time.perf_counter() - started)
             self._handled(desired, outcome)
             if not outcome.targeted:
-                heap.settle(self.tracker.passes)
+                self._heap.settle()
         except _Yielded:
             log.info("full pass stopped before writing: a change goes first", times=self._yielded)
             full = ran = False  # it runs again after the change's targeted pass
