@@ -13,10 +13,11 @@ process environment is never read. Rules:
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from reconciler.model.shared_text import shared_text
 
 VariableValue = str | int | float | bool
 
@@ -56,7 +57,7 @@ def _substitute_value(
         names: list[str] = []
         replaced = _substitute_text(value, variables=variables, undefined=names)
         undefined.extend((path, name) for name in names)
-        return sys.intern(replaced) if isinstance(replaced, str) and len(replaced) <= 64 else replaced
+        return shared_text(replaced) if isinstance(replaced, str) else replaced
     if isinstance(value, dict):
         return {
             key: _substitute_value(

@@ -23,6 +23,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.desired.limits import MAX_DEPTH, MAX_DOCUMENTS, MAX_NODES_PER_DOCUMENT
+from reconciler.model.shared_text import shared_text
 
 _TAG = "tag:yaml.org,2002:"
 _TEXT_TAGS = frozenset({_TAG + "str", _TAG + "timestamp"})
@@ -218,7 +219,7 @@ class _Converter:
 
     def _scalar(self, node: Node) -> Any:
         if node.tag in _TEXT_TAGS:
-            return _shared(str(node.value))
+            return shared_text(str(node.value))
         if node.tag in _TYPED_TAGS:
             return self.loader.construct_object(node)
         self._report_tag(node)
@@ -233,14 +234,6 @@ class _Converter:
         self.problems.append(
             (_line(node), f"unsupported YAML tag '{tag}' (only plain YAML values are allowed)")
         )
-
-
-def _shared(text: str) -> str:
-    """Short texts (``FARGATE``, ``awsvpc``, ``ecs``…) repeat across thousands of documents: store each once."""
-    return sys.intern(text) if len(text) <= _SHARED_TEXT_LENGTH else text
-
-
-_SHARED_TEXT_LENGTH = 64
 
 
 def _line(node: Node) -> int:

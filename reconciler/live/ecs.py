@@ -9,7 +9,6 @@ life of the process; a family's recent revisions are read only when the plan ask
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +18,7 @@ from reconciler.model.ecs import cluster_name_of, tags_as_map
 from reconciler.model.live import Described, LiveState
 from reconciler.model.ownership import owner_of
 from reconciler.model.resource import DesiredState
+from reconciler.model.shared_text import shared_strings
 
 # Fields of a described service nothing reads: ``events`` alone is up to 100 messages a service in AWS, which at
 # thousands of services would be most of the process's memory.
@@ -167,19 +167,3 @@ class EcsReader:
             for a in response.get("taskDefinitionArns", [])
             if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family
         ]
-
-
-def shared_strings(value: Any) -> Any:
-    """``value`` with its keys and short texts interned. Revisions are cached for the life of the process, and
-    each answer's JSON has its own copy of the same keys ("containerDefinitions", "logConfiguration"…) and values
-    ("FARGATE", "awsvpc"…): shared, the cache of thousands of revisions takes about half the memory."""
-    if isinstance(value, dict):
-        return {sys.intern(k) if isinstance(k, str) else k: shared_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shared_strings(item) for item in value]
-    if isinstance(value, str) and len(value) <= SHARED_TEXT_LENGTH:
-        return sys.intern(value)
-    return value
-
-
-SHARED_TEXT_LENGTH = 64

@@ -79,10 +79,12 @@ class ScopeIndex:
         return frozenset(scope)
 
     def subset(self, scope: frozenset[ResourceKey]) -> DesiredState:
-        """The desired state of ``scope`` only, in document order."""
-        return DesiredState(
-            resources=tuple(r for r in self.desired if r.key in scope), revision=self.desired.revision
-        )
+        return subset(self.desired, scope)
+
+
+def subset(desired: DesiredState, scope: frozenset[ResourceKey]) -> DesiredState:
+    """The desired state of ``scope`` only, in document order: what a targeted pass reads and plans."""
+    return DesiredState(resources=tuple(r for r in desired if r.key in scope), revision=desired.revision)
 
 
 def _reach(start: set[ResourceKey], links: dict[ResourceKey, set[ResourceKey]]) -> set[ResourceKey]:

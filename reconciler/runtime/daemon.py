@@ -308,8 +308,10 @@ class Daemon:
                 return None
             self._baseline = desired  # a new revision that declares the same (a comment, a moved document)
             return _NOTHING
-        metrics.TARGETED_PASSES.labels(trigger=_trigger(changed, touched & declared)).inc()
-        return self.engine.scope_of(desired, wanted)
+        scope = self.engine.scope_of(desired, wanted)
+        if scope is not None:  # counted only when it is one: a scope too large gets a full pass
+            metrics.TARGETED_PASSES.labels(trigger=_trigger(changed, touched & declared)).inc()
+        return scope
 
     async def _full_pass(self, desired: DesiredState, *, may_yield: bool) -> PassOutcome:
         """A full pass that, when ``may_yield``, stops for a change arriving while it still reads and plans (it

@@ -32,7 +32,7 @@ from reconciler.model.resource import DesiredState, Mode, ResourceKey
 from reconciler.plan.generic import GENERIC_KINDS, generic_spec_hash, reference_arns
 from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions, make_plan
-from reconciler.plan.targets import ScopeIndex
+from reconciler.plan.targets import ScopeIndex, subset
 from reconciler.plan.types import Change, Plan
 from reconciler.runtime.shards import Shards
 
@@ -130,11 +130,7 @@ class Engine:
         self, desired: DesiredState, *, scope: frozenset[ResourceKey] | None = None
     ) -> PassOutcome:
         """A full pass; or, given a ``scope`` (from ``scope_of``), a targeted pass over those keys only."""
-        target = desired
-        if scope is not None:
-            target = DesiredState(
-                resources=tuple(r for r in desired if r.key in scope), revision=desired.revision
-            )
+        target = desired if scope is None else subset(desired, scope)
         plan, live = await self._plan(target, targeted=scope is not None)
         if self.shards is not None:
             plan, self._executor.scope_of = self.shards.mine(plan, desired)
