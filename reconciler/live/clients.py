@@ -24,6 +24,7 @@ from botocore.retries.standard import ThrottledRetryableChecker
 from reconciler.live.budget import ApiBudget
 from reconciler.metrics import AWS_API_CALLS, AWS_BUDGET_WAIT
 from reconciler.model.ownership import USER_AGENT_MARK
+from reconciler.shapes.models import data_loader
 
 THROTTLING_CODES = frozenset(ThrottledRetryableChecker._THROTTLED_ERROR_CODES)
 # The reconciler's own bookkeeping, not the estate: the lease table and the events queue. Write guards let them by.
@@ -60,6 +61,7 @@ class AwsClients:
         instance: str = "default",
     ) -> None:
         self._session: AioSession = get_session()
+        self._session.register_component("data_loader", data_loader())  # the models validation loaded
         self._session.get_component("response_parser_factory").set_parser_defaults(
             timestamp_parser=parse_timestamp
         )

@@ -23,6 +23,7 @@ from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, elbv2_tags
 from reconciler.model.live import Described, LiveEntry, LiveState
 from reconciler.model.ownership import NAME_TAG, owner_of
 from reconciler.model.resource import DesiredResource, DesiredState
+from reconciler.model.shared_text import shared_strings
 
 KINDS = ("LoadBalancer", "TargetGroup", "Listener", "ListenerRule")
 PAGE_SIZE = 400
@@ -76,6 +77,7 @@ class Elbv2Reader:
         for kind, unmatched in matcher.unmanaged.items():
             live.unmanaged.setdefault(kind, []).extend(unmatched)
         await self._attributes(elbv2, desired, live)
+        self._learn_zones(found.load_balancers)
         await self._subnet_zones(desired, live)
 
     async def _listeners(self, elbv2: Any, desired: DesiredState, found: _Found) -> list[Described]:
@@ -119,6 +121,14 @@ class Elbv2Reader:
         for (resource, entry), response in zip(wanted, responses, strict=True):
             entry.spec["Attributes"] = response.get("Attributes", [])
             live.entries_of(resource.kind)[resource.name] = entry
+
+    def _learn_zones(self, load_balancers: list[Described]) -> None:
+        """A described load balancer names the zone of each of its subnets: in steady state, EC2 (whose model
+        alone is ~20 MiB of a pass's peak memory) is never asked."""
+        for lb in load_balancers:
+            for zone in lb.get("AvailabilityZones") or ():
+                if zone.get("SubnetId") and zone.get("ZoneName"):
+                    self._zones[zone["SubnetId"]] = zone["ZoneName"]
 
     async def _subnet_zones(self, desired: DesiredState, live: LiveState) -> None:
         """The zone of every subnet a load balancer document names. Read by filter, not ``SubnetIds``: a
@@ -206,9 +216,9 @@ class _Matcher:
         result: dict[str, dict[str, LiveEntry]] = {kind: {} for kind in KINDS}
         for lb in self._found.load_balancers:
             self._add(result, "LoadBalancer", lb["LoadBalancerName"], lb["LoadBalancerArn"], _lb_spec(lb))
-        for tg in self._found.target_groups:
-            spec = {k: v for k, v in tg.items() if k != "LoadBalancerArns"}
-            self._add(result, "TargetGroup", tg["TargetGroupName"], tg["TargetGroupArn"], spec)
+        for tg in self._found.target_groups:  # described this pass and ours: made entries' specs in place
+            tg.pop("LoadBalancerArns", None)
+            self._add(result, "TargetGroup", tg["TargetGroupName"], tg["TargetGroupArn"], tg)
         for listener in self._found.listeners:
             key = f"{self._lb_names.get(listener['LoadBalancerArn'])}:{listener['Port']}"
             self._add(
@@ -217,11 +227,11 @@ class _Matcher:
         declared_listeners = {entry.arn for entry in result["Listener"].values()}
         for listener, rule in self._found.rules:
             if not rule.get("IsDefault"):
-                spec = {**rule, "ListenerArn": listener["ListenerArn"]}
+                rule["ListenerArn"] = listener["ListenerArn"]
                 key = (
                     f"{self._lb_names.get(listener['LoadBalancerArn'])}:{listener['Port']}:{rule['Priority']}"
                 )
-                self._add(result, "ListenerRule", key, rule["RuleArn"], spec, parent=listener["ListenerArn"])
+                self._add(result, "ListenerRule", key, rule["RuleArn"], rule, parent=listener["ListenerArn"])
         self._keep_unmanaged_rules(declared_listeners)
         return result
 
@@ -237,7 +247,9 @@ class _Matcher:
         tags = self._found.tags.get(arn, {})
         tagged = tags.get(NAME_TAG) if owner_of(tags) == self._instance else None
         name = tagged or self._by_natural_key(kind).get(natural)
-        entry = LiveEntry(name=natural, arn=arn, spec=dict(spec), tags=tags, parent=parent)
+        # Both entries hold this pass's own ``spec``, uncopied (at thousands of resources copies cost megabytes):
+        # only ``_attributes`` adds to a spec, a matched one's, once matching is over.
+        entry = LiveEntry(name=natural, arn=arn, spec=spec, tags=tags, parent=parent)
         if name is None or (kind, name) in self._by_tag:  # no document; or one whose tagged resource is found
             self._unmatched(kind).append(entry)
             return
@@ -246,7 +258,7 @@ class _Matcher:
         if tagged:
             self._by_tag.add((kind, name))
         self._natural_entries[arn] = entry
-        result[kind][name] = LiveEntry(name=name, arn=arn, spec=dict(spec), tags=tags, parent=parent)
+        result[kind][name] = LiveEntry(name=name, arn=arn, spec=spec, tags=tags, parent=parent)
 
     def _unmatched(self, kind: str) -> list[LiveEntry]:
         return self.unmanaged.setdefault(kind, [])
@@ -298,4 +310,4 @@ async def _pages(
 ) -> list[Described]:
     if page_size_key:
         params[page_size_key] = PAGE_SIZE
-    return await paginate(client, operation, key, **params)
+    return shared_strings(await paginate(client, operation, key, **params))  # type: ignore[no-any-return]

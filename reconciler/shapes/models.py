@@ -17,6 +17,12 @@ def _session() -> Any:
     return botocore.session.get_session()
 
 
+def data_loader() -> Any:
+    """The loader that holds every service model read, for the AWS clients to share: each session of its own
+    would hold its own copy of the same models (megabytes each)."""
+    return _session().get_component("data_loader")
+
+
 @lru_cache(maxsize=32)
 def service_model(service: str) -> Any:
     """botocore's ``ServiceModel`` of ``service`` (``"ecs"``, ``"elbv2"``…)."""

@@ -201,6 +201,24 @@ async def test_live_problems_accept_an_alb_in_two_zones(site: Site) -> None:
     assert live_problems(desired, live) == []
 
 
+async def test_the_zones_of_a_live_load_balancers_subnets_cost_no_ec2_call(
+    applied: Site, boto: BotoFactory
+) -> None:
+    """A live load balancer names its subnets' zones: a steady-state pass never loads EC2's model (~20 MiB)."""
+    desired = applied.desired()
+    live = LiveState()
+    async with AwsClients(region=None, endpoint_url=None) as clients:
+        await Elbv2Reader(clients, instance="default").read(desired, live)
+        ec2_calls = [key for key in clients.calls if key[1] == "DescribeSubnets"]
+    subnets = [applied.variables["PUBLIC_SUBNET_A"], applied.variables["PUBLIC_SUBNET_B"]]
+    described = boto("ec2").describe_subnets(SubnetIds=subnets)["Subnets"]
+    assert {s: live.subnet_zones.get(s) for s in subnets} == {
+        s["SubnetId"]: s["AvailabilityZone"] for s in described
+    }
+    assert ec2_calls == []
+    assert live_problems(desired, live) == []
+
+
 def test_plan_and_apply_refuse_a_one_zone_alb_and_write_nothing(
     one_zone: Site, cli: CLI, boto: BotoFactory
 ) -> None:
