@@ -11,7 +11,7 @@ from reconciler.model.references import is_literal, iter_reference_values, refer
 from reconciler.model.resource import DesiredResource, ResourceKey
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A document that got far enough to have a kind, a name and a ``spec`` mapping (it may still be
     invalid)."""

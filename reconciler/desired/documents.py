@@ -24,11 +24,12 @@ from reconciler.desired.yaml_reader import YamlDocument
 from reconciler.errors import Problem
 from reconciler.model.kinds import KINDS, KindInfo
 from reconciler.model.resource import DesiredResource
+from reconciler.model.shared_text import shared_offsets
 
 _SPEC_PREFIX = "spec."
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckedDocument:
     problems: list[Problem] = field(default_factory=list)
     candidate: Candidate | None = None
@@ -130,14 +131,16 @@ def _candidate(
         prune_unmanaged_rules=facts.pruneUnmanagedRules,
         file=locator.file,
         line=locator.document.line,
-        lines=_spec_lines(locator.document.lines),
+        line_offsets=_spec_line_offsets(locator.document.lines, first=locator.document.line),
     )
     return Candidate(resource, name_line=locator.line_of("metadata.name"), spec_line=locator.line_of("spec"))
 
 
-def _spec_lines(document_lines: Mapping[str, int]) -> dict[str, int]:
-    return {
-        sys.intern(path.removeprefix(_SPEC_PREFIX)): line
-        for path, line in document_lines.items()
-        if path.startswith(_SPEC_PREFIX)
-    }
+def _spec_line_offsets(document_lines: Mapping[str, int], *, first: int) -> Mapping[str, int]:
+    return shared_offsets(
+        {
+            sys.intern(path.removeprefix(_SPEC_PREFIX)): line - first
+            for path, line in document_lines.items()
+            if path.startswith(_SPEC_PREFIX)
+        }
+    )

@@ -30,11 +30,17 @@ FULL_PASS_SHARE = 4  # beyond that, a scope over 1/4 of the estate gets a full p
 def changed_keys(before: DesiredState, after: DesiredState) -> set[ResourceKey] | None:
     """The documents added or changed from ``before`` to ``after`` (by what they declare, not where they sit in
     their file); None when one was removed: deletions are judged on the whole estate (``--max-deletions``)."""
-    old = {r.key: _declared(r) for r in before}
-    new = {r.key: _declared(r) for r in after}
+    old = {r.key: r for r in before}
+    new = {r.key: r for r in after}
     if old.keys() - new.keys():
         return None
-    return {key for key, declared in new.items() if old.get(key) != declared}
+    return {key for key, resource in new.items() if not _same(old.get(key), resource)}
+
+
+def _same(before: DesiredResource | None, after: DesiredResource) -> bool:
+    """The documents of an unchanged file are the very objects of the last load (the loader's file cache): only
+    those of changed files are compared field by field."""
+    return before is after or (before is not None and _declared(before) == _declared(after))
 
 
 def _declared(resource: DesiredResource) -> tuple[object, ...]:

@@ -222,3 +222,48 @@ def test_the_spec_checker_is_injected(tmp_path: Path) -> None:
 
     load_desired_state(tmp_path, check_spec=record)  # type: ignore[arg-type]
     assert len(seen) == 1
+
+
+TWO_SERVICES_ONE_SHAPE = """\
+apiVersion: reconciler/v1
+kind: TaskDefinition
+metadata:
+  name: {name}
+spec:
+  networkMode: awsvpc
+  containerDefinitions:
+    - name: app
+      image: {name}:1
+"""
+
+
+def test_documents_of_one_shape_share_their_line_map_but_keep_their_own_lines(tmp_path: Path) -> None:
+    """Thousands of services written from one template hold one map of relative lines (memory, issue 8)."""
+    first = TWO_SERVICES_ONE_SHAPE.format(name="a")
+    write_tree(tmp_path, {"ds/a.yaml": first + "---\n" + TWO_SERVICES_ONE_SHAPE.format(name="b")})
+    state = load_desired_state(tmp_path / "ds", check_spec=CHECKER)
+    a, b = state.get("TaskDefinition", "a"), state.get("TaskDefinition", "b")
+    assert a is not None and b is not None
+    assert a.line_offsets is b.line_offsets
+    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__
+    offset = first.count("\n") + 1  # b starts after a and the separator
+    assert a.line_of("containerDefinitions[0].image") == 9
+    assert b.line_of("containerDefinitions[0].image") == 9 + offset
+    assert b.lines["networkMode"] == 6 + offset
+
+
+def test_an_unchanged_directory_loads_as_the_same_object_and_a_changed_one_does_not(tmp_path: Path) -> None:
+    from reconciler.desired.loader import FileCache
+
+    write_tree(tmp_path, {"ds/a.yaml": TWO_SERVICES_ONE_SHAPE.format(name="a")})
+    cache = FileCache()
+    first = load_desired_state(tmp_path / "ds", check_spec=CHECKER, cache=cache)
+    assert load_desired_state(tmp_path / "ds", check_spec=CHECKER, cache=cache) is first
+    other_clusters = load_desired_state(
+        tmp_path / "ds", check_spec=CHECKER, cache=cache, allowed_clusters={"x"}
+    )
+    assert other_clusters is not first  # another --allowed-clusters: the checks across documents run again
+    write_tree(tmp_path, {"ds/b.yaml": TWO_SERVICES_ONE_SHAPE.format(name="b")})
+    changed = load_desired_state(tmp_path / "ds", check_spec=CHECKER, cache=cache)
+    assert changed is not first and changed.revision != first.revision
+    assert {r.name for r in changed} == {"a", "b"}

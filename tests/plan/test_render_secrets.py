@@ -26,12 +26,17 @@ def task_definition(**environment: str) -> DesiredResource:
              "secrets": [{"name": "API_TOKEN", "valueFrom": "arn:aws:ssm:us-east-1:1:parameter/api-token"}]},
         ]
     }  # fmt: skip
-    lines = {
-        "containerDefinitions[0].environment[0].value": 14,
-        "containerDefinitions[0].environment[1].value": 15,
+    line_offsets = {  # lines 14 and 15
+        "containerDefinitions[0].environment[0].value": 11,
+        "containerDefinitions[0].environment[1].value": 12,
     }
     return DesiredResource(
-        kind="TaskDefinition", name="web", spec=spec, file="services/web.yaml", line=3, lines=lines
+        kind="TaskDefinition",
+        name="web",
+        spec=spec,
+        file="services/web.yaml",
+        line=3,
+        line_offsets=line_offsets,
     )
 
 
