@@ -19,6 +19,7 @@ from reconciler.model.ecs import tags_as_map
 from reconciler.model.live import Described, LiveEntry, LiveState
 from reconciler.model.ownership import DELETION_POLICY_TAG, INSTANCE_TAG, NAME_TAG, SPEC_HASH_TAG
 from reconciler.model.resource import DesiredState
+from reconciler.model.shared_text import shared_strings
 
 KINDS = ("ScalableTarget", "ScalingPolicy", "ScheduledAction")
 READS = {
@@ -85,6 +86,9 @@ async def _read_by_id(aas: Any, kind: str, namespace: str, ids: list[str]) -> li
 
 
 TARGETS_PER_CALL = 50  # ResourceIds a DescribeScalableTargets call takes
+# Read-only fields nothing compares (model/autoscaling.py drops them too), left out of the entries a pass holds:
+# a policy's alarms are two long unique texts each
+UNREAD_FIELDS = frozenset({"Alarms", "CreationTime"})
 
 
 def _kind_of_fact(key: str) -> str:
@@ -110,7 +114,7 @@ async def _read_kind(aas: Any, kind: str, namespace: str) -> list[Described]:
     async for page in paginator.paginate(
         ServiceNamespace=namespace, PaginationConfig={"PageSize": page_size}
     ):
-        found.extend(page.get(key, []))
+        found.extend(shared_strings(page.get(key, [])))
     return found
 
 
@@ -135,6 +139,7 @@ def _add(
             INSTANCE_TAG: fact[3],
         }
     arn = str(item.get(READS[kind][3], ""))
+    spec = {k: v for k, v in item.items() if k not in UNREAD_FIELDS}
     live.entries_of(kind)[name] = LiveEntry(
-        name=name, arn=arn, spec=dict(item), tags=tags, parent=fact[4] if fact else ""
+        name=name, arn=arn, spec=spec, tags=tags, parent=fact[4] if fact else ""
     )

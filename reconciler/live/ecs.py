@@ -21,8 +21,10 @@ from reconciler.model.resource import DesiredState
 from reconciler.model.shared_text import shared_strings
 
 # Fields of a described service nothing reads: ``events`` alone is up to 100 messages a service in AWS, which at
-# thousands of services would be most of the process's memory.
-UNREAD_SERVICE_FIELDS = frozenset({"events"})
+# thousands of services would be most of the process's memory. A pass holds every service at once.
+UNREAD_SERVICE_FIELDS = frozenset({"events", "createdAt", "createdBy"})
+# ... and of each of its deployments (their status, rollout state, revision and counts are read)
+UNREAD_DEPLOYMENT_FIELDS = frozenset({"createdAt", "updatedAt", "rolloutStateReason", "networkConfiguration"})
 # Read-only fields of a revision nothing compares or shows, left out of the revisions cached for the process's life
 UNREAD_REVISION_FIELDS = frozenset({"requiresAttributes", "compatibilities", "registeredAt", "registeredBy"})
 RECENT_REVISIONS = 10  # how many of a family's newest revisions are searched for a reusable one
@@ -137,11 +139,7 @@ class EcsReader:
             ecs.describe_services(cluster=cluster, services=list(batch), include=["TAGS"])
             for batch in chunks(names, 10)
         )
-        return {
-            (cluster, s["serviceName"]): {k: v for k, v in s.items() if k not in UNREAD_SERVICE_FIELDS}
-            for page in pages
-            for s in page.get("services", [])
-        }
+        return {(cluster, s["serviceName"]): _trimmed(s) for page in pages for s in page.get("services", [])}
 
     # --- task definitions ----------------------------------------------------------------------------------
 
@@ -167,3 +165,14 @@ class EcsReader:
             for a in response.get("taskDefinitionArns", [])
             if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family
         ]
+
+
+def _trimmed(service: Described) -> Described:
+    """A described service without what nothing reads, its short texts shared."""
+    kept = {k: v for k, v in service.items() if k not in UNREAD_SERVICE_FIELDS}
+    if kept.get("deployments"):
+        kept["deployments"] = [
+            {k: v for k, v in deployment.items() if k not in UNREAD_DEPLOYMENT_FIELDS}
+            for deployment in kept["deployments"]
+        ]
+    return shared_strings(kept)  # type: ignore[no-any-return]

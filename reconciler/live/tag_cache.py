@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from reconciler.live.paging import bounded_gather, chunks
+from reconciler.model.shared_text import shared_text
 
 TAGS_PER_CALL = 20
 REFRESH_PASSES = 3
@@ -85,7 +86,9 @@ async def elbv2_tags(elbv2: Any, arns: list[str]) -> dict[str, Tags]:
         elbv2.describe_tags(ResourceArns=list(batch)) for batch in chunks(arns, TAGS_PER_CALL)
     )
     return {
-        description["ResourceArn"]: {t["Key"]: t.get("Value", "") for t in description.get("Tags", [])}
+        description["ResourceArn"]: {
+            shared_text(t["Key"]): shared_text(t.get("Value", "")) for t in description.get("Tags", [])
+        }
         for response in responses
         for description in response.get("TagDescriptions", [])
     }

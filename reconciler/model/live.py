@@ -11,7 +11,7 @@ from typing import Any
 Described = dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a pass holds one per live ELBv2 and autoscaling resource
 class LiveEntry:
     """A live resource of a kind that its reader has already put into request shape (ELBv2, autoscaling).
 
