@@ -7,6 +7,8 @@ definitions, a pinned ``family:revision``.
 from __future__ import annotations
 
 import copy
+import sys
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +17,7 @@ from reconciler.model.kinds import KINDS, Reference
 from reconciler.model.resource import DesiredResource, ResourceKey
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReferenceValue:
     reference: Reference
     path: str  # concrete path, e.g. ``loadBalancers[0].targetGroupArn``
@@ -64,12 +66,30 @@ def _set_path(spec: dict[str, Any], path: str, value: str) -> None:
         node[last] = value
 
 
-def iter_reference_values(resource: DesiredResource) -> Iterator[ReferenceValue]:
+# id of a resource → (a weak reference to it, its reference values): worked out once per document object. A
+# document of a file that did not change is the same object from one load to the next (the loader's file cache),
+# so each revision's checks and targeted-pass scopes walk only the specs of the files that changed.
+_FOUND: dict[int, tuple[weakref.ref[DesiredResource], tuple[ReferenceValue, ...]]] = {}
+
+
+def iter_reference_values(resource: DesiredResource) -> tuple[ReferenceValue, ...]:
     """Every reference field that ``resource.spec`` sets, with its concrete path and string value."""
+    if not KINDS[resource.kind].references:
+        return ()
+    key = id(resource)
+    found = _FOUND.get(key)
+    if found is not None and found[0]() is resource:
+        return found[1]
+    values = tuple(_reference_values(resource))
+    _FOUND[key] = (weakref.ref(resource, lambda _, key=key: _FOUND.pop(key, None)), values)  # type: ignore[misc]
+    return values
+
+
+def _reference_values(resource: DesiredResource) -> Iterator[ReferenceValue]:
     for reference in KINDS[resource.kind].references:
         for path, value in _walk(resource.spec, reference.path.split("."), ""):
             if isinstance(value, str):
-                yield ReferenceValue(reference, path, value)
+                yield ReferenceValue(reference, sys.intern(path), value)
 
 
 def _walk(node: Any, parts: list[str], prefix: str) -> Iterator[tuple[str, Any]]:

@@ -120,3 +120,18 @@ def test_a_removed_document_means_a_full_pass_and_an_added_one_is_changed() -> N
     )
     assert changed_keys(DESIRED, fewer) is None
     assert changed_keys(fewer, DESIRED) == {key("Service/wordpress")}
+
+
+def test_reference_values_are_worked_out_once_per_document_object() -> None:
+    """Documents of unchanged files are the same objects from one load to the next: their references are not
+    walked again. Another object, however alike, gets its own."""
+    from reconciler.model.references import iter_reference_values
+
+    service = next(r for r in DESIRED if r.kind == "Service")
+    first = iter_reference_values(service)
+    assert first and iter_reference_values(service) is first
+    changed = service.model_copy(update={"spec": {**service.spec, "taskDefinition": "other-family"}})
+    assert [
+        v.value for v in iter_reference_values(changed) if v.reference.target_kind == "TaskDefinition"
+    ] == ["other-family"]
+    assert iter_reference_values(service) is first
