@@ -7,9 +7,11 @@ the document's `Tags`; only a hand edit changes them between our own writes. So 
 ARN is first seen, and again every ``REFRESH_PASSES`` passes, staggered by ARN so each pass re-reads about a
 ``1 / REFRESH_PASSES`` share. A tag edited by hand is seen within ``REFRESH_PASSES`` passes.
 
-What must never rest on an old read is decided elsewhere: the engine calls ``forget_stale`` for the ARNs of every
-planned ELBv2 change, and if any was cached, reads and plans again on fresh tags before it writes (so nothing is deleted, adopted or replaced on
-the strength of a cached owner tag), and for every ARN it wrote to, so the next pass reads back its tags.
+What must never rest on an old read is decided elsewhere: the engine calls ``still_current`` for the ARNs of every
+planned ELBv2 change, which reads again from AWS the tags of those this pass took from the cache. When they are
+unchanged, the plan stands (it was made on what AWS holds); when any differs, they are forgotten and the engine
+reads and plans again before it writes (so nothing is deleted, adopted or replaced on the strength of a cached
+owner tag). It calls ``forget`` for every ARN it wrote to, so the next pass reads back its tags.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class TagCache:
         self._seen: set[str] = set()  # ARNs asked for this pass
         self._fresh: set[str] = set()  # ARNs read from AWS this pass
         self._pass = 0
+        self._fetch: FetchTags | None = None  # how the last read fetched tags (its client): for still_current
 
     def begin_pass(self) -> None:
         """Start a pass: ARNs not asked for since the last one are gone, so they leave the cache."""
@@ -56,14 +59,22 @@ class TagCache:
         for arn in set(arns) & set(self._tags):
             del self._tags[arn], self._due[arn]
 
-    def forget_stale(self, arns: Iterable[str]) -> bool:
-        """Drop those of ``arns`` whose tags this pass took from the cache; True if there were any."""
-        stale = (set(arns) & set(self._tags)) - self._fresh
+    async def still_current(self, arns: Iterable[str]) -> bool:
+        """Whether the tags this pass took from the cache for ``arns`` are still AWS's: those are read again now
+        (one call per 20 ARNs for ELBv2). If any differs or is gone, all of them are forgotten and False is returned: what was decided on them must be decided again on a fresh read."""
+        stale = sorted((set(arns) & set(self._tags)) - self._fresh)
+        if not stale or self._fetch is None:
+            return True
+        fresh = await self._fetch(stale)
+        if all(fresh.get(arn) == self._tags[arn] for arn in stale):
+            self._fresh.update(stale)
+            return True
         self.forget(stale)
-        return bool(stale)
+        return False
 
     async def read(self, fetch: FetchTags, arns: Iterable[str]) -> dict[str, Tags]:
         """Tags of ``arns``: read from AWS (with ``fetch``) for those new or due, from the cache for the rest."""
+        self._fetch = fetch
         wanted = sorted(set(arns))
         self._seen.update(wanted)
         stale = [arn for arn in wanted if self._due.get(arn, 0) <= self._pass]

@@ -327,9 +327,13 @@ async def test_a_running_reconciler_decides_a_deletion_on_fresh_tags(
         if handed_over:
             boto("elbv2").remove_tags(ResourceArns=[_arn(boto, "TargetGroup", "shop-spare")],
                                       TagKeys=["reconciler:instance"])  # fmt: skip
+        before = clients.calls_by_operation()
         outcome = await engine.reconcile(source.load())
+        calls = clients.calls_by_operation() - before
     deleted = [(c.kind, c.name) for c in outcome.result.applied if c.action.value == "delete"]
     assert deleted == ([] if handed_over else [("TargetGroup", "shop-spare")])
+    # the cached tags are read again; only when they changed is the whole pass read and planned again
+    assert calls["elastic-load-balancing-v2:DescribeLoadBalancers"] == (2 if handed_over else 1)
     groups = {tg["TargetGroupName"] for tg in boto("elbv2").describe_target_groups()["TargetGroups"]}
     assert ("shop-spare" in groups) is handed_over
 

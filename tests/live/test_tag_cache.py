@@ -60,18 +60,31 @@ async def test_a_hand_edit_is_seen_within_the_window_spread_over_its_passes(
     assert seen_edited == sorted(seen_edited)
 
 
-async def test_forget_stale_drops_only_what_this_pass_took_from_the_cache(
-    aws: str, target_groups: list[str]
+async def test_still_current_reads_again_only_what_this_pass_took_from_the_cache(
+    aws: str, boto: BotoFactory, target_groups: list[str]
 ) -> None:
-    cache = TagCache()
+    """What a planned change rests on is read again: unchanged, the plan stands (no second full read); edited by
+    hand, those tags are forgotten and the caller reads and plans again."""
+    cache = TagCache(refresh_passes=1000)  # after the first pass, (nearly) every ARN comes from the cache
+
+    def describe_tags() -> int:
+        return clients.calls_by_operation()["elastic-load-balancing-v2:DescribeTags"]
+
     async with AwsClients(region=None, endpoint_url=None) as clients:
         await _pass(cache, clients, target_groups)
-        assert not cache.forget_stale(target_groups)  # all read from AWS this pass
-        _, calls = await _pass(cache, clients, target_groups)
-        assert calls < GROUPS // 20  # most came from the cache
-        assert cache.forget_stale(target_groups)
-        _, calls = await _pass(cache, clients, target_groups[:20])  # forgotten: read again, in one call
-        assert calls == 1
+        before = describe_tags()
+        assert await cache.still_current(target_groups)  # all read from AWS this pass: nothing to read again
+        assert describe_tags() == before
+        await _pass(cache, clients, target_groups)
+        before = describe_tags()
+        assert await cache.still_current(target_groups[:20])
+        assert describe_tags() - before == 1  # the 20 taken from the cache, read again in one call
+        boto("elbv2").add_tags(ResourceArns=target_groups[20:40], Tags=[{"Key": "team", "Value": "payments"}])
+        await _pass(cache, clients, target_groups)
+        assert not await cache.still_current(target_groups[20:40])
+        tags, calls = await _pass(cache, clients, target_groups[20:40])  # forgotten: read again, in one call
+    assert calls == 1
+    assert all(tags[arn]["team"] == "payments" for arn in target_groups[20:40])
 
 
 async def test_arns_no_longer_asked_for_leave_the_cache(aws: str, target_groups: list[str]) -> None:
