@@ -61,7 +61,8 @@ class TagCache:
 
     async def still_current(self, arns: Iterable[str]) -> bool:
         """Whether the tags this pass took from the cache for ``arns`` are still AWS's: those are read again now
-        (one call per 20 ARNs for ELBv2). If any differs or is gone, all of them are forgotten and False is returned: what was decided on them must be decided again on a fresh read."""
+        (one call per 20 ARNs for ELBv2). If any differs or is gone, all of them are forgotten and False is
+        returned: what was decided on them must be decided again on a fresh read."""
         stale = sorted((set(arns) & set(self._tags)) - self._fresh)
         if not stale or self._fetch is None:
             return True

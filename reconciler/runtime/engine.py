@@ -133,10 +133,10 @@ class Engine:
         self, desired: DesiredState, *, scope: frozenset[ResourceKey] | None = None
     ) -> PassOutcome:
         """A full pass; or, given a ``scope`` (from ``scope_of``), a targeted pass over those keys only."""
-        if (
-            scope is None
-        ):  # a full pass holds the whole live state: the scope index (~10 MiB at 3000 services)
-            self._scopes = None  # is let go, and built again when a targeted pass next needs it
+        if scope is None:
+            # A full pass holds the whole live state: the targeted passes' scope index (~10 MiB at 3000
+            # services) is let go meanwhile, and built again when a targeted pass next needs it.
+            self._scopes = None
         target = desired if scope is None else subset(desired, scope)
         plan, live = await self._plan(target, targeted=scope is not None)
         if self.shards is not None:
@@ -170,9 +170,8 @@ class Engine:
         """Whether the cached tags of resources a change is planned for are still AWS's (read again now); False:
         they were forgotten, and the plan must be made again on a fresh read."""
         arns = [c.live_arn for c in changes if c.live_arn]
-        current = [
-            await cache.still_current(arns) for cache in self._tag_caches()
-        ]  # every cache, no short cut
+        # every cache is asked (no short cut): each forgets what changed
+        current = [await cache.still_current(arns) for cache in self._tag_caches()]
         return all(current)
 
     def _remember(self, desired: DesiredState, plan: Plan, result: ApplyResult, *, targeted: bool) -> None:
