@@ -114,7 +114,7 @@ async def _read_kind(aas: Any, kind: str, namespace: str) -> list[Described]:
     async for page in paginator.paginate(
         ServiceNamespace=namespace, PaginationConfig={"PageSize": page_size}
     ):
-        found.extend(shared_strings(page.get(key, [])))
+        found.extend(page.get(key, []))
     return found
 
 
@@ -139,7 +139,7 @@ def _add(
             INSTANCE_TAG: fact[3],
         }
     arn = str(item.get(READS[kind][3], ""))
-    spec = {k: v for k, v in item.items() if k not in UNREAD_FIELDS}
+    spec: Described = shared_strings({k: v for k, v in item.items() if k not in UNREAD_FIELDS})
     live.entries_of(kind)[name] = LiveEntry(
         name=name, arn=arn, spec=spec, tags=tags, parent=fact[4] if fact else ""
     )

@@ -175,4 +175,5 @@ def _trimmed(service: Described) -> Described:
             {k: v for k, v in deployment.items() if k not in UNREAD_DEPLOYMENT_FIELDS}
             for deployment in kept["deployments"]
         ]
-    return shared_strings(kept)  # type: ignore[no-any-return]
+    trimmed: Described = shared_strings(kept)
+    return trimmed

@@ -310,4 +310,5 @@ async def _pages(
 ) -> list[Described]:
     if page_size_key:
         params[page_size_key] = PAGE_SIZE
-    return shared_strings(await paginate(client, operation, key, **params))  # type: ignore[no-any-return]
+    found: list[Described] = shared_strings(await paginate(client, operation, key, **params))
+    return found

@@ -64,8 +64,9 @@ class TagCache:
         (one call per 20 ARNs for ELBv2). If any differs or is gone, all of them are forgotten and False is
         returned: what was decided on them must be decided again on a fresh read."""
         stale = sorted((set(arns) & set(self._tags)) - self._fresh)
-        if not stale or self._fetch is None:
+        if not stale:
             return True
+        assert self._fetch is not None  # tags enter the cache only through read, which sets it
         fresh = await self._fetch(stale)
         if all(fresh.get(arn) == self._tags[arn] for arn in stale):
             self._fresh.update(stale)

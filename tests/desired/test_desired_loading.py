@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.desired import load_desired_state
+from reconciler.desired.loader import FileCache
 from reconciler.model.resource import DeletionPolicy, DesiredState, Mode
 from reconciler.shapes import BotocoreSpecChecker
 from tests.files import write_tree
@@ -253,8 +254,6 @@ def test_documents_of_one_shape_share_their_line_map_but_keep_their_own_lines(tm
 
 
 def test_an_unchanged_directory_loads_as_the_same_object_and_a_changed_one_does_not(tmp_path: Path) -> None:
-    from reconciler.desired.loader import FileCache
-
     write_tree(tmp_path, {"ds/a.yaml": TWO_SERVICES_ONE_SHAPE.format(name="a")})
     cache = FileCache()
     first = load_desired_state(tmp_path / "ds", check_spec=CHECKER, cache=cache)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.model.references import iter_reference_values
 from reconciler.model.resource import DesiredState, ResourceKey
 from reconciler.plan.targets import MIN_FULL_PASS_SCOPE, ScopeIndex, changed_keys
 
@@ -125,8 +126,6 @@ def test_a_removed_document_means_a_full_pass_and_an_added_one_is_changed() -> N
 def test_reference_values_are_worked_out_once_per_document_object() -> None:
     """Documents of unchanged files are the same objects from one load to the next: their references are not
     walked again. Another object, however alike, gets its own."""
-    from reconciler.model.references import iter_reference_values
-
     service = next(r for r in DESIRED if r.kind == "Service")
     first = iter_reference_values(service)
     assert first and iter_reference_values(service) is first
