@@ -7,7 +7,8 @@ documents touch (``scope``). Nothing here talks to AWS: the request-shape check 
 Secret-looking values written in clear are remembered (``secrets``), so that the process never prints them.
 
 A long-running process passes a ``FileCache``: a file whose text and variables are those of the last load is not
-read and checked again, so that a commit touching one file costs one file's work, not the estate's (issue 8).
+read and checked again, so that a commit touching one file costs one file's work, not the estate's (issue 8). The
+checks across documents are run only when the files' ``crossfacts`` cannot prove them clean.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from reconciler.desired.autoscaling import autoscaling_problems
 from reconciler.desired.crosscheck import Candidate, dangling_reference_problems, duplicate_problems
+from reconciler.desired.crossfacts import CrossFacts, cross_facts, surely_clean
 from reconciler.desired.documents import CheckedDocument, check_document
 from reconciler.desired.load_balancing import load_balancing_problems
 from reconciler.desired.scope import cluster_scope_problems
@@ -60,11 +62,12 @@ def load_desired_state(
     whole = (tuple(loading.keys), frozenset(allowed_clusters), reader.revision())
     if not loading.problems and cache.last_state is not None and cache.last_state[0] == whole:
         return cache.last_state[1]  # every file as last time: so is every check across them
-    remember_secret_values((candidate.resource for candidate in loading.candidates), variables)
-    for check in _ACROSS_DOCUMENTS:
-        loading.problems.extend(check(loading.candidates))
-    scoped = ((candidate.resource, candidate.name_line) for candidate in loading.candidates)
-    loading.problems.extend(cluster_scope_problems(scoped, allowed_clusters))
+    remember_secret_values((), variables)  # a file's values are remembered when it is checked (_check_file)
+    if loading.problems or not surely_clean(loading.facts, allowed_clusters):
+        for check in _ACROSS_DOCUMENTS:
+            loading.problems.extend(check(loading.candidates))
+        scoped = ((candidate.resource, candidate.name_line) for candidate in loading.candidates)
+        loading.problems.extend(cluster_scope_problems(scoped, allowed_clusters))
     if loading.problems:
         raise InvalidDesiredState(sorted(set(loading.problems), key=_problem_order))
     resources = sorted(loading.valid, key=lambda resource: (resource.file, resource.line))
@@ -85,6 +88,7 @@ _ACROSS_DOCUMENTS: tuple[Callable[[Sequence[Candidate]], list[Problem]], ...] = 
 class _CheckedFile:
     problems: list[Problem]  # of reading the YAML
     documents: list[CheckedDocument]
+    facts: CrossFacts  # what the checks across documents need of it
 
 
 @dataclass
@@ -124,6 +128,7 @@ class _Loading:
     candidates: list[Candidate] = field(default_factory=list)  # have kind, name and spec; may be invalid
     valid: list[DesiredResource] = field(default_factory=list)  # candidates without any problem
     keys: list[tuple[str, str, str]] = field(default_factory=list)  # each file's cache key, in order
+    facts: list[CrossFacts] = field(default_factory=list)  # each file's, in order
     budget: DocumentBudget = field(default_factory=DocumentBudget)
 
 
@@ -166,18 +171,25 @@ def _check_file(
     check_spec: SpecChecker,
     budget: DocumentBudget,
 ) -> _CheckedFile:
+    """Read and check one file's documents. Its secret-looking values are remembered here, once: a file taken
+    from the cache was remembered when it was checked (``KNOWN_SECRETS`` only grows)."""
     read = read_yaml(text, budget=budget)
+    documents = [
+        check_document(document, file=display, variables=variables, check_spec=check_spec)
+        for document in read.documents
+    ]
+    candidates = [checked.candidate for checked in documents if checked.candidate is not None]
+    remember_secret_values(candidate.resource for candidate in candidates)
     return _CheckedFile(
         problems=[Problem(display, line, message) for line, message in read.problems],
-        documents=[
-            check_document(document, file=display, variables=variables, check_spec=check_spec)
-            for document in read.documents
-        ],
+        documents=documents,
+        facts=cross_facts(candidates),
     )
 
 
 def _collect(checked_file: _CheckedFile, loading: _Loading) -> None:
     loading.problems.extend(checked_file.problems)
+    loading.facts.append(checked_file.facts)
     for checked in checked_file.documents:
         loading.problems.extend(checked.problems)
         if checked.candidate is not None:
