@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.model.kinds import TASK_DEFINITION
+from reconciler.model.memo import per_document
 from reconciler.model.resource import DesiredResource
-from reconciler.model.secrets import KNOWN_SECRETS, is_secret_name, secret_settings
+from reconciler.model.secrets import KNOWN_SECRETS, SecretSetting, is_secret_name, secret_settings
 
 _SUGGESTION = {
     "environment": "use `secrets` with an SSM parameter (valueFrom) instead",
@@ -69,9 +70,16 @@ def secret_warnings(resources: Iterable[DesiredResource]) -> list[SecretWarning]
         )
         for resource in resources
         if resource.kind == TASK_DEFINITION.kind
-        for setting in secret_settings(resource.spec)
+        for setting in _settings_of(resource)
     ]
     return sorted(warnings, key=lambda w: (w.file, w.line, w.variable))
+
+
+@per_document
+def _settings_of(resource: DesiredResource) -> tuple[SecretSetting, ...]:
+    """A task definition's, worked out once per document: the daemon warns about every document of each new
+    revision."""
+    return tuple(secret_settings(resource.spec))
 
 
 def remember_secret_values(
@@ -84,7 +92,7 @@ def remember_secret_values(
         setting.value
         for resource in resources
         if resource.kind == TASK_DEFINITION.kind
-        for setting in secret_settings(resource.spec)
+        for setting in _settings_of(resource)
     )
     named = (variables or {}).items()
     KNOWN_SECRETS.add(value for name, value in named if isinstance(value, str) and is_secret_name(name))

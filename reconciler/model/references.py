@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import copy
 import sys
-import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.model.kinds import KINDS, Reference
+from reconciler.model.memo import per_document
 from reconciler.model.resource import DesiredResource, ResourceKey
 
 
@@ -66,23 +66,12 @@ def _set_path(spec: dict[str, Any], path: str, value: str) -> None:
         node[last] = value
 
 
-# id of a resource → (a weak reference to it, its reference values): worked out once per document object. A
-# document of a file that did not change is the same object from one load to the next (the loader's file cache),
-# so each revision's checks and targeted-pass scopes walk only the specs of the files that changed.
-_FOUND: dict[int, tuple[weakref.ref[DesiredResource], tuple[ReferenceValue, ...]]] = {}
-
-
+@per_document
 def iter_reference_values(resource: DesiredResource) -> tuple[ReferenceValue, ...]:
     """Every reference field that ``resource.spec`` sets, with its concrete path and string value."""
     if not KINDS[resource.kind].references:
         return ()
-    key = id(resource)
-    found = _FOUND.get(key)
-    if found is not None and found[0]() is resource:
-        return found[1]
-    values = tuple(_reference_values(resource))
-    _FOUND[key] = (weakref.ref(resource, lambda _, key=key: _FOUND.pop(key, None)), values)  # type: ignore[misc]
-    return values
+    return tuple(_reference_values(resource))
 
 
 def _reference_values(resource: DesiredResource) -> Iterator[ReferenceValue]:
