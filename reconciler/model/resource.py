@@ -111,6 +111,10 @@ class DesiredState(BaseModel):
     def get(self, kind: str, name: str) -> DesiredResource | None:
         return self._index()[1].get(ResourceKey(kind, name))
 
+    def by_key(self) -> Mapping[ResourceKey, DesiredResource]:
+        """Every resource by its key, built once per desired state (do not change it)."""
+        return self._index()[1]
+
     def _index(self) -> tuple[dict[str, list[DesiredResource]], dict[ResourceKey, DesiredResource]]:
         """Built once per ``resources``: the planner asks for a kind per resource, which scanning made O(N²).
         Kept with the tuple it indexes, so a copy with other resources (``model_copy``) never uses it."""

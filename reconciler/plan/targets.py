@@ -17,10 +17,10 @@ the estate (a full pass is then no dearer). Pure: reads documents only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
-from reconciler.model.references import Attachments, declared_by_reference, dependencies
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
+from reconciler.plan.links import Links, MultiMap
 from reconciler.plan.shards import SHARED_KINDS
 
 MIN_FULL_PASS_SCOPE = 40  # a scope this big or smaller is always targeted
@@ -30,17 +30,25 @@ FULL_PASS_SHARE = 4  # beyond that, a scope over 1/4 of the estate gets a full p
 def changed_keys(before: DesiredState, after: DesiredState) -> set[ResourceKey] | None:
     """The documents added or changed from ``before`` to ``after`` (by what they declare, not where they sit in
     their file); None when one was removed: deletions are judged on the whole estate (``--max-deletions``)."""
-    old = {r.key: r for r in before}
-    new = {r.key: r for r in after}
-    if old.keys() - new.keys():
+    changed = changed_resources(before, after)
+    return None if changed is None else set(changed)
+
+
+def changed_resources(before: DesiredState, after: DesiredState) -> dict[ResourceKey, DesiredResource] | None:
+    """``changed_keys``, with each one's resource in ``after``. The documents of an unchanged file are the very
+    objects of the last load (the loader's file cache): they are told apart by identity, without building either
+    state's keys, and only the documents of changed files are compared field by field."""
+    before_by_id = dict(zip(map(id, before.resources), before.resources, strict=True))  # both are alive:
+    after_by_id = dict(zip(map(id, after.resources), after.resources, strict=True))  # an id is one object
+    old = {r.key: r for r in map(before_by_id.__getitem__, before_by_id.keys() - after_by_id.keys())}
+    new = {r.key: r for r in map(after_by_id.__getitem__, after_by_id.keys() - before_by_id.keys())}
+    if not old.keys() <= new.keys():
         return None
-    return {key for key, resource in new.items() if not _same(old.get(key), resource)}
+    return {key: resource for key, resource in new.items() if not _same(old.get(key), resource)}
 
 
 def _same(before: DesiredResource | None, after: DesiredResource) -> bool:
-    """The documents of an unchanged file are the very objects of the last load (the loader's file cache): only
-    those of changed files are compared field by field."""
-    return before is after or (before is not None and _declared(before) == _declared(after))
+    return before is not None and _declared(before) == _declared(after)
 
 
 def _declared(resource: DesiredResource) -> tuple[object, ...]:
@@ -54,38 +62,74 @@ def _declared(resource: DesiredResource) -> tuple[object, ...]:
 
 
 class ScopeIndex:
-    """The links between the documents of one desired state, built once per revision (O(N)), from which the scope
-    of any set of touched resources is found in time proportional to that scope."""
+    """The links between the documents of one desired state, from which the scope of any set of touched
+    resources is found in time proportional to that scope. Built once (O(N)), then ``updated`` to each new
+    revision in time proportional to what changed (``links.py``)."""
 
     def __init__(self, desired: DesiredState) -> None:
         self.desired = desired
-        self._by_key = {r.key: r for r in desired}
-        declared = declared_by_reference(desired)
-        attachments = Attachments(desired)
-        self._needs: dict[ResourceKey, set[ResourceKey]] = {}  # resource → what it depends on
-        self._unit: dict[ResourceKey, set[ResourceKey]] = {}  # undirected links inside units
+        self._resources = dict(desired.by_key())  # moved on with each revision, as ``desired`` is not
+        self._links = Links()
+        self._needs: dict[ResourceKey, tuple[ResourceKey, ...]] = {}  # resource → what it depends on
+        self._needed_by = MultiMap()  # the converse
         for resource in desired:
-            needs = (dependencies(resource, declared) | attachments.of(resource)) & self._by_key.keys()
-            self._needs[resource.key] = needs
-            for other in needs:
-                if other.kind not in SHARED_KINDS:
-                    self._unit.setdefault(resource.key, set()).add(other)
-                    self._unit.setdefault(other, set()).add(resource.key)
+            self._links.add(resource)
+        for resource in desired:
+            self._set_needs(resource)
+
+    def updated(self, desired: DesiredState, changed: Mapping[ResourceKey, DesiredResource]) -> ScopeIndex:
+        """This index, moved on to ``desired``: ``changed`` (from ``changed_resources``) are the documents added
+        or changed since ``self.desired``, none removed. The index is changed in place, in time proportional to
+        the changed documents and their neighbours."""
+        affected = set(changed)
+        for resource in (self._resources[key] for key in changed if key in self._resources):
+            affected |= self._links.neighbours(resource)
+            self._links.remove(resource)
+        for resource in changed.values():
+            self._links.add(resource)
+        for resource in changed.values():
+            affected |= self._links.neighbours(resource)
+        self._resources.update(changed)
+        for key in affected:
+            self._set_needs(self._resources[key])
+        self.desired = desired
+        return self
+
+    def needs(self, key: ResourceKey) -> frozenset[ResourceKey]:
+        """What the document ``key`` depends on, by name or by attachment."""
+        return frozenset(self._needs.get(key, ()))
 
     def scope(self, touched: Iterable[ResourceKey]) -> frozenset[ResourceKey] | None:
         """The keys a targeted pass for ``touched`` reads and plans; None when a full pass should run instead
         (a touched key is not in the desired state, or the scope is a large share of the estate)."""
         start = set(touched)
-        if not start <= self._by_key.keys():
+        if not start <= self._needs.keys():
             return None
-        scope = _reach(start, self._unit)
-        scope = _reach(scope, self._needs)
-        if len(scope) > max(MIN_FULL_PASS_SCOPE, len(self._by_key) // FULL_PASS_SHARE):
+        scope = _reach(start, self._unit_links)
+        scope = _reach(scope, self._needs.__getitem__)
+        if len(scope) > max(MIN_FULL_PASS_SCOPE, len(self._needs) // FULL_PASS_SHARE):
             return None
         return frozenset(scope)
 
     def subset(self, scope: frozenset[ResourceKey]) -> DesiredState:
-        return subset(self.desired, scope)
+        """``subset(self.desired, scope)``, found by key rather than by a walk over the estate."""
+        resources = sorted((self._resources[key] for key in scope), key=_document_order)
+        return DesiredState(resources=tuple(resources), revision=self.desired.revision)
+
+    def _unit_links(self, key: ResourceKey) -> Iterable[ResourceKey]:
+        """The documents in one unit with ``key``: what it needs, and what needs it, that no unit shares."""
+        linked = [other for other in self._needs[key] if other.kind not in SHARED_KINDS]
+        if key.kind not in SHARED_KINDS:
+            linked.extend(self._needed_by.get(key))
+        return linked
+
+    def _set_needs(self, resource: DesiredResource) -> None:
+        key = resource.key
+        for other in self._needs.get(key, ()):
+            self._needed_by.remove(other, key)
+        needs = self._needs[key] = self._links.needs(resource)
+        for other in needs:
+            self._needed_by.add(other, key)
 
 
 def subset(desired: DesiredState, scope: frozenset[ResourceKey]) -> DesiredState:
@@ -93,11 +137,17 @@ def subset(desired: DesiredState, scope: frozenset[ResourceKey]) -> DesiredState
     return DesiredState(resources=tuple(r for r in desired if r.key in scope), revision=desired.revision)
 
 
-def _reach(start: set[ResourceKey], links: dict[ResourceKey, set[ResourceKey]]) -> set[ResourceKey]:
+def _document_order(resource: DesiredResource) -> tuple[str, int]:
+    return resource.file, resource.line
+
+
+def _reach(
+    start: set[ResourceKey], links: Callable[[ResourceKey], Iterable[ResourceKey]]
+) -> set[ResourceKey]:
     found = set(start)
     stack = list(start)
     while stack:
-        for other in links.get(stack.pop(), ()):
+        for other in links(stack.pop()):
             if other not in found:
                 found.add(other)
                 stack.append(other)

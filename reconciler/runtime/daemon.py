@@ -301,7 +301,7 @@ class Daemon:
             changed = changed_keys(self._baseline, desired)
         if changed is None:  # a document was removed: deletions are judged on the whole estate
             return None
-        declared = {r.key for r in desired}
+        declared = desired.by_key().keys() if touched else set()  # (touched: by events, rarely by a commit)
         wanted = changed | (touched & declared)
         if not wanted:
             if sync:
@@ -341,6 +341,8 @@ class Daemon:
         """After a pass: its desired state is the baseline for the next one's changes. A targeted pass that
         replaced something may have left others pointing at the old one: a full pass follows at once."""
         self._baseline = desired
+        if not outcome.targeted:  # built now, off the path of the next commit (which only moves it on)
+            self.engine.index_scopes(desired)
         if outcome.targeted and any(c.action is Action.REPLACE for c in outcome.result.applied):
             self._full_requested = True
             self.wake("a targeted pass replaced a resource")

@@ -32,7 +32,7 @@ from reconciler.model.resource import DesiredState, Mode, ResourceKey
 from reconciler.plan.generic import GENERIC_KINDS, generic_spec_hash, reference_arns
 from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions, make_plan
-from reconciler.plan.targets import ScopeIndex, subset
+from reconciler.plan.targets import ScopeIndex, changed_resources, subset
 from reconciler.plan.types import Change, Plan
 from reconciler.runtime.shards import Shards
 
@@ -125,9 +125,20 @@ class Engine:
 
     def scope_of(self, desired: DesiredState, touched: set[ResourceKey]) -> frozenset[ResourceKey] | None:
         """What a targeted pass for ``touched`` covers; None when a full pass should run (``targets.py``)."""
-        if self._scopes is None or self._scopes.desired is not desired:
+        return self._scope_index(desired).scope(touched)
+
+    def index_scopes(self, desired: DesiredState) -> None:
+        """Build the targeted passes' scope index now (the daemon, after a full pass has let go of its live
+        state), so that the next commit only moves it on by what it changed."""
+        self._scope_index(desired)
+
+    def _scope_index(self, desired: DesiredState) -> ScopeIndex:
+        if self._scopes is None:
             self._scopes = ScopeIndex(desired)
-        return self._scopes.scope(touched)
+        elif self._scopes.desired is not desired:  # a new revision: moved on by what changed, when it can be
+            changed = changed_resources(self._scopes.desired, desired)
+            self._scopes = ScopeIndex(desired) if changed is None else self._scopes.updated(desired, changed)
+        return self._scopes
 
     async def reconcile(
         self, desired: DesiredState, *, scope: frozenset[ResourceKey] | None = None
@@ -135,9 +146,13 @@ class Engine:
         """A full pass; or, given a ``scope`` (from ``scope_of``), a targeted pass over those keys only."""
         if scope is None:
             # A full pass holds the whole live state: the targeted passes' scope index (~10 MiB at 3000
-            # services) is let go meanwhile, and built again when a targeted pass next needs it.
+            # services) is let go meanwhile, and built again once the pass is over (``index_scopes``).
             self._scopes = None
-        target = desired if scope is None else subset(desired, scope)
+            target = desired
+        elif self._scopes is not None and self._scopes.desired is desired:
+            target = self._scopes.subset(scope)
+        else:
+            target = subset(desired, scope)
         plan, live = await self._plan(target, targeted=scope is not None)
         if self.shards is not None:
             plan, self._executor.scope_of = self.shards.mine(plan, desired)
@@ -181,7 +196,9 @@ class Engine:
         remembered: dict[tuple[str, str], str] = {
             r.key: generic_spec_hash(r) for r in desired if r.kind in GENERIC_KINDS and r.key in settled
         }
-        if targeted:
-            covered = {r.key for r in desired}
-            remembered = {k: v for k, v in self._remembered.items() if k not in covered} | remembered
-        self._remembered = remembered
+        if not targeted:
+            self._remembered = remembered
+            return
+        for resource in desired:  # what the targeted pass covered: forgotten, unless settled again
+            self._remembered.pop(resource.key, None)
+        self._remembered.update(remembered)

@@ -3,13 +3,19 @@ plans for it (its units, and what those depend on), on the example estate."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from reconciler.model.references import iter_reference_values
+from reconciler.model.references import (
+    Attachments,
+    declared_by_reference,
+    dependencies,
+    iter_reference_values,
+)
 from reconciler.model.resource import DesiredState, ResourceKey
-from reconciler.plan.targets import MIN_FULL_PASS_SCOPE, ScopeIndex, changed_keys
+from reconciler.plan.targets import MIN_FULL_PASS_SCOPE, ScopeIndex, changed_keys, changed_resources
 
 ESTATE = Path(__file__).resolve().parents[2] / "desired-state"
 
@@ -134,3 +140,59 @@ def test_reference_values_are_worked_out_once_per_document_object() -> None:
         v.value for v in iter_reference_values(changed) if v.reference.target_kind == "TaskDefinition"
     ] == ["other-family"]
     assert iter_reference_values(service) is first
+
+
+def with_spec(text: str, **spec: object) -> Callable[[DesiredState], DesiredState]:
+    return lambda desired: replaced(desired, text, **spec)
+
+
+def added(text: str, like: str, **spec: object) -> Callable[[DesiredState], DesiredState]:
+    """A new document, a copy of ``like`` named after ``text``, in a file of its own (the loader keeps documents
+    in file and line order)."""
+
+    def add(desired: DesiredState) -> DesiredState:
+        model = desired.get(*key(like))
+        assert model is not None
+        update = {"name": key(text).name, "spec": {**model.spec, **spec}, "file": f"zz/{text}.yaml"}
+        copy = model.model_copy(update=update)
+        return DesiredState(resources=(*desired.resources, copy), revision="next")
+
+    return add
+
+
+REVISIONS = [  # applied one after the other: each link the index keeps, moved by a revision
+    with_spec(
+        "ListenerRule/scorekeep-frontend", Actions=[{"Type": "forward", "TargetGroupArn": "wordpress-tg"}]
+    ),
+    with_spec("Service/wordpress", loadBalancers=[]),  # no longer needs the rule forwarding to its group
+    with_spec("ScalableTarget/frontapp", ResourceId="service/myapp-prod/wordpress"),  # and so its policies
+    with_spec("ScalingPolicy/frontapp-cpu60", ResourceId="service/myapp-prod/wordpress"),
+    with_spec("Service/wordpress", cluster="elsewhere"),  # no longer the service the target scales
+    with_spec("Listener/frontapp-https", Port=8443),  # its reference name: the rules on :443 lose it
+    added("Service/frontapp-copy", like="Service/frontapp"),  # a second user of frontapp-tg01
+    added("TargetGroup/late-tg", like="TargetGroup/wordpress-tg"),
+    with_spec(
+        "Service/scorekeep-api",
+        loadBalancers=[{"targetGroupArn": "late-tg", "containerName": "api", "containerPort": 80}],
+    ),
+]
+
+
+def test_an_index_moved_on_by_what_changed_is_the_index_built_afresh() -> None:
+    """The daemon moves its scope index on by each revision's changed documents (issue 8): after every one, it
+    must link exactly what an index built from scratch links, or a targeted pass would miss a resource."""
+    index, before = ScopeIndex(DESIRED), DESIRED
+    for revision in REVISIONS:
+        after = revision(before)
+        changed = changed_resources(before, after)
+        assert changed, "each revision changes something"
+        index = index.updated(after, changed)
+        fresh = ScopeIndex(after)
+        declared, attachments = declared_by_reference(after), Attachments(after)
+        for resource in after:
+            needs = dependencies(resource, declared) | attachments.of(resource)  # the planner's order
+            assert index.needs(resource.key) == fresh.needs(resource.key) == needs, resource.key
+            assert index.scope({resource.key}) == fresh.scope({resource.key}), resource.key
+        assert index.subset(frozenset(r.key for r in after)).resources == after.resources
+        before = after
+    assert index.needs(key("Service/scorekeep-api")) >= {key("TargetGroup/late-tg")}
