@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from reconciler.desired.autoscaling import autoscaling_problems
 from reconciler.desired.crosscheck import Candidate, dangling_reference_problems, duplicate_problems
 from reconciler.desired.crossfacts import CrossFacts, cross_facts, surely_clean
-from reconciler.desired.documents import CheckedDocument, check_document
+from reconciler.desired.documents import check_document
 from reconciler.desired.load_balancing import load_balancing_problems
 from reconciler.desired.scope import cluster_scope_problems
 from reconciler.desired.secrets import remember_secret_values
@@ -63,15 +64,17 @@ def load_desired_state(
     if not loading.problems and cache.last_state is not None and cache.last_state[0] == whole:
         return cache.last_state[1]  # every file as last time: so is every check across them
     remember_secret_values((), variables)  # a file's values are remembered when it is checked (_check_file)
-    if loading.problems or not surely_clean(loading.facts, allowed_clusters):
+    if loading.problems or not surely_clean([f.facts for f in loading.files], allowed_clusters):
+        candidates = list(chain.from_iterable(f.candidates for f in loading.files))
         for check in _ACROSS_DOCUMENTS:
-            loading.problems.extend(check(loading.candidates))
-        scoped = ((candidate.resource, candidate.name_line) for candidate in loading.candidates)
+            loading.problems.extend(check(candidates))
+        scoped = ((candidate.resource, candidate.name_line) for candidate in candidates)
         loading.problems.extend(cluster_scope_problems(scoped, allowed_clusters))
     if loading.problems:
         raise InvalidDesiredState(sorted(set(loading.problems), key=_problem_order))
-    resources = sorted(loading.valid, key=lambda resource: (resource.file, resource.line))
-    desired = DesiredState(resources=tuple(resources), revision=reader.revision())
+    in_order = sorted(loading.files, key=lambda checked: checked.display)  # each file's are in line order
+    resources = tuple(chain.from_iterable(checked.valid for checked in in_order))
+    desired = DesiredState(resources=resources, revision=reader.revision())
     cache.last_state = (whole, desired)
     return desired
 
@@ -86,8 +89,11 @@ _ACROSS_DOCUMENTS: tuple[Callable[[Sequence[Candidate]], list[Problem]], ...] = 
 
 @dataclass
 class _CheckedFile:
-    problems: list[Problem]  # of reading the YAML
-    documents: list[CheckedDocument]
+    display: str  # the file's name in problems (and in each resource's ``file``)
+    documents: int  # how many it holds (``MAX_DOCUMENTS``)
+    problems: list[Problem]  # of reading the YAML, and of its documents
+    candidates: list[Candidate]  # documents with a kind, a name and a spec, valid or not
+    valid: list[DesiredResource]  # the candidates without any problem, in line order
     facts: CrossFacts  # what the checks across documents need of it
 
 
@@ -125,10 +131,8 @@ def _variables_key(variables: Mapping[str, VariableValue]) -> str:
 @dataclass
 class _Loading:
     problems: list[Problem] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)  # have kind, name and spec; may be invalid
-    valid: list[DesiredResource] = field(default_factory=list)  # candidates without any problem
+    files: list[_CheckedFile] = field(default_factory=list)  # in the order they were found
     keys: list[tuple[str, str, str]] = field(default_factory=list)  # each file's cache key, in order
-    facts: list[CrossFacts] = field(default_factory=list)  # each file's, in order
     budget: DocumentBudget = field(default_factory=DocumentBudget)
 
 
@@ -156,8 +160,9 @@ def _load_files(
                 if loading.budget.remaining >= 0:  # a file cut short by the document limit is read again
                     cache.put(key, checked_file)
             else:
-                loading.budget.remaining -= len(checked_file.documents)
-            _collect(checked_file, loading)
+                loading.budget.remaining -= checked_file.documents
+            loading.problems.extend(checked_file.problems)
+            loading.files.append(checked_file)
             if loading.budget.remaining < 0:
                 return
     finally:
@@ -174,28 +179,18 @@ def _check_file(
     """Read and check one file's documents. Its secret-looking values are remembered here, once: a file taken
     from the cache was remembered when it was checked (``KNOWN_SECRETS`` only grows)."""
     read = read_yaml(text, budget=budget)
-    documents = [
-        check_document(document, file=display, variables=variables, check_spec=check_spec)
-        for document in read.documents
-    ]
-    candidates = [checked.candidate for checked in documents if checked.candidate is not None]
-    remember_secret_values(candidate.resource for candidate in candidates)
-    return _CheckedFile(
-        problems=[Problem(display, line, message) for line, message in read.problems],
-        documents=documents,
-        facts=cross_facts(candidates),
-    )
-
-
-def _collect(checked_file: _CheckedFile, loading: _Loading) -> None:
-    loading.problems.extend(checked_file.problems)
-    loading.facts.append(checked_file.facts)
-    for checked in checked_file.documents:
-        loading.problems.extend(checked.problems)
+    problems = [Problem(display, line, message) for line, message in read.problems]
+    candidates, valid = [], []
+    for document in read.documents:
+        checked = check_document(document, file=display, variables=variables, check_spec=check_spec)
+        problems.extend(checked.problems)
         if checked.candidate is not None:
-            loading.candidates.append(checked.candidate)
+            candidates.append(checked.candidate)
             if not checked.problems:
-                loading.valid.append(checked.candidate.resource)
+                valid.append(checked.candidate.resource)
+    remember_secret_values(candidate.resource for candidate in candidates)
+    facts = cross_facts(candidates)
+    return _CheckedFile(display, len(read.documents), problems, candidates, valid, facts)
 
 
 def _problem_order(problem: Problem) -> tuple[str, int, str]:

@@ -19,10 +19,11 @@ VARS_FILE_NAME = "vars.yaml"
 REVISION_HEX_CHARS = 16
 
 
-def display_path(path: Path) -> str:
-    """``path`` relative to the working directory when it lies below it, else as given."""
+def display_path(path: Path, *, cwd: Path | None = None) -> str:
+    """``path`` relative to the working directory (``cwd``, when known) when it lies below it, else as given."""
+    cwd = cwd or Path.cwd()
     try:
-        return str(Path.cwd().joinpath(path).relative_to(Path.cwd()))
+        return str(cwd.joinpath(path).relative_to(cwd))
     except ValueError:
         return str(path)
 
@@ -66,9 +67,10 @@ class SourceReader:
     root: Path
     bytes_left: int = MAX_TOTAL_BYTES
     _hash: hashlib._Hash = field(default_factory=hashlib.sha256)
+    _cwd: Path = field(default_factory=Path.cwd)  # asked once per load, not once per file
 
     def read(self, path: Path) -> SourceText | Problem:
-        display = display_path(path)
+        display = display_path(path, cwd=self._cwd)
         data = self._read_bytes(path, display=display)
         if isinstance(data, Problem):
             return data
