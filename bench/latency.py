@@ -52,7 +52,7 @@ from reconciler.sandbox.faults import FaultProxyProcess
 from reconciler.sandbox.seed import EVENTS_RULE, create_events_queue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from steady_state import REGION, seeded_estate  # the same estate as the steady-state bench
+from steady_state import REGION, seeded_estate, services_file  # the same estate as the steady-state bench
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -211,7 +211,7 @@ async def steady_pass(process: DaemonProcess) -> dict[str, Any]:
 async def commit(
     process: DaemonProcess, root: Path, service: Callable[[str], Awaitable[dict[str, Any]]]
 ) -> float:
-    estate = root / "estate-000.yaml"  # svc-0000 is in the first file
+    estate = root / "services" / services_file(0)  # the file that declares svc-0000
     revision = (await service("svc-0000"))["taskDefinition"]
     started = time.perf_counter()
     estate.write_text(estate.read_text().replace("svc-0000:1.0.0", "svc-0000:1.0.1", 1))

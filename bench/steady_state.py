@@ -49,27 +49,39 @@ REGION = "us-east-1"
 
 
 def write_estate(root: Path, services: int, *, full: bool) -> None:
-    documents: list[dict[str, object]] = [
-        {"apiVersion": "reconciler/v1", "kind": "Cluster", "metadata": {"name": "bench"},
-         "spec": {"settings": [{"name": "containerInsights", "value": "enabled"}]}},
-    ]  # fmt: skip
-    for i in range(services):
-        name = f"svc-{i:04d}"
-        documents.append(task_definition(name))
-        documents.append(service(name, load_balanced=full))
-        if full:
-            documents.extend(load_balancing_and_scaling(name, i))
+    """The cluster and load balancers in files of their own, and the services in files of ``SERVICES_PER_FILE``
+    each (a team's file: task definitions, services, their target groups, rules and scaling). The same layout at
+    every N, so that a commit changes a file of the same size whatever the estate's: what grows with N is the
+    estate's cost, not the file's."""
+    insights: dict[str, object] = {"settings": [{"name": "containerInsights", "value": "enabled"}]}
+    write_documents(root / "cluster.yaml", [document("Cluster", "bench", insights)])
+    for start in range(0, services, SERVICES_PER_FILE):
+        documents: list[dict[str, object]] = []
+        for i in range(start, min(start + SERVICES_PER_FILE, services)):
+            name = f"svc-{i:04d}"
+            documents.append(task_definition(name))
+            documents.append(service(name, load_balanced=full))
+            if full:
+                documents.extend(load_balancing_and_scaling(name, i))
+        write_documents(root / "services" / services_file(start), documents)
     if full:
-        documents.extend(
-            load_balancer(f"bench-alb-{k}") for k in range(math.ceil(services / SERVICES_PER_ALB))
-        )
-    for number, start in enumerate(range(0, len(documents), DOCUMENTS_PER_FILE)):  # files stay under 1 MiB
-        chunk = documents[start : start + DOCUMENTS_PER_FILE]
-        (root / f"estate-{number:03d}.yaml").write_text(yaml.safe_dump_all(chunk, sort_keys=False))
+        albs = [load_balancer(f"bench-alb-{k}") for k in range(math.ceil(services / SERVICES_PER_ALB))]
+        write_documents(root / "load-balancers.yaml", albs)
+
+
+def services_file(index: int) -> str:
+    """The file that declares service number ``index`` (relative to ``services/``)."""
+    first = index - index % SERVICES_PER_FILE
+    return f"svc-{first:04d}-{first + SERVICES_PER_FILE - 1:04d}.yaml"
+
+
+def write_documents(path: Path, documents: list[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
 
 
 SERVICES_PER_ALB = 100  # AWS allows 100 rules per application load balancer by default
-DOCUMENTS_PER_FILE = 1000  # ~0.5 MiB of YAML: under the loader's 1 MiB a file
+SERVICES_PER_FILE = 10  # 3000 services: 300 files, under the loader's 2000
 
 
 def document(kind: str, name: str, spec: dict[str, object]) -> dict[str, object]:
