@@ -26,30 +26,30 @@ _SCALING_KINDS = frozenset({"ScalableTarget", "ScalingPolicy", "ScheduledAction"
 
 
 @dataclass(frozen=True, slots=True)
-class _Ends:
+class Ends:
     """Everything by which one document links to others, read from its spec."""
 
     declares: ResourceKey  # (kind, the name references use)
-    refers: frozenset[ResourceKey]  # (target kind, name) of every reference by name
-    groups: frozenset[str]  # target groups it forwards to (listeners, rules) or registers tasks in (services)
+    refers: tuple[ResourceKey, ...]  # (target kind, name) of every reference by name
+    groups: tuple[str, ...]  # target groups it forwards to (listeners, rules) or registers tasks in (services)
     triple: tuple[Any, ...] | None  # (namespace, resource id, dimension) of a scaling document
     ecs_service: tuple[str, str] | None  # (cluster, service): a service's own, or the one a target scales
 
 
-def _ends(resource: DesiredResource) -> _Ends:
+def _ends(resource: DesiredResource) -> Ends:
     references = iter_reference_values(resource)
     spec = resource.spec
     triple = None
     if resource.kind in _SCALING_KINDS:
         triple = (spec.get("ServiceNamespace"), spec.get("ResourceId"), spec.get("ScalableDimension"))
-    return _Ends(
+    return Ends(
         declares=ResourceKey(resource.kind, reference_name(resource)),
-        refers=frozenset(
+        refers=tuple(
             ResourceKey(found.reference.target_kind, found.value)
             for found in references
             if not is_literal(found.value, found.reference.target_kind)
         ),
-        groups=frozenset(found.value for found in references if found.reference.target_kind == "TargetGroup"),
+        groups=tuple(found.value for found in references if found.reference.target_kind == "TargetGroup"),
         triple=triple,
         ecs_service=_ecs_service(resource),
     )
@@ -110,17 +110,22 @@ class Links:
         self._services = MultiMap()  # (cluster, service) → services
         self._scalers = MultiMap()  # (cluster, service) → scalable targets scaling it
 
-    def add(self, resource: DesiredResource) -> None:
-        for index, key in self._filed_under(resource):
-            index.add(key, resource.key)
+    def add(self, resource: DesiredResource) -> Ends:
+        """File ``resource`` under its ends, and return them (for ``needs``)."""
+        ends, key = _ends(resource), resource.key
+        for index, under in self._filed_under(resource.kind, ends):
+            index.add(under, key)
+        return ends
 
     def remove(self, resource: DesiredResource) -> None:
-        for index, key in self._filed_under(resource):
-            index.remove(key, resource.key)
+        key = resource.key
+        for index, under in self._filed_under(resource.kind, _ends(resource)):
+            index.remove(under, key)
 
-    def needs(self, resource: DesiredResource) -> tuple[ResourceKey, ...]:
-        """The documents ``resource`` needs (``references.dependencies`` and ``Attachments.of``)."""
-        ends = _ends(resource)
+    def needs(self, resource: DesiredResource, ends: Ends | None = None) -> tuple[ResourceKey, ...]:
+        """The documents ``resource`` needs (``references.dependencies`` and ``Attachments.of``); ``ends``: its
+        own, when ``add`` just returned them."""
+        ends = ends or _ends(resource)
         found = {key for target in ends.refers for key in self._declared.get(target)}
         if resource.kind == "ScalableTarget":
             found.update(self._services.get(ends.ecs_service) if ends.ecs_service is not None else ())
@@ -142,11 +147,9 @@ class Links:
             found.update(self._scalers.get(ends.ecs_service))
         return found
 
-    def _filed_under(self, resource: DesiredResource) -> Iterable[tuple[MultiMap, Hashable]]:
-        ends = _ends(resource)
+    def _filed_under(self, kind: str, ends: Ends) -> Iterable[tuple[MultiMap, Hashable]]:
         yield self._declared, ends.declares
         yield from ((self._referrers, target) for target in ends.refers)
-        kind = resource.kind
         if kind in _FORWARDING_KINDS:
             yield from ((self._forwarders, group) for group in ends.groups)
         elif kind == "Service":

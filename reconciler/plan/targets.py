@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
-from reconciler.plan.links import Links, MultiMap
+from reconciler.plan.links import Ends, Links, MultiMap
 from reconciler.plan.shards import SHARED_KINDS
 
 MIN_FULL_PASS_SCOPE = 40  # a scope this big or smaller is always targeted
@@ -72,10 +72,9 @@ class ScopeIndex:
         self._links = Links()
         self._needs: dict[ResourceKey, tuple[ResourceKey, ...]] = {}  # resource → what it depends on
         self._needed_by = MultiMap()  # the converse
-        for resource in desired:
-            self._links.add(resource)
-        for resource in desired:
-            self._set_needs(resource)
+        ends = [self._links.add(resource) for resource in desired]  # read from each spec once
+        for resource, its_ends in zip(desired, ends, strict=True):
+            self._set_needs(resource, its_ends)
 
     def updated(self, desired: DesiredState, changed: Mapping[ResourceKey, DesiredResource]) -> ScopeIndex:
         """This index, moved on to ``desired``: ``changed`` (from ``changed_resources``) are the documents added
@@ -123,11 +122,11 @@ class ScopeIndex:
             linked.extend(self._needed_by.get(key))
         return linked
 
-    def _set_needs(self, resource: DesiredResource) -> None:
+    def _set_needs(self, resource: DesiredResource, ends: Ends | None = None) -> None:
         key = resource.key
         for other in self._needs.get(key, ()):
             self._needed_by.remove(other, key)
-        needs = self._needs[key] = self._links.needs(resource)
+        needs = self._needs[key] = self._links.needs(resource, ends)
         for other in needs:
             self._needed_by.add(other, key)
 
