@@ -31,7 +31,9 @@ class Ends:
 
     declares: ResourceKey  # (kind, the name references use)
     refers: tuple[ResourceKey, ...]  # (target kind, name) of every reference by name
-    groups: tuple[str, ...]  # target groups it forwards to (listeners, rules) or registers tasks in (services)
+    groups: tuple[
+        str, ...
+    ]  # target groups it forwards to (listeners, rules) or registers tasks in (services)
     triple: tuple[Any, ...] | None  # (namespace, resource id, dimension) of a scaling document
     ecs_service: tuple[str, str] | None  # (cluster, service): a service's own, or the one a target scales
 
