@@ -43,14 +43,18 @@ def load_desired_state(
     check_spec: SpecChecker,
     allowed_clusters: Collection[str] = (),
     cache: FileCache | None = None,
+    shown_as: Path | None = None,
 ) -> DesiredState:
     """Load and validate ``root``; raises ``InvalidDesiredState`` listing every problem found.
     ``allowed_clusters`` (``--allowed-clusters``; empty: any cluster) bounds the clusters documents may touch;
-    ``cache`` keeps each file's checked documents from one load to the next."""
+    ``cache`` keeps each file's checked documents from one load to the next; ``shown_as``: what ``root`` is
+    called in the names of its files (problems, resources, the cache), when not its own path: a checkout of one
+    commit among many is named as the folder it stands for, so that its files keep their names from one commit to
+    the next."""
     root = Path(root)
     if not root.is_dir():
         raise InvalidDesiredState([Problem(display_path(root), 1, "desired-state directory not found")])
-    reader = SourceReader(root=root)
+    reader = SourceReader(root=root, shown_as=shown_as or root)
     variables, problems = load_variables(
         root=root, vars_files=vars_files, extra_vars=extra_vars, reader=reader
     )

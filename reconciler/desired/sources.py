@@ -67,10 +67,11 @@ class SourceReader:
     root: Path
     bytes_left: int = MAX_TOTAL_BYTES
     _hash: hashlib._Hash = field(default_factory=hashlib.sha256)
+    shown_as: Path | None = None  # what ``root`` is called in file names (default: its own path)
     _cwd: Path = field(default_factory=Path.cwd)  # asked once per load, not once per file
 
     def read(self, path: Path) -> SourceText | Problem:
-        display = display_path(path, cwd=self._cwd)
+        display = display_path(self._shown(path), cwd=self._cwd)
         data = self._read_bytes(path, display=display)
         if isinstance(data, Problem):
             return data
@@ -101,6 +102,11 @@ class SourceReader:
             limit = describe_bytes(MAX_TOTAL_BYTES)
             return Problem(display, 1, f"the desired state is larger than {limit} in total")
         return data
+
+    def _shown(self, path: Path) -> Path:
+        if self.shown_as is None or not path.is_relative_to(self.root):
+            return path
+        return self.shown_as / path.relative_to(self.root)
 
     def _hash_name(self, path: Path) -> str:
         try:

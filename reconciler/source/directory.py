@@ -41,7 +41,12 @@ class DirectorySource:
     def load(self) -> DesiredState:
         """Load and validate; raises ``InvalidDesiredState`` with every problem found."""
         return load_directory(
-            self.root.resolve(), self.vars_files, self.extra_vars, self.allowed_clusters, cache=self.cache
+            self.root.resolve(),
+            self.vars_files,
+            self.extra_vars,
+            self.allowed_clusters,
+            cache=self.cache,
+            shown_as=self.root,  # a git-sync link's files keep their names (and cache entries) across commits
         )
 
     async def load_async(self) -> DesiredState:
@@ -77,6 +82,7 @@ def load_directory(
     allowed_clusters: Collection[str] = (),
     *,
     cache: FileCache | None = None,
+    shown_as: Path | None = None,
 ) -> DesiredState:
     return load_desired_state(
         root,
@@ -85,4 +91,5 @@ def load_directory(
         check_spec=BotocoreSpecChecker(),
         allowed_clusters=allowed_clusters,
         cache=cache,
+        shown_as=shown_as,
     )

@@ -23,6 +23,7 @@ from typing import Any
 import structlog
 
 from reconciler import metrics
+from reconciler.desired import FileCache
 from reconciler.errors import InvalidDesiredState, Problem, TransientError
 from reconciler.model.resource import DesiredState
 from reconciler.source.directory import load_directory
@@ -44,6 +45,12 @@ class GitSource:
     vars_files: Sequence[Path] = ()
     extra_vars: Mapping[str, str] = field(default_factory=dict)
     allowed_clusters: frozenset[str] = frozenset()  # --allowed-clusters; empty: any cluster
+    # Files unchanged since the last load, by their path in the repository: each commit is checked out into a
+    # directory of its own, so a commit re-checks the files it changed, not the estate (issue 8)
+    cache: FileCache = field(default_factory=FileCache)
+    _loaded: tuple[DesiredState, DesiredState] | None = (
+        None  # the last load, and it with the commit as revision
+    )
     _requested: asyncio.Event = field(default_factory=asyncio.Event)
     _last_fetch: str | None = None  # ISO 8601, UTC, of the last good fetch
     _last_error: str = ""  # of the last fetch, "" when it succeeded
@@ -60,12 +67,20 @@ class GitSource:
             raise NoCheckoutYet(f"no revision of {self.description} has been checked out yet")
         try:
             desired = load_directory(
-                checkout.path / self.subdir, self.vars_files, self.extra_vars, self.allowed_clusters
+                checkout.path / self.subdir,
+                self.vars_files,
+                self.extra_vars,
+                self.allowed_clusters,
+                cache=self.cache,
+                shown_as=Path(self.subdir),  # named by their path in the repository
             )
         except InvalidDesiredState as exc:
             problems = [_in_repository(problem, checkout) for problem in exc.problems]
             raise InvalidDesiredState(problems, revision=checkout.sha) from None
-        return desired.model_copy(update={"revision": checkout.sha})
+        if self._loaded is None or self._loaded[0] is not desired or self._loaded[1].revision != checkout.sha:
+            # the same commit loaded again is the same object, as from a directory (``FileCache.last_state``)
+            self._loaded = (desired, desired.model_copy(update={"revision": checkout.sha}))
+        return self._loaded[1]
 
     async def load_async(self) -> DesiredState:
         if self.checkouts.current is None:  # the first pass need not wait for the first interval

@@ -4,6 +4,7 @@ A swap wakes the daemon, and a load reads the checkout the link pointed at when 
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 from reconciler.source.directory import DirectorySource
@@ -46,3 +47,25 @@ async def test_a_symlink_swap_wakes_the_daemon_and_loads_the_new_checkout(tmp_pa
     assert wakes, "the swap did not wake the daemon"
     second = source.load()
     assert [r.name for r in second] == ["second"] and second.revision != first.revision
+
+
+def test_files_keep_their_names_and_cache_entries_across_a_swap(tmp_path: Path) -> None:
+    """A file a commit left alone is taken from the cache after a swap, and every document is named under the
+    link, not under the checkout it points at (which git-sync deletes later)."""
+    link = tmp_path / "current"
+    first = checkout(tmp_path, "first")
+    (first / "other.yaml").write_text(CLUSTER.format(name="other"))
+    swap(link, first)
+    source = DirectorySource(root=link)
+    source.load()
+    second = tmp_path / ".worktrees" / "second"
+    shutil.copytree(first, second)
+    (second / "cluster.yaml").write_text(CLUSTER.format(name="second"))
+    swap(link, second)
+    hits = source.cache.hits
+    loaded = source.load()
+    assert source.cache.hits - hits == 1  # other.yaml, unchanged
+    assert {(r.name, r.file) for r in loaded} == {
+        ("second", f"{link}/cluster.yaml"),
+        ("other", f"{link}/other.yaml"),
+    }

@@ -74,3 +74,24 @@ async def _fetched(watched: GitSource) -> str:
 def test_git_path_must_stay_inside_the_repository(remote: Remote, cache: Path, subdir: str) -> None:
     with pytest.raises(ValueError, match="inside the repository"):
         source(remote, cache, subdir)
+
+
+async def test_a_new_commit_re_checks_only_the_files_it_changed(remote: Remote, cache: Path) -> None:
+    """Each commit is checked out into a directory of its own; files are still known by their path in the
+    repository, so the files a commit leaves alone are taken from the cache (issue 8), and its documents are
+    named by that path."""
+    (remote.work / "deploy").mkdir()
+    clusters = {f"deploy/c{i}.yaml": CLUSTER.replace("myapp-prod", f"c{i}") for i in range(5)}
+    remote.commit(clusters)
+    watched = source(remote, cache)
+    first = await watched.load_async()
+    hits = watched.cache.hits
+    sha = remote.commit({"deploy/c0.yaml": CLUSTER.replace("myapp-prod", "renamed")})
+    assert await watched.fetch()
+    second = await watched.load_async()
+    assert second.revision == sha != first.revision
+    assert watched.cache.hits - hits == 4  # the four files the commit did not touch
+    assert {(r.name, r.file) for r in second} == {("renamed", "deploy/c0.yaml")} | {
+        (f"c{i}", f"deploy/c{i}.yaml") for i in range(1, 5)
+    }
+    assert await watched.load_async() is second  # the same commit again: the same desired state
