@@ -35,16 +35,22 @@ def changed_keys(before: DesiredState, after: DesiredState) -> set[ResourceKey] 
 
 
 def changed_resources(before: DesiredState, after: DesiredState) -> dict[ResourceKey, DesiredResource] | None:
-    """``changed_keys``, with each one's resource in ``after``. The documents of an unchanged file are the very
-    objects of the last load (the loader's file cache): they are told apart by identity, without building either
-    state's keys, and only the documents of changed files are compared field by field."""
-    before_by_id = dict(zip(map(id, before.resources), before.resources, strict=True))  # both are alive:
-    after_by_id = dict(zip(map(id, after.resources), after.resources, strict=True))  # an id is one object
-    old = {r.key: r for r in map(before_by_id.__getitem__, before_by_id.keys() - after_by_id.keys())}
-    new = {r.key: r for r in map(after_by_id.__getitem__, after_by_id.keys() - before_by_id.keys())}
+    """``changed_keys``, with each one's resource in ``after``. Only the documents of changed files are compared
+    field by field (``fresh_documents``)."""
+    old = {r.key: r for r in fresh_documents(after, before)}
+    new = {r.key: r for r in fresh_documents(before, after)}
     if not old.keys() <= new.keys():
         return None
     return {key: resource for key, resource in new.items() if not _same(old.get(key), resource)}
+
+
+def fresh_documents(before: DesiredState, after: DesiredState) -> list[DesiredResource]:
+    """The documents of ``after`` that are not objects of ``before`` (in no particular order): those of the files
+    that changed. The documents of an unchanged file are the very objects of the last load (the loader's file
+    cache), so they are told apart by identity, without building either state's keys or reading a spec."""
+    after_by_id = dict(zip(map(id, after.resources), after.resources, strict=True))
+    fresh = after_by_id.keys() - set(map(id, before.resources))  # both states are alive: an id is one object
+    return [after_by_id[identity] for identity in fresh]
 
 
 def _same(before: DesiredResource | None, after: DesiredResource) -> bool:

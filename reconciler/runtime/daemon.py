@@ -30,8 +30,8 @@ from reconciler.desired.secrets import secret_warnings
 from reconciler.errors import InvalidDesiredState
 from reconciler.events.keys import keys_of_event
 from reconciler.events.queue import EventQueue
-from reconciler.model.resource import DesiredState, ResourceKey
-from reconciler.plan.targets import changed_keys
+from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
+from reconciler.plan.targets import changed_resources, fresh_documents
 from reconciler.plan.types import Action
 from reconciler.runtime.engine import Engine, PassOutcome
 from reconciler.runtime.heap import Heap
@@ -296,11 +296,12 @@ class Daemon:
     ) -> frozenset[ResourceKey] | object | None:
         """A targeted pass's scope; None for a full pass; ``_NOTHING`` when nothing needs a pass."""
         assert self._baseline is not None
-        changed: set[ResourceKey] | None = set()
+        changes: dict[ResourceKey, DesiredResource] | None = {}
         if self._baseline.revision != desired.revision:
-            changed = changed_keys(self._baseline, desired)
-        if changed is None:  # a document was removed: deletions are judged on the whole estate
+            changes = changed_resources(self._baseline, desired)
+        if changes is None:  # a document was removed: deletions are judged on the whole estate
             return None
+        changed = set(changes)
         declared = desired.by_key().keys() if touched else set()  # (touched: by events, rarely by a commit)
         wanted = changed | (touched & declared)
         if not wanted:
@@ -308,7 +309,7 @@ class Daemon:
                 return None
             self._baseline = desired  # a new revision that declares the same (a comment, a moved document)
             return _NOTHING
-        scope = self.engine.scope_of(desired, wanted)
+        scope = self.engine.scope_of(desired, wanted, changes=(self._baseline, changes))
         if scope is not None:  # counted only when it is one: a scope too large gets a full pass
             metrics.TARGETED_PASSES.labels(trigger=_trigger(changed, touched & declared)).inc()
         return scope
@@ -379,7 +380,9 @@ class Daemon:
         if desired.is_empty:
             log.warning("the desired state has no documents: nothing is pruned", revision=desired.revision)
         if self.last_good is None or self.last_good.revision != desired.revision:
-            for warning in secret_warnings(desired):
+            # each document once: all on the first load, then those a new revision adds or changes
+            new = desired.resources if self.last_good is None else fresh_documents(self.last_good, desired)
+            for warning in secret_warnings(new):
                 log.warning("a value that looks secret is written in clear", problem=str(warning))
         self.last_good = desired
         return desired

@@ -9,6 +9,7 @@ grow with the estate.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reconciler.apply.autoscaling import AutoscalingWriter
@@ -28,13 +29,17 @@ from reconciler.live.elbv2 import Elbv2Reader
 from reconciler.live.servicediscovery import ServiceDiscoveryReader
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
 from reconciler.model.live import LiveState
-from reconciler.model.resource import DesiredState, Mode, ResourceKey
+from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
 from reconciler.plan.generic import GENERIC_KINDS, generic_spec_hash, reference_arns
 from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.targets import ScopeIndex, changed_resources, subset
 from reconciler.plan.types import Change, Plan
 from reconciler.runtime.shards import Shards
+
+Changes = tuple[
+    DesiredState, Mapping[ResourceKey, DesiredResource] | None
+]  # since a desired state, what changed
 
 
 @dataclass
@@ -123,20 +128,25 @@ class Engine:
             plan = make_plan(desired, live, self.options, targeted=targeted)
         return plan, live
 
-    def scope_of(self, desired: DesiredState, touched: set[ResourceKey]) -> frozenset[ResourceKey] | None:
-        """What a targeted pass for ``touched`` covers; None when a full pass should run (``targets.py``)."""
-        return self._scope_index(desired).scope(touched)
+    def scope_of(
+        self, desired: DesiredState, touched: set[ResourceKey], *, changes: Changes | None = None
+    ) -> frozenset[ResourceKey] | None:
+        """What a targeted pass for ``touched`` covers; None when a full pass should run (``targets.py``).
+        ``changes``: an earlier desired state and what changed since (``changed_resources``), when known."""
+        return self._scope_index(desired, changes).scope(touched)
 
     def index_scopes(self, desired: DesiredState) -> None:
         """Build the targeted passes' scope index now (the daemon, after a full pass has let go of its live
         state), so that the next commit only moves it on by what it changed."""
         self._scope_index(desired)
 
-    def _scope_index(self, desired: DesiredState) -> ScopeIndex:
+    def _scope_index(self, desired: DesiredState, changes: Changes | None = None) -> ScopeIndex:
         if self._scopes is None:
             self._scopes = ScopeIndex(desired)
         elif self._scopes.desired is not desired:  # a new revision: moved on by what changed, when it can be
-            changed = changed_resources(self._scopes.desired, desired)
+            since, changed = changes if changes is not None else (None, None)
+            if since is not self._scopes.desired:
+                changed = changed_resources(self._scopes.desired, desired)
             self._scopes = ScopeIndex(desired) if changed is None else self._scopes.updated(desired, changed)
         return self._scopes
 

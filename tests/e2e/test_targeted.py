@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
+import structlog
 
 from reconciler.events.queue import EventQueue
 from reconciler.live.clients import AwsClients
@@ -29,6 +31,7 @@ from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory
 from tests.e2e.conftest import REGION, Estate
 from tests.e2e.test_daemon import _answers, desired_count, eventually, free_port, metric
+from tests.e2e.test_security import add_secret_variable
 
 INTERVAL = 300.0  # no full pass by the clock during a test: what happens is the targeted passes' doing
 LISTINGS = (
@@ -189,3 +192,33 @@ async def test_a_change_does_not_wait_for_a_slow_full_pass(
             finally:
                 daemon.stop()
                 await asyncio.wait_for(task, timeout=15)
+
+
+async def test_a_secret_written_in_clear_is_warned_about_again_only_when_its_document_changes(
+    estate: Estate, boto: BotoFactory
+) -> None:
+    """The daemon warns about each secret-looking value written in clear when it first loads its document, and
+    again when a commit changes that document; a commit elsewhere does not repeat the estate's warnings (nor walk
+    every task definition to find them)."""
+    add_secret_variable(estate, "s3cr3t-in-clear")
+
+    def warnings(logs: list[MutableMapping[str, Any]]) -> list[object]:
+        return [e["problem"] for e in logs if e["event"] == "a value that looks secret is written in clear"]
+
+    with structlog.testing.capture_logs() as logs:
+        async with daemon_on(estate) as (_, base):
+            assert len(warnings(logs)) == 1
+            passes = await metric(base, 'reconciler_targeted_passes_total{trigger="desired"}')
+            estate.edit(
+                "load-balancers/wordpress.yaml",
+                "HealthCheckIntervalSeconds: 30",
+                "HealthCheckIntervalSeconds: 20",
+            )
+            await eventually(
+                lambda: _more(metric(base, 'reconciler_targeted_passes_total{trigger="desired"}'), passes)
+            )
+            assert len(warnings(logs)) == 1
+            estate.edit("services/wordpress.yaml", "${WORDPRESS_TAG:=6.6-apache}", "6.7-apache")
+            await eventually(lambda: image_of(boto, "wordpress").endswith(":6.7-apache"))
+            assert len(warnings(logs)) == 2
+            assert warnings(logs)[0] == warnings(logs)[1]
