@@ -26,7 +26,7 @@ from reconciler.desired.documents import check_document
 from reconciler.desired.load_balancing import load_balancing_problems
 from reconciler.desired.scope import cluster_scope_problems
 from reconciler.desired.secrets import remember_secret_values
-from reconciler.desired.sources import SourceReader, display_path, find_yaml_files
+from reconciler.desired.sources import RACY_NS, FileStamp, SourceReader, display_path, find_yaml_files
 from reconciler.desired.spec_checker import SpecChecker
 from reconciler.desired.variable_sources import load_variables
 from reconciler.desired.variables import VariableValue
@@ -108,10 +108,24 @@ class FileCache:
 
     _files: dict[tuple[str, str, str], _CheckedFile] = field(default_factory=dict)
     _next: dict[tuple[str, str, str], _CheckedFile] = field(default_factory=dict)
+    _stamps: dict[str, FileStamp] = field(default_factory=dict)  # path → how it was when read
+    _next_stamps: dict[str, FileStamp] = field(default_factory=dict)
     hits: int = 0  # files taken from the cache, over the process's life (tests and benchmarks)
+    unread: int = 0  # of those, files not even read: ``stat`` showed them unchanged
+    racy_ns: int = RACY_NS  # see ``sources.RACY_NS`` (tests set it to 0)
     # the last valid load, by its files' keys in order, allowed clusters and revision: a pass over an unchanged
     # directory gets the same object, not a rebuilt one (nor the checks across documents run again)
     last_state: tuple[object, DesiredState] | None = None
+
+    def peek(self, key: tuple[str, str, str]) -> _CheckedFile | None:
+        return self._files.get(key)
+
+    def stamp_of(self, path: Path) -> FileStamp | None:
+        """How ``path`` was when it was last read (as of the last load)."""
+        return self._stamps.get(str(path))
+
+    def stamp(self, path: Path, stamp: FileStamp) -> None:
+        self._next_stamps[str(path)] = stamp
 
     def get(self, key: tuple[str, str, str]) -> _CheckedFile | None:
         found = self._files.get(key)
@@ -125,6 +139,7 @@ class FileCache:
 
     def end_load(self) -> None:
         self._files, self._next = self._next, {}
+        self._stamps, self._next_stamps = self._next_stamps, {}
 
 
 def _variables_key(variables: Mapping[str, VariableValue]) -> str:
@@ -152,25 +167,51 @@ def _load_files(
     variables_key = _variables_key(variables)
     try:
         for path in files:
-            source = reader.read(path)
-            if isinstance(source, Problem):
-                loading.problems.append(source)
-                continue
-            key = (source.display, hashlib.sha256(source.text.encode()).hexdigest(), variables_key)
-            loading.keys.append(key)
-            checked_file = cache.get(key)
+            key, checked_file = _unchanged(path, reader=reader, variables_key=variables_key, cache=cache)
             if checked_file is None:
-                checked_file = _check_file(source.display, source.text, variables, check_spec, loading.budget)
-                if loading.budget.remaining >= 0:  # a file cut short by the document limit is read again
-                    cache.put(key, checked_file)
+                stamp = FileStamp.before_reading(path)
+                source = reader.read(path)
+                if isinstance(source, Problem):
+                    loading.problems.append(source)
+                    continue
+                key = (source.display, source.digest, variables_key)
+                checked_file = cache.get(key)
+                if checked_file is None:
+                    checked_file = _check_file(
+                        source.display, source.text, variables, check_spec, loading.budget
+                    )
+                    if loading.budget.remaining >= 0:  # a file cut short by the document limit is read again
+                        cache.put(key, checked_file)
+                else:
+                    loading.budget.remaining -= checked_file.documents
+                if stamp is not None:
+                    cache.stamp(path, FileStamp(stamp[0], source.digest, stamp[1]))
             else:
                 loading.budget.remaining -= checked_file.documents
+            loading.keys.append(key)
             loading.problems.extend(checked_file.problems)
             loading.files.append(checked_file)
             if loading.budget.remaining < 0:
                 return
     finally:
         cache.end_load()
+
+
+def _unchanged(
+    path: Path, *, reader: SourceReader, variables_key: str, cache: FileCache
+) -> tuple[tuple[str, str, str], _CheckedFile | None]:
+    """The cached file for ``path`` when ``stat`` shows it unchanged since the last load (it is then not read)."""
+    stamp = cache.stamp_of(path)
+    if stamp is None:
+        return ("", "", ""), None
+    key = (reader.display(path), stamp.digest, variables_key)
+    checked_file = cache.peek(key)
+    if checked_file is None or not reader.unchanged(path, stamp, racy_ns=cache.racy_ns):
+        return key, None
+    cache.get(key)  # kept for the next load, and counted
+    cache.stamp(path, stamp)
+    cache.unread += 1
+    return key, checked_file
 
 
 def _check_file(

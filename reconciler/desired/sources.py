@@ -1,13 +1,16 @@
 """Finding and reading the files of a desired-state directory, within the limits, and hashing what was read.
 
-Everything the load depends on passes through ``SourceReader.read``, so the revision (a content hash) covers
-exactly the bytes that produced the desired state: the same content gives the same revision.
+Everything the load depends on passes through ``SourceReader``, so the revision (a hash of each file's name and
+content digest) covers exactly the bytes that produced the desired state: the same content gives the same
+revision. A file that ``stat`` shows unchanged since a digest was taken of it is counted by that digest without
+being read again (``SourceReader.unchanged``, ``FileStamp``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,31 +61,86 @@ def _is_document_file(path: Path, *, root: Path) -> bool:
 class SourceText:
     display: str  # the file name problems use
     text: str
+    digest: str  # SHA-256 of the bytes read
+
+
+# A file changed less than this before it was read is read again next time, whatever ``stat`` says: an edit in
+# the same clock tick as the read can leave every field of ``stat`` as it was (git's "racy clean" entries).
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """A file as ``stat`` saw it just before it was read, and the digest of what was read then."""
+
+    signature: tuple[int, ...]  # device, inode, size, mtime and ctime (ns)
+    digest: str
+    read_at_ns: int  # the wall clock when it was read
+
+    @classmethod
+    def before_reading(cls, path: Path) -> tuple[tuple[int, ...], int] | None:
+        """(signature, now): taken before the read, so that an edit during it shows next time."""
+        signature = _signature(path)
+        return None if signature is None else (signature, time.time_ns())
+
+
+def _signature(path: Path) -> tuple[int, ...] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
 
 
 @dataclass
 class SourceReader:
-    """Reads files as UTF-8 within the size limits, feeding every byte read into the revision hash."""
+    """Reads files as UTF-8 within the size limits, feeding each file's name and digest into the revision hash."""
 
     root: Path
     bytes_left: int = MAX_TOTAL_BYTES
     _hash: hashlib._Hash = field(default_factory=hashlib.sha256)
     shown_as: Path | None = None  # what ``root`` is called in file names (default: its own path)
     _cwd: Path = field(default_factory=Path.cwd)  # asked once per load, not once per file
+    _folder_names: dict[Path, str] = field(default_factory=dict)
+
+    def display(self, path: Path) -> str:
+        """The name problems and resources give ``path`` (worked out once per folder: a load names every file)."""
+        folder = self._folder_names.get(path.parent)
+        if folder is None:
+            folder = self._folder_names[path.parent] = display_path(self._shown(path.parent), cwd=self._cwd)
+        return path.name if folder == "." else f"{folder}/{path.name}"
 
     def read(self, path: Path) -> SourceText | Problem:
-        display = display_path(self._shown(path), cwd=self._cwd)
+        display = self.display(path)
         data = self._read_bytes(path, display=display)
         if isinstance(data, Problem):
             return data
-        self._hash.update(self._hash_name(path).encode() + b"\0" + data + b"\0")
+        digest = hashlib.sha256(data).hexdigest()
+        self._count(path, digest)
         try:
-            return SourceText(display, data.decode("utf-8").removeprefix("\ufeff"))
+            return SourceText(display, data.decode("utf-8").removeprefix("\ufeff"), digest)
         except UnicodeDecodeError as error:
             line = data.count(b"\n", 0, error.start) + 1
             return Problem(
                 display, line, f"not valid UTF-8 (byte {data[error.start]:#04x} at offset {error.start})"
             )
+
+    def unchanged(self, path: Path, stamp: FileStamp, *, racy_ns: int = RACY_NS) -> bool:
+        """True when ``stat`` says ``path`` still holds the bytes ``stamp`` read, and it had not changed for
+        ``racy_ns`` before they were read; it is then counted as read (revision, total size) without reading it.
+        An edit changes ``ctime`` (which no tool can set back), and a replaced file has another inode."""
+        signature = _signature(path)
+        if signature != stamp.signature or stamp.signature[4] >= stamp.read_at_ns - racy_ns:
+            return False
+        if self.bytes_left - stamp.signature[2] < 0:
+            return False  # read: the problem is reported there
+        self.bytes_left -= stamp.signature[2]
+        self._count(path, stamp.digest)
+        return True
+
+    def _count(self, path: Path, digest: str) -> None:
+        """The revision hashes each file's name and content digest, whether read this time or not."""
+        self._hash.update(f"{self._hash_name(path)}\0{digest}\0".encode())
 
     def revision(self) -> str:
         return self._hash.hexdigest()[:REVISION_HEX_CHARS]
