@@ -26,7 +26,14 @@ from reconciler.desired.documents import check_document
 from reconciler.desired.load_balancing import load_balancing_problems
 from reconciler.desired.scope import cluster_scope_problems
 from reconciler.desired.secrets import remember_secret_values
-from reconciler.desired.sources import RACY_NS, FileStamp, SourceReader, display_path, find_yaml_files
+from reconciler.desired.sources import (
+    RACY_NS,
+    FileStamp,
+    SourceReader,
+    display_path,
+    find_yaml_files,
+    stat_before_reading,
+)
 from reconciler.desired.spec_checker import SpecChecker
 from reconciler.desired.variable_sources import load_variables
 from reconciler.desired.variables import VariableValue
@@ -169,7 +176,7 @@ def _load_files(
         for path in files:
             key, checked_file = _unchanged(path, reader=reader, variables_key=variables_key, cache=cache)
             if checked_file is None:
-                stamp = FileStamp.before_reading(path)
+                stamp = stat_before_reading(path)
                 source = reader.read(path)
                 if isinstance(source, Problem):
                     loading.problems.append(source)

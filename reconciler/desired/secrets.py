@@ -77,8 +77,8 @@ def secret_warnings(resources: Iterable[DesiredResource]) -> list[SecretWarning]
 
 @per_document
 def _settings_of(resource: DesiredResource) -> tuple[SecretSetting, ...]:
-    """A task definition's, worked out once per document: the daemon warns about every document of each new
-    revision."""
+    """A task definition's, worked out once per document: a load remembers them and the daemon warns about them,
+    and a document of an unchanged file is the same object from one load to the next."""
     return tuple(secret_settings(resource.spec))
 
 

@@ -77,11 +77,11 @@ class FileStamp:
     digest: str
     read_at_ns: int  # the wall clock when it was read
 
-    @classmethod
-    def before_reading(cls, path: Path) -> tuple[tuple[int, ...], int] | None:
-        """(signature, now): taken before the read, so that an edit during it shows next time."""
-        signature = _signature(path)
-        return None if signature is None else (signature, time.time_ns())
+
+def stat_before_reading(path: Path) -> tuple[tuple[int, ...], int] | None:
+    """(signature, now) for a ``FileStamp``: taken before the read, so that an edit during it shows next time."""
+    signature = _signature(path)
+    return None if signature is None else (signature, time.time_ns())
 
 
 def _signature(path: Path) -> tuple[int, ...] | None:

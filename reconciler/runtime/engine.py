@@ -37,9 +37,8 @@ from reconciler.plan.targets import ScopeIndex, changed_resources, subset
 from reconciler.plan.types import Change, Plan
 from reconciler.runtime.shards import Shards
 
-Changes = tuple[
-    DesiredState, Mapping[ResourceKey, DesiredResource] | None
-]  # since a desired state, what changed
+# an earlier desired state, and the documents changed since (``changed_resources``)
+Changes = tuple[DesiredState, Mapping[ResourceKey, DesiredResource] | None]
 
 
 @dataclass

@@ -48,9 +48,8 @@ class GitSource:
     # Files unchanged since the last load, by their path in the repository: each commit is checked out into a
     # directory of its own, so a commit re-checks the files it changed, not the estate (issue 8)
     cache: FileCache = field(default_factory=FileCache)
-    _loaded: tuple[DesiredState, DesiredState] | None = (
-        None  # the last load, and it with the commit as revision
-    )
+    # the last load, and it with the commit as its revision
+    _loaded: tuple[DesiredState, DesiredState] | None = None
     _requested: asyncio.Event = field(default_factory=asyncio.Event)
     _last_fetch: str | None = None  # ISO 8601, UTC, of the last good fetch
     _last_error: str = ""  # of the last fetch, "" when it succeeded
