@@ -74,8 +74,6 @@ CODE_DEPLOY_OWNED_FIELDS = {
 
 
 class DeploymentAlreadyCompletedException(CodeDeployException):
-    code = 400
-
     def __init__(self, deployment_id: str) -> None:
         super().__init__(
             "DeploymentAlreadyCompletedException", f"The deployment {deployment_id} is complete."
