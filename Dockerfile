@@ -27,23 +27,35 @@
 # ---- builder: the project and its dependencies, installed into a self-contained virtualenv -----------------
 FROM python:3.11.17-slim-bookworm AS builder
 
-# The venv first on PATH: `pip` below is the venv's (and hadolint sees, and checks, plain pip commands).
+# The venv first on PATH, so that the smoke test below runs the installed `reconciler`.
 ENV PATH=/opt/reconciler/bin:$PATH \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# Every dependency ships binary wheels for CPython 3.11 on amd64 and arm64: no compiler is needed, even here.
-RUN python -m venv /opt/reconciler \
- && pip install --no-cache-dir pip==26.3
-
+# Everything comes from the lock (requirements/, written by `make lock`): each package at one version, checked
+# against its hashes, so that a rebuild next month installs the same bits. Every package ships binary wheels for
+# CPython 3.11 on amd64 and arm64: no compiler is needed, even here.
+# /opt/build holds the locked pip and setuptools; it stays in this stage. The image's venv gets no pip at all:
+# /opt/build's pip installs into it (--python).
 WORKDIR /src
+COPY requirements/build.txt requirements/runtime.txt ./requirements/
+RUN python -m venv /opt/build \
+ && /opt/build/bin/python -m pip install --no-cache-dir --require-hashes --no-deps -r requirements/build.txt \
+ && python -m venv --without-pip /opt/reconciler \
+ && /opt/build/bin/python -m pip --python /opt/reconciler/bin/python install --no-cache-dir --require-hashes \
+      --no-deps -r requirements/runtime.txt
+
 # The build needs only the metadata (pyproject.toml names README.md as the readme) and the package itself.
 COPY pyproject.toml README.md ./
 COPY reconciler ./reconciler
-# A regular (not editable) install: the venv holds its own copy, with bytecode compiled now rather than at run
-# time (the root filesystem is read-only there).
-RUN pip install --no-cache-dir . \
+# A wheel built with the locked setuptools, then a regular (not editable) install: the venv holds its own copy,
+# with bytecode compiled now rather than at run time (the root filesystem is read-only there). `pip check`: the
+# lock held every dependency the project declares.
+RUN /opt/build/bin/python -m pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /tmp/dist . \
+ && /opt/build/bin/python -m pip --python /opt/reconciler/bin/python install --no-cache-dir --no-deps \
+      /tmp/dist/reconciler-*.whl \
+ && /opt/build/bin/python -m pip --python /opt/reconciler/bin/python check \
  && reconciler --help > /dev/null
 
 # ---- runtime: Python, git, ssh, tini; no compiler, no pip cache, no build tree ------------------------------

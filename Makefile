@@ -1,23 +1,45 @@
 # The two commands of the README: `make run` (the sandbox) and `make test` (lint, types, every test).
 # Both create .venv and install the project into it first; nothing needs installing by hand.
+# Every package comes from the lock (requirements/, written by `make lock`), at the version and with the hashes
+# it records: a fresh clone installs on any day what the suite last passed with.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements/dev.txt
+# Tools that are not Python packages of the project, outside the venv (which is made anew when the lock changes).
+TOOLS  := .tools
+UV     := $(TOOLS)/uv/bin/uv
 # promtool (Prometheus's rule checker): the machine's if it has one, else taken out of Debian's prometheus package
 # (downloaded, not installed: no service is started, no root needed).
-PROMTOOL := $(VENV)/tools/promtool
+PROMTOOL := $(TOOLS)/promtool
 
 SCHEMA := desired-state/.schema/reconciler.schema.json
 
-.PHONY: run test lint types deploy-checks unit bench clean schema
+.PHONY: run test lock-check lock lint types deploy-checks unit bench clean schema
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# A new lock makes the venv anew: what the lock no longer names does not linger. --no-deps: the lock is the whole
+# set, and `pip check` proves it complete.
+$(STAMP): $(LOCK) pyproject.toml | lock-check
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
+
+# Fails, before anything is installed, when pyproject.toml's dependencies changed since the lock was written.
+lock-check:
+	$(PYTHON) tools/lock.py check
+
+# Resolves the lock anew from pyproject.toml's ranges, keeping each pin that still fits;
+# `make lock UPGRADE=1` takes the newest release of everything instead.
+lock: $(UV)
+	$(PYTHON) tools/lock.py write $(UV) $(if $(UPGRADE),--upgrade)
+
+$(UV): requirements/uv.txt
+	rm -rf $(TOOLS)/uv
+	$(PYTHON) -m pip install --quiet --require-hashes --no-deps --target $(TOOLS)/uv -r requirements/uv.txt
 
 run: $(STAMP) schema
 	$(BIN)/reconciler sandbox desired-state
@@ -27,18 +49,18 @@ schema: $(STAMP)
 	mkdir -p $(dir $(SCHEMA))
 	$(BIN)/reconciler schema > $(SCHEMA)
 
-test: lint types deploy-checks unit
+test: lock-check lint types deploy-checks unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check reconciler tests bench
-	$(BIN)/ruff format --check reconciler tests bench
+	$(BIN)/ruff check reconciler tests bench tools
+	$(BIN)/ruff format --check reconciler tests bench tools
 
 types: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 $(PROMTOOL):
-	mkdir -p $(VENV)/tools
+	mkdir -p $(TOOLS)
 	if command -v promtool >/dev/null; then ln -sf "$$(command -v promtool)" $@; else \
 	  tmp=$$(mktemp -d) && (cd $$tmp && apt-get download prometheus) && \
 	  dpkg -x $$tmp/prometheus_*.deb $$tmp/x && cp $$tmp/x/usr/bin/promtool $@ && rm -rf $$tmp; fi
@@ -50,8 +72,8 @@ deploy-checks: $(STAMP) $(PROMTOOL)
 	$(PROMTOOL) check rules deploy/prometheus/alerts.yaml
 	$(PROMTOOL) test rules deploy/prometheus/alerts.test.yaml
 
-unit: $(STAMP)
-	$(BIN)/pytest -q -n 2
+unit: $(STAMP) $(PROMTOOL)
+	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest -q -n 2
 
 bench: $(STAMP)
 	$(BIN)/python bench/steady_state.py
@@ -59,4 +81,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/latency.py --services 100 1000
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache

@@ -193,8 +193,20 @@ def test_multi_stage_on_a_pinned_slim_python(stages: list[Stage], final: Stage) 
         assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", stage.base), stage.base
     builder = next(stage for stage in stages if stage.name == "builder")
     runs = " ".join(i.args for i in builder.all("RUN"))
-    assert re.search(r"pip install --no-cache-dir pip==\d+(\.\d+)+", runs), "pip itself is not pinned"
-    assert re.search(r"pip install --no-cache-dir \.(\s|$)", runs), "the project is not installed from ."
+    # Every dependency, pip and setuptools included, from the lock and checked against its hashes.
+    for lock in ("requirements/build.txt", "requirements/runtime.txt"):
+        assert re.search(
+            rf"pip (--python \S+ )?install --no-cache-dir --require-hashes --no-deps -r {lock}", runs
+        ), f"{lock} is not installed with --require-hashes"
+        assert (REPO / lock).exists(), f"{lock} is not in the repository"
+    # The project: a wheel of `.` built by the locked setuptools, installed without resolving anything more.
+    assert re.search(
+        r"pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir (\S+) \.(\s|$)", runs
+    )
+    assert re.search(r"install --no-cache-dir --no-deps \S+/reconciler-\*\.whl", runs)
+    assert not re.search(r"pip install --no-cache-dir (?!--)", runs), (
+        "a package installed from outside the lock"
+    )
 
 
 def apt_installs(stage: Stage) -> list[str]:

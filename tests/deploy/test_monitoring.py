@@ -321,7 +321,7 @@ def test_dashboard_uses_a_datasource_variable_and_exposed_metrics() -> None:
 def _promtool() -> str | None:
     candidates = [
         os.environ.get("PROMTOOL"),
-        str(ROOT / ".venv" / "tools" / "promtool"),
+        str(ROOT / ".tools" / "promtool"),
         shutil.which("promtool"),
     ]
     return next((c for c in candidates if c and Path(c).is_file() and os.access(c, os.X_OK)), None)
