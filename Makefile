@@ -11,9 +11,13 @@ LOCK   := requirements/dev.txt
 # Tools that are not Python packages of the project, outside the venv (which is made anew when the lock changes).
 TOOLS  := .tools
 UV     := $(TOOLS)/uv/bin/uv
-# promtool (Prometheus's rule checker): the machine's if it has one, else taken out of Debian's prometheus package
-# (downloaded, not installed: no service is started, no root needed).
+# promtool (Prometheus's rule checker), taken out of Debian bookworm's prometheus package at a pinned version and
+# checked against its SHA-256 (downloaded, not installed: no service is started). When Debian replaces that
+# version, `apt-get download` fails: take the new Version and SHA256 from `apt-cache show prometheus`.
 PROMTOOL := $(TOOLS)/promtool
+PROMETHEUS_DEB := prometheus=2.42.0+ds-5+deb12u1
+PROMETHEUS_DEB_SHA256_amd64 := 81d59a24fce84f7fbe97a45a4f2914b6a5881b5cd1db2a6a0e129e515e1a5f55
+PROMETHEUS_DEB_SHA256_arm64 := ca131aa102390083398afbc80be9c8dd1dda78f9f92154fc00df8f7f1f4556e9
 
 SCHEMA := desired-state/.schema/reconciler.schema.json
 
@@ -59,11 +63,12 @@ types: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-$(PROMTOOL):
+$(PROMTOOL): Makefile
 	mkdir -p $(TOOLS)
-	if command -v promtool >/dev/null; then ln -sf "$$(command -v promtool)" $@; else \
-	  tmp=$$(mktemp -d) && (cd $$tmp && apt-get download prometheus) && \
-	  dpkg -x $$tmp/prometheus_*.deb $$tmp/x && cp $$tmp/x/usr/bin/promtool $@ && rm -rf $$tmp; fi
+	tmp=$$(mktemp -d) && (cd $$tmp && apt-get download $(PROMETHEUS_DEB)) && \
+	  echo "$(PROMETHEUS_DEB_SHA256_$(shell dpkg --print-architecture))  $$(echo $$tmp/prometheus_*.deb)" \
+	    | sha256sum --check --strict && \
+	  dpkg -x $$tmp/prometheus_*.deb $$tmp/x && cp $$tmp/x/usr/bin/promtool $@ && rm -rf $$tmp
 
 # The artefacts in deploy/ and the Dockerfile, each with the tool its users' CI would run on it.
 deploy-checks: $(STAMP) $(PROMTOOL)
