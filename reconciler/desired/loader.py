@@ -26,15 +26,9 @@ from reconciler.desired.documents import check_document
 from reconciler.desired.load_balancing import load_balancing_problems
 from reconciler.desired.scope import cluster_scope_problems
 from reconciler.desired.secrets import remember_secret_values
-from reconciler.desired.sources import (
-    RACY_NS,
-    FileStamp,
-    SourceReader,
-    display_path,
-    find_yaml_files,
-    stat_before_reading,
-)
+from reconciler.desired.sources import RACY_NS, FileStamp, SourceReader, display_path, stat_before_reading
 from reconciler.desired.spec_checker import SpecChecker
+from reconciler.desired.tree import TreeFile, walk_tree
 from reconciler.desired.variable_sources import load_variables
 from reconciler.desired.variables import VariableValue
 from reconciler.desired.yaml_reader import DocumentBudget, read_yaml
@@ -51,25 +45,27 @@ def load_desired_state(
     allowed_clusters: Collection[str] = (),
     cache: FileCache | None = None,
     shown_as: Path | None = None,
+    repository: Path | None = None,
 ) -> DesiredState:
     """Load and validate ``root``; raises ``InvalidDesiredState`` listing every problem found.
     ``allowed_clusters`` (``--allowed-clusters``; empty: any cluster) bounds the clusters documents may touch;
     ``cache`` keeps each file's checked documents from one load to the next; ``shown_as``: what ``root`` is
     called in the names of its files (problems, resources, the cache), when not its own path: a checkout of one
     commit among many is named as the folder it stands for, so that its files keep their names from one commit to
-    the next."""
+    the next; ``repository``: the checkout ``root`` is a folder of, when it is one: symbolic links may then lead
+    anywhere inside it, else only inside ``root``."""
     root = Path(root)
     if not root.is_dir():
         raise InvalidDesiredState([Problem(display_path(root), 1, "desired-state directory not found")])
     reader = SourceReader(root=root, shown_as=shown_as or root)
+    tree = walk_tree(root, display=reader.display, bound=repository)
     variables, problems = load_variables(
-        root=root, vars_files=vars_files, extra_vars=extra_vars, reader=reader
+        vars_file=tree.vars_file, vars_files=vars_files, extra_vars=extra_vars, reader=reader
     )
-    files, file_problems = find_yaml_files(root)
-    loading = _Loading(problems=problems + file_problems)
+    loading = _Loading(problems=problems + tree.problems)
     cache = cache if cache is not None else FileCache()
     _load_files(
-        files, reader=reader, variables=variables, check_spec=check_spec, loading=loading, cache=cache
+        tree.files, reader=reader, variables=variables, check_spec=check_spec, loading=loading, cache=cache
     )
     whole = (tuple(loading.keys), frozenset(allowed_clusters), reader.revision())
     if not loading.problems and cache.last_state is not None and cache.last_state[0] == whole:
@@ -163,7 +159,7 @@ class _Loading:
 
 
 def _load_files(
-    files: Sequence[Path],
+    files: Sequence[TreeFile],
     *,
     reader: SourceReader,
     variables: Mapping[str, VariableValue],
@@ -173,11 +169,11 @@ def _load_files(
 ) -> None:
     variables_key = _variables_key(variables)
     try:
-        for path in files:
-            key, checked_file = _unchanged(path, reader=reader, variables_key=variables_key, cache=cache)
+        for file in files:
+            key, checked_file = _unchanged(file, reader=reader, variables_key=variables_key, cache=cache)
             if checked_file is None:
-                stamp = stat_before_reading(path)
-                source = reader.read(path)
+                stamp = stat_before_reading(file)
+                source = reader.read(file)
                 if isinstance(source, Problem):
                     loading.problems.append(source)
                     continue
@@ -192,7 +188,7 @@ def _load_files(
                 else:
                     loading.budget.remaining -= checked_file.documents
                 if stamp is not None:
-                    cache.stamp(path, FileStamp(stamp[0], source.digest, stamp[1]))
+                    cache.stamp(file.path, FileStamp(stamp[0], source.digest, stamp[1]))
             else:
                 loading.budget.remaining -= checked_file.documents
             loading.keys.append(key)
@@ -205,18 +201,18 @@ def _load_files(
 
 
 def _unchanged(
-    path: Path, *, reader: SourceReader, variables_key: str, cache: FileCache
+    file: TreeFile, *, reader: SourceReader, variables_key: str, cache: FileCache
 ) -> tuple[tuple[str, str, str], _CheckedFile | None]:
-    """The cached file for ``path`` when ``stat`` shows it unchanged since the last load (it is then not read)."""
-    stamp = cache.stamp_of(path)
+    """The cached file for ``file`` when ``stat`` shows it unchanged since the last load (it is then not read)."""
+    stamp = cache.stamp_of(file.path)
     if stamp is None:
         return ("", "", ""), None
-    key = (reader.display(path), stamp.digest, variables_key)
+    key = (reader.display(file.path), stamp.digest, variables_key)
     checked_file = cache.peek(key)
-    if checked_file is None or not reader.unchanged(path, stamp, racy_ns=cache.racy_ns):
+    if checked_file is None or not reader.unchanged(file, stamp, racy_ns=cache.racy_ns):
         return key, None
     cache.get(key)  # kept for the next load, and counted
-    cache.stamp(path, stamp)
+    cache.stamp(file.path, stamp)
     cache.unread += 1
     return key, checked_file
 

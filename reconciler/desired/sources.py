@@ -1,25 +1,30 @@
-"""Finding and reading the files of a desired-state directory, within the limits, and hashing what was read.
+"""Reading the files of a desired-state directory (found by ``tree.walk_tree``), within the limits, and hashing
+what was read.
 
 Everything the load depends on passes through ``SourceReader``, so the revision (a hash of each file's name and
 content digest) covers exactly the bytes that produced the desired state: the same content gives the same
 revision. A file that ``stat`` shows unchanged since a digest was taken of it is counted by that digest without
-being read again (``SourceReader.unchanged``, ``FileStamp``).
+being read again (``SourceReader.unchanged``, ``FileStamp``). A file is opened at the path the walk resolved, with
+``O_NOFOLLOW`` (a link put there since is not followed) and ``O_NONBLOCK`` (a FIFO put there since cannot block),
+and read only when ``fstat`` says it is a regular file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.desired.limits import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, describe_bytes
+from reconciler.desired.limits import MAX_FILE_BYTES, MAX_TOTAL_BYTES, describe_bytes
+from reconciler.desired.tree import TreeFile
 from reconciler.errors import Problem
 
-YAML_SUFFIXES = (".yaml", ".yml")
-VARS_FILE_NAME = "vars.yaml"
 REVISION_HEX_CHARS = 16
+# never blocks on a FIFO, never follows a link in the last step (the walk resolved them all)
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def display_path(path: Path, *, cwd: Path | None = None) -> str:
@@ -29,32 +34,6 @@ def display_path(path: Path, *, cwd: Path | None = None) -> str:
         return str(cwd.joinpath(path).relative_to(cwd))
     except ValueError:
         return str(path)
-
-
-def find_yaml_files(root: Path) -> tuple[list[Path], list[Problem]]:
-    """Every ``*.yaml``/``*.yml`` below ``root`` in a stable order, skipping ``.``/``_`` names and root
-    vars.yaml."""
-    found: list[Path] = []
-    for directory, subdirectories, file_names in os.walk(root):
-        subdirectories[:] = sorted(name for name in subdirectories if not _is_hidden(name))
-        here = Path(directory)
-        found.extend(here / name for name in sorted(file_names) if _is_document_file(here / name, root=root))
-        if len(found) > MAX_FILES:
-            message = (
-                f"more than {MAX_FILES} YAML files in the desired state; split it or skip folders with '_'"
-            )
-            return [], [Problem(display_path(root), 1, message)]
-    return found, []
-
-
-def _is_hidden(name: str) -> bool:
-    return name.startswith((".", "_"))
-
-
-def _is_document_file(path: Path, *, root: Path) -> bool:
-    if _is_hidden(path.name) or path.suffix not in YAML_SUFFIXES:
-        return False
-    return path != root / VARS_FILE_NAME
 
 
 @dataclass(frozen=True)
@@ -78,15 +57,15 @@ class FileStamp:
     read_at_ns: int  # the wall clock when it was read
 
 
-def stat_before_reading(path: Path) -> tuple[tuple[int, ...], int] | None:
+def stat_before_reading(file: TreeFile) -> tuple[tuple[int, ...], int] | None:
     """(signature, now) for a ``FileStamp``: taken before the read, so that an edit during it shows next time."""
-    signature = _signature(path)
+    signature = _signature(file.target)
     return None if signature is None else (signature, time.time_ns())
 
 
 def _signature(path: Path) -> tuple[int, ...] | None:
     try:
-        found = path.stat()
+        found = path.lstat()
     except OSError:
         return None
     return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
@@ -110,13 +89,13 @@ class SourceReader:
             folder = self._folder_names[path.parent] = display_path(self._shown(path.parent), cwd=self._cwd)
         return path.name if folder == "." else f"{folder}/{path.name}"
 
-    def read(self, path: Path) -> SourceText | Problem:
-        display = self.display(path)
-        data = self._read_bytes(path, display=display)
+    def read(self, file: TreeFile) -> SourceText | Problem:
+        display = self.display(file.path)
+        data = self._read_bytes(file.target, display=display)
         if isinstance(data, Problem):
             return data
         digest = hashlib.sha256(data).hexdigest()
-        self._count(path, digest)
+        self._count(file.path, digest)
         try:
             return SourceText(display, data.decode("utf-8").removeprefix("\ufeff"), digest)
         except UnicodeDecodeError as error:
@@ -125,17 +104,17 @@ class SourceReader:
                 display, line, f"not valid UTF-8 (byte {data[error.start]:#04x} at offset {error.start})"
             )
 
-    def unchanged(self, path: Path, stamp: FileStamp, *, racy_ns: int = RACY_NS) -> bool:
-        """True when ``stat`` says ``path`` still holds the bytes ``stamp`` read, and it had not changed for
+    def unchanged(self, file: TreeFile, stamp: FileStamp, *, racy_ns: int = RACY_NS) -> bool:
+        """True when ``stat`` says ``file`` still holds the bytes ``stamp`` read, and it had not changed for
         ``racy_ns`` before they were read; it is then counted as read (revision, total size) without reading it.
         An edit changes ``ctime`` (which no tool can set back), and a replaced file has another inode."""
-        signature = _signature(path)
+        signature = _signature(file.target)
         if signature != stamp.signature or stamp.signature[4] >= stamp.read_at_ns - racy_ns:
             return False
         if self.bytes_left - stamp.signature[2] < 0:
             return False  # read: the problem is reported there
         self.bytes_left -= stamp.signature[2]
-        self._count(path, stamp.digest)
+        self._count(file.path, stamp.digest)
         return True
 
     def _count(self, path: Path, digest: str) -> None:
@@ -145,14 +124,16 @@ class SourceReader:
     def revision(self) -> str:
         return self._hash.hexdigest()[:REVISION_HEX_CHARS]
 
-    def _read_bytes(self, path: Path, *, display: str) -> bytes | Problem:
+    def _read_bytes(self, target: Path, *, display: str) -> bytes | Problem:
         try:
-            with path.open("rb") as stream:
-                data = stream.read(MAX_FILE_BYTES + 1)
+            data, size = _read_regular_file(target)
         except OSError as error:
             return Problem(display, 1, f"cannot read: {error.strerror or error}")
+        if data is None:
+            return Problem(
+                display, 1, "not a regular file (was it replaced while the desired state was loaded?)"
+            )
         if len(data) > MAX_FILE_BYTES:
-            size = _size_of(path, at_least=len(data))
             limit = describe_bytes(MAX_FILE_BYTES)
             return Problem(display, 1, f"file is too large ({describe_bytes(size)}; the limit is {limit})")
         self.bytes_left -= len(data)
@@ -173,8 +154,12 @@ class SourceReader:
             return path.as_posix()
 
 
-def _size_of(path: Path, *, at_least: int) -> int:
-    try:
-        return max(path.stat().st_size, at_least)
-    except OSError:
-        return at_least
+def _read_regular_file(target: Path) -> tuple[bytes | None, int]:
+    """Up to ``MAX_FILE_BYTES + 1`` bytes of ``target`` and its size, or None when it is no regular file."""
+    descriptor = os.open(target, _OPEN_FLAGS)
+    with os.fdopen(descriptor, "rb") as stream:  # closes the descriptor
+        found = os.fstat(descriptor)
+        if not stat.S_ISREG(found.st_mode):
+            return None, found.st_size
+        data = stream.read(MAX_FILE_BYTES + 1)
+    return data, max(found.st_size, len(data))

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from reconciler.desired.sources import VARS_FILE_NAME, SourceReader, SourceText
+from reconciler.desired.sources import SourceReader, SourceText
 from reconciler.desired.spec_checker import describe_type
+from reconciler.desired.tree import TreeFile
 from reconciler.desired.variables import VARIABLE_NAME, VariableValue
 from reconciler.desired.yaml_reader import DocumentBudget, YamlDocument, read_yaml
 from reconciler.errors import Problem
@@ -19,18 +20,18 @@ from reconciler.errors import Problem
 
 def load_variables(
     *,
-    root: Path,
+    vars_file: TreeFile | None,
     vars_files: Sequence[Path],
     extra_vars: Mapping[str, str] | None,
     reader: SourceReader,
 ) -> tuple[dict[str, VariableValue], list[Problem]]:
-    """Every variable, and every problem found in the files that define them."""
-    root_vars = root / VARS_FILE_NAME
-    paths = ([root_vars] if root_vars.is_file() else []) + [Path(path) for path in vars_files]
+    """Every variable, and every problem found in the files that define them: ``vars_file`` is the root's
+    ``vars.yaml`` (as the walk found it), ``vars_files`` the ``--vars`` files."""
+    files = ([vars_file] if vars_file is not None else []) + [TreeFile.given(Path(p)) for p in vars_files]
     variables: dict[str, VariableValue] = {}
     problems: list[Problem] = []
-    for path in paths:
-        source = reader.read(path)
+    for file in files:
+        source = reader.read(file)
         if isinstance(source, Problem):
             problems.append(source)
             continue

@@ -83,6 +83,7 @@ def load_directory(
     *,
     cache: FileCache | None = None,
     shown_as: Path | None = None,
+    repository: Path | None = None,
 ) -> DesiredState:
     return load_desired_state(
         root,
@@ -92,4 +93,5 @@ def load_directory(
         allowed_clusters=allowed_clusters,
         cache=cache,
         shown_as=shown_as,
+        repository=repository,
     )

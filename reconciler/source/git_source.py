@@ -72,6 +72,7 @@ class GitSource:
                 self.allowed_clusters,
                 cache=self.cache,
                 shown_as=Path(self.subdir),  # named by their path in the repository
+                repository=checkout.path,  # links may lead anywhere in the commit, never out of it
             )
         except InvalidDesiredState as exc:
             problems = [_in_repository(problem, checkout) for problem in exc.problems]
