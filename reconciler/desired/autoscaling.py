@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.desired.crosscheck import Candidate
 from reconciler.desired.spec_checker import SpecProblem
-from reconciler.errors import Problem
+from reconciler.errors import Problem, echoed
 from reconciler.model.autoscaling_ids import (
     ECS_NAMESPACE,
     ScalableTargetId,
@@ -52,7 +52,7 @@ def _resource_id_problems(spec: Mapping[str, Any]) -> list[SpecProblem]:
         return []
     if parse_ecs_resource_id(resource_id) is not None:
         return []
-    message = f"an ecs ResourceId is written service/<cluster>/<service>, not '{resource_id}'"
+    message = f"an ecs ResourceId is written service/<cluster>/<service>, not '{echoed(resource_id)}'"
     return [SpecProblem("ResourceId", message)]
 
 
@@ -76,9 +76,7 @@ def _duplicate_target_problems(targets: Sequence[Candidate]) -> list[Problem]:
             continue
         first = first_seen.setdefault(identity, target)
         if first is not target:
-            message = (
-                f"{identity} is already declared by ScalableTarget '{first.resource.name}' ({first.where})"
-            )
+            message = f"{echoed(identity)} is already declared by ScalableTarget '{echoed(first.resource.name)}' ({first.where})"
             problems.append(target.problem("ResourceId", message))
     return problems
 
@@ -94,7 +92,7 @@ def _unattached_problems(candidates: Sequence[Candidate], *, targets: Sequence[C
         if identity is None or identity in declared:
             continue
         message = (
-            f"no ScalableTarget is declared for {identity} (declare one with the same "
+            f"no ScalableTarget is declared for {echoed(identity)} (declare one with the same "
             "ServiceNamespace, ResourceId and ScalableDimension)"
         )
         problems.append(candidate.problem("ResourceId", message))
@@ -122,7 +120,7 @@ def _undeclared_service_problems(
         if ecs_service is None or ecs_service.cluster not in clusters or ecs_service in services:
             continue
         message = (
-            f"no Service named '{ecs_service.service}' is declared in cluster '{ecs_service.cluster}' "
+            f"no Service named '{echoed(ecs_service.service)}' is declared in cluster '{echoed(ecs_service.cluster)}' "
             "(declare the Service, or correct the ResourceId)"
         )
         problems.append(target.problem("ResourceId", message))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler.errors import Problem
+from reconciler.errors import Problem, echoed
 from reconciler.model.references import is_literal, iter_reference_values, reference_name
 from reconciler.model.resource import DesiredResource, ResourceKey
 
@@ -41,7 +41,7 @@ def duplicate_problems(candidates: Sequence[Candidate]) -> list[Problem]:
         first = first_seen.setdefault(resource.key, candidate)
         if first is not candidate:
             where = f"{first.resource.file}:{first.name_line}"
-            message = f"duplicate {resource.kind} '{resource.name}' (first defined at {where})"
+            message = f"duplicate {resource.kind} '{echoed(resource.name)}' (first defined at {where})"
             problems.append(Problem(resource.file, candidate.name_line, message))
     return problems
 
@@ -58,7 +58,7 @@ def dangling_reference_problems(candidates: Sequence[Candidate]) -> list[Problem
             if literal or found.reference.external_allowed or target in declared:
                 continue
             message = (
-                f"spec.{found.path}: no {target.kind} named '{found.value}' is declared "
+                f"spec.{found.path}: no {target.kind} named '{echoed(found.value)}' is declared "
                 f"(declare it, or give its ARN)"
             )
             problems.append(Problem(resource.file, resource.line_of(found.path), message))

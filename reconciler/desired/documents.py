@@ -21,7 +21,7 @@ from reconciler.desired.load_balancing import attribute_problems
 from reconciler.desired.spec_checker import SpecChecker, SpecProblem, describe_type
 from reconciler.desired.variables import VariableValue, substitute
 from reconciler.desired.yaml_reader import YamlDocument
-from reconciler.errors import Problem
+from reconciler.errors import Problem, echoed
 from reconciler.model.kinds import KINDS, KindInfo
 from reconciler.model.resource import DesiredResource
 from reconciler.model.shared_text import shared_offsets
@@ -83,6 +83,7 @@ def check_document(
 
 
 def _undefined(name: str) -> str:
+    name = echoed(name)
     hint = f"define it in vars.yaml or a --vars file, or write ${{{name}:=default}}"
     return f"undefined variable '{name}' ({hint})"
 
@@ -108,7 +109,7 @@ def _spec_problems(*, kind: KindInfo, spec: Mapping[str, Any], check_spec: SpecC
 
 def _located(problem: SpecProblem, *, locator: _Locator) -> Problem:
     path = f"{_SPEC_PREFIX}{problem.path}" if problem.path else "spec"
-    return locator.problem(path, f"{path}: {problem.message}")
+    return locator.problem(path, f"{echoed(path)}: {problem.message}")
 
 
 def _candidate(
@@ -119,8 +120,8 @@ def _candidate(
     if not isinstance(name, str) or not name.strip():
         return None
     # When the envelope is invalid the document fails anyway; defaults let it still take part in the
-    # checks across documents (duplicates, references).
-    facts = envelope.metadata if isinstance(envelope, Envelope) else Metadata(name=name)
+    # checks across documents (duplicates, references). Not validated again: the name may be the problem.
+    facts = envelope.metadata if isinstance(envelope, Envelope) else Metadata.model_construct(name=name)
     resource = DesiredResource(
         kind=str(document["kind"]),
         name=name,

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
+from reconciler.errors import echoed, printable
 from reconciler.model.kinds import KINDS, LISTENER
 from reconciler.model.resource import API_VERSION, DeletionPolicy, Mode
 
@@ -36,6 +37,13 @@ class Metadata(BaseModel):
     # Listener only: rules on the listener that no document declares (added by hand) are deleted, not reported
     pruneUnmanagedRules: bool = False
 
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        if printable(value) != value:  # it would reach AWS, metric labels and terminals as it is
+            raise ValueError(f"metadata.name '{echoed(value)}' holds control characters")
+        return value
+
 
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -49,14 +57,14 @@ class Envelope(BaseModel):
     @classmethod
     def _known_api_version(cls, value: str) -> str:
         if value != API_VERSION:
-            raise ValueError(f"unknown apiVersion '{value}' (expected {API_VERSION})")
+            raise ValueError(f"unknown apiVersion '{echoed(value)}' (expected {API_VERSION})")
         return value
 
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
         if value not in KINDS:
-            raise ValueError(f"unknown kind '{value}' (expected one of: {', '.join(sorted(KINDS))})")
+            raise ValueError(f"unknown kind '{echoed(value)}' (expected one of: {', '.join(sorted(KINDS))})")
         return value
 
     @field_validator("metadata")
@@ -83,7 +91,7 @@ def _path_of(detail: ErrorDetails) -> str:
 
 
 def _message_of(detail: ErrorDetails) -> str:
-    path = _path_of(detail)
+    path = echoed(_path_of(detail))  # unknown fields are named by the user
     if detail["type"] == "value_error":
         return str(detail.get("ctx", {}).get("error", detail["msg"]))
     return f"{path}: {_FRIENDLY_MESSAGES.get(detail['type'], detail['msg'])}"

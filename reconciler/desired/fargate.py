@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.desired.spec_checker import SpecProblem
+from reconciler.errors import echoed
 from reconciler.model.kinds import SERVICE, TASK_DEFINITION
 from reconciler.model.units import FARGATE_MEMORY_BY_CPU, task_cpu_units, task_memory_mib
 
@@ -49,7 +50,11 @@ def _network_mode_problems(spec: Mapping[str, Any]) -> list[SpecProblem]:
     if network_mode == "awsvpc":
         return []
     where = "networkMode" if network_mode is not None else "requiresCompatibilities"
-    return [SpecProblem(where, f"a FARGATE task definition needs networkMode: awsvpc, not {network_mode!r}")]
+    return [
+        SpecProblem(
+            where, f"a FARGATE task definition needs networkMode: awsvpc, not {echoed(repr(network_mode))}"
+        )
+    ]
 
 
 def _task_size_problems(spec: Mapping[str, Any]) -> list[SpecProblem]:
@@ -60,10 +65,14 @@ def _task_size_problems(spec: Mapping[str, Any]) -> list[SpecProblem]:
     cpu_units, memory_mib = task_cpu_units(spec["cpu"]), task_memory_mib(spec["memory"])
     problems = []
     if cpu_units is None:
-        problems.append(SpecProblem("cpu", f"cannot read cpu {spec['cpu']!r} (write e.g. '256' or '1 vCPU')"))
+        problems.append(
+            SpecProblem("cpu", f"cannot read cpu {echoed(repr(spec['cpu']))} (write e.g. '256' or '1 vCPU')")
+        )
     if memory_mib is None:
         problems.append(
-            SpecProblem("memory", f"cannot read memory {spec['memory']!r} (write e.g. '512' or '2 GB')")
+            SpecProblem(
+                "memory", f"cannot read memory {echoed(repr(spec['memory']))} (write e.g. '512' or '2 GB')"
+            )
         )
     if cpu_units is None or memory_mib is None:
         return problems

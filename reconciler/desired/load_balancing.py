@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.desired.crosscheck import Candidate
 from reconciler.desired.fargate import requires_fargate, runs_on_fargate
 from reconciler.desired.spec_checker import SpecProblem
-from reconciler.errors import Problem
+from reconciler.errors import Problem, echoed
 from reconciler.model.kinds import (
     LISTENER,
     LISTENER_RULE,
@@ -41,7 +41,7 @@ def attribute_problems(*, kind: str, spec: Mapping[str, Any]) -> list[SpecProble
             continue
         first = first_index.setdefault(key, index)
         if first != index:
-            message = f"attribute '{key}' is already set by Attributes[{first}]"
+            message = f"attribute '{echoed(key)}' is already set by Attributes[{first}]"
             problems.append(SpecProblem(f"Attributes[{index}].Key", message))
     return problems
 
@@ -82,12 +82,12 @@ def _target_type_problem(target_group: Candidate, services: Sequence[Candidate])
     target_type = target_group.resource.spec.get("TargetType")
     if target_type == IP_TARGET_TYPE or (target_type is not None and not isinstance(target_type, str)):
         return None
-    used_by = ", ".join(f"'{s.resource.name}' ({s.where})" for s in services)
+    used_by = ", ".join(f"'{echoed(s.resource.name)}' ({s.where})" for s in services)
     plural = len(services) > 1
     reason = f"Fargate service{'s' if plural else ''} {used_by} register{'' if plural else 's'} tasks by IP address"
     if target_type is None:
         return target_group.problem("", f"TargetType must be set to ip (AWS's default is instance): {reason}")
-    return target_group.problem("TargetType", f"must be ip, not '{target_type}': {reason}")
+    return target_group.problem("TargetType", f"must be ip, not '{echoed(target_type)}': {reason}")
 
 
 def _fargate_services(candidates: Sequence[Candidate]) -> Iterator[Candidate]:
@@ -123,8 +123,8 @@ def _unique_value_problems(
         if first is not candidate:
             owner, number = key
             message = (
-                f"{noun} {number} of '{owner}' is already used by {first.resource.kind} "
-                f"'{first.resource.name}' ({first.where})"
+                f"{noun} {number} of '{echoed(owner)}' is already used by {first.resource.kind} "
+                f"'{echoed(first.resource.name)}' ({first.where})"
             )
             problems.append(candidate.problem(value, message))
     return problems

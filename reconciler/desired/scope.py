@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from reconciler.errors import Problem
+from reconciler.errors import Problem, echoed
 from reconciler.model.autoscaling_ids import ECS_NAMESPACE, cluster_name, parse_ecs_resource_id
 from reconciler.model.kinds import (
     CLUSTER,
@@ -85,7 +85,7 @@ def cluster_scope_problems(
             where = f"spec.{path}" if path else "metadata.name"
             line = resource.line_of(path) if path else name_line
             message = (
-                f"{where}: cluster '{cluster}' is not in --allowed-clusters ({listed}); "
+                f"{where}: cluster '{echoed(cluster)}' is not in --allowed-clusters ({listed}); "
                 "this reconciler may not touch it"
             )
             problems.append(Problem(resource.file, line, message))

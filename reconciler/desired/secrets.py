@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from reconciler.errors import echoed
 from reconciler.model.kinds import TASK_DEFINITION
 from reconciler.model.memo import per_document
 from reconciler.model.resource import DesiredResource
@@ -37,7 +38,8 @@ class SecretWarning:
     @property
     def message(self) -> str:
         return (
-            f"{_WHAT[self.where]} {self.variable} of container {self.container} in {self.kind}/{self.name} "
+            f"{_WHAT[self.where]} {echoed(self.variable)} of container {echoed(self.container)} in "
+            f"{self.kind}/{echoed(self.name)} "
             f"looks secret: {_SUGGESTION[self.where]}"
         )
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.desired.limits import MAX_FILES
-from reconciler.errors import Problem
+from reconciler.errors import Problem, printable
 
 DisplayName = Callable[[Path], str]  # how a path is named in problems (``SourceReader.display``)
 
@@ -135,6 +135,9 @@ class _Walk:
                 continue
             child = path / entry.name
             document = self._is_document_name(child)
+            if printable(entry.name) != entry.name and (document or entry.is_dir()):
+                self._problem(child, "has control characters in its name: not read")
+                continue
             if entry.is_symlink():
                 self._link(child, real_parent=real, document=document)
             elif entry.is_dir(follow_symlinks=False):

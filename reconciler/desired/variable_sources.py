@@ -15,7 +15,7 @@ from reconciler.desired.spec_checker import describe_type
 from reconciler.desired.tree import TreeFile
 from reconciler.desired.variables import VARIABLE_NAME, VariableValue
 from reconciler.desired.yaml_reader import DocumentBudget, YamlDocument, read_yaml
-from reconciler.errors import Problem
+from reconciler.errors import Problem, echoed
 
 
 def load_variables(
@@ -65,9 +65,13 @@ def _variables_of(document: YamlDocument, *, file: str) -> tuple[dict[str, Varia
     for name, value in document.value.items():
         line = document.lines.get(name, document.line)
         if not VARIABLE_NAME.fullmatch(name):
-            problems.append(Problem(file, line, f"'{name}' is not a variable name (letters, digits, '_')"))
+            problems.append(
+                Problem(file, line, f"'{echoed(name)}' is not a variable name (letters, digits, '_')")
+            )
         elif not isinstance(value, str | int | float):
-            message = f"variable '{name}' must be a string, number or boolean, not {describe_type(value)}"
+            message = (
+                f"variable '{echoed(name)}' must be a string, number or boolean, not {describe_type(value)}"
+            )
             problems.append(Problem(file, line, message))
         else:
             variables[name] = value

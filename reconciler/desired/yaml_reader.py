@@ -23,6 +23,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.desired.limits import MAX_DEPTH, MAX_DOCUMENTS, MAX_NODES_PER_DOCUMENT
+from reconciler.errors import echoed
 from reconciler.model.shared_text import shared_text
 
 _TAG = "tag:yaml.org,2002:"
@@ -192,7 +193,7 @@ class _Converter:
                 continue
             key = sys.intern(str(key_node.value))  # the same few keys in every document: stored once
             if key in key_lines:
-                message = f"duplicate key '{key}' (first at line {key_lines[key]})"
+                message = f"duplicate key '{echoed(key)}' (first at line {key_lines[key]})"
                 self.problems.append((_line(key_node), message))
                 continue
             key_lines[key] = _line(key_node)
@@ -232,7 +233,7 @@ class _Converter:
     def _report_tag(self, node: Node) -> None:
         tag = str(node.tag).replace(_TAG, "!!")
         self.problems.append(
-            (_line(node), f"unsupported YAML tag '{tag}' (only plain YAML values are allowed)")
+            (_line(node), f"unsupported YAML tag '{echoed(tag)}' (only plain YAML values are allowed)")
         )
 
 

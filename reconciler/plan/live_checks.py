@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.errors import Problem
+from reconciler.errors import Problem, echoed
 from reconciler.model.live import LiveState
 from reconciler.model.references import is_literal
 from reconciler.model.resource import DesiredResource, DesiredState
@@ -35,7 +35,9 @@ def _namespace_problems(resource: DesiredResource, live: LiveState) -> list[Prob
             else (resource.spec.get("DnsConfig") or {}).get("NamespaceId")
         )
         if isinstance(value, str) and not is_literal(value, "Namespace") and value not in live.namespaces:
-            message = f"spec.{path}: Cloud Map namespace '{value}' does not exist (or is not visible here)"
+            message = (
+                f"spec.{path}: Cloud Map namespace '{echoed(value)}' does not exist (or is not visible here)"
+            )
             return [Problem(resource.file, resource.line_of(path), message)]
     return []
 
@@ -49,7 +51,7 @@ def _subnet_problems(resource: DesiredResource, live: LiveState) -> list[Problem
         Problem(
             resource.file,
             resource.line_of(path),
-            f"spec.{path}: subnet '{subnet}' does not exist (or is not visible in this account and region)",
+            f"spec.{path}: subnet '{echoed(subnet)}' does not exist (or is not visible in this account and region)",
         )
         for path, subnet in subnets
         if subnet not in live.subnet_zones

@@ -19,6 +19,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from reconciler.desired.spec_checker import SpecProblem, describe_type
+from reconciler.errors import echoed
 from reconciler.model.kinds import KindInfo
 from reconciler.shapes.models import input_shape
 
@@ -108,7 +109,9 @@ class _ShapeWalker:
             for key, item in value.items():
                 self.check(shape.value, item, path=_join(path, str(key)))
         elif type_name == "string" and shape.enum and value not in shape.enum:
-            self.problems.append(SpecProblem(path, f"{value!r} is not one of: {', '.join(shape.enum)}"))
+            self.problems.append(
+                SpecProblem(path, f"{echoed(repr(value))} is not one of: {', '.join(shape.enum)}")
+            )
 
     def check_structure(
         self,

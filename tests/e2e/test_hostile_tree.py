@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.errors import ECHO_LIMIT
 from tests.conftest import CLI, BotoFactory
 from tests.e2e.conftest import Estate, count_api_calls
 from tests.e2e.test_daemon import desired_count, free_port
@@ -24,6 +25,11 @@ from tests.e2e.test_security import http_get, ready, wait_for
 MARKER = "MARKER_OUT_OF_TREE_7f3a"
 OUT_OF_TREE = f"apiVersion: reconciler/v1\nkind: {MARKER}\nmetadata:\n  name: {MARKER}\nspec: {{}}\n"
 LINK_OUTSIDE = "is a symbolic link pointing outside the desired-state directory: not followed"
+# a kind that would clear a terminal, paint it red and forge a log line, then fill it with 5000 characters
+HOSTILE_KIND = '\x1b[2J\x1b[31mEVIL\r\n{"event": "forged"}' + "x" * 5000
+HOSTILE_DOCUMENT = (
+    f"apiVersion: reconciler/v1\nkind: {json.dumps(HOSTILE_KIND)}\nmetadata: {{name: a}}\nspec: {{}}\n"
+)
 
 
 def secret_outside(tmp_path: Path) -> Path:
@@ -50,6 +56,21 @@ def test_a_link_out_of_the_tree_is_refused_at_its_path_and_never_read(
     ]
     assert MARKER not in result.out + result.err
     assert count_api_calls() == calls  # not one AWS call, not even a read
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_hostile_value_is_echoed_cut_and_printable(estate: Estate, cli: CLI, command: str) -> None:
+    (estate.dir / "services" / "hostile.yaml").write_text(HOSTILE_DOCUMENT)
+    result = cli(command, *estate.args())
+    assert result.code == 1, result.out + result.err
+    problem = next(line for line in result.err.splitlines() if "hostile.yaml:2:" in line)
+    assert problem.startswith(
+        f"{estate.dir}/services/hostile.yaml:2: unknown kind '\\x1b[2J\\x1b[31mEVIL\\x0d\\x0a"
+    )
+    quoted = problem.split("unknown kind '", 1)[1].split("' (expected one of:", 1)[0]
+    assert len(quoted) == ECHO_LIMIT and quoted.endswith("xxx...")  # 5000 characters cut to 100
+    assert not any(character in result.out + result.err for character in "\x1b\r")
+    assert not any(line.startswith('{"event"') for line in result.err.splitlines())  # no forged line
 
 
 def test_validate_names_a_fifo_at_once_and_exits_1(estate: Estate) -> None:
@@ -86,6 +107,7 @@ def test_the_daemon_reports_a_hostile_tree_keeps_its_last_good_state_and_answers
 
         # A link to a file outside the tree: reported at its path, its content never read.
         (estate.dir / "services" / "evil.yaml").symlink_to(secret_outside(tmp_path))
+        (estate.dir / "services" / "hostile.yaml").write_text(HOSTILE_DOCUMENT)
         wait_for(lambda: "services/evil.yaml:" in log_file.read_text())
         assert MARKER not in log_file.read_text()
         assert f"services/evil.yaml:1: {LINK_OUTSIDE}" in log_file.read_text()
@@ -112,6 +134,10 @@ def test_the_daemon_reports_a_hostile_tree_keeps_its_last_good_state_and_answers
     logs = log_file.read_text()
     assert daemon.returncode == 0, logs
     assert MARKER not in logs + "\n".join(seen)
+    invalid = [json.loads(line) for line in logs.splitlines() if '"desired state invalid"' in line]
+    hostile = [p for entry in invalid for p in entry["problems"] if "hostile.yaml:2:" in p]
+    assert hostile and all("\\x1b[2J" in p and "\x1b" not in p and len(p) < 600 for p in hostile)
+    assert all(json.loads(line)["event"] != "forged" for line in logs.splitlines() if line.startswith("{"))
     assert "keeping the last good desired state" in logs
 
 
