@@ -119,6 +119,8 @@ def _add_git_options(parser: argparse.ArgumentParser) -> None:
     )
     git.add_argument("--git-ssh-key-file", type=Path, dest="git_ssh_key_file")
     git.add_argument("--git-known-hosts-file", type=Path, dest="git_known_hosts_file")
+    git.add_argument("--git-allow-local", action="store_true", default=None, dest="git_allow_local",
+                     help="also follow file:// URLs and local paths (only https, ssh and user@host:path otherwise)")  # fmt: skip
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:

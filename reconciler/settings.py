@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     git_token_file: Path | None = None  # HTTPS token; or RECONCILER_GIT_TOKEN
     git_ssh_key_file: Path | None = None
     git_known_hosts_file: Path | None = None
+    git_allow_local: bool = (
+        False  # follow file:// URLs and local paths too (tests, a mirror on the same host)
+    )
     # seconds to wait for an AWS answer before retrying (botocore's read timeout)
     aws_read_timeout: float = Field(default=30.0, gt=0)
     # the share of AWS's API rates (per throttling group) this process allows itself; 0 turns the budget off

@@ -73,7 +73,8 @@ def events_queue(settings: Settings, engine: Engine, lease: Lease | Shards | Non
 
 
 def desired_source(settings: Settings, *, extra_vars: Mapping[str, str] | None = None) -> DesiredSource:
-    """``--git-url`` if given, else the directory ``dir``."""
+    """``--git-url`` if given, else the directory ``dir``. Raises ``GitUrlRefused`` for a URL whose transport is
+    not followed (``ext::``, ``http://``, a local one without ``--git-allow-local``)."""
     variables = dict(extra_vars or {})
     allowed = frozenset(settings.allowed_clusters)
     if not settings.git_url:
@@ -89,7 +90,11 @@ def desired_source(settings: Settings, *, extra_vars: Mapping[str, str] | None =
     # One cache folder per repository and ref, so that two daemons on one machine never share a checkout.
     key = hashlib.sha256(f"{settings.git_url}#{settings.git_ref}".encode()).hexdigest()[:16]
     checkouts = GitCheckouts(
-        settings.git_url, ref=settings.git_ref, cache_dir=settings.git_cache_dir / key, auth=auth
+        settings.git_url,
+        ref=settings.git_ref,
+        cache_dir=settings.git_cache_dir / key,
+        auth=auth,
+        allow_local=settings.git_allow_local,
     )
     return GitSource(
         checkouts=checkouts,

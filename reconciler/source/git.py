@@ -20,6 +20,17 @@ reachable from any branch or tag is then fetched by itself: protocol v2 (git's d
 and GitHub's) serves it; a server speaking only protocol v0 refuses ("unadvertised object") and the GitError says
 so. A full SHA already in the mirror is not fetched again, since a commit never changes.
 
+Transports and what git may run: ``--git-url`` is checked when the source is built (``git_protocol``): https,
+ssh (``ssh://`` or scp-like ``user@host:path``), and ``file://`` or a local path only with ``--git-allow-local``;
+``ext::`` (which runs a command), plain ``http://``, ``git://`` and every other transport are refused. Every git
+command then runs with that one transport allowed (``protocol.allow=never`` plus the chosen one, and
+``GIT_ALLOW_PROTOCOL``, which would otherwise win if inherited), hooks off (``core.hooksPath=/dev/null``) and
+submodules never fetched (``hardening``).
+
+Links in a commit: ``git archive`` keeps symbolic links, and a link leading out of the checkout is written as a
+link, never followed here; loading the desired state refuses it at its path (``desired.tree``), so that the
+commit is an invalid revision named by the file, like any other.
+
 Secrets: a token reaches git as an ``http.extraHeader`` through ``GIT_CONFIG_*`` environment variables, never
 on a command line (visible in ``ps``) nor in the URL, and every error message goes through :func:`redact`. Git
 never prompts: no terminal (a new session), no askpass program, ssh in batch mode.
@@ -48,6 +59,8 @@ from typing import NamedTuple
 
 import structlog
 
+from reconciler.errors import echoed, printable
+
 log = structlog.get_logger(__name__)
 
 TOKEN_ENVIRONMENT_VARIABLE = "RECONCILER_GIT_TOKEN"
@@ -68,6 +81,71 @@ REPOSITORY_VARIABLES = (
 )
 FULL_SHA = re.compile(r"[0-9a-f]{40}")
 URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s'\"]*@")
+LOCAL = "file"  # git's name for the transport of file:// and local paths
+_SCHEMES = {"https": "https", "ssh": "ssh", "git+ssh": "ssh", "ssh+git": "ssh", "file": LOCAL}
+_URL_SCHEME = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)", re.DOTALL)
+_REMOTE_HELPER = re.compile(r"[A-Za-z0-9][A-Za-z0-9+.-]*::")  # git's <transport>::<address>
+_REFUSED_SCHEMES = {
+    "http": "plain http:// is not encrypted: a token would travel in clear, and anyone on the way could serve "
+    "other commits; use https://",
+    "git": "git:// is neither encrypted nor authenticated; use https:// or ssh://",
+}
+_ACCEPTED = "https://, ssh:// and scp-like user@host:path are followed (file:// and local paths with --git-allow-local)"
+
+
+class GitUrlRefused(ValueError):
+    """``--git-url`` names a transport the reconciler does not use; the message says why, and what it takes."""
+
+
+def git_protocol(url: str, *, allow_local: bool) -> str:
+    """The one transport git may use to fetch ``url``: ``https``, ``ssh``, or ``file`` when ``allow_local``.
+    Raises ``GitUrlRefused`` for anything else, before git ever sees the URL."""
+
+    def refused(why: str) -> GitUrlRefused:
+        return GitUrlRefused(f"--git-url '{echoed(redacted_url(url))}' is refused: {why}")
+
+    if not url or url.startswith("-") or printable(url) != url:
+        raise refused("not a repository URL (empty, starting with '-', or with control characters)")
+    if _REMOTE_HELPER.match(url):
+        raise refused(
+            f"'{url.split('::', 1)[0]}::' hands the URL to a helper program (ext:: runs a command); {_ACCEPTED}"
+        )
+    scheme_url = _URL_SCHEME.fullmatch(url)
+    if scheme_url is not None:
+        scheme = scheme_url["scheme"].lower()
+        if scheme not in _SCHEMES:
+            raise refused(
+                _REFUSED_SCHEMES.get(
+                    scheme, f"{scheme}:// is not a transport the reconciler uses; {_ACCEPTED}"
+                )
+            )
+        protocol = _SCHEMES[scheme]
+        if protocol == "ssh" and scheme_url["rest"].rsplit("@", 1)[-1].startswith("-"):
+            raise refused("a host name cannot start with '-'")
+    elif ":" in url and "/" not in url.split(":", 1)[0]:  # git's rule: a colon before any slash is scp-like
+        if url.split(":", 1)[0].rsplit("@", 1)[-1].startswith("-"):
+            raise refused("a host name cannot start with '-'")
+        protocol = "ssh"
+    else:
+        protocol = LOCAL
+    if protocol == LOCAL and not allow_local:
+        raise refused("a local repository (file:// or a path) is followed only with --git-allow-local")
+    return protocol
+
+
+def hardening(protocol: str) -> tuple[list[str], dict[str, str]]:
+    """The options and environment of every git command: ``protocol`` the only transport, no hooks (the
+    mirror's, or a template's), no submodules. ``GIT_ALLOW_PROTOCOL`` is set too: inherited, it would win over
+    any configuration."""
+    options = {
+        "protocol.allow": "never",
+        f"protocol.{protocol}.allow": "always",
+        "core.hooksPath": "/dev/null",
+        "submodule.recurse": "false",
+        "fetch.recurseSubmodules": "false",
+    }
+    arguments = [word for name, value in options.items() for word in ("-c", f"{name}={value}")]
+    return arguments, {"GIT_ALLOW_PROTOCOL": protocol}
 
 
 class GitError(Exception):
@@ -177,9 +255,12 @@ class GitCheckouts:
         auth: GitAuth = NO_AUTH,
         keep: int = 2,
         timeout: float = 60.0,
+        allow_local: bool = False,
     ) -> None:
+        """Raises ``GitUrlRefused`` for a URL of a transport not followed (``git_protocol``)."""
         if keep < 2:
             raise ValueError("keep must be at least 2: the previous checkout may still be being read")
+        self._options, hardened = hardening(git_protocol(url, allow_local=allow_local))
         self.current: Checkout | None = None
         self._url = url
         self._ref = ref
@@ -190,7 +271,7 @@ class GitCheckouts:
         self._mirror = cache_dir / "repo.git"
         self._checkouts = cache_dir / "checkouts"
         self._current_link = cache_dir / "current"
-        self._environment = git_environment(auth, os.environ)
+        self._environment = git_environment(auth, os.environ) | hardened
         self._lock = asyncio.Lock()
         self._leftovers_removed = False
 
@@ -313,6 +394,7 @@ class GitCheckouts:
         try:
             process = await asyncio.create_subprocess_exec(
                 "git",
+                *self._options,
                 f"--git-dir={self._mirror}",
                 *arguments,
                 stdin=asyncio.subprocess.DEVNULL,
@@ -340,17 +422,28 @@ class GitCheckouts:
 
 
 def _extract_into_place(archive: bytes, destination: Path) -> None:
-    """Extract a tar into a hidden sibling, then rename it: ``destination`` appears only once complete. The
-    ``data`` filter refuses members, links included, that would point outside the directory."""
+    """Extract a tar into a hidden sibling, then rename it: ``destination`` appears only once complete."""
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=destination.parent))
     try:
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
-            tar.extractall(staging, filter="data")
+            tar.extractall(staging, filter=_commit_filter)
         staging.chmod(0o755)
         staging.rename(destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _commit_filter(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo:
+    """tarfile's ``data`` filter (nothing written outside the directory, no special files or modes), except
+    that a symbolic link leading outside is kept as a link: writing one follows nothing, and the load refuses it
+    at its path. A member written through such a link is still refused (the filter resolves its path)."""
+    try:
+        return tarfile.data_filter(member, destination)
+    except (tarfile.AbsoluteLinkError, tarfile.LinkOutsideDestinationError):
+        if not member.issym():
+            raise
+        return member.replace(uid=None, gid=None, uname=None, gname=None, deep=False)  # type: ignore[arg-type]
 
 
 def _stale_checkouts(checkouts: Path, protected: set[str], keep: int) -> list[Path]:

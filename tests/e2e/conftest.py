@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,3 +108,48 @@ class Drifter:
             count = 3 if count == 4 else 4
             for service in self.services:
                 ecs.update_service(cluster="myapp-prod", service=service, desiredCount=count)
+
+
+@dataclass
+class Repo:
+    """A working clone the test commits in, and the bare remote it pushes to."""
+
+    work: Path
+    remote: Path
+
+    @property
+    def url(self) -> str:
+        return self.remote.as_uri()
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=self.work, check=True, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    def commit(self, message: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        self.git("push", "-q", "--force", "origin", "HEAD:main")
+        return self.git("rev-parse", "HEAD")
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        path = self.work / relative
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture
+def repo(estate: Estate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    for name, value in {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
+                        "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
+                        "HOME": str(tmp_path)}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    work = tmp_path / "work"
+    subprocess.run(["git", "clone", "-q", remote.as_uri(), str(work)], check=True, capture_output=True)
+    shutil.copytree(estate.dir, work / "deploy")
+    made = Repo(work=work, remote=remote)
+    made.git("checkout", "-q", "-b", "main")
+    made.commit("the example estate")
+    return made

@@ -9,15 +9,12 @@ import asyncio
 import hashlib
 import hmac
 import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from reconciler.live.clients import AwsClients
 from reconciler.runtime.daemon import Daemon, DaemonOptions
@@ -25,56 +22,11 @@ from reconciler.runtime.engine import Engine
 from reconciler.runtime.options import desired_source, plan_options
 from reconciler.settings import Settings
 from tests.conftest import BotoFactory
-from tests.e2e.conftest import Estate, count_api_calls
+from tests.e2e.conftest import Estate, Repo, count_api_calls
 from tests.e2e.test_daemon import desired_count, eventually, free_port, metric
 
 SECRET = b"webhook-secret-for-tests"
 WORDPRESS = "deploy/services/wordpress.yaml"
-
-
-@dataclass
-class Repo:
-    """A working clone the test commits in, and the bare remote it pushes to."""
-
-    work: Path
-    remote: Path
-
-    @property
-    def url(self) -> str:
-        return self.remote.as_uri()
-
-    def git(self, *args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=self.work, check=True, capture_output=True, text=True)
-        return done.stdout.strip()
-
-    def commit(self, message: str) -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message)
-        self.git("push", "-q", "--force", "origin", "HEAD:main")
-        return self.git("rev-parse", "HEAD")
-
-    def edit(self, relative: str, old: str, new: str) -> None:
-        path = self.work / relative
-        text = path.read_text()
-        assert old in text, f"{old!r} not in {relative}"
-        path.write_text(text.replace(old, new, 1))
-
-
-@pytest.fixture
-def repo(estate: Estate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
-    for name, value in {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-                        "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
-                        "HOME": str(tmp_path)}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
-    work = tmp_path / "work"
-    subprocess.run(["git", "clone", "-q", remote.as_uri(), str(work)], check=True, capture_output=True)
-    shutil.copytree(estate.dir, work / "deploy")
-    made = Repo(work=work, remote=remote)
-    made.git("checkout", "-q", "-b", "main")
-    made.commit("the example estate")
-    return made
 
 
 @asynccontextmanager
@@ -84,7 +36,8 @@ async def git_daemon(
     """The daemon as ``run --git-url`` builds it, on a free port; yields it once its first pass is done."""
     port = free_port()
     config = Settings(git_url=repo.url, git_ref="main", git_path="deploy", git_interval=git_interval,
-                      git_cache_dir=tmp_path / "cache", vars=[estate.vars_file], **settings)  # type: ignore[arg-type]  # fmt: skip
+                      git_cache_dir=tmp_path / "cache", vars=[estate.vars_file], git_allow_local=True,
+                      **settings)  # type: ignore[arg-type]  # fmt: skip
     options = DaemonOptions(interval=60, debounce_ms=500, host="127.0.0.1", port=port, webhook_secret=SECRET)
     async with AwsClients(region=None, endpoint_url=None) as clients:
         engine = Engine(clients, options=plan_options(config))

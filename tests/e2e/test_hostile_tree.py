@@ -12,17 +12,24 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from reconciler.errors import ECHO_LIMIT
 from tests.conftest import CLI, BotoFactory
-from tests.e2e.conftest import Estate, count_api_calls
+from tests.e2e.conftest import Estate, Repo, count_api_calls
 from tests.e2e.test_daemon import desired_count, free_port
 from tests.e2e.test_security import http_get, ready, wait_for
 
 MARKER = "MARKER_OUT_OF_TREE_7f3a"
+PATH_MARKER = (
+    "MARKER_PATH_c4e1"  # in the name of the folder of an out-of-tree file: its path is not shown either
+)
+INTERVAL = 2  # --interval of the daemons: /healthz is 503 after three without a tick
 OUT_OF_TREE = f"apiVersion: reconciler/v1\nkind: {MARKER}\nmetadata:\n  name: {MARKER}\nspec: {{}}\n"
 LINK_OUTSIDE = "is a symbolic link pointing outside the desired-state directory: not followed"
 # a kind that would clear a terminal, paint it red and forge a log line, then fill it with 5000 characters
@@ -88,52 +95,74 @@ def test_validate_names_a_fifo_at_once_and_exits_1(estate: Estate) -> None:
     assert time.monotonic() - started < 15
 
 
+@dataclass
+class DaemonProcess:
+    base: str
+    log_file: Path
+    seen: list[str] = field(default_factory=list)  # every endpoint's answer that the test read
+
+    def logs(self) -> str:
+        return self.log_file.read_text()
+
+    def get(self, path: str) -> str:
+        self.seen.append(http_get(f"{self.base}{path}")[1])
+        return self.seen[-1]
+
+
+@contextmanager
+def daemon_process(tmp_path: Path, *args: str) -> Iterator[DaemonProcess]:
+    """``reconciler run ARGS`` as deployed, a process of its own with JSON logs to a file; stopped by SIGTERM,
+    after which it must exit 0."""
+    port = free_port()
+    daemon = DaemonProcess(base=f"http://127.0.0.1:{port}", log_file=tmp_path / "daemon.log")
+    command = [sys.executable, "-m", "reconciler", "run", *args, "--listen", f"127.0.0.1:{port}",
+               "--interval", str(INTERVAL), "--log-format", "json"]  # fmt: skip
+    with daemon.log_file.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    try:
+        wait_for(lambda: ready(daemon.base))
+        yield daemon
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert process.returncode == 0, daemon.logs()
+
+
+def last_good_still_enforced(daemon: DaemonProcess, boto: BotoFactory) -> None:
+    """A change by hand is corrected from the last good revision, and /healthz answers 200 after three intervals
+    (a loop stuck on a FIFO would be 503 by then)."""
+    boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=3)
+    assert http_get(f"{daemon.base}/sync", method="POST")[0] == 202
+    wait_for(lambda: desired_count(boto) == 1)
+    time.sleep(3 * INTERVAL)
+    assert http_get(f"{daemon.base}/healthz")[0] == 200
+
+
 def test_the_daemon_reports_a_hostile_tree_keeps_its_last_good_state_and_answers(
     estate: Estate, tmp_path: Path, boto: BotoFactory
 ) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_file = tmp_path / "daemon.log"
-    command = [sys.executable, "-m", "reconciler", "run", *estate.args(), "--listen", f"127.0.0.1:{port}",
-               "--interval", "2", "--log-format", "json"]  # fmt: skip
-    with log_file.open("wb") as log:
-        daemon = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
-    seen: list[str] = []  # every endpoint's answer
-    try:
-        wait_for(lambda: ready(base))
+    with daemon_process(tmp_path, *estate.args()) as daemon:
         wait_for(lambda: desired_count(boto) == 1)
-        good = http_get(f"{base}/status")[1]
-        seen.append(good)
+        good = json.loads(daemon.get("/status"))["revision"]
 
         # A link to a file outside the tree: reported at its path, its content never read.
         (estate.dir / "services" / "evil.yaml").symlink_to(secret_outside(tmp_path))
         (estate.dir / "services" / "hostile.yaml").write_text(HOSTILE_DOCUMENT)
-        wait_for(lambda: "services/evil.yaml:" in log_file.read_text())
-        assert MARKER not in log_file.read_text()
-        assert f"services/evil.yaml:1: {LINK_OUTSIDE}" in log_file.read_text()
+        wait_for(lambda: "services/evil.yaml:" in daemon.logs())
+        assert MARKER not in daemon.logs()
+        assert f"services/evil.yaml:1: {LINK_OUTSIDE}" in daemon.logs()
 
         # A FIFO named like a document: reported at its path, and nothing blocks.
         os.mkfifo(estate.dir / "services" / "pipe.yaml")
-        wait_for(lambda: "services/pipe.yaml:" in log_file.read_text())  # a load stuck on it never says so
-        assert "services/pipe.yaml:1: is a FIFO, not a regular file: not read" in log_file.read_text()
-        assert "reconciler_desired_state_valid 0.0" in http_get(f"{base}/metrics")[1]
+        wait_for(lambda: "services/pipe.yaml:" in daemon.logs())  # a load stuck on it never says so
+        assert "services/pipe.yaml:1: is a FIFO, not a regular file: not read" in daemon.logs()
+        assert "reconciler_desired_state_valid 0.0" in daemon.get("/metrics")
 
-        # The last good revision is still enforced: a change by hand is corrected, and /healthz answers 200.
-        boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=3)
-        assert http_get(f"{base}/sync", method="POST")[0] == 202
-        wait_for(lambda: desired_count(boto) == 1)
-        time.sleep(3 * 2)  # three intervals: a loop stuck on the FIFO would now be 503
-        assert http_get(f"{base}/healthz")[0] == 200
-        for path in ("/status", "/metrics"):
-            seen.append(http_get(f"{base}{path}")[1])
-        assert '"revision"' in seen[-2] and seen[-2].count(MARKER) == 0
-        assert _revision(seen[-2]) == _revision(good)
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=15)
-    logs = log_file.read_text()
-    assert daemon.returncode == 0, logs
-    assert MARKER not in logs + "\n".join(seen)
+        last_good_still_enforced(daemon, boto)
+        assert json.loads(daemon.get("/status"))["revision"] == good
+        daemon.get("/metrics")
+    logs = daemon.logs()
+    assert MARKER not in logs + "\n".join(daemon.seen)
     invalid = [json.loads(line) for line in logs.splitlines() if '"desired state invalid"' in line]
     hostile = [p for entry in invalid for p in entry["problems"] if "hostile.yaml:2:" in p]
     assert hostile and all("\\x1b[2J" in p and "\x1b" not in p and len(p) < 600 for p in hostile)
@@ -141,7 +170,34 @@ def test_the_daemon_reports_a_hostile_tree_keeps_its_last_good_state_and_answers
     assert "keeping the last good desired state" in logs
 
 
-def _revision(status: str) -> str:
-    value = json.loads(status)["revision"]
-    assert isinstance(value, str)
-    return value
+def test_the_daemon_following_git_refuses_a_commit_linking_out_and_keeps_the_last_good(
+    estate: Estate, repo: Repo, tmp_path: Path, boto: BotoFactory
+) -> None:
+    """A commit carrying a link to a file of the reconciler's host (its token file, say): the commit is invalid
+    at the link's path, and neither the file's content nor even its path shows anywhere."""
+    secret = tmp_path / f"run-{PATH_MARKER}" / "git-token.yaml"
+    secret.parent.mkdir()
+    secret.write_text(OUT_OF_TREE)
+    first = repo.git("rev-parse", "HEAD")
+    with daemon_process(
+        tmp_path, "--vars", str(estate.vars_file), "--git-url", repo.url, "--git-allow-local",
+        "--git-ref", "main", "--git-path", "deploy", "--git-interval", "1",
+        "--git-cache-dir", str(tmp_path / "cache"),
+    ) as daemon:  # fmt: skip
+        wait_for(lambda: desired_count(boto) == 1)
+        assert json.loads(daemon.get("/status"))["revision"] == first
+
+        (repo.work / "deploy" / "services" / "evil.yaml").symlink_to(secret)
+        evil = repo.commit("a link to the token file")
+        wait_for(lambda: "deploy/services/evil.yaml" in daemon.logs())
+        assert (
+            "deploy/services/evil.yaml:1: is a symbolic link pointing outside the repository: not followed"
+            in daemon.logs()
+        )
+        last_good_still_enforced(daemon, boto)
+        status = json.loads(daemon.get("/status"))
+        assert status["revision"] == first
+        assert status["source"] == status["source"] | {"revision": evil, "lastError": ""}
+        assert "reconciler_desired_state_valid 0.0" in daemon.get("/metrics")
+    everything = daemon.logs() + "\n".join(daemon.seen)
+    assert MARKER not in everything and PATH_MARKER not in everything

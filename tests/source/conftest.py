@@ -3,11 +3,15 @@ clone to commit in, with no user or system Git configuration leaking in."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from reconciler.source import git as git_module
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +65,53 @@ def remote(tmp_path: Path) -> Remote:
 @pytest.fixture
 def cache(tmp_path: Path) -> Path:
     return tmp_path / "cache"
+
+
+@dataclass
+class GitRecorder:
+    """Every git command GitCheckouts starts: its argv and env, and how many ran at once at most."""
+
+    argvs: list[list[str]] = field(default_factory=list)
+    environments: list[dict[str, str]] = field(default_factory=list)
+    processes: list[Any] = field(default_factory=list)
+    running: int = 0
+    most_at_once: int = 0
+
+    def subcommands(self) -> list[str]:
+        return [subcommand(argv) for argv in self.argvs]
+
+    def clear(self) -> None:
+        self.argvs.clear()
+        self.environments.clear()
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> GitRecorder:
+    record = GitRecorder()
+    real_exec = asyncio.create_subprocess_exec
+
+    async def recording_exec(*argv: Any, **options: Any) -> Any:
+        record.argvs.append([str(word) for word in argv])
+        record.environments.append(dict(options["env"]))
+        process = await real_exec(*argv, **options)
+        record.processes.append(process)
+        real_communicate = process.communicate
+
+        async def counted_communicate(*args: Any, **kwargs: Any) -> Any:
+            record.running += 1
+            record.most_at_once = max(record.most_at_once, record.running)
+            try:
+                return await real_communicate(*args, **kwargs)
+            finally:
+                record.running -= 1
+
+        process.communicate = counted_communicate
+        return process
+
+    monkeypatch.setattr(git_module.asyncio, "create_subprocess_exec", recording_exec)
+    return record
+
+
+def subcommand(argv: list[str]) -> str:
+    """The git command of ``argv``: the word after ``--git-dir=...`` (the options come before it)."""
+    return next(argv[index + 1] for index, word in enumerate(argv) if word.startswith("--git-dir="))

@@ -10,16 +10,16 @@ import os
 import shlex
 import shutil
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.source import git as git_module
+from reconciler.sandbox.seed import self_signed_certificate
 from reconciler.source.git import (
     Checkout,
     GitAuth,
@@ -30,55 +30,10 @@ from reconciler.source.git import (
     redacted_url,
     ssh_command,
 )
-from tests.source.conftest import Remote, git
+from tests.source.conftest import GitRecorder, Remote, git, subcommand
 
 TOKEN = "s3cr3t-token"
 TOKEN_AS_BASIC = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
-
-
-@dataclass
-class GitRecorder:
-    """Every git command GitCheckouts starts: its argv and env, and how many ran at once at most."""
-
-    argvs: list[list[str]] = field(default_factory=list)
-    environments: list[dict[str, str]] = field(default_factory=list)
-    processes: list[Any] = field(default_factory=list)
-    running: int = 0
-    most_at_once: int = 0
-
-    def subcommands(self) -> list[str]:
-        return [argv[2] for argv in self.argvs]  # after "git" and "--git-dir=..."
-
-    def clear(self) -> None:
-        self.argvs.clear()
-        self.environments.clear()
-
-
-@pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> GitRecorder:
-    record = GitRecorder()
-    real_exec = asyncio.create_subprocess_exec
-
-    async def recording_exec(*argv: Any, **options: Any) -> Any:
-        record.argvs.append([str(word) for word in argv])
-        record.environments.append(dict(options["env"]))
-        process = await real_exec(*argv, **options)
-        record.processes.append(process)
-        real_communicate = process.communicate
-
-        async def counted_communicate(*args: Any, **kwargs: Any) -> Any:
-            record.running += 1
-            record.most_at_once = max(record.most_at_once, record.running)
-            try:
-                return await real_communicate(*args, **kwargs)
-            finally:
-                record.running -= 1
-
-        process.communicate = counted_communicate
-        return process
-
-    monkeypatch.setattr(git_module.asyncio, "create_subprocess_exec", recording_exec)
-    return record
 
 
 def names_in(directory: Path) -> list[str]:
@@ -99,7 +54,7 @@ def assert_current(cache: Path, checkout: Checkout) -> None:
 
 async def test_first_sync_checks_out_the_branch_head(remote: Remote, cache: Path) -> None:
     sha = remote.commit({"app.yaml": "one"})
-    checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache)
+    checkouts = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache)
     assert checkouts.current is None
 
     checkout = await checkouts.sync()
@@ -117,7 +72,7 @@ async def test_no_ref_follows_the_remote_default_branch(remote: Remote, cache: P
     main = remote.commit({"app.yaml": "main"})
     remote.commit({"app.yaml": "elsewhere"}, push_to="other")
 
-    checkout = await GitCheckouts(remote.url, ref=None, cache_dir=cache).sync()
+    checkout = await GitCheckouts(remote.url, allow_local=True, ref=None, cache_dir=cache).sync()
 
     assert checkout.sha == main
     assert (checkout.path / "app.yaml").read_text() == "main"
@@ -125,12 +80,12 @@ async def test_no_ref_follows_the_remote_default_branch(remote: Remote, cache: P
 
 async def test_plain_path_url_works_too(remote: Remote, cache: Path) -> None:
     sha = remote.commit({"app.yaml": "one"})
-    checkout = await GitCheckouts(str(remote.bare), ref="main", cache_dir=cache).sync()
+    checkout = await GitCheckouts(str(remote.bare), allow_local=True, ref="main", cache_dir=cache).sync()
     assert checkout.sha == sha
 
 
 async def test_new_commits_are_checked_out_and_only_the_last_two_kept(remote: Remote, cache: Path) -> None:
-    checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache, keep=2)
+    checkouts = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache, keep=2)
     first_sha = remote.commit({"app.yaml": "one"})
     first = await checkouts.sync()
     second_sha = remote.commit({"app.yaml": "two"})
@@ -154,7 +109,7 @@ async def test_new_commits_are_checked_out_and_only_the_last_two_kept(remote: Re
 
 
 async def test_keep_three_keeps_three(remote: Remote, cache: Path) -> None:
-    checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache, keep=3)
+    checkouts = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache, keep=3)
     shas = []
     for text in ("one", "two", "three", "four"):
         shas.append(remote.commit({"app.yaml": text}))
@@ -171,7 +126,7 @@ async def test_sync_without_a_new_commit_touches_nothing(
     remote: Remote, cache: Path, recorder: GitRecorder
 ) -> None:
     remote.commit({"app.yaml": "one"})
-    checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache)
+    checkouts = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache)
     first = await checkouts.sync()
     (first.path / "marker").write_text("left by a reader")
     link_inode = (cache / "current").lstat().st_ino
@@ -190,7 +145,7 @@ async def test_concurrent_syncs_run_git_one_command_at_a_time(
     remote: Remote, cache: Path, recorder: GitRecorder
 ) -> None:
     remote.commit({"app.yaml": "one"})
-    checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache)
+    checkouts = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache)
 
     # return_exceptions: no sibling is cancelled while spawning git, which can hang Python 3.11 (CPython #103847).
     syncs = [checkouts.sync() for _ in range(3)]
@@ -203,7 +158,7 @@ async def test_concurrent_syncs_run_git_one_command_at_a_time(
 
 
 async def test_a_new_instance_keeps_the_checkout_current_pointed_at(remote: Remote, cache: Path) -> None:
-    before_restart = GitCheckouts(remote.url, ref="main", cache_dir=cache)
+    before_restart = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache)
     remote.commit({"app.yaml": "one"})
     await before_restart.sync()
     second = remote.commit({"app.yaml": "two"})
@@ -212,7 +167,7 @@ async def test_a_new_instance_keeps_the_checkout_current_pointed_at(remote: Remo
     (cache / "checkouts" / ".deadbeef.tmp-crashed").mkdir()  # what a process killed mid-extraction leaves
     (cache / ".current.tmp-crashed").symlink_to("checkouts/nowhere")
 
-    after_restart = GitCheckouts(remote.url, ref="main", cache_dir=cache)
+    after_restart = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache)
     third = remote.commit({"app.yaml": "three"})
     checkout = await after_restart.sync()
 
@@ -230,7 +185,7 @@ async def test_ref_as_an_annotated_tag(remote: Remote, cache: Path) -> None:
     git("push", "-q", "origin", "v1", cwd=remote.work)
     remote.commit({"app.yaml": "two"})
 
-    checkout = await GitCheckouts(remote.url, ref="v1", cache_dir=cache).sync()
+    checkout = await GitCheckouts(remote.url, allow_local=True, ref="v1", cache_dir=cache).sync()
 
     assert checkout.sha == tagged == remote.rev_parse("v1^{commit}")
     assert (checkout.path / "app.yaml").read_text() == "one"
@@ -242,7 +197,7 @@ async def test_a_branch_wins_over_a_tag_of_the_same_name(remote: Remote, cache: 
     git("push", "-q", "origin", "refs/tags/release", cwd=remote.work)
     branch_head = remote.commit({"app.yaml": "branch"}, push_to="release")
 
-    checkout = await GitCheckouts(remote.url, ref="release", cache_dir=cache).sync()
+    checkout = await GitCheckouts(remote.url, allow_local=True, ref="release", cache_dir=cache).sync()
 
     assert checkout.sha == branch_head
     assert (checkout.path / "app.yaml").read_text() == "branch"
@@ -253,7 +208,7 @@ async def test_ref_as_a_full_sha_needs_no_fetch_once_present(
 ) -> None:
     older = remote.commit({"app.yaml": "one"})
     remote.commit({"app.yaml": "two"})
-    pinned = GitCheckouts(remote.url, ref=older, cache_dir=cache)
+    pinned = GitCheckouts(remote.url, allow_local=True, ref=older, cache_dir=cache)
 
     checkout = await pinned.sync()
 
@@ -273,11 +228,11 @@ async def test_a_sha_on_no_branch_or_tag_is_fetched_by_itself(
     orphan = remote.commit({"app.yaml": "orphan"}, push_to="scratch")
     git("push", "-q", "origin", "--delete", "scratch", cwd=remote.work)  # its objects stay in the remote
 
-    checkout = await GitCheckouts(remote.url, ref=orphan, cache_dir=cache).sync()
+    checkout = await GitCheckouts(remote.url, allow_local=True, ref=orphan, cache_dir=cache).sync()
 
     assert checkout.sha == orphan
     assert (checkout.path / "app.yaml").read_text() == "orphan"
-    fetches = [argv for argv in recorder.argvs if argv[2] == "fetch"]
+    fetches = [argv for argv in recorder.argvs if subcommand(argv) == "fetch"]
     assert len(fetches) == 2
     assert fetches[1][-1] == f"+{orphan}:refs/reconciler/pinned"
 
@@ -285,7 +240,7 @@ async def test_a_sha_on_no_branch_or_tag_is_fetched_by_itself(
 async def test_a_force_push_to_an_older_commit_is_followed(
     remote: Remote, cache: Path, recorder: GitRecorder
 ) -> None:
-    checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache)
+    checkouts = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache)
     older = remote.commit({"app.yaml": "one"})
     await checkouts.sync()
     newer = remote.commit({"app.yaml": "two"})
@@ -307,7 +262,7 @@ async def test_a_force_push_to_an_older_commit_is_followed(
 
 async def test_an_unreachable_remote_raises_and_leaves_current_alone(remote: Remote, cache: Path) -> None:
     remote.commit({"app.yaml": "one"})
-    checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache)
+    checkouts = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache)
     before = await checkouts.sync()
     remote.bare.rename(remote.bare.with_name("moved.git"))
 
@@ -322,36 +277,39 @@ async def test_an_unreachable_remote_raises_and_leaves_current_alone(remote: Rem
 
 async def test_an_unknown_ref_is_a_resolve_error(remote: Remote, cache: Path) -> None:
     remote.commit({"app.yaml": "one"})
-    checkouts = GitCheckouts(remote.url, ref="nope", cache_dir=cache)
+    checkouts = GitCheckouts(remote.url, allow_local=True, ref="nope", cache_dir=cache)
     with pytest.raises(GitError, match=r"git resolve failed .*'nope'"):
         await checkouts.sync()
     assert checkouts.current is None
     assert not (cache / "current").exists()
 
 
-async def test_a_symlink_out_of_the_checkout_is_refused(remote: Remote, cache: Path) -> None:
-    """The ``data`` tar filter refuses a relative symlink resolving outside the checkout: the whole commit is
-    refused (a checkout is all of a commit or nothing), and the previous checkout stays current."""
-    checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache)
+async def test_a_symlink_out_of_the_checkout_is_kept_as_a_link_and_never_followed(
+    remote: Remote, cache: Path, tmp_path: Path
+) -> None:
+    """A commit is checked out whole, a link leading out of it included, as a link: writing it follows nothing,
+    and the load refuses it at its path (``test_git_source``). A member written through it would be refused."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("s3cr3t")
+    checkouts = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache)
+    (remote.work / "escape").symlink_to("../../../outside")
+    (remote.work / "absolute.yaml").symlink_to(outside / "secret")
     remote.commit({"app.yaml": "one"})
-    before = await checkouts.sync()
-    (remote.work / "escape").symlink_to("../../etc")
-    remote.commit({})
 
-    refused = r"git checkout failed .*'escape' would link to .*outside the destination"
-    with pytest.raises(GitError, match=refused):
-        await checkouts.sync()
+    checkout = await checkouts.sync()
 
-    assert checkouts.current is before
-    assert_current(cache, before)
-    assert checkout_names(cache) == [before.sha]  # the half-written temporary directory is gone
+    assert (checkout.path / "escape").readlink() == Path("../../../outside")
+    assert (checkout.path / "absolute.yaml").readlink() == outside / "secret"
+    assert sorted(path.name for path in outside.iterdir()) == ["secret"]  # nothing written out there
+    assert_current(cache, checkout)
 
 
 async def test_a_symlink_within_the_checkout_is_kept(remote: Remote, cache: Path) -> None:
     (remote.work / "link.yaml").symlink_to("app.yaml")
     remote.commit({"app.yaml": "one"})
 
-    checkout = await GitCheckouts(remote.url, ref="main", cache_dir=cache).sync()
+    checkout = await GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache).sync()
 
     assert (checkout.path / "link.yaml").is_symlink()
     assert (checkout.path / "link.yaml").readlink() == Path("app.yaml")
@@ -362,7 +320,7 @@ async def test_a_stuck_remote_is_killed_at_the_timeout(cache: Path, recorder: Gi
     with socket.socket() as listener:  # accepts connections (the backlog) and never answers
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}/x.git"
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/x.git"
         checkouts = GitCheckouts(url, ref="main", cache_dir=cache, timeout=0.5)
         started = time.monotonic()
         async with asyncio.timeout(5):  # fails rather than hangs should git outlive its timeout
@@ -377,8 +335,9 @@ async def test_a_stuck_remote_is_killed_at_the_timeout(cache: Path, recorder: Gi
 
 
 @pytest.fixture
-def http_remote() -> Iterator[tuple[str, list[str | None]]]:
-    """A local HTTP server answering 404 to everything; yields its URL and the Authorization headers it saw."""
+def https_remote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[str | None]]]:
+    """A local HTTPS server answering 404 to everything, with a certificate git is told to trust; yields its URL
+    and the Authorization headers it saw."""
     seen: list[str | None] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -389,20 +348,28 @@ def http_remote() -> Iterator[tuple[str, list[str | None]]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certificate, key = self_signed_certificate("localhost")  # the sandbox's, for ACM
+    cert_file.write_bytes(certificate)
+    key_file.write_bytes(key)
+    monkeypatch.setenv("GIT_SSL_CAINFO", str(cert_file))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/x.git", seen
+        yield f"https://localhost:{server.server_address[1]}/x.git", seen
     finally:
         server.shutdown()
         server.server_close()
 
 
 async def test_the_token_reaches_the_server_as_a_header_through_the_environment(
-    http_remote: tuple[str, list[str | None]], cache: Path, recorder: GitRecorder
+    https_remote: tuple[str, list[str | None]], cache: Path, recorder: GitRecorder
 ) -> None:
-    url, seen = http_remote
+    url, seen = https_remote
     checkouts = GitCheckouts(url, ref="main", cache_dir=cache, auth=GitAuth(token=TOKEN))
 
     with pytest.raises(GitError) as raised:

@@ -18,7 +18,7 @@ BROKEN = "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: [\n"
 
 
 def source(remote: Remote, cache: Path, subdir: str = "deploy") -> GitSource:
-    checkouts = GitCheckouts(remote.url, ref="main", cache_dir=cache)
+    checkouts = GitCheckouts(remote.url, allow_local=True, ref="main", cache_dir=cache)
     return GitSource(checkouts=checkouts, description="test", subdir=subdir, interval=60)
 
 
@@ -43,6 +43,26 @@ async def test_an_invalid_commit_names_its_problems_by_path_in_the_repository(
         await source(remote, cache).load_async()
     assert raised.value.revision == sha
     assert [p.file for p in raised.value.problems] == ["deploy/broken.yaml"]
+
+
+async def test_a_commit_linking_out_of_the_repository_is_invalid_at_the_link(
+    remote: Remote, cache: Path, tmp_path: Path
+) -> None:
+    """Links may lead anywhere inside the commit (outside ``--git-path`` too), never out of it."""
+    marker = "MARKER_OUT_OF_TREE_7f3a"
+    (tmp_path / "token").write_text(f"apiVersion: reconciler/v1\nkind: {marker}\n")
+    (remote.work / "deploy").mkdir()
+    (remote.work / "shared").mkdir()
+    (remote.work / "deploy" / "shared.yaml").symlink_to("../shared/cluster.yaml")
+    (remote.work / "deploy" / "evil.yaml").symlink_to(tmp_path / "token")
+    sha = remote.commit({"shared/cluster.yaml": CLUSTER})
+    with pytest.raises(InvalidDesiredState) as raised:
+        await source(remote, cache).load_async()
+    assert raised.value.revision == sha
+    assert [str(p) for p in raised.value.problems] == [
+        "deploy/evil.yaml:1: is a symbolic link pointing outside the repository: not followed"
+    ]
+    assert marker not in str(raised.value)
 
 
 async def test_a_burst_of_requests_is_one_fetch_then_one_wake(remote: Remote, cache: Path) -> None:
