@@ -9,7 +9,7 @@ scheduled actions of each scaled resource.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from reconciler.live.clients import AwsClients
@@ -18,7 +18,7 @@ from reconciler.model.autoscaling_ids import ECS_NAMESPACE
 from reconciler.model.ecs import tags_as_map
 from reconciler.model.live import Described, LiveEntry, LiveState
 from reconciler.model.ownership import DELETION_POLICY_TAG, INSTANCE_TAG, NAME_TAG, SPEC_HASH_TAG
-from reconciler.model.resource import DesiredState
+from reconciler.model.resource import DesiredResource, DesiredState
 from reconciler.model.shared_text import shared_strings
 
 KINDS = ("ScalableTarget", "ScalingPolicy", "ScheduledAction")
@@ -34,7 +34,7 @@ class AutoscalingReader:
         self._clients = clients
 
     async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
-        facts = dict(_facts(live))
+        facts = ownership_facts(live)
         if targeted:
             await self._read_targeted(desired, live, facts)
             return
@@ -44,14 +44,12 @@ class AutoscalingReader:
         if not namespaces:
             return
         aas = await self._clients.client("application-autoscaling")
-        by_natural = {
-            (r.kind, natural_key(r.kind, request_of(r))): r.name for r in desired if r.kind in KINDS
-        }
+        by_natural = declared_by_natural_key(desired)
         kinds = {r.kind for r in desired if r.kind in KINDS} | {_kind_of_fact(key) for key in facts}
         for namespace in sorted(namespaces):
             for kind in [k for k in KINDS if k in kinds]:  # no call for a kind neither declared nor ours
                 for item in await _read_kind(aas, kind, namespace):
-                    _add(live, kind, item, facts, by_natural)
+                    add_entry(live, kind, item, facts, by_natural)
 
     async def _read_targeted(
         self, desired: DesiredState, live: LiveState, facts: dict[str, tuple[str, str, str, str, str]]
@@ -60,14 +58,14 @@ class AutoscalingReader:
         if not declared:
             return
         aas = await self._clients.client("application-autoscaling")
-        by_natural = {(r.kind, natural_key(r.kind, request_of(r))): r.name for r in declared}
+        by_natural = declared_by_natural_key(declared)
         wanted: dict[tuple[str, str], set[str]] = {}  # (kind, namespace) → resource IDs
         for resource in declared:
             ids = wanted.setdefault((resource.kind, str(resource.spec.get("ServiceNamespace"))), set())
             ids.add(str(resource.spec.get("ResourceId")))
         for (kind, namespace), ids in sorted(wanted.items()):
             for item in await _read_by_id(aas, kind, namespace, sorted(ids)):
-                _add(live, kind, item, facts, by_natural)
+                add_entry(live, kind, item, facts, by_natural)
 
 
 async def _read_by_id(aas: Any, kind: str, namespace: str, ids: list[str]) -> list[Described]:
@@ -96,8 +94,18 @@ def _kind_of_fact(key: str) -> str:
     return next((kind for kind, kind_code in KIND_CODES.items() if kind_code == code), "")
 
 
+def declared_by_natural_key(resources: Iterable[DesiredResource]) -> dict[tuple[str, str], str]:
+    """(kind, how AWS identifies it) → the document's name, for the declared scaling resources."""
+    return {(r.kind, natural_key(r.kind, request_of(r))): r.name for r in resources if r.kind in KINDS}
+
+
+def ownership_facts(live: LiveState) -> dict[str, tuple[str, str, str, str, str]]:
+    """fact tag key → (spec hash, deletion policy, document name, owning instance, service ARN), from the tags of
+    the ECS services already in ``live``."""
+    return dict(_facts(live))
+
+
 def _facts(live: LiveState) -> Iterator[tuple[str, tuple[str, str, str, str, str]]]:
-    """fact tag key → (spec hash, deletion policy, document name, owning instance, service ARN)."""
     for service in live.services.values():
         tags = tags_as_map(service.get("tags"))
         owner = tags.get(INSTANCE_TAG, "")
@@ -118,13 +126,15 @@ async def _read_kind(aas: Any, kind: str, namespace: str) -> list[Described]:
     return found
 
 
-def _add(
+def add_entry(
     live: LiveState,
     kind: str,
     item: Described,
     facts: dict[str, tuple[str, str, str, str, str]],
     by_natural: dict[tuple[str, str], str],
 ) -> None:
+    """One described scaling resource into ``live``, under its document's name: ours by the facts, else a
+    declared one by its natural key; anything else is left out."""
     natural = natural_key(kind, item)
     fact = facts.get(fact_key(kind, natural))
     name = fact[2] if fact else by_natural.get((kind, natural))

@@ -43,24 +43,19 @@ class CodeDeployReader:
             return
         groups = [g for app in applications for g in await self._groups(client, app)]
         prefix = await self._arn_prefix()
-        arns = {(g["applicationName"], g["deploymentGroupName"]): f"{prefix}{g['applicationName']}/{g['deploymentGroupName']}" for g in groups}  # fmt: skip
+        arns = {(g["applicationName"], g["deploymentGroupName"]): group_arn(prefix, g) for g in groups}
         tags = await self.tags.read(
             partial(tags_one_arn_a_call, client.list_tags_for_resource, "ResourceArn"), list(arns.values())
         )
-        declared = {(str(r.spec.get("applicationName")), r.name) for r in desired.of_kind(KIND)}
+        declared = declared_groups(desired)
         for group in groups:
             key = (group["applicationName"], group["deploymentGroupName"])
-            entry = self._entry(group, arns[key], tags.get(arns[key], {}), declared=key in declared)
+            entry = group_entry(
+                group, arns[key], tags.get(arns[key], {}), declared=key in declared, instance=self._instance
+            )
             if entry is not None:
                 live.entries_of(KIND)[entry.name] = entry
         await self._running_deployments(client, desired, live)
-
-    def _entry(self, group: Described, arn: str, tags: Tags, *, declared: bool) -> LiveEntry | None:
-        ours = tags.get(NAME_TAG) if owner_of(tags) == self._instance else None
-        name = ours or (group["deploymentGroupName"] if declared else None)
-        if name is None:
-            return None
-        return LiveEntry(name=name, arn=arn, spec=dict(group), tags=tags, parent=group["applicationName"])
 
     async def _groups(self, client: Any, application: str) -> list[Described]:
         names = await paginate(
@@ -112,4 +107,28 @@ class CodeDeployReader:
             self._account = str((await sts.get_caller_identity())["Account"])
         client = await self._clients.client("codedeploy")
         region = client.meta.region_name
-        return f"arn:aws:codedeploy:{region}:{self._account}:deploymentgroup:"
+        return arn_prefix(region, self._account)
+
+
+def declared_groups(desired: DesiredState) -> set[tuple[str, str]]:
+    """(application, deployment group) of every declared group: how one to adopt is recognised."""
+    return {(str(r.spec.get("applicationName")), r.name) for r in desired.of_kind(KIND)}
+
+
+def arn_prefix(region: str, account: str) -> str:
+    """What every deployment group ARN of the account and region starts with (no CodeDeploy answer carries it)."""
+    return f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:"
+
+
+def group_arn(prefix: str, group: Described) -> str:
+    return f"{prefix}{group['applicationName']}/{group['deploymentGroupName']}"
+
+
+def group_entry(group: Described, arn: str, tags: Tags, *, declared: bool, instance: str) -> LiveEntry | None:
+    """A BatchGetDeploymentGroups entry under its document's name: ours by our name tag, else a declared group
+    by its name (to adopt); anything else is None."""
+    ours = tags.get(NAME_TAG) if owner_of(tags) == instance else None
+    name = ours or (group["deploymentGroupName"] if declared else None)
+    if name is None:
+        return None
+    return LiveEntry(name=name, arn=arn, spec=dict(group), tags=tags, parent=group["applicationName"])

@@ -139,7 +139,9 @@ class EcsReader:
             ecs.describe_services(cluster=cluster, services=list(batch), include=["TAGS"])
             for batch in chunks(names, 10)
         )
-        return {(cluster, s["serviceName"]): _trimmed(s) for page in pages for s in page.get("services", [])}
+        return {
+            (cluster, s["serviceName"]): service_of(s) for page in pages for s in page.get("services", [])
+        }
 
     # --- task definitions ----------------------------------------------------------------------------------
 
@@ -149,10 +151,7 @@ class EcsReader:
 
         async def describe(arn: str) -> None:
             response = await ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
-            revision = {
-                k: v for k, v in response["taskDefinition"].items() if k not in UNREAD_REVISION_FIELDS
-            }
-            self._task_definitions[arn] = shared_strings({**revision, "tags": response.get("tags", [])})
+            self._task_definitions[arn] = revision_of(response)
 
         await bounded_gather(describe(arn) for arn in sorted(set(arns) - set(self._task_definitions)))
 
@@ -167,8 +166,8 @@ class EcsReader:
         ]
 
 
-def _trimmed(service: Described) -> Described:
-    """A described service without what nothing reads, its short texts shared."""
+def service_of(service: Described) -> Described:
+    """A DescribeServices entry as a pass holds it: without what nothing reads, its short texts shared."""
     kept = {k: v for k, v in service.items() if k not in UNREAD_SERVICE_FIELDS}
     if kept.get("deployments"):
         kept["deployments"] = [
@@ -177,3 +176,11 @@ def _trimmed(service: Described) -> Described:
         ]
     trimmed: Described = shared_strings(kept)
     return trimmed
+
+
+def revision_of(response: Described) -> Described:
+    """A DescribeTaskDefinition answer as a pass holds it: the revision with its ``tags``, without what nothing
+    reads, its short texts shared."""
+    revision = {k: v for k, v in response["taskDefinition"].items() if k not in UNREAD_REVISION_FIELDS}
+    described: Described = shared_strings({**revision, "tags": response.get("tags", [])})
+    return described

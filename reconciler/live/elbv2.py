@@ -31,7 +31,7 @@ SUBNETS_PER_FILTER = 200  # values one EC2 filter takes
 
 
 @dataclass
-class _Found:
+class Found:
     """Everything described in one pass, before it is matched to documents."""
 
     load_balancers: list[Described] = field(default_factory=list)
@@ -54,7 +54,7 @@ class Elbv2Reader:
         # Read even when no ELBv2 document is left: resources of ours whose documents are gone must be found
         # to be pruned. An account without load balancers costs two calls.
         elbv2 = await self._clients.client("elbv2")
-        found = _Found()
+        found = Found()
         if targeted:
             self.tags.begin_targeted_pass()
             found.load_balancers, found.target_groups = await _by_name(elbv2, desired)
@@ -71,16 +71,12 @@ class Elbv2Reader:
         found.tags |= await self.tags.read(
             partial(elbv2_tags, elbv2), arns
         )  # one batch of 20-ARN calls for the other three kinds
-        matcher = _Matcher(desired, found, instance=self._instance)
-        for kind, entries in matcher.entries().items():
-            live.entries_of(kind).update(entries)
-        for kind, unmatched in matcher.unmanaged.items():
-            live.unmanaged.setdefault(kind, []).extend(unmatched)
+        fill_entries(live, desired, found, instance=self._instance)
         await self._attributes(elbv2, desired, live)
         self._learn_zones(found.load_balancers)
         await self._subnet_zones(desired, live)
 
-    async def _listeners(self, elbv2: Any, desired: DesiredState, found: _Found) -> list[Described]:
+    async def _listeners(self, elbv2: Any, desired: DesiredState, found: Found) -> list[Described]:
         """Listeners of the load balancers the documents name or that are ours: when a load balancer's documents
         are gone, its rules and listeners are pruned before it, in that order."""
         wanted = {str(r.spec.get("LoadBalancerArn")) for r in desired.of_kind("Listener")}
@@ -96,7 +92,7 @@ class Elbv2Reader:
         )
         return [listener for page in pages for listener in page]
 
-    async def _rules(self, elbv2: Any, found: _Found) -> list[tuple[Described, Described]]:
+    async def _rules(self, elbv2: Any, found: Found) -> list[tuple[Described, Described]]:
         """Rules of every listener read (those of declared or owned load balancers): a rule of ours whose
         document is gone must be found to be pruned."""
         pages = await bounded_gather(
@@ -108,19 +104,13 @@ class Elbv2Reader:
         ]
 
     async def _attributes(self, elbv2: Any, desired: DesiredState, live: LiveState) -> None:
-        calls = {"TargetGroup": ("describe_target_group_attributes", "TargetGroupArn"),
-                 "LoadBalancer": ("describe_load_balancer_attributes", "LoadBalancerArn")}  # fmt: skip
-        wanted = [
-            (r, live.entries_of(r.kind)[r.name])
-            for r in desired
-            if r.kind in calls and r.spec.get("Attributes") and r.name in live.entries_of(r.kind)
-        ]
+        wanted = attributes_wanted(desired, live)
         responses = await bounded_gather(
-            getattr(elbv2, calls[r.kind][0])(**{calls[r.kind][1]: entry.arn}) for r, entry in wanted
+            getattr(elbv2, ATTRIBUTE_READS[r.kind][0])(**{ATTRIBUTE_READS[r.kind][1]: entry.arn})
+            for r, entry in wanted
         )
         for (resource, entry), response in zip(wanted, responses, strict=True):
-            entry.spec["Attributes"] = response.get("Attributes", [])
-            live.entries_of(resource.kind)[resource.name] = entry
+            add_attributes(live, resource, entry, response)
 
     def _learn_zones(self, load_balancers: list[Described]) -> None:
         """A described load balancer names the zone of each of its subnets: in steady state, EC2 (whose model
@@ -152,6 +142,38 @@ class Elbv2Reader:
         found = {s["SubnetId"]: s["AvailabilityZone"] for page in pages for s in page}
         self._zones.update(found)
         live.subnet_zones.update(found)
+
+
+def fill_entries(live: LiveState, desired: DesiredState, found: Found, *, instance: str) -> None:
+    """Put what one pass described into ``live``: each resource under the name of its document, and the rules
+    added by hand on declared listeners."""
+    matcher = _Matcher(desired, found, instance=instance)
+    for kind, entries in matcher.entries().items():
+        live.entries_of(kind).update(entries)
+    for kind, unmatched in matcher.unmanaged.items():
+        live.unmanaged.setdefault(kind, []).extend(unmatched)
+
+
+# kind → (the call that reads its attributes, the parameter that names it)
+ATTRIBUTE_READS = {
+    "TargetGroup": ("describe_target_group_attributes", "TargetGroupArn"),
+    "LoadBalancer": ("describe_load_balancer_attributes", "LoadBalancerArn"),
+}
+
+
+def attributes_wanted(desired: DesiredState, live: LiveState) -> list[tuple[DesiredResource, LiveEntry]]:
+    """The documents that set ``Attributes``, with their live entries: only their attributes are read."""
+    return [
+        (r, live.entries_of(r.kind)[r.name])
+        for r in desired
+        if r.kind in ATTRIBUTE_READS and r.spec.get("Attributes") and r.name in live.entries_of(r.kind)
+    ]
+
+
+def add_attributes(live: LiveState, resource: DesiredResource, entry: LiveEntry, response: Described) -> None:
+    """A Describe*Attributes answer into the entry's request-shaped ``Attributes``."""
+    entry.spec["Attributes"] = response.get("Attributes", [])
+    live.entries_of(resource.kind)[resource.name] = entry
 
 
 async def _by_name(elbv2: Any, desired: DesiredState) -> tuple[list[Described], list[Described]]:
@@ -201,7 +223,7 @@ def load_balancer_subnets(spec: dict[str, Any]) -> list[str]:
 class _Matcher:
     """Gives each described resource the ``metadata.name`` of its document: by our name tag, else by natural key."""
 
-    def __init__(self, desired: DesiredState, found: _Found, *, instance: str) -> None:
+    def __init__(self, desired: DesiredState, found: Found, *, instance: str) -> None:
         self._desired = desired
         self._found = found
         self._instance = instance
@@ -299,7 +321,7 @@ def _lb_spec(lb: Described) -> Described:
     return {**{k: v for k, v in lb.items() if k != "AvailabilityZones"}, "Subnets": subnets}
 
 
-def _rule_and_listener_arns(found: _Found) -> list[str]:
+def _rule_and_listener_arns(found: Found) -> list[str]:
     return [listener["ListenerArn"] for listener in found.listeners] + [
         rule["RuleArn"] for _, rule in found.rules if not rule.get("IsDefault")
     ]

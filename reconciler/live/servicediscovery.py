@@ -50,21 +50,30 @@ class ServiceDiscoveryReader:
             partial(tags_one_arn_a_call, client.list_tags_for_resource, "ResourceARN"),
             [s["Arn"] for s in summaries],
         )
-        wanted = {(r.name, _namespace_id(r.spec, live)) for r in declared}
+        wanted = wanted_services(desired, live)
         for summary in summaries:
             spec = full.get(summary["Id"], summary)
-            entry = self._entry(spec, tags.get(summary["Arn"], {}), wanted)
+            entry = service_entry(spec, tags.get(summary["Arn"], {}), wanted, instance=self._instance)
             if entry is not None:
                 live.entries_of(KIND)[entry.name] = entry
 
-    def _entry(self, spec: Described, tags: Tags, wanted: set[tuple[str, str | None]]) -> LiveEntry | None:
-        """Ours by our name tag; else a declared service in the declared namespace (to adopt); else nothing."""
-        ours = tags.get(NAME_TAG) if owner_of(tags) == self._instance else None
-        natural = (spec["Name"], namespace_of(spec))
-        name = ours or (spec["Name"] if natural in wanted else None)
-        if name is None:
-            return None
-        return LiveEntry(name=name, arn=spec["Arn"], spec=dict(spec), tags=tags, parent=spec["Id"])
+
+def wanted_services(desired: DesiredState, live: LiveState) -> set[tuple[str, str | None]]:
+    """(name, namespace ID) of every declared Cloud Map service: how one to adopt is recognised."""
+    return {(r.name, _namespace_id(r.spec, live)) for r in desired.of_kind(KIND)}
+
+
+def service_entry(
+    spec: Described, tags: Tags, wanted: set[tuple[str, str | None]], *, instance: str
+) -> LiveEntry | None:
+    """A GetService answer's ``Service`` under its document's name: ours by our name tag; else a declared service
+    in the declared namespace (to adopt); else None."""
+    ours = tags.get(NAME_TAG) if owner_of(tags) == instance else None
+    natural = (spec["Name"], namespace_of(spec))
+    name = ours or (spec["Name"] if natural in wanted else None)
+    if name is None:
+        return None
+    return LiveEntry(name=name, arn=spec["Arn"], spec=dict(spec), tags=tags, parent=spec["Id"])
 
 
 def _namespace_id(spec: dict[str, Any], live: LiveState) -> str | None:
