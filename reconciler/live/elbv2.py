@@ -11,6 +11,7 @@ a declared listener that matches no document and carries no owner tag was added 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -228,6 +229,11 @@ class _Matcher:
         self._found = found
         self._instance = instance
         self._lb_names = {lb["LoadBalancerArn"]: lb["LoadBalancerName"] for lb in found.load_balancers}
+        # listener ARN → its natural key, for a rule document that names its listener by ARN
+        self._listener_keys = {
+            listener["ListenerArn"]: f"{self._lb_names.get(listener['LoadBalancerArn'])}:{listener['Port']}"
+            for listener in found.listeners
+        }
         self._by_tag: set[tuple[str, str]] = set()  # (kind, name) of the entries matched by our name tag
         self._natural_entries: dict[str, LiveEntry] = {}  # ARN → the entry named by its natural key
         self._natural_keys: dict[str, dict[str, str]] = {}  # kind → natural key → metadata.name
@@ -242,7 +248,7 @@ class _Matcher:
             tg.pop("LoadBalancerArns", None)
             self._add(result, "TargetGroup", tg["TargetGroupName"], tg["TargetGroupArn"], tg)
         for listener in self._found.listeners:
-            key = f"{self._lb_names.get(listener['LoadBalancerArn'])}:{listener['Port']}"
+            key = self._listener_keys[listener["ListenerArn"]]
             self._add(
                 result, "Listener", key, listener["ListenerArn"], listener, parent=listener["LoadBalancerArn"]
             )
@@ -250,9 +256,7 @@ class _Matcher:
         for listener, rule in self._found.rules:
             if not rule.get("IsDefault"):
                 rule["ListenerArn"] = listener["ListenerArn"]
-                key = (
-                    f"{self._lb_names.get(listener['LoadBalancerArn'])}:{listener['Port']}:{rule['Priority']}"
-                )
+                key = f"{self._listener_keys[listener['ListenerArn']]}:{rule['Priority']}"
                 self._add(result, "ListenerRule", key, rule["RuleArn"], rule, parent=listener["ListenerArn"])
         self._keep_unmanaged_rules(declared_listeners)
         return result
@@ -299,20 +303,25 @@ class _Matcher:
     def _by_natural_key(self, kind: str) -> dict[str, str]:
         if kind not in self._natural_keys:
             self._natural_keys[kind] = {
-                natural_key(r, self._lb_names): r.name for r in self._desired.of_kind(kind)
+                natural_key(r, self._lb_names, self._listener_keys): r.name
+                for r in self._desired.of_kind(kind)
             }
         return self._natural_keys[kind]
 
 
-def natural_key(resource: DesiredResource, lb_names: dict[str, str]) -> str:
-    """How AWS identifies the resource of a document: its name, or load balancer:port(:priority)."""
+def natural_key(
+    resource: DesiredResource, lb_names: Mapping[str, str], listener_keys: Mapping[str, str]
+) -> str:
+    """How AWS identifies the resource of a document: its name, or load balancer:port(:priority). A document
+    may name its load balancer or listener by ARN (as the create calls take them): ``lb_names`` (load balancer
+    ARN → name) and ``listener_keys`` (listener ARN → load balancer:port) turn those into the same key."""
     spec = resource.spec
     if resource.kind == "Listener":
         lb = str(spec.get("LoadBalancerArn", ""))
         return f"{lb_names.get(lb, lb)}:{spec.get('Port')}"
     if resource.kind == "ListenerRule":
         listener = str(spec.get("ListenerArn", ""))
-        return f"{listener}:{spec.get('Priority')}"
+        return f"{listener_keys.get(listener, listener)}:{spec.get('Priority')}"
     return resource.name
 
 
