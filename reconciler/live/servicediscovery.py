@@ -18,7 +18,7 @@ from reconciler.model.live import Described, LiveEntry, LiveState
 from reconciler.model.ownership import NAME_TAG, owner_of
 from reconciler.model.references import is_literal
 from reconciler.model.resource import DesiredState
-from reconciler.model.servicediscovery import namespace_of
+from reconciler.model.servicediscovery import namespace_id, namespace_of
 
 KIND = "DiscoveryService"
 PAGE_SIZE = 100
@@ -78,4 +78,4 @@ def service_entry(
 
 def _namespace_id(spec: dict[str, Any], live: LiveState) -> str | None:
     namespace = namespace_of(spec)
-    return live.namespaces.get(namespace, namespace) if namespace else None
+    return live.namespaces.get(namespace, namespace_id(namespace)) if namespace else None

@@ -1,8 +1,9 @@
 """The canonical form of a Cloud Map service (``DiscoveryService``), the same for a document and for GetService.
 
 The namespace may be given at the top (``NamespaceId``) or, as older templates do, in ``DnsConfig``; both become
-the top-level ``NamespaceId``. ``RoutingPolicy`` is lifted out of ``DnsConfig`` too: AWS cannot change it (nor the
-namespace) in place, so those are replace fields, while ``DnsConfig.DnsRecords`` (type and TTL) is updatable.
+the top-level ``NamespaceId`` (an ARN as the namespace's ID). ``RoutingPolicy`` is lifted out of ``DnsConfig`` too:
+AWS cannot change it (nor the namespace) in place, so those are replace fields, while ``DnsConfig.DnsRecords``
+(type and TTL) is updatable.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from reconciler.model.canonical import drop_keys, list_to_map, prune_empty
 from reconciler.model.generic import GenericKind, Spec, key_value_tags
 
+NAMESPACE_ARN_MARKER = ":namespace/"
 READ_ONLY = frozenset(
     {"Id", "Arn", "Name", "CreateDate", "CreatorRequestId", "InstanceCount", "ResourceOwner",
      "CreatedByAccount", "Tags"}
@@ -24,13 +26,22 @@ def canonical_discovery_service(spec: Spec) -> dict[str, Any]:
     namespace = spec.get("NamespaceId") or dns.pop("NamespaceId", None)
     dns.pop("NamespaceId", None)
     if namespace:
-        result["NamespaceId"] = namespace
+        result["NamespaceId"] = namespace_id(namespace)
     if "RoutingPolicy" in dns:
         result["RoutingPolicy"] = dns.pop("RoutingPolicy")
     if "DnsRecords" in dns:
         dns["DnsRecords"] = list_to_map(dns["DnsRecords"], key="Type")  # one record per type
     result["DnsConfig"] = dns
     return prune_empty(result)
+
+
+def namespace_id(namespace: str) -> str:
+    """A namespace's ARN (``arn:aws:servicediscovery:…:namespace/ns-…``, which a service in a namespace shared
+    with the account is created with) names the namespace whose ID is its last part: GetService answers the ID.
+    A DNS name or an ID is returned as it is."""
+    if namespace.startswith("arn:") and NAMESPACE_ARN_MARKER in namespace:
+        return namespace.rsplit("/", 1)[-1]
+    return namespace
 
 
 def namespace_of(spec: Spec) -> str | None:

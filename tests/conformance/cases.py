@@ -752,7 +752,6 @@ CASES: tuple[Case, ...] = (
         expect=("Description", "the test service", None),
         note="a service in a namespace shared with the account is created with the namespace's ARN "
         "(create-service's second example)",
-        drift="a namespace given by ARN is compared with the ID GetService returns",
     ),
     Case(
         id="create-service: myservice (DNS)",
@@ -788,7 +787,6 @@ CASES: tuple[Case, ...] = (
         subject=("DiscoveryService", "myservice-arn"),
         edit=("DnsConfig.DnsRecords[0].TTL", 300),
         expect=("DnsConfig.DnsRecords[A].TTL", 300, 60),
-        drift="a namespace given by ARN is compared with the ID GetService returns",
     ),
 )
 

@@ -18,6 +18,7 @@ DOCUMENT = {
     },
     "HealthCheckCustomConfig": {"FailureThreshold": 1},
 }
+NAMESPACE_ARN = "arn:aws:servicediscovery:us-east-1:123456789012:namespace"
 GET_SERVICE = {
     "Id": "srv-1", "Arn": "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-1", "Name": "api",
     "CreateDate": "2026-11-22T00:00:00Z", "CreatorRequestId": "x", "InstanceCount": 2,
@@ -32,6 +33,8 @@ GET_SERVICE = {
     [
         (DOCUMENT, GET_SERVICE, True),  # namespace in DnsConfig or at the top; record order; read-only fields
         ({**DOCUMENT, "NamespaceId": "ns-other"}, GET_SERVICE, False),
+        ({**DOCUMENT, "NamespaceId": f"{NAMESPACE_ARN}/ns-abc"}, GET_SERVICE, True),  # a shared namespace's ARN
+        ({**DOCUMENT, "NamespaceId": f"{NAMESPACE_ARN}/ns-other"}, GET_SERVICE, False),
         ({**DOCUMENT, "DnsConfig": {**DOCUMENT["DnsConfig"], "RoutingPolicy": "WEIGHTED"}}, GET_SERVICE, False),
         ({**DOCUMENT, "DnsConfig": {"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 300},
                                                                          {"Type": "SRV", "TTL": 10}]}},
