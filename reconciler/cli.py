@@ -136,6 +136,8 @@ def _add_aws_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=["enforce", "detect"])
     parser.add_argument("--instance")
     parser.add_argument("--max-deletions", type=int, dest="max_deletions")
+    parser.add_argument("--deployment-deadline", type=float, dest="deployment_deadline",
+                        help="seconds drift waits for the reconciler's own ECS deployment to finish (1800)")  # fmt: skip
     parser.add_argument("--allowed-clusters", dest="allowed_clusters")
     parser.add_argument("--region")
     parser.add_argument("--endpoint-url", dest="endpoint_url")

@@ -122,11 +122,25 @@ DEPLOYMENTS_STARTED = Counter(
     registry=REGISTRY,
 )
 DEPLOYMENT_FAILED = Gauge(
+    "reconciler_deployment_failed",
+    "1 while the newest deployment of a service's desired revision failed or was rolled back (ECS circuit breaker"
+    " or CodeDeploy) and is not retried until Git changes.",
+    ["kind", "name"],
+    registry=REGISTRY,
+)
+CODEDEPLOY_DEPLOYMENT_FAILED = Gauge(
     "reconciler_codedeploy_deployment_failed",
-    "1 while the revision in Git of a CODE_DEPLOY service has a failed or rolled-back deployment (not retried).",
+    "Kept for existing alerts: reconciler_deployment_failed by name, for every service (CODE_DEPLOY or not).",
     ["name"],
     registry=REGISTRY,
 )
+
+
+def set_deployment_failed(kind: str, name: str, failed: bool) -> None:
+    DEPLOYMENT_FAILED.labels(kind=kind, name=name).set(int(failed))
+    CODEDEPLOY_DEPLOYMENT_FAILED.labels(name=name).set(int(failed))
+
+
 DELETIONS_BLOCKED = Gauge(
     "reconciler_deletions_blocked",
     "Deletions the last pass held because the revision would delete more than --max-deletions (0 otherwise).",

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     mode: Mode = Mode.ENFORCE
     instance: str = "default"
     max_deletions: int = Field(default=5, ge=0)
+    deployment_deadline: float = Field(default=1800.0, gt=0)
     allowed_clusters: Annotated[list[str], NoDecode] = Field(default_factory=list)
     region: str | None = None
     endpoint_url: str | None = None

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import structlog
+from botocore.exceptions import WaiterError
 
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.deployment import create_deployment
@@ -28,7 +29,10 @@ from reconciler.shapes import updatable_fields
 log = structlog.get_logger(__name__)
 
 # What each update call can change, read from botocore's models so that a field AWS adds is updatable at once.
-DRAIN_WAIT = {"Delay": 5, "MaxAttempts": 48}  # up to 4 minutes for a replaced service to drain
+# How long a replace waits for the deleted service to drain before it creates the new one in the same pass. A
+# service that takes longer (its tasks' stop timeout, a load balancer's deregistration delay) is created by a
+# later pass, which holds the create while ECS still lists it DRAINING: a pass is never blocked for long.
+DRAIN_WAIT = {"Delay": 5, "MaxAttempts": 12}
 NOT_SENT_BY_UPDATE = frozenset({"tags", "taskDefinition", "status"})  # written by other calls
 CLUSTER_UPDATE_FIELDS = updatable_fields("ecs", "UpdateCluster") - {"cluster"}
 CLUSTER_CAPACITY_FIELDS = updatable_fields("ecs", "PutClusterCapacityProviders") - {"cluster"}
@@ -160,7 +164,12 @@ class EcsWriter:
         await ecs.delete_service(cluster=change.cluster, service=resource.name, force=True)
         # AWS refuses to create a service of the same name while the old one is still draining.
         waiter = ecs.get_waiter("services_inactive")
-        await waiter.wait(cluster=change.cluster, services=[resource.name], WaiterConfig=DRAIN_WAIT)
+        try:
+            await waiter.wait(cluster=change.cluster, services=[resource.name], WaiterConfig=DRAIN_WAIT)
+        except WaiterError:
+            log.info("replaced service still draining: a later pass creates it once ECS has removed it",
+                     cluster=change.cluster, service=resource.name)  # fmt: skip
+            return
         await self._service_create(ecs, change, resource, ctx)
 
     async def _service_delete(self, ecs: Any, change: Change, resource: None, ctx: ApplyContext) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.live.clients import AwsClients
 from reconciler.live.paging import bounded_gather, chunks, paginate
 from reconciler.model.ecs import cluster_name_of, tags_as_map
-from reconciler.model.live import Described, LiveState
+from reconciler.model.live import ROLLED_BACK, Described, FailedRollout, LiveState
 from reconciler.model.ownership import owner_of
 from reconciler.model.resource import DesiredState
 from reconciler.model.shared_text import shared_strings
@@ -23,8 +23,9 @@ from reconciler.model.shared_text import shared_strings
 # Fields of a described service nothing reads: ``events`` alone is up to 100 messages a service in AWS, which at
 # thousands of services would be most of the process's memory. A pass holds every service at once.
 UNREAD_SERVICE_FIELDS = frozenset({"events", "createdAt", "createdBy"})
-# ... and of each of its deployments (their status, rollout state, revision and counts are read)
-UNREAD_DEPLOYMENT_FIELDS = frozenset({"createdAt", "updatedAt", "rolloutStateReason", "networkConfiguration"})
+# ... and of each of its deployments (their status, rollout state, revision, counts and start are read)
+UNREAD_DEPLOYMENT_FIELDS = frozenset({"updatedAt", "rolloutStateReason", "networkConfiguration"})
+RECENT_DEPLOYMENTS = 20  # how many of a service's newest deployments are searched for a rolled-back revision
 # Read-only fields of a revision nothing compares or shows, left out of the revisions cached for the process's life
 UNREAD_REVISION_FIELDS = frozenset({"requiresAttributes", "compatibilities", "registeredAt", "registeredBy"})
 RECENT_REVISIONS = 10  # how many of a family's newest revisions are searched for a reusable one
@@ -53,6 +54,37 @@ class EcsReader:
         running = {s["taskDefinition"] for s in live.services.values() if s.get("taskDefinition")}
         await self._describe_task_definitions(ecs, running)
         self._fill_known_revisions(live, running)
+
+    async def read_failed_rollouts(self, services: Iterable[tuple[str, str]], live: LiveState) -> None:
+        """The recent deployments of ``services`` that ECS rolled back, each with the revision it was deploying
+        (the plan would put that revision back). Two calls a service: ListServiceDeployments, then
+        DescribeServiceRevisions of the rolled-back ones, if any."""
+        ecs = await self._clients.client("ecs")
+        services = list(services)
+        briefs = await bounded_gather(
+            ecs.list_service_deployments(
+                cluster=cluster, service=service, status=sorted(ROLLED_BACK), maxResults=RECENT_DEPLOYMENTS
+            )
+            for cluster, service in services
+        )
+        for key, answer in zip(services, briefs, strict=True):
+            failed = [b for b in answer.get("serviceDeployments", []) if b.get("targetServiceRevisionArn")]
+            revisions: dict[str, str] = {}
+            if failed:
+                described = await ecs.describe_service_revisions(
+                    serviceRevisionArns=sorted({b["targetServiceRevisionArn"] for b in failed})
+                )
+                found = described.get("serviceRevisions", [])
+                revisions = {r["serviceRevisionArn"]: r.get("taskDefinition", "") for r in found}
+            live.failed_rollouts[key] = [
+                FailedRollout(
+                    deployment_arn=b.get("serviceDeploymentArn", ""),
+                    status=b.get("status", ""),
+                    task_definition=revisions.get(b["targetServiceRevisionArn"], ""),
+                    reason=b.get("statusReason", ""),
+                )
+                for b in failed
+            ]
 
     async def read_families(self, families: Iterable[str], live: LiveState) -> None:
         """Read the recent revisions of ``families`` (the plan found no matching revision among the known ones)."""

@@ -6,6 +6,7 @@ It is plain data so that the planner stays pure: ``live`` fills it, ``plan`` rea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 Described = dict[str, Any]
@@ -37,6 +38,28 @@ class FailedDeployment:
     message: str  # CodeDeploy's error, or its rollback message
 
 
+# ListServiceDeployments statuses of a deployment ECS rolled back (the circuit breaker, or a stop with rollback)
+ROLLED_BACK = frozenset(
+    {"ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
+)
+
+
+@dataclass(frozen=True)
+class FailedRollout:
+    """An ECS service deployment that failed (the circuit breaker stopped it, and rolled it back when asked to), and
+    the task definition revision it was deploying."""
+
+    deployment_arn: str
+    status: str  # ListServiceDeployments' status: ROLLBACK_SUCCESSFUL, ROLLBACK_IN_PROGRESS, STOPPED, ...
+    task_definition: str
+    reason: str
+
+    @property
+    def deployment_id(self) -> str:
+        """The ID ECS prints in its events: the ARN's last part."""
+        return self.deployment_arn.rsplit("/", 1)[-1]
+
+
 @dataclass
 class LiveState:
     # cluster name → DescribeClusters entry (with ``settings`` and ``tags``)
@@ -58,6 +81,11 @@ class LiveState:
     deployments_running: dict[str, list[str]] = field(default_factory=dict)
     # deployment group name → its last attempted deployment when that failed or was stopped (rolled back)
     deployments_failed: dict[str, FailedDeployment] = field(default_factory=dict)
+    # (cluster name, service name) → the service's recent deployments that failed, for the services whose history
+    # the planner asked for (``Plan.rollouts_to_read``); an empty list: read, none failed
+    failed_rollouts: dict[tuple[str, str], list[FailedRollout]] = field(default_factory=dict)
+    # when the read began: how long a deployment has been rolling out is measured against it
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Cloud Map namespace DNS name → ID, for the namespaces documents name by DNS name
     namespaces: dict[str, str] = field(default_factory=dict)
     # subnet ID → Availability Zone, for the subnets that load balancer documents name

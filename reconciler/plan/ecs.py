@@ -28,6 +28,7 @@ from reconciler.model.resource import DesiredResource, ResourceKey
 from reconciler.plan.assess import Sides, assess
 from reconciler.plan.blue_green import BlueGreen, is_code_deploy, route_deployment, with_declared_target_group
 from reconciler.plan.diff import FieldDiff, scoped_diff
+from reconciler.plan.rollouts import DEFAULT_DEADLINE, rollout
 from reconciler.plan.types import Action, Cause, Change, Conflict
 
 Outcome = Change | Conflict | None
@@ -189,9 +190,11 @@ def plan_service(
     instance: str,
     scaled: bool = False,
     blue_green: BlueGreen | None = None,
+    deployment_deadline: float = DEFAULT_DEADLINE,
 ) -> Outcome:
     """``scaled``: a ScalableTarget scales this service, so once it exists its desiredCount is the scaler's.
-    ``blue_green``: the deployment group of a CODE_DEPLOY service (see ``blue_green``)."""
+    ``blue_green``: the deployment group of a CODE_DEPLOY service (see ``blue_green``).
+    ``deployment_deadline``: how long drift waits for the reconciler's own ECS deployment (see ``rollouts``)."""
     cluster = cluster_name_of(str(resource.spec["cluster"]))
     entry = live.services.get((cluster, resource.name))
     if scaled:  # neither compared nor hashed: the scaler moves it; Git's value only seeds a new service
@@ -213,7 +216,10 @@ def plan_service(
         sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live)
     )
     if isinstance(outcome, Change):
-        _finish_service_change(outcome, cluster=cluster, reference=reference, family=family, entry=entry)
+        _finish_service_change(
+            outcome, cluster=cluster, reference=reference, family=family, entry=entry, live=live,
+            deadline=deployment_deadline,
+        )  # fmt: skip
         if is_code_deploy(resource.spec):
             route_deployment(outcome, blue_green, live.deployments_running, live.deployments_failed)
     return outcome
@@ -242,8 +248,21 @@ def _task_definition_diff(
     return diff
 
 
+# ECS refuses to create a service while one of that name drains (its tasks stopping), however long that takes.
+DRAINING_HOLD = (
+    "the deleted service of this name is still draining; it is created again once ECS has removed it"
+)
+
+
 def _finish_service_change(
-    change: Change, *, cluster: str, reference: str, family: FamilyPlan | None, entry: Described | None
+    change: Change,
+    *,
+    cluster: str,
+    reference: str,
+    family: FamilyPlan | None,
+    entry: Described | None,
+    live: LiveState,
+    deadline: float,
 ) -> None:
     change.cluster = cluster
     if change.action is Action.CREATE and entry is not None:  # re-created: keep the scaling facts it carried
@@ -253,10 +272,14 @@ def _finish_service_change(
         change.task_definition_arn = reference
     else:
         change.task_definition_arn = family.arn
-    if change.cause is Cause.DRIFT and entry is not None and deployment_in_progress(entry):
-        change.held = "an ECS deployment is in progress; drift is corrected once it has finished"
-
-
-def deployment_in_progress(service: Described) -> bool:
-    deployments = service.get("deployments") or []
-    return len(deployments) > 1 or any(d.get("rolloutState") == "IN_PROGRESS" for d in deployments)
+    if change.action is Action.CREATE and entry is not None and entry.get("status") == "DRAINING":
+        change.held = DRAINING_HOLD
+        return
+    decided = rollout(
+        change, entry, change.task_definition_arn, live.failed_rollouts.get((cluster, change.name), ()),
+        now=live.read_at, deadline=deadline,
+    )  # fmt: skip
+    if decided.held:
+        change.held = decided.held
+        change.deployment_failed = decided.failed
+    change.deployment_note = decided.note

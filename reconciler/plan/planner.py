@@ -1,8 +1,10 @@
 """From a desired state and a live snapshot to a plan: every kind planned, orphans found, guards applied.
 
-The planner is pure and cheap, so the runtime may call it twice in a pass: when a task definition family has no
-known matching revision, the plan asks for the family's recent revisions (``families_to_read``), the runtime reads
-them, and plans again. In steady state every service runs a matching revision and no such read happens.
+The planner is pure and cheap, so the runtime may call it again in a pass: when a task definition family has no
+known matching revision, the plan asks for the family's recent revisions (``families_to_read``); when drift moved a
+service off the revision the document runs, it asks for that service's failed deployments (``rollouts_to_read``:
+ECS may have rolled that revision back). The runtime reads them, and plans again. In steady state every service
+runs a matching revision and no such read happens.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from reconciler.plan.generic import plan_generic, reference_arns
 from reconciler.plan.listener_rules import batch_rule_priorities, plan_listener_rules
 from reconciler.plan.order import order_changes
 from reconciler.plan.prune import guard_deletions, order_deletions, plan_orphans
+from reconciler.plan.rollouts import DEFAULT_DEADLINE, needs_history
 from reconciler.plan.types import Action, Change, Conflict, Plan
 
 
@@ -36,6 +39,9 @@ class PlanOptions:
     instance: str = "default"
     max_deletions: int = 5
     allowed_clusters: frozenset[str] = frozenset()  # empty: any cluster
+    deployment_deadline: float = (
+        DEFAULT_DEADLINE  # seconds drift waits for the reconciler's own ECS deployment
+    )
 
 
 def make_plan(
@@ -68,6 +74,7 @@ def make_plan(
         batch_rule_priorities(plan, desired, live)
     else:
         plan_listener_rules(plan, desired, live)
+    plan.rollouts_to_read = _rollouts_to_read(plan.changes, live)
     order_deletions(plan.changes)  # orphans and unmanaged rules alike
     _hold_replacing_used_target_groups(plan.changes, desired)
     plan.deletions_blocked = guard_deletions(plan.changes, options.max_deletions)
@@ -93,8 +100,9 @@ def _plan_one(
         scaled = (cluster_name_of(str(resource.spec.get("cluster", ""))), resource.name) in scaled_ones
         blue_green = blue_green_of(resource, desired, arns) if is_code_deploy(resource.spec) else None
         return plan_service(
-            resource, live, families, arns, instance=options.instance, scaled=scaled, blue_green=blue_green
-        )
+            resource, live, families, arns, instance=options.instance, scaled=scaled, blue_green=blue_green,
+            deployment_deadline=options.deployment_deadline,
+        )  # fmt: skip
     schedules = desired.of_kind("ScheduledAction")
     pair = (
         listener_pairs(desired, arns).get(reference_name(resource), frozenset())
@@ -107,6 +115,19 @@ def _plan_one(
     if pair and isinstance(outcome, Change):
         hold_during_deployment(outcome, desired, live.deployments_running, reference_name(resource))
     return outcome
+
+
+def _rollouts_to_read(changes: list[Change], live: LiveState) -> list[tuple[str, str]]:
+    """Services whose failed deployments the plan must know before it puts back their task definition."""
+    return sorted(
+        (change.cluster, change.name)
+        for change in changes
+        if change.kind == "Service"
+        and (change.cluster, change.name) not in live.failed_rollouts
+        and needs_history(
+            change, live.services.get((change.cluster, change.name)), change.task_definition_arn
+        )
+    )
 
 
 def _record(plan: Plan, key: ResourceKey, outcome: Outcome, *, deps: set[ResourceKey]) -> None:

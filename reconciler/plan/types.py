@@ -54,6 +54,8 @@ class Change(BaseModel):
     deployment_group: str = ""
     deployment_failed: str = ""  # held: the ID of the failed deployment of this very document
     deployment_id: str = ""  # applied: the CodeDeploy deployment the writer started
+    # services: what an ECS deployment in progress meant for the change, when it did not hold it (see rollouts)
+    deployment_note: str = ""
     # only our spec-hash tag is stale (the document was rewritten with the same meaning, imported, or hashed by an
     # older reconciler): AWS is as Git says, so this is bookkeeping, written by apply but not a change to report
     restamp: bool = False
@@ -108,6 +110,8 @@ class Plan(BaseModel):
     deletions_blocked: int = 0  # deletions held because there were more than --max-deletions
     # families whose recent revisions the planner needs before it can say whether to register (see planner)
     families_to_read: list[str] = Field(default_factory=list)
+    # (cluster, service) whose failed ECS deployments the planner needs before it puts back a revision (see planner)
+    rollouts_to_read: list[tuple[str, str]] = Field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:

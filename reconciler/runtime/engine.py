@@ -125,6 +125,9 @@ class Engine:
         if plan.families_to_read:
             await self._ecs_reader.read_families(plan.families_to_read, live)
             plan = make_plan(desired, live, self.options, targeted=targeted)
+        if plan.rollouts_to_read:
+            await self._ecs_reader.read_failed_rollouts(plan.rollouts_to_read, live)
+            plan = make_plan(desired, live, self.options, targeted=targeted)
         return plan, live
 
     def scope_of(

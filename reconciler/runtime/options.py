@@ -23,6 +23,7 @@ def plan_options(settings: Settings) -> PlanOptions:
     return PlanOptions(
         instance=settings.instance,
         max_deletions=settings.max_deletions,
+        deployment_deadline=settings.deployment_deadline,
         allowed_clusters=frozenset(settings.allowed_clusters),
     )
 

@@ -45,9 +45,9 @@ class ResourceStatus:
     revision: str = ""
     lastChange: str | None = None  # SPEC §3 field names; ISO 8601, UTC
     lastError: str = ""
-    deployment: str = (
-        ""  # CODE_DEPLOY services: the last CodeDeploy deployment started, or the one that failed
-    )
+    # services: the last CodeDeploy deployment started, the deployment that failed, or the ECS deployment that a
+    # correction overrode (someone else's) or stopped waiting for (past --deployment-deadline)
+    deployment: str = ""
 
     def as_json(self) -> dict[str, object]:
         body = {name: getattr(self, name) for name in self.__slots__}
@@ -84,7 +84,7 @@ class Tracker:
             status.state = State.SYNCED
             if status.deployment.endswith("failed"):  # Git moved on, or someone deployed by hand
                 status.deployment = ""
-                metrics.DEPLOYMENT_FAILED.labels(name=key.name).set(0)
+                metrics.set_deployment_failed(key.kind, key.name, failed=False)
             self._undrift(key)
         for change in outcome.result.applied:
             seen.add(change.key)
@@ -114,7 +114,12 @@ class Tracker:
         if change.deployment_id:
             status.deployment = f"{change.deployment_id} started by revision {revision}"
             metrics.DEPLOYMENTS_STARTED.labels(name=change.name).inc()
-            metrics.DEPLOYMENT_FAILED.labels(name=change.name).set(0)
+            metrics.set_deployment_failed(change.kind, change.name, failed=False)
+        elif change.deployment_note or status.deployment.endswith("failed"):
+            status.deployment = (
+                change.deployment_note
+            )  # a new revision went out, or a hand-made one was overridden
+            metrics.set_deployment_failed(change.kind, change.name, failed=False)
         status.state, status.revision, status.lastError = State.SYNCED, revision, ""
         status.lastChange = datetime.now(UTC).isoformat(timespec="seconds")
         metrics.CHANGES_APPLIED.labels(
@@ -138,7 +143,7 @@ class Tracker:
         status.lastError = redact(why)
         if change.deployment_failed:
             status.deployment = f"{change.deployment_failed} failed"
-            metrics.DEPLOYMENT_FAILED.labels(name=change.name).set(1)
+            metrics.set_deployment_failed(change.kind, change.name, failed=True)
         if change.cause is Cause.DRIFT:
             status.state = State.DRIFTED
             self._detect(change)

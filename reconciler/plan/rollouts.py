@@ -1,0 +1,115 @@
+"""ECS rolling deployments as the plan sees them: when a service's drift waits for a deployment, and when it must not.
+
+ECS replaces a service's tasks over minutes, and a deployment whose tasks never become healthy stays
+``IN_PROGRESS`` for as long as the circuit breaker is off (Amazon ECS Developer Guide: "Deploy Amazon ECS services
+by replacing tasks", "How the Amazon ECS deployment circuit breaker detects failures"). ``DescribeServices`` lists
+the ``PRIMARY`` deployment, the one the service is moving to, beside the ``ACTIVE`` ones it is draining. What the
+plan decides from that, for a service whose drift would be corrected:
+
+| what the service shows | what happens to its drift |
+|---|---|
+| no ``PRIMARY`` deployment rolling out (completed, failed, or none) | corrected |
+| ``PRIMARY`` rolling out a revision other than the one the reconciler wants (someone's ``UpdateService``) | corrected at once: waiting would keep the hand-made change for as long as its rollout takes, forever if it never becomes healthy |
+| ``PRIMARY`` rolling out the revision the reconciler wants (its own deployment) | held while younger than ``--deployment-deadline``; past it, corrected and reported |
+| the service is ``DRAINING`` or ``INACTIVE`` | never held by its deployments: it is created again (once it has drained) |
+| ECS rolled back a deployment of the revision the reconciler wants (circuit breaker) | held, reported as a failed deployment: that revision is not deployed again until Git changes |
+
+Only drift waits: a change that Git made goes out at once, as ECS supersedes a deployment in progress with a new
+one. Pure: reads ``DescribeServices`` entries and the deployment history ``live`` read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from reconciler.model.ecs import task_definition_label
+from reconciler.model.live import Described, FailedRollout
+from reconciler.plan.types import Cause, Change
+
+DEFAULT_DEADLINE = 1800.0  # seconds: ECS's own deployments of a large service rarely take longer
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """What the service's deployments mean for one planned change: ``held`` (why it waits), ``failed`` (the ID
+    of a deployment of the wanted revision that ECS rolled back), ``note`` (said in the plan, not holding it)."""
+
+    held: str = ""
+    failed: str = ""
+    note: str = ""
+
+
+NOTHING = Rollout()
+
+
+def needs_history(change: Change, service: Described | None, wanted: str) -> bool:
+    """Whether the plan must know the service's failed deployments before it decides: only when it would put back
+    a task definition revision that drift moved away from."""
+    return (
+        change.cause is Cause.DRIFT
+        and "taskDefinition" in change.changed_fields
+        and bool(wanted)
+        and service is not None
+        and service.get("status") == "ACTIVE"
+    )
+
+
+def primary_deployment(service: Described) -> Described | None:
+    return next((d for d in service.get("deployments") or () if d.get("status") == "PRIMARY"), None)
+
+
+def rollout(
+    change: Change,
+    service: Described | None,
+    wanted: str,
+    failed: Sequence[FailedRollout],
+    *,
+    now: datetime,
+    deadline: float,
+) -> Rollout:
+    """``wanted``: the ARN of the revision the document runs ("" when it is still to be registered);
+    ``failed``: the service's recent deployments that ECS rolled back."""
+    if change.cause is not Cause.DRIFT or service is None or service.get("status") != "ACTIVE":
+        return NOTHING
+    if "taskDefinition" in change.changed_fields:
+        rolled_back = next((f for f in failed if _same_revision(f.task_definition, wanted)), None)
+        if rolled_back is not None:
+            return Rollout(
+                held=f"ECS rolled back deployment {rolled_back.deployment_id} of {task_definition_label(wanted)}"
+                f" ({rolled_back.status}{': ' + rolled_back.reason if rolled_back.reason else ''});"
+                " not deployed again until Git changes",
+                failed=rolled_back.deployment_id,
+            )
+    primary = primary_deployment(service)
+    if primary is None or primary.get("rolloutState") != "IN_PROGRESS":
+        return NOTHING
+    running = str(primary.get("taskDefinition", ""))
+    label = task_definition_label(running)
+    if not _same_revision(running, wanted):
+        return Rollout(
+            note=f"overrides ECS deployment {primary.get('id', '')} of {label}, not the reconciler's"
+        )
+    age = _age(primary, now)
+    if age is None or age < deadline:
+        return Rollout(
+            held=f"ECS deployment {primary.get('id', '')} of {label} is rolling out"
+            f"{f' ({age / 60:.0f} min)' if age is not None else ''}; drift is corrected once it has finished"
+        )
+    return Rollout(
+        note=f"ECS deployment {primary.get('id', '')} of {label} has been rolling out for {age / 60:.0f} min,"
+        f" past the {deadline / 60:.0f} min deadline: drift is corrected without waiting for it"
+    )
+
+
+def _same_revision(one: str, other: str) -> bool:
+    """An ARN and ``family:revision`` name the same revision."""
+    return bool(one) and bool(other) and task_definition_label(one) == task_definition_label(other)
+
+
+def _age(deployment: Described, now: datetime) -> float | None:
+    created = deployment.get("createdAt")
+    if not isinstance(created, datetime):
+        return None
+    return (now - created).total_seconds()
