@@ -4,13 +4,14 @@ ScheduledAction).
 AWS can tag a scalable target, but reading those tags costs a call per target; policies and scheduled actions
 cannot be tagged at all. So, as SPEC §1 allows, the facts that tags carry for other kinds (spec hash, deletion
 policy, the document's name) are kept in tags of the parent: the ECS service being scaled, whose tags every pass
-reads anyway. One tag per scaling resource: ``reconciler:aas:<kind code>:<identity>`` = ``<hash>;<policy>;<instance>;<name>``
+reads anyway. One tag per scaling resource: ``reconciler:aas:<kind code>:<identity>`` = ``<hash>/<policy>/<instance>/<name>``
 (the instance that wrote it: another reconciler instance may scale a service this one owns).
 """
 
 from __future__ import annotations
 
 import hashlib
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -52,23 +53,54 @@ def request_of(resource: DesiredResource) -> dict[str, Any]:
     return {**resource.spec, name_field: resource.name} if name_field else dict(resource.spec)
 
 
+# What an ECS tag key or value may hold: letters, digits, spaces and ``_ . : / = + - @`` (ECS API Reference, Tag:
+# ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$``). Anything else is written as ``=`` and two hex digits per UTF-8 byte.
+TAG_SAFE = frozenset(" _.:/+-@")
+FACT_SEPARATOR = "/"
+
+
+def tag_safe(text: str) -> bool:
+    return all(ch.isalnum() or ch in TAG_SAFE or ch == "=" for ch in text)
+
+
 def fact_key(kind: str, natural: str) -> str:
-    """The parent-tag key for one scaling resource (tag keys are at most 128 characters: long ones are hashed)."""
+    """The parent-tag key for one scaling resource (tag keys are at most 128 characters of ECS's tag alphabet:
+    long ones, and ones with other characters, are hashed)."""
     key = f"{FACT_PREFIX}{KIND_CODES[kind]}:{natural.replace(' ', ':')}"
-    if len(key) <= 128:
+    if len(key) <= 128 and tag_safe(key):
         return key
     return f"{FACT_PREFIX}{KIND_CODES[kind]}:{hashlib.sha256(natural.encode()).hexdigest()[:32]}"
 
 
 def encode_fact(*, spec_hash: str, deletion_policy: str, instance: str, name: str) -> str:
-    """The name goes last: it is the only part that may hold a ``;``."""
-    return f"{spec_hash};{deletion_policy};{instance};{name}"[:256]
+    """``<hash>/<policy>/<instance>/<name>``, each part escaped into ECS's tag alphabet; the name goes last, so
+    that only it is cut when the value would pass AWS's 256 characters."""
+    parts = (spec_hash, deletion_policy, instance, name)
+    return FACT_SEPARATOR.join(_escape(part) for part in parts)[:256]
 
 
 def decode_fact(value: str) -> tuple[str, str, str, str]:
-    """(spec hash, deletion policy, instance that wrote it, document name)."""
-    parts = [*value.split(";", 3), "", "", "", ""][:4]
+    """(spec hash, deletion policy, instance that wrote it, document name). Values written before the tag alphabet
+    was kept are separated by ``;`` and not escaped."""
+    if ";" in value:
+        parts = [*value.split(";", 3), "", "", "", ""][:4]
+    else:
+        parts = [_unescape(part) for part in [*value.split(FACT_SEPARATOR, 3), "", "", "", ""][:4]]
     return parts[0], parts[1], parts[2], parts[3]
+
+
+def _escape(text: str) -> str:
+    return "".join(
+        ch if (ch.isalnum() or ch in TAG_SAFE) and ch != FACT_SEPARATOR else _hex(ch) for ch in text
+    )
+
+
+def _hex(ch: str) -> str:
+    return "".join(f"={byte:02x}" for byte in ch.encode())
+
+
+def _unescape(text: str) -> str:
+    return urllib.parse.unquote(text.replace("=", "%"), errors="replace")
 
 
 # Namespaces where AWS always uses its service-linked role, whatever RoleARN a request gives.
