@@ -37,6 +37,7 @@ class ServiceDiscoveryReader:
         self.tags.begin_pass()
         declared = desired.of_kind(KIND)
         named = {ns for r in declared if (ns := namespace_of(r.spec)) and not is_literal(ns, "Namespace")}
+        named |= service_connect_namespaces(desired)
         if named:
             namespaces = await paginate(client, "list_namespaces", "Namespaces", MaxResults=PAGE_SIZE)
             live.namespaces.update({ns["Name"]: ns["Id"] for ns in namespaces})
@@ -74,6 +75,15 @@ def service_entry(
     if name is None:
         return None
     return LiveEntry(name=name, arn=spec["Arn"], spec=dict(spec), tags=tags, parent=spec["Id"])
+
+
+def service_connect_namespaces(desired: DesiredState) -> set[str]:
+    """Namespaces that clusters name by name as their Service Connect default: AWS answers with the ARN, so the
+    plan needs their IDs to compare."""
+    found = (
+        (r.spec.get("serviceConnectDefaults") or {}).get("namespace") for r in desired.of_kind("Cluster")
+    )
+    return {str(ns) for ns in found if ns and not is_literal(str(ns), "Namespace")}
 
 
 def _namespace_id(spec: dict[str, Any], live: LiveState) -> str | None:

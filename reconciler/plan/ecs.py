@@ -66,7 +66,12 @@ def sides_of(
 
 def plan_cluster(resource: DesiredResource, live: LiveState, *, instance: str) -> Outcome:
     entry = live.clusters.get(resource.name)
-    return assess(sides_of(resource, entry, canonical_cluster, arn_field="clusterArn"), instance=instance)
+    sides = sides_of(resource, entry, canonical_cluster, arn_field="clusterArn")
+    connect = sides.desired.get("serviceConnectDefaults") or {}
+    if (named := connect.get("namespace")) in live.namespaces:  # AWS answers with the namespace's ARN
+        resolved = {**connect, "namespace": live.namespaces[named]}
+        sides = replace(sides, desired={**sides.desired, "serviceConnectDefaults": resolved})
+    return assess(sides, instance=instance)
 
 
 # --- TaskDefinition ------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from reconciler.live.codedeploy import CodeDeployReader
 from reconciler.live.ecs import EcsReader
 from reconciler.live.elbv2 import KINDS as ELBV2_KINDS
 from reconciler.live.elbv2 import Elbv2Reader
-from reconciler.live.servicediscovery import ServiceDiscoveryReader
+from reconciler.live.servicediscovery import ServiceDiscoveryReader, service_connect_namespaces
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
@@ -97,7 +97,7 @@ class Engine:
             self._ecs_reader.read(desired, live, targeted=targeted),
             self._elbv2_reader.read(desired, live, targeted=targeted),
         ]
-        if not targeted or desired.of_kind("DiscoveryService"):
+        if not targeted or desired.of_kind("DiscoveryService") or service_connect_namespaces(desired):
             reads.append(self._discovery_reader.read(desired, live))
         if not targeted or desired.of_kind("DeploymentGroup"):
             reads.append(self._codedeploy_reader.read(desired, live))

@@ -381,3 +381,30 @@ def test_a_revision_registered_from_another_document_that_sets_more_is_not_reuse
     live.families_read.add("web")
     plan = plan_of(desired, live)
     assert ("TaskDefinition", "create", "desired") in summary(plan) and plan.restamps == []
+
+
+def _service_connect_estate(namespace: str) -> tuple[DesiredState, LiveState]:
+    desired = desired_state()
+    cluster = next(r for r in desired if r.kind == "Cluster")
+    cluster.spec["serviceConnectDefaults"] = {"namespace": namespace}
+    live = converged_live(desired)
+    arn = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-abc123"
+    live.clusters["demo"]["serviceConnectDefaults"] = {"namespace": arn}  # what DescribeClusters answers
+    live.namespaces["myapp.local"] = "ns-abc123"
+    return desired, live
+
+
+def test_a_service_connect_namespace_named_by_name_is_the_arn_aws_answers() -> None:
+    desired, live = _service_connect_estate("myapp.local")
+    assert [c for c in plan_of(desired, live).changes if c.kind == "Cluster"] == []
+
+
+def test_a_service_connect_namespace_moved_by_hand_is_drift() -> None:
+    desired, live = _service_connect_estate("myapp.local")
+    live.clusters["demo"]["serviceConnectDefaults"]["namespace"] = (
+        "arn:aws:servicediscovery:us-east-1:1:namespace/ns-zz"
+    )
+    change = next(c for c in plan_of(desired, live).changes if c.kind == "Cluster")
+    assert [(d.path, d.desired, d.live) for d in change.diff] == [
+        ("serviceConnectDefaults.namespace", "ns-abc123", "ns-zz")
+    ]
