@@ -123,13 +123,14 @@ def _resolve_arn(
     """An ARN no pass has matched yet (a resource created or replaced since): by the name it holds."""
     resource = arn.split(":", 5)[-1]  # e.g. service/cluster/name, targetgroup/name/id
     parts = resource.split("/")
-    if arn.startswith("arn:aws:ecs:") and parts[0] == "service":
+    ecs = arn.split(":")[2:3] == ["ecs"]  # in any partition: arn:aws:ecs, arn:aws-cn:ecs, arn:aws-us-gov:ecs
+    if ecs and parts[0] == "service":
         yield from _resolve(
             ("Service", f"{parts[1]}/{parts[-1]}" if len(parts) == 3 else f"/{parts[-1]}"), desired, arn_keys
         )
-    elif arn.startswith("arn:aws:ecs:") and parts[0] == "cluster":
+    elif ecs and parts[0] == "cluster":
         yield from _resolve(("Cluster", parts[-1]), desired, arn_keys)
-    elif arn.startswith("arn:aws:ecs:") and parts[0] == "task-definition":
+    elif ecs and parts[0] == "task-definition":
         yield from _resolve(("TaskDefinition", parts[-1].split(":")[0]), desired, arn_keys)
     elif parts[0] == "targetgroup" and len(parts) > 1:
         yield from _resolve(("TargetGroup", parts[1]), desired, arn_keys)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.live.clients import AwsClients
+from reconciler.live.codedeploy import deployment_group_arn_prefix
 from reconciler.live.paging import bounded_gather, chunks, paginate
 
 Described = dict[str, Any]
@@ -95,7 +96,7 @@ async def _deployment_groups(clients: AwsClients, estate: ImportedEstate) -> Non
             estate.deployment_groups += [
                 g for g in answer["deploymentGroupsInfo"] if _deploys(g, estate, wanted)
             ]
-    prefix = await _deployment_group_arn_prefix(clients) if estate.deployment_groups else ""
+    prefix = await deployment_group_arn_prefix(clients) if estate.deployment_groups else ""
     for group in estate.deployment_groups:
         arn = f"{prefix}{group['applicationName']}/{group['deploymentGroupName']}"
         answer = await codedeploy.list_tags_for_resource(ResourceArn=arn)
@@ -108,13 +109,6 @@ def _deploys(group: Described, estate: ImportedEstate, wanted: set[str]) -> bool
         s.get("serviceName") in wanted and s.get("clusterName") == cluster
         for s in group.get("ecsServices") or ()
     )
-
-
-async def _deployment_group_arn_prefix(clients: AwsClients) -> str:
-    """CodeDeploy answers with no ARN: it is built from the account (one STS call) and the region."""
-    sts = await clients.client("sts")
-    account = (await sts.get_caller_identity())["Account"]
-    return f"arn:aws:codedeploy:{sts.meta.region_name}:{account}:deploymentgroup:"
 
 
 async def _load_balancing(clients: AwsClients, estate: ImportedEstate) -> None:

@@ -32,7 +32,7 @@ class CodeDeployReader:
     ) -> None:
         self._clients = clients
         self._instance = instance
-        self._account: str | None = None
+        self._prefix: str | None = None  # of deployment group ARNs
         self.tags = TagCache(refresh_passes=tag_refresh_passes)
 
     async def read(self, desired: DesiredState, live: LiveState) -> None:
@@ -102,12 +102,18 @@ class CodeDeployReader:
             )  # fmt: skip
 
     async def _arn_prefix(self) -> str:
-        if self._account is None:
-            sts = await self._clients.client("sts")
-            self._account = str((await sts.get_caller_identity())["Account"])
-        client = await self._clients.client("codedeploy")
-        region = client.meta.region_name
-        return arn_prefix(region, self._account)
+        if self._prefix is None:
+            self._prefix = await deployment_group_arn_prefix(self._clients)
+        return self._prefix
+
+
+async def deployment_group_arn_prefix(clients: AwsClients) -> str:
+    """CodeDeploy answers with no deployment group ARN: it is built from the caller's partition and account (one
+    STS call) and the region. The partition is the caller's own (``aws``, ``aws-cn``, ``aws-us-gov``…)."""
+    sts = await clients.client("sts")
+    identity = await sts.get_caller_identity()
+    partition = str(identity.get("Arn", "arn:aws:")).split(":")[1] or "aws"
+    return arn_prefix(sts.meta.region_name, str(identity["Account"]), partition)
 
 
 def declared_groups(desired: DesiredState) -> set[tuple[str, str]]:
@@ -115,9 +121,9 @@ def declared_groups(desired: DesiredState) -> set[tuple[str, str]]:
     return {(str(r.spec.get("applicationName")), r.name) for r in desired.of_kind(KIND)}
 
 
-def arn_prefix(region: str, account: str) -> str:
+def arn_prefix(region: str, account: str, partition: str = "aws") -> str:
     """What every deployment group ARN of the account and region starts with (no CodeDeploy answer carries it)."""
-    return f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:"
+    return f"arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:"
 
 
 def group_arn(prefix: str, group: Described) -> str:

@@ -96,3 +96,13 @@ def test_every_named_key_is_declared() -> None:
     event = cloudtrail("ecs", "DeleteTaskDefinitions", {"taskDefinitions": ["wordpress:3", "gone:1"]})
     result, keys = keys_of_event(event, DESIRED, {}, instance="default")
     assert result == "matched" and keys == {ResourceKey("TaskDefinition", "wordpress")} and keys <= declared
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_an_ecs_arn_of_any_partition_names_its_resource(partition: str) -> None:
+    arn = f"arn:{partition}:ecs:cn-north-1:123456789012:service/myapp-prod/wordpress"
+    event = cloudtrail("ecs", "TagResource", {"resourceArn": arn})
+    assert keys_of_event(event, DESIRED, {}, instance="default") == (
+        "matched",
+        {ResourceKey("Service", "wordpress")},
+    )
