@@ -3,7 +3,8 @@
 The namespace may be given at the top (``NamespaceId``) or, as older templates do, in ``DnsConfig``; both become
 the top-level ``NamespaceId`` (an ARN as the namespace's ID). ``RoutingPolicy`` is lifted out of ``DnsConfig`` too:
 AWS cannot change it (nor the namespace) in place, so those are replace fields, while ``DnsConfig.DnsRecords``
-(type and TTL) is updatable.
+(type and TTL) is updatable. ``HealthCheckCustomConfig.FailureThreshold`` is read as AWS keeps it, 1, whatever is
+sent.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def canonical_discovery_service(spec: Spec) -> dict[str, Any]:
     if "DnsRecords" in dns:
         dns["DnsRecords"] = list_to_map(dns["DnsRecords"], key="Type")  # one record per type
     result["DnsConfig"] = dns
+    if "HealthCheckCustomConfig" in spec:
+        # AWS no longer supports FailureThreshold: whatever a request sends, GetService answers 1 (Cloud Map API
+        # Reference, HealthCheckCustomConfig). Compared as sent, any other value would replace the service every
+        # pass; whether the service has a custom health check at all still counts (a replace field).
+        result["HealthCheckCustomConfig"] = {**(spec["HealthCheckCustomConfig"] or {}), "FailureThreshold": 1}
     return prune_empty(result)
 
 

@@ -39,6 +39,11 @@ GET_SERVICE = {
         ({**DOCUMENT, "DnsConfig": {"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 300},
                                                                          {"Type": "SRV", "TTL": 10}]}},
          GET_SERVICE, False),
+        # AWS answers FailureThreshold 1 whatever was sent: not a difference
+        ({**DOCUMENT, "HealthCheckCustomConfig": {"FailureThreshold": 3}}, GET_SERVICE, True),
+        ({**DOCUMENT, "HealthCheckCustomConfig": {}}, GET_SERVICE, True),
+        # ... but a custom health check where the service has none is (a replace field)
+        (DOCUMENT, {k: v for k, v in GET_SERVICE.items() if k != "HealthCheckCustomConfig"}, False),
     ],
 )  # fmt: skip
 def test_document_and_get_service_compare(desired: dict[str, Any], live: dict[str, Any], equal: bool) -> None:
