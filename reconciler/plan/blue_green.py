@@ -21,6 +21,13 @@ from reconciler.plan.types import Action, Change
 
 CODE_DEPLOY = "CODE_DEPLOY"
 DEPLOYED_FIELDS = frozenset({"taskDefinition", "loadBalancers", "networkConfiguration", "platformVersion"})
+# What UpdateService may change on a CODE_DEPLOY service (ECS API Reference, UpdateService: "only the desired count,
+# deployment configuration, health check grace period, task placement constraints and strategies, enable ECS
+# managed tags option, and propagate tags"); tags go through TagResource. Anything else cannot change in place.
+UPDATABLE_FIELDS = frozenset({
+    "desiredCount", "deploymentConfiguration", "healthCheckGracePeriodSeconds", "placementConstraints",
+    "placementStrategy", "enableECSManagedTags", "propagateTags", "tags",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,13 @@ def route_deployment(
     if ids := running.get(blue_green.group):
         change.held = (
             f"CodeDeploy deployment {', '.join(ids)} is in progress; nothing is corrected until it ends"
+        )
+        return
+    if refused := sorted(change.changed_fields - DEPLOYED_FIELDS - UPDATABLE_FIELDS):
+        change.action = Action.REPLACE
+        change.reason = (
+            f"{', '.join(refused)} of a CODE_DEPLOY service change neither through UpdateService nor a CodeDeploy"
+            " deployment: the service is deleted and created again"
         )
         return
     last = (failed or {}).get(blue_green.group)

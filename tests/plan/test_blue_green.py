@@ -47,3 +47,32 @@ def test_a_failed_deployment_of_another_document_does_not_hold_a_new_one() -> No
     planned = change("taskDefinition").model_copy(update={"spec_hash": "hash-2"})
     route_deployment(planned, GROUP, {}, {"bg": FAILED})
     assert planned.deployment_group == "bg" and planned.held == ""
+
+
+@pytest.mark.parametrize(
+    ("paths", "action"),
+    [
+        (["enableExecuteCommand"], Action.REPLACE),  # UpdateService refuses it on a CODE_DEPLOY service
+        (["serviceRegistries"], Action.REPLACE),
+        (["capacityProviderStrategy", "taskDefinition"], Action.REPLACE),  # a new service carries both
+        (["desiredCount", "propagateTags", "placementStrategy", "tags.team"], Action.UPDATE),
+        (
+            ["taskDefinition", "healthCheckGracePeriodSeconds"],
+            Action.UPDATE,
+        ),  # a deployment, and UpdateService
+    ],
+)
+def test_what_neither_updateservice_nor_codedeploy_can_change_is_a_replace(
+    paths: list[str], action: Action
+) -> None:
+    planned = change(*paths)
+    route_deployment(planned, GROUP, {}, {})
+    assert planned.action is action
+    if action is Action.REPLACE:
+        assert "CODE_DEPLOY service" in planned.reason and not planned.deployment_group and not planned.held
+
+
+def test_a_replace_waits_for_a_running_deployment() -> None:
+    planned = change("enableExecuteCommand")
+    route_deployment(planned, GROUP, {"bg": ["d-RUN"]}, {})
+    assert planned.action is Action.UPDATE and "d-RUN is in progress" in planned.held
