@@ -51,9 +51,11 @@ CLUSTER_READ_ONLY = frozenset(
 HEALTH_CHECK_DEFAULTS = {"interval": 30, "retries": 3, "timeout": 5}
 DEPLOYMENT_DEFAULTS = {"maximumPercent": 200, "minimumHealthyPercent": 100}
 CIRCUIT_BREAKER_DEFAULTS = {"enable": False, "rollback": False}
+# enableECSManagedTags is not among them: its default depends on who creates the service (false through the API,
+# on in the console), so a document that leaves it out leaves it as it is, and adopting a console-made service does
+# not turn it off.
 SERVICE_DEFAULTS = {
     "propagateTags": "NONE",
-    "enableECSManagedTags": False,
     "enableExecuteCommand": False,
     "healthCheckGracePeriodSeconds": 0,
     "schedulingStrategy": "REPLICA",

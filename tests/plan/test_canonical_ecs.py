@@ -183,6 +183,15 @@ def test_service_as_aws_describes_it_is_no_drift() -> None:
     assert _service_diff(LIVE_SERVICE) == []
 
 
+def test_managed_tags_left_out_of_the_document_are_left_as_they_are() -> None:
+    """The console turns ECS managed tags on, the API leaves them off: a document that does not say is no drift
+    either way (adopting a console-made service does not turn them off), one that says is compared."""
+    assert _service_diff({**LIVE_SERVICE, "enableECSManagedTags": True}) == []
+    desired = canonical_service({**DESIRED_SERVICE, "enableECSManagedTags": False})
+    live = canonical_service({**LIVE_SERVICE, "enableECSManagedTags": True})
+    assert [d.path for d in scoped_diff(desired, live)] == ["enableECSManagedTags"]
+
+
 @pytest.mark.parametrize(
     ("mutate", "path"),
     [
