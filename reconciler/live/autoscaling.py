@@ -137,7 +137,8 @@ def add_entry(
     declared one by its natural key; anything else is left out."""
     natural = natural_key(kind, item)
     fact = facts.get(fact_key(kind, natural))
-    name = fact[2] if fact else by_natural.get((kind, natural))
+    # by its AWS identity first: a document renamed since the fact was written is still that resource
+    name = by_natural.get((kind, natural)) or (fact[2] if fact else None)
     if not name:
         return  # neither ours nor declared
     tags = {}

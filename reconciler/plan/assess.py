@@ -14,6 +14,7 @@ from reconciler.model.kinds import KINDS
 from reconciler.model.ownership import (
     DELETION_POLICY_TAG,
     INSTANCE_TAG,
+    NAME_TAG,
     SPEC_HASH_TAG,
     owner_of,
     ownership_tags,
@@ -83,11 +84,15 @@ def _ownership_diff(sides: Sides, *, instance: str) -> list[FieldDiff]:
     wanted = ownership_tags(
         instance=instance, spec_hash=sides.spec_hash, deletion_policy=sides.resource.deletion_policy
     )
-    return [
+    diff = [
         FieldDiff(path=f"tags.{key}", desired=wanted[key], live=sides.live_tags.get(key))
         for key in (INSTANCE_TAG, SPEC_HASH_TAG, DELETION_POLICY_TAG)
         if sides.live_tags.get(key) != wanted[key]
     ]
+    recorded = sides.live_tags.get(NAME_TAG)
+    if recorded is not None and recorded != sides.resource.name:  # matched by its AWS identity, then renamed
+        diff.append(FieldDiff(path=f"tags.{NAME_TAG}", desired=sides.resource.name, live=recorded))
+    return diff
 
 
 def _action(sides: Sides, *, owner: str | None, diff: Sequence[FieldDiff]) -> Action:

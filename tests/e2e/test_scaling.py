@@ -219,3 +219,27 @@ def test_scaling_moved_to_another_service_removes_the_old(
         p["ResourceId"] for p in aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
     } == {"service/myapp-prod/wordpress"}
     assert [c for c in _plan(cli, scaled) if c["kind"] != "Service"] == []
+
+
+def test_renaming_a_scalable_target_document_keeps_the_target(
+    scaled: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    """A scalable target is matched by its AWS identity, not its document name: renaming the document renames
+    the facts kept for it, and is not a create plus the deletion of an orphan (which would deregister it)."""
+    scaled.edit("scaling/frontapp.yaml", "kind: ScalableTarget\nmetadata:\n  name: frontapp",
+                "kind: ScalableTarget\nmetadata:\n  name: frontapp-count")  # fmt: skip
+    changes = _plan(cli, scaled)
+    assert [(c["kind"], c["action"], [d["path"] for d in c["diff"]]) for c in changes] == [
+        ("ScalableTarget", "update", ["tags.reconciler:name"])
+    ], changes
+    assert cli("apply", *scaled.args()).code == 0
+    aas = boto("application-autoscaling")
+    assert len(aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]) == 1
+    assert _plan(cli, scaled) == []
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"], include=["TAGS"])
+    facts = {
+        t["key"]: t["value"]
+        for t in service["services"][0]["tags"]
+        if t["key"].startswith("reconciler:aas:st")
+    }
+    assert [value.rsplit("/", 1)[-1] for value in facts.values()] == ["frontapp-count"], facts
