@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.importer.read import Described, ImportedEstate
-from reconciler.model.ownership import NAME_TAG, user_tags
-from reconciler.model.resource import API_VERSION
+from reconciler.model.autoscaling import decode_fact, fact_key, natural_key
+from reconciler.model.ownership import DELETION_POLICY_TAG, NAME_TAG, user_tags
+from reconciler.model.resource import API_VERSION, DeletionPolicy
 from reconciler.shapes.requests import request_from
 
 
@@ -20,14 +21,26 @@ class Document:
     kind: str
     name: str
     spec: dict[str, Any]
+    # a resource a reconciler manages keeps the policy its tags (or facts) record
+    deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
 
     def as_yaml_object(self) -> dict[str, Any]:
-        return {
-            "apiVersion": API_VERSION,
-            "kind": self.kind,
-            "metadata": {"name": self.name},
-            "spec": self.spec,
-        }
+        metadata: dict[str, Any] = {"name": self.name}
+        if self.deletion_policy is not DeletionPolicy.RETAIN:
+            metadata["deletionPolicy"] = self.deletion_policy.value
+        return {"apiVersion": API_VERSION, "kind": self.kind, "metadata": metadata, "spec": self.spec}
+
+
+def _policy(tags: Mapping[str, str]) -> DeletionPolicy:
+    """The deletion policy a managed resource's tags record (Retain, the default, for any other resource)."""
+    recorded = tags.get(DELETION_POLICY_TAG)
+    return (
+        DeletionPolicy(recorded) if recorded in {p.value for p in DeletionPolicy} else DeletionPolicy.RETAIN
+    )
+
+
+def _ecs_tag_map(described: Described) -> dict[str, str]:
+    return {str(t["key"]): str(t.get("value", "")) for t in described.get("tags") or ()}
 
 
 @dataclass
@@ -67,7 +80,7 @@ def _listener_reference(listener: Described, estate: ImportedEstate) -> str:
 
 def _cluster(cluster: Described) -> Document:
     spec = _without(request_from("ecs", "CreateCluster", cluster), "clusterName")
-    return Document("Cluster", cluster["clusterName"], _with_ecs_tags(spec))
+    return Document("Cluster", cluster["clusterName"], _with_ecs_tags(spec), _policy(_ecs_tag_map(cluster)))
 
 
 def _service_documents(service: Described, estate: ImportedEstate, names: _Names) -> list[Document]:
@@ -84,12 +97,14 @@ def _service_documents(service: Described, estate: ImportedEstate, names: _Names
         for g in estate.deployment_groups
         if any(s.get("serviceName") == name for s in g.get("ecsServices") or ())
     ]
-    return documents + _scaling(f"service/{estate.cluster['clusterName']}/{name}", name, estate)
+    return documents + _scaling(f"service/{estate.cluster['clusterName']}/{name}", service, estate)
 
 
 def _task_definition(described: Described) -> Document:
     spec = _without(request_from("ecs", "RegisterTaskDefinition", described), "family")
-    return Document("TaskDefinition", described["family"], _with_ecs_tags(spec))
+    return Document(
+        "TaskDefinition", described["family"], _with_ecs_tags(spec), _policy(_ecs_tag_map(described))
+    )
 
 
 def _service(described: Described, estate: ImportedEstate, names: _Names) -> Document:
@@ -100,7 +115,9 @@ def _service(described: Described, estate: ImportedEstate, names: _Names) -> Doc
         balancer["targetGroupArn"] = names.of(balancer.get("targetGroupArn"))
     for registry in spec.get("serviceRegistries") or ():
         registry["registryArn"] = names.of(registry.get("registryArn"))
-    return Document("Service", described["serviceName"], _with_ecs_tags(spec))
+    return Document(
+        "Service", described["serviceName"], _with_ecs_tags(spec), _policy(_ecs_tag_map(described))
+    )
 
 
 def _with_ecs_tags(spec: dict[str, Any]) -> dict[str, Any]:
@@ -110,9 +127,8 @@ def _with_ecs_tags(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _discovery_service(described: Described, estate: ImportedEstate) -> Document:
     spec = _without(request_from("servicediscovery", "CreateService", described), "Name")
-    return Document(
-        "DiscoveryService", described["Name"], _with_tags(spec, estate.tags.get(described["Arn"], {}))
-    )
+    tags = estate.tags.get(described["Arn"], {})
+    return Document("DiscoveryService", described["Name"], _with_tags(spec, tags), _policy(tags))
 
 
 def _deployment_group(described: Described, names: _Names) -> Document:
@@ -125,28 +141,31 @@ def _deployment_group(described: Described, names: _Names) -> Document:
     tagged = _with_tags(spec, tags)
     if "Tags" in tagged:  # CodeDeploy spells it ``tags``
         tagged["tags"] = tagged.pop("Tags")
-    return Document("DeploymentGroup", described["deploymentGroupName"], tagged)
+    return Document("DeploymentGroup", described["deploymentGroupName"], tagged, _policy(tags))
 
 
-def _scaling(resource_id: str, service: str, estate: ImportedEstate) -> list[Document]:
-    documents = [
-        Document("ScalableTarget", service, _scalable_target(t, estate))
-        for t in estate.scalable_targets
-        if t["ResourceId"] == resource_id
-    ]
+def _scaling(resource_id: str, service: Described, estate: ImportedEstate) -> list[Document]:
+    """The scaling of one service. Their facts, kept in the service's tags, give a managed one its document name
+    (a scalable target's is free) and deletion policy."""
+    facts = _ecs_tag_map(service)
+    documents = []
     for kind, operation, name_field, items in (
+        ("ScalableTarget", "RegisterScalableTarget", "", estate.scalable_targets),
         ("ScalingPolicy", "PutScalingPolicy", "PolicyName", estate.scaling_policies),
         ("ScheduledAction", "PutScheduledAction", "ScheduledActionName", estate.scheduled_actions),
     ):
-        documents += [
-            Document(
-                kind,
-                i[name_field],
-                _without(request_from("application-autoscaling", operation, i), name_field),
+        for item in items:
+            if item["ResourceId"] != resource_id:
+                continue
+            fact = facts.get(fact_key(kind, natural_key(kind, item)))
+            _, policy, _, recorded = decode_fact(fact) if fact else ("", "", "", "")
+            name = item[name_field] if name_field else recorded or service["serviceName"]
+            spec = (
+                _scalable_target(item, estate)
+                if kind == "ScalableTarget"
+                else _without(request_from("application-autoscaling", operation, item), name_field)
             )
-            for i in items
-            if i["ResourceId"] == resource_id
-        ]
+            documents.append(Document(kind, name, spec, _policy({DELETION_POLICY_TAG: policy})))
     return documents
 
 
@@ -185,12 +204,18 @@ def _load_balancer(described: Described, estate: ImportedEstate) -> Document:
     spec = _without(request_from("elbv2", "CreateLoadBalancer", described), "Name")
     spec = {**spec, "Subnets": subnets} if subnets else spec
     arn = described["LoadBalancerArn"]
-    return Document("LoadBalancer", described["LoadBalancerName"], _elbv2_extras(spec, arn, estate))
+    return Document(
+        "LoadBalancer", described["LoadBalancerName"], _elbv2_extras(spec, arn, estate),
+        _policy(estate.tags.get(arn, {})),
+    )  # fmt: skip
 
 
 def _target_group(arn: str, described: Described, estate: ImportedEstate) -> Document:
     spec = _without(request_from("elbv2", "CreateTargetGroup", described), "Name")
-    return Document("TargetGroup", described["TargetGroupName"], _elbv2_extras(spec, arn, estate))
+    return Document(
+        "TargetGroup", described["TargetGroupName"], _elbv2_extras(spec, arn, estate),
+        _policy(estate.tags.get(arn, {})),
+    )  # fmt: skip
 
 
 def _elbv2_extras(spec: dict[str, Any], arn: str, estate: ImportedEstate) -> dict[str, Any]:
@@ -209,7 +234,7 @@ def _listener(described: Described, estate: ImportedEstate, names: _Names) -> Do
     spec["DefaultActions"] = [_action(a, names) for a in spec.get("DefaultActions") or ()]
     tags = estate.tags.get(described["ListenerArn"], {})
     name = tags.get(NAME_TAG) or f"{spec['LoadBalancerArn']}-{described['Port']}"
-    return Document("Listener", name, _with_tags(spec, tags))
+    return Document("Listener", name, _with_tags(spec, tags), _policy(tags))
 
 
 def _rule(described: Described, estate: ImportedEstate, names: _Names) -> Document:
@@ -220,7 +245,7 @@ def _rule(described: Described, estate: ImportedEstate, names: _Names) -> Docume
     spec["Actions"] = [_action(a, names) for a in spec.get("Actions") or ()]
     tags = estate.tags.get(described["RuleArn"], {})
     name = tags.get(NAME_TAG) or f"{spec['ListenerArn'].replace(':', '-')}-{spec['Priority']}"
-    return Document("ListenerRule", name, _with_tags(spec, tags))
+    return Document("ListenerRule", name, _with_tags(spec, tags), _policy(tags))
 
 
 def _condition(condition: dict[str, Any]) -> dict[str, Any]:

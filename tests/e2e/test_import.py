@@ -38,6 +38,46 @@ def test_the_imported_estate_plans_with_no_changes(converged: Estate, cli: CLI, 
     assert (plan.code, plan.json()["changes"]) == (0, []), plan.out
 
 
+def _policies(root: Path) -> dict[tuple[str, str], str]:
+    found = {}
+    for path in sorted(root.rglob("*.yaml")):
+        if path.name != "vars.yaml":
+            for d in yaml.safe_load_all(path.read_text()):
+                if d:
+                    found[d["kind"], d["metadata"]["name"]] = d["metadata"].get("deletionPolicy", "Retain")
+    return found
+
+
+def test_an_estate_a_reconciler_manages_imports_with_its_own_names_and_policies(
+    estate: Estate, cli: CLI, tmp_path: Path
+) -> None:
+    """Names that are not the importer's conventions (a scalable target's document name is free) and deletion
+    policies other than the default come back as the repository had them: the round trip plans nothing."""
+    estate.edit(
+        "scaling/frontapp.yaml",
+        "kind: ScalableTarget\nmetadata:\n  name: frontapp",
+        "kind: ScalableTarget\nmetadata:\n  name: frontapp-count\n  deletionPolicy: Delete",
+    )
+    estate.edit(
+        "scaling/frontapp.yaml",
+        "  name: frontapp-cpu60\n",
+        "  name: frontapp-cpu60\n  deletionPolicy: Delete\n",
+    )
+    estate.edit(
+        "services/wordpress.yaml",
+        "metadata:\n  name: wordpress\n  labels: {system: myapp, team: marketing}\nspec:\n  cluster",
+        "metadata:\n  name: wordpress\n  deletionPolicy: Delete\n  labels: {system: myapp, team: marketing}\nspec:\n  cluster",
+    )
+    assert cli("apply", *estate.args()).code == 0
+    declared = _policies(estate.dir)
+    assert list(declared.values()).count("Delete") == 3, declared  # the edits took
+    out = tmp_path / "imported"
+    assert cli("import", "--cluster", "myapp-prod", "--out", str(out)).code == 0
+    assert _policies(out) == declared
+    plan = cli("plan", str(out), "--output", "json")
+    assert (plan.code, plan.json()["changes"]) == (0, []), plan.out
+
+
 def test_after_a_blue_green_deployment_the_import_still_plans_clean(
     converged: Estate, cli: CLI, tmp_path: Path
 ) -> None:
