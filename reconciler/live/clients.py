@@ -18,6 +18,7 @@ from typing import Any
 
 import botocore.utils
 from aiobotocore.config import AioConfig
+from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession, get_session
 from botocore.retries.standard import ThrottledRetryableChecker
 
@@ -33,6 +34,32 @@ WriteGuard = Callable[[str, str], None]  # (service, operation) → None, or rai
 # What the writes of the current task are for (with --shards auto: the shard of the change being applied), set by
 # the executor around each change and read by a write guard; tasks started inside a change inherit it.
 WRITE_SCOPE: ContextVar[Hashable | None] = ContextVar("reconciler_write_scope", default=None)
+# The write guard's check of the request this task is sending, run again once its connection is in hand: between
+# botocore's before-send and the bytes leaving lie the wait for a pooled connection and a TCP connect, in which a
+# process paused (or a lease lost) would otherwise send a write checked too early. None while sending a read.
+SEND_CHECK: ContextVar[Callable[[], None] | None] = ContextVar("reconciler_send_check", default=None)
+
+
+class GuardedHTTPSession(AIOHTTPSession):  # type: ignore[misc]  # aiobotocore ships no type information
+    """aiobotocore's HTTP session, whose connections run ``SEND_CHECK`` when handed to a request: the last moment
+    before the request is written to the socket, with nothing awaited in between."""
+
+    async def _create_connector(self, proxy_url: Any) -> Any:
+        connector = await super()._create_connector(proxy_url)
+        connect = connector.connect
+
+        async def checked(*args: Any, **kwargs: Any) -> Any:
+            connection = await connect(*args, **kwargs)
+            if (check := SEND_CHECK.get()) is not None:
+                try:
+                    check()
+                except BaseException:
+                    connection.release()
+                    raise
+            return connection
+
+        connector.connect = checked
+        return connector
 
 
 def parse_timestamp(value: Any) -> datetime.datetime:
@@ -76,6 +103,7 @@ class AwsClients:
             connect_timeout=5,
             read_timeout=read_timeout,
             max_pool_connections=20,
+            http_session_cls=GuardedHTTPSession,
             # names the instance (and replica) in AWS's (and the emulator's) request logs, CloudTrail's userAgent:
             # the events of our own writes are told apart by it (events/pattern.py)
             user_agent_extra=" ".join(
@@ -132,10 +160,15 @@ class AwsClients:
                 AWS_BUDGET_WAIT.labels(service=service).inc(waited)
 
     def _guard(self, event_name: str, **_: Any) -> None:
-        """Right before each attempt is sent (retries too), so a write never leaves without the guard's say."""
+        """Right before each attempt is sent (retries too), so a write never leaves without the guard's say; and
+        again once the attempt's connection is in hand (``GuardedHTTPSession``)."""
         service, operation = event_name.split(".", 2)[1:]
-        if self.write_guard is not None and is_write(operation):
-            self.write_guard(service, operation)
+        guard = self.write_guard
+        if guard is not None and is_write(operation):
+            guard(service, operation)
+            SEND_CHECK.set(lambda: guard(service, operation))
+        else:
+            SEND_CHECK.set(None)
 
     def calls_by_operation(self) -> Counter[str]:
         """Attempts per ``service:Operation``, any outcome."""

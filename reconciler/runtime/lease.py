@@ -11,8 +11,10 @@ follower tries again at the lease's expiry, so it takes over within one lease pe
 renewal; a holder that stops releases the lease at once.
 
 What a lease cannot do: fence a request that a paused process had already passed the check for and sends late
-(AWS's APIs take no fencing token). The safety margin, short client timeouts and a check right before each send
-keep that window to the time between the check and the bytes leaving the process.
+(AWS's APIs take no fencing token). The check runs twice for each attempt: at botocore's before-send, and again
+when the attempt's HTTP connection is handed over (``live.clients.GuardedHTTPSession``), after any wait for a
+pooled connection or a TCP connect, so the window is what lies between that moment and the socket write, with
+nothing awaited in between. A replica paused inside it (SIGSTOP, a frozen VM) sends that one request late.
 """
 
 from __future__ import annotations

@@ -66,3 +66,32 @@ def test_one_holder_and_the_follower_takes_over_only_after_expiry(aws: str, boto
     assert clusters == {"written-by-a", "written-by-b-as-leader"}
     table = boto("dynamodb").describe_table(TableName="leases")["Table"]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_a_write_checked_before_a_pause_is_checked_again_once_its_connection_is_in_hand(
+    aws: str, boto: BotoFactory
+) -> None:
+    """The lease can be lost between botocore's before-send and the bytes leaving (a pooled connection to wait
+    for, a TCP connect, the process paused): the guard runs again when the connection is handed over, so a write
+    whose lease ran out meanwhile is not sent."""
+
+    async def scenario() -> None:
+        clients = await AwsClients(region=REGION, endpoint_url=aws, max_attempts=1).__aenter__()
+        checks: list[str] = []
+
+        def lease_lost_after_the_first_check(service: str, operation: str) -> None:
+            checks.append(operation)
+            if len(checks) > 1:
+                raise NotLeader(f"{service}:{operation}: the lease ran out before the send")
+
+        clients.write_guard = lease_lost_after_the_first_check
+        ecs = await clients.client("ecs")
+        await ecs.list_clusters()  # a read: never checked
+        with pytest.raises(Exception, match="the lease ran out before the send"):
+            await ecs.create_cluster(clusterName="late-write")
+        # before-send, then at the connection (and again, refused, on any retry)
+        assert checks[:2] == ["CreateCluster", "CreateCluster"]
+        await clients.__aexit__(None, None, None)
+
+    asyncio.run(scenario())
+    assert boto("ecs").describe_clusters(clusters=["late-write"])["clusters"] == []
