@@ -14,6 +14,7 @@ from pydantic_core import ErrorDetails
 
 from reconciler.errors import echoed, printable
 from reconciler.model.kinds import KINDS, LISTENER
+from reconciler.model.ownership import MAX_TAG_VALUE, fits_tag
 from reconciler.model.resource import API_VERSION, DeletionPolicy, Mode
 
 LISTENER_KIND = LISTENER.kind
@@ -42,6 +43,11 @@ class Metadata(BaseModel):
     def _printable_name(cls, value: str) -> str:
         if printable(value) != value:  # it would reach AWS, metric labels and terminals as it is
             raise ValueError(f"metadata.name '{echoed(value)}' holds control characters")
+        if not fits_tag(value) or len(value) > MAX_TAG_VALUE:
+            raise ValueError(
+                f"metadata.name '{echoed(value)}' cannot be kept in the reconciler:name tag: AWS allows at most "
+                f"{MAX_TAG_VALUE} letters, digits, spaces and _ . : / = + - @"
+            )
         return value
 
 

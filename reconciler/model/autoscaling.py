@@ -24,6 +24,7 @@ from reconciler.model.autoscaling_ids import (
 )
 from reconciler.model.canonical import drop_keys, prune_empty, sort_key, sorted_by, with_defaults
 from reconciler.model.generic import GenericKind, Spec, key_value_tags
+from reconciler.model.ownership import MAX_TAG_VALUE, fits_tag, tag_character
 from reconciler.model.resource import DesiredResource
 
 FACT_PREFIX = "reconciler:aas:"
@@ -53,21 +54,17 @@ def request_of(resource: DesiredResource) -> dict[str, Any]:
     return {**resource.spec, name_field: resource.name} if name_field else dict(resource.spec)
 
 
-# What an ECS tag key or value may hold: letters, digits, spaces and ``_ . : / = + - @`` (ECS API Reference, Tag:
-# ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$``). Anything else is written as ``=`` and two hex digits per UTF-8 byte.
-TAG_SAFE = frozenset(" _.:/+-@")
+# A fact's parts are escaped into the tag alphabet (``ownership.fits_tag``): any other character, and the escape
+# character and the separator themselves, as ``=`` and two hex digits per UTF-8 byte.
 FACT_SEPARATOR = "/"
-
-
-def tag_safe(text: str) -> bool:
-    return all(ch.isalnum() or ch in TAG_SAFE or ch == "=" for ch in text)
+FACT_ESCAPE = "="
 
 
 def fact_key(kind: str, natural: str) -> str:
     """The parent-tag key for one scaling resource (tag keys are at most 128 characters of ECS's tag alphabet:
     long ones, and ones with other characters, are hashed)."""
     key = f"{FACT_PREFIX}{KIND_CODES[kind]}:{natural.replace(' ', ':')}"
-    if len(key) <= 128 and tag_safe(key):
+    if len(key) <= 128 and fits_tag(key):
         return key
     return f"{FACT_PREFIX}{KIND_CODES[kind]}:{hashlib.sha256(natural.encode()).hexdigest()[:32]}"
 
@@ -76,7 +73,7 @@ def encode_fact(*, spec_hash: str, deletion_policy: str, instance: str, name: st
     """``<hash>/<policy>/<instance>/<name>``, each part escaped into ECS's tag alphabet; the name goes last, so
     that only it is cut when the value would pass AWS's 256 characters."""
     parts = (spec_hash, deletion_policy, instance, name)
-    return FACT_SEPARATOR.join(_escape(part) for part in parts)[:256]
+    return FACT_SEPARATOR.join(_escape(part) for part in parts)[:MAX_TAG_VALUE]
 
 
 def decode_fact(value: str) -> tuple[str, str, str, str]:
@@ -91,16 +88,16 @@ def decode_fact(value: str) -> tuple[str, str, str, str]:
 
 def _escape(text: str) -> str:
     return "".join(
-        ch if (ch.isalnum() or ch in TAG_SAFE) and ch != FACT_SEPARATOR else _hex(ch) for ch in text
+        ch if tag_character(ch) and ch not in (FACT_SEPARATOR, FACT_ESCAPE) else _hex(ch) for ch in text
     )
 
 
 def _hex(ch: str) -> str:
-    return "".join(f"={byte:02x}" for byte in ch.encode())
+    return "".join(f"{FACT_ESCAPE}{byte:02x}" for byte in ch.encode())
 
 
 def _unescape(text: str) -> str:
-    return urllib.parse.unquote(text.replace("=", "%"), errors="replace")
+    return urllib.parse.unquote(text.replace(FACT_ESCAPE, "%"), errors="replace")
 
 
 # Namespaces where AWS always uses its service-linked role, whatever RoleARN a request gives.

@@ -7,6 +7,7 @@ resource whose document is gone can be pruned only when that document allowed it
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 
 from reconciler.model.resource import DeletionPolicy
@@ -41,3 +42,18 @@ def may_prune(tags: Mapping[str, str]) -> bool:
 # The reconciler's own AWS calls carry this and the instance name in their User-Agent, and so in CloudTrail's
 # ``userAgent``: the events of its own writes are skipped, and the sandbox emits events only for others' calls.
 USER_AGENT_MARK = "reconciler-instance/"
+
+
+# Besides letters, digits and spaces, what ECS and ELBv2 tag keys and values may hold (ECS API Reference and
+# Elastic Load Balancing API Reference, Tag: ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$``).
+TAG_PUNCTUATION = frozenset("_.:/=+-@")
+MAX_TAG_VALUE = 256
+
+
+def tag_character(ch: str) -> bool:
+    return ch.isalnum() or ch in TAG_PUNCTUATION or unicodedata.category(ch).startswith("Z")
+
+
+def fits_tag(text: str) -> bool:
+    """Whether ``text`` may be an ECS or ELBv2 tag key or value, as far as its characters go."""
+    return all(tag_character(ch) for ch in text)

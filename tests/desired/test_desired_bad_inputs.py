@@ -103,6 +103,13 @@ CASES = [
     ),
     Case("empty-metadata-name", {"a.yaml": task("name: web", 'name: ""')}, "a.yaml", 4, "metadata.name"),
     Case(
+        "metadata-name-outside-the-tag-alphabet",  # kept in the reconciler:name tag, whose values AWS limits
+        {"a.yaml": CLUSTER.replace("name: prod", "name: prod#1")},
+        "a.yaml",
+        4,
+        "cannot be kept in the reconciler:name tag",
+    ),
+    Case(
         "bad-mode",
         {"a.yaml": task("  name: web\n", "  name: web\n  mode: sometimes\n")},
         "a.yaml",
