@@ -8,11 +8,12 @@
 #   docker run --read-only -p 8080:8080 -e RECONCILER_GIT_URL=https://github.com/acme/ecs-estate.git \
 #     -e RECONCILER_GIT_REF=main -e RECONCILER_GIT_PATH=prod reconciler:0.1.0   # follows a Git repository
 #
-# Every option of `reconciler run` is also an environment variable RECONCILER_<OPTION> (SPEC §2), which is how
-# an ECS task definition configures it: RECONCILER_GIT_URL (when set, the DIR argument of CMD is ignored),
-# RECONCILER_GIT_REF, RECONCILER_GIT_PATH, RECONCILER_INSTANCE, RECONCILER_MODE, RECONCILER_ALLOWED_CLUSTERS,
-# RECONCILER_GIT_TOKEN (inject it from Secrets Manager with `secrets`, never as a plain `environment` value),
-# RECONCILER_GIT_SSH_KEY_FILE / RECONCILER_GIT_KNOWN_HOSTS_FILE (git over ssh), RECONCILER_WEBHOOK_SECRET_FILE.
+# Every option of `reconciler run` is also an environment variable RECONCILER_<OPTION> (README, Commands),
+# which is how an ECS task definition configures it: RECONCILER_GIT_URL (when set, the DIR argument of CMD is
+# ignored), RECONCILER_GIT_REF, RECONCILER_GIT_PATH, RECONCILER_INSTANCE, RECONCILER_MODE,
+# RECONCILER_ALLOWED_CLUSTERS, RECONCILER_GIT_TOKEN (inject it from Secrets Manager with `secrets`, never as a
+# plain `environment` value), RECONCILER_GIT_SSH_KEY_FILE / RECONCILER_GIT_KNOWN_HOSTS_FILE (git over ssh),
+# RECONCILER_WEBHOOK_SECRET_FILE.
 # AWS credentials come from the task role through the SDK's usual chain; nothing AWS-specific is baked in.
 #
 # Read-only root filesystem (`readonlyRootFilesystem: true` in the task definition): the process writes only to

@@ -1,4 +1,4 @@
-"""The numbers users judge a GitOps tool by (issue 8), at N services in the sandbox's emulator, as one table.
+"""The numbers users judge a GitOps tool by, at N services in the sandbox's emulator, as one table.
 
 Each service comes with its task definition, target group, listener rule, scalable target and CPU policy (the
 estate of bench/steady_state.py --full; --ecs-only drops the last four). The estate is converged from empty, then

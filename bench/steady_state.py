@@ -5,13 +5,13 @@ group, a rule on a shared ALB listener, a scalable target and a CPU policy), con
   * the first pass of a fresh engine on the converged estate (cold task definition cache), and
   * the steady-state passes of a warm engine: as many as it takes ELBv2 tags to be re-read once each (they are
     cached and re-read a third at a time, see reconciler/live/tag_cache.py); the costliest of them is judged,
-printing AWS calls by operation, wall time, and peak RSS. Target (issue 2): calls ≤ ceil(N/10) + ceil(N/100) + 5
+printing AWS calls by operation, wall time, and peak RSS. Target: calls ≤ ceil(N/10) + ceil(N/100) + 5
 per cluster (with --full: ≤ 3 * ceil(N/10) + 10), and zero DescribeTaskDefinition after the first pass. Exits 1
 when a target is missed.
 
     python bench/steady_state.py [--services 200] [--full] [--aws-rates]
 
-With --aws-rates the measured passes go through the fault proxy emulating AWS's throttling rates (DESIGN §4),
+With --aws-rates the measured passes go through the fault proxy emulating AWS's published throttling rates,
 with the reconciler's client-side budget at half those rates: the target is then zero throttled calls.
 """
 

@@ -1,4 +1,4 @@
-"""The command line (SPEC §2): parse, build settings, call into the layers below, map results to exit codes.
+"""The command line: parse, build settings, call into the layers below, map results to exit codes.
 
 Exit codes: ``validate`` 0 valid / 1 invalid; ``plan`` 0 no changes / 2 changes / 1 error; ``apply`` 0 converged /
 1 error; ``run`` and ``sandbox`` 0 after SIGTERM/SIGINT; ``status`` 0 / 1 daemon unreachable.

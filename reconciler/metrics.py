@@ -1,4 +1,4 @@
-"""Every Prometheus metric of SPEC §4, defined once. Names and labels are part of the contract: alerts use them.
+"""Every Prometheus metric of the reconciler, defined once. Names and labels are a contract: alerts use them.
 
 Metrics live in their own registry (not the process-global default) so that tests and the sandbox can run
 several reconcilers in one process without colliding.
@@ -104,7 +104,8 @@ RESOURCE_FIGHTING = Gauge(
     registry=REGISTRY,
 )
 
-# Beyond SPEC §4: the health of the Git source, so that a team can alert on a repository the reconciler cannot read.
+# Beyond the core set: the health of the Git source, so that a team can alert on a repository the reconciler
+# cannot read.
 SOURCE_ERRORS = Counter(
     "reconciler_source_errors",
     "Fetches or checkouts of the desired-state repository that failed (the last good revision stays in use).",

@@ -1,7 +1,7 @@
 """Carrying out a plan: every change as its own task, each waiting only for the changes it depends on.
 
 A failure is contained: the failed change is recorded, the changes that depend on it are skipped with the reason,
-and every unrelated change still runs (DESIGN §1). Changes that must not write (``mode: detect``, the global
+and every unrelated change still runs. Changes that must not write (``mode: detect``, the global
 detect mode, held changes) are never handed to a writer, so detect mode makes zero write calls by construction.
 """
 

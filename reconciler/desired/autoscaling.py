@@ -1,4 +1,4 @@
-"""The Application Auto Scaling rules of issue 3 that no single AWS request shape can express.
+"""The Application Auto Scaling rules that no single AWS request shape can express.
 
 AWS ties policies and scheduled actions to a scalable target only through the repeated triple
 (``ServiceNamespace``, ``ResourceId``, ``ScalableDimension``): a typo there is not a reference error but a
@@ -103,7 +103,7 @@ def _undeclared_service_problems(
     candidates: Sequence[Candidate], *, targets: Sequence[Candidate]
 ) -> list[Problem]:
     """An ECS target in a declared cluster must scale a declared service of that cluster. A cluster the repo
-    does not declare may be an existing one (SPEC §1, References), and its services are not checked."""
+    does not declare may be an existing one, and its services are not checked."""
     clusters = {c.resource.name for c in candidates if c.resource.kind == CLUSTER.kind}
     services = {
         (cluster_name(c.resource.spec["cluster"]), c.resource.name)

@@ -2,7 +2,7 @@
 
 The checks across documents (``crosscheck``, ``load_balancing``, ``autoscaling``, ``scope``) walk every document
 of the desired state. A commit usually changes one file, and leaves every rule those checks enforce unbroken:
-walking 18,000 documents to find nothing was most of a commit's cost at 3000 services (issue 8). So each file's
+walking 18,000 documents to find nothing was most of a commit's cost at 3000 services. So each file's
 ``CrossFacts`` (names declared, names referred to, ports and priorities claimed, scalable targets...) are kept
 with the file in the loader's cache, and ``surely_clean`` proves a desired state free of cross-document problems
 by set arithmetic over its files' facts. Only when it cannot (a rule may be broken) do the checks themselves run,

@@ -1,6 +1,6 @@
 """One YAML document → its problems and, when it names a kind, a name and a ``spec``, a candidate resource.
 
-The order of the checks is SPEC §1's: variables first (so that validation sees final values), then the
+The checks run in this order: variables first (so that validation sees final values), then the
 envelope, then ``spec`` against the AWS request shape and the rules of one document (Fargate, attributes,
 capacities). Every check runs even when an
 earlier one failed, so a user sees all of a document's problems at once.

@@ -1,4 +1,4 @@
-"""The load-balancing rules of SPEC §1 and issue 3 that no single AWS request shape can express.
+"""The load-balancing rules that no single AWS request shape can express.
 
 Each of these fails only at apply time, and late: ECS refuses to attach an ``instance`` target group to a Fargate
 service when the service is created, after the load balancer, listeners and rules already exist; ELBv2 refuses a
@@ -64,7 +64,7 @@ def _of_kind(candidates: Sequence[Candidate], kind: str) -> list[Candidate]:
 
 
 def _target_type_problems(candidates: Sequence[Candidate]) -> list[Problem]:
-    """A target group that a Fargate service registers its tasks in must take them by IP (SPEC §1)."""
+    """A target group that a Fargate service registers its tasks in must take them by IP."""
     target_groups = {c.resource.name: c for c in _of_kind(candidates, TARGET_GROUP.kind)}
     users: dict[str, list[Candidate]] = {}
     for service in _fargate_services(candidates):

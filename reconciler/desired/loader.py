@@ -1,13 +1,13 @@
 """``load_desired_state``: a desired-state directory → a validated ``DesiredState``, or every problem in it.
 
-The steps are SPEC §1's: collect variables, find and read the files (within ``limits``), read each YAML
+The steps, in order: collect variables, find and read the files (within ``limits``), read each YAML
 document, substitute variables, validate each document, then the checks across documents (duplicate names,
 dangling references, load-balancing and autoscaling rules) and, with ``--allowed-clusters``, the clusters the
 documents touch (``scope``). Nothing here talks to AWS: the request-shape check is the injected ``check_spec``.
 Secret-looking values written in clear are remembered (``secrets``), so that the process never prints them.
 
 A long-running process passes a ``FileCache``: a file whose text and variables are those of the last load is not
-read and checked again, so that a commit touching one file costs one file's work, not the estate's (issue 8). The
+read and checked again, so that a commit touching one file costs one file's work, not the estate's. The
 checks across documents are run only when the files' ``crossfacts`` cannot prove them clean.
 """
 

@@ -1,7 +1,7 @@
 """Which declared resources an AWS event names: EventBridge's envelope of a CloudTrail write call or an ECS
 service event → the keys of the documents to reconcile at once.
 
-An event is only a hint (DESIGN §1): the targeted pass it wakes reads the resources and compares them with their
+An event is only a hint: the targeted pass it wakes reads the resources and compares them with their
 documents, so a wrong or missing key costs at most a pass, or waits for the interval pass. Resources are found by
 the names in the call's ``requestParameters`` (cluster, service, family, target group and load balancer names,
 Application Auto Scaling's resource IDs), and by ARN through ``arn_keys`` (every live ARN the last passes matched

@@ -1,11 +1,11 @@
-"""The API budget: client-side token buckets per AWS throttling group, by default at half AWS's rates, so that the
-reconciler stays under the account's limits and leaves the other half to the other tools of the account (CI
-deploys, the console, Terraform). AWS throttles per account and region, per group of calls (DESIGN §4); a call
-waits here for a token instead of being throttled there. botocore's ``adaptive`` retries stay on top for what
-others spend.
+"""The API budget: client-side token buckets per AWS throttling group, by default at half AWS's rates, so that
+the reconciler stays under the account's limits and leaves the other half to the other tools of the account
+(CI deploys, the console, Terraform). AWS throttles per account and region, per group of calls; a call waits
+here for a token instead of being throttled there. botocore's ``adaptive`` retries stay on top for what others
+spend.
 
-Rates (burst, sustained per second) are AWS's published ones where DESIGN §4 lists them; the others are
-conservative guesses, marked so.
+Rates (burst, sustained per second) are AWS's published ones where the services' request throttling pages give
+them; the others are conservative guesses, marked so.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Reading ECS: clusters, services and task definitions, in as few calls as the API allows (DESIGN §4).
+"""Reading ECS: clusters, services and task definitions, in as few calls as the API allows (README, Cost at
+scale).
 
 A steady-state pass costs ListClusters + DescribeClusters (≤ 100 a call) + per cluster DescribeServices (10 a call)
 of the declared services; ListServices (pages of 100) only when the cluster counts more active services than

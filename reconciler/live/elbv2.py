@@ -1,12 +1,12 @@
 """Reading ELBv2: load balancers, target groups, listeners and rules, into request-shaped ``LiveEntry``s.
 
-Describe calls page at 400 (DESIGN §4); tags are read 20 ARNs a call and kept between passes by ``TagCache``,
-which re-reads a third of them each pass; attributes are read only for documents that set ``Attributes``.
-Listeners and their rules are read only for load balancers that are declared or ours. A live resource is
-matched to its document by our ``reconciler:name`` tag, or, for one we do not manage yet, by its natural key (name;
-load balancer and port; listener and priority), so that it can be adopted; a tag wins over a natural key. A rule on
-a declared listener that matches no document and carries no owner tag was added by hand: it is kept in
-``LiveState.unmanaged``.
+Describe calls page at 400 (the API's largest page); tags are read 20 ARNs a call and kept between passes by
+``TagCache``, which re-reads a third of them each pass; attributes are read only for documents that set
+``Attributes``. Listeners and their rules are read only for load balancers that are declared or ours. A live
+resource is matched to its document by our ``reconciler:name`` tag, or, for one we do not manage yet, by its
+natural key (name; load balancer and port; listener and priority), so that it can be adopted; a tag wins over
+a natural key. A rule on a declared listener that matches no document and carries no owner tag was added by
+hand: it is kept in ``LiveState.unmanaged``.
 """
 
 from __future__ import annotations

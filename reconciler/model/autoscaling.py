@@ -2,7 +2,7 @@
 ScheduledAction).
 
 AWS can tag a scalable target, but reading those tags costs a call per target; policies and scheduled actions
-cannot be tagged at all. So, as SPEC §1 allows, the facts that tags carry for other kinds (spec hash, deletion
+cannot be tagged at all. So the facts that tags carry for other kinds (spec hash, deletion
 policy, the document's name) are kept in tags of the parent: the ECS service being scaled, whose tags every pass
 reads anyway. One tag per scaling resource: ``reconciler:aas:<kind code>:<identity>`` = ``<hash>/<policy>/<instance>/<name>``
 (the instance that wrote it: another reconciler instance may scale a service this one owns).
@@ -161,7 +161,7 @@ SCHEDULED_ACTION = GenericKind(kind="ScheduledAction", canonical=canonical_sched
 
 def scaled_services(desired: Iterable[DesiredResource]) -> set[tuple[str, str]]:
     """(cluster, service) of every ECS service a declared ScalableTarget scales: their desiredCount belongs to
-    the scaler once the service exists (SPEC §1)."""
+    the scaler once the service exists."""
     found = set()
     for resource in desired:
         target = scalable_target_id(resource.spec) if resource.kind == "ScalableTarget" else None

@@ -1,7 +1,7 @@
 """Helpers that put AWS-shaped values into one canonical form, so that equal things compare equal.
 
 AWS returns lists in any order, name/value lists where a map is meant, ``[]`` where we wrote nothing, and numbers
-where we wrote numeric strings. Each helper here removes one of those differences (DESIGN §3, rule 2). Both sides of
+where we wrote numeric strings. Each helper here removes one of those differences. Both sides of
 a diff go through the same helpers, so a rule can never make desired and live disagree.
 """
 

@@ -1,4 +1,4 @@
-"""Canonical forms of the ECS kinds (Cluster, TaskDefinition, Service): DESIGN §3 written down as code.
+"""Canonical forms of the ECS kinds (Cluster, TaskDefinition, Service): the README's drift rules as code.
 
 Each ``canonical_*`` function takes a request-shaped mapping (what ``spec`` holds, or what AWS describes, turned
 into request shape by ``live``) and returns the form that diffs compare: identity lists as maps, set-like lists

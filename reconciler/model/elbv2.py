@@ -1,4 +1,5 @@
-"""Canonical forms of the ELBv2 kinds: LoadBalancer, TargetGroup, Listener, ListenerRule (DESIGN §3, rules 4 and 6).
+"""Canonical forms of the ELBv2 kinds: LoadBalancer, TargetGroup, Listener, ListenerRule (README, "How drift
+is decided").
 
 Health check settings and attributes have defaults that vary with protocol and target type, so only what the
 document writes is compared (the diff is desired-scoped). A forward to one target group comes back from AWS both

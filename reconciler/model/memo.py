@@ -2,7 +2,7 @@
 
 A document of a file that did not change is the very object of the last load (the loader's file cache), so a
 result memoized per object is worked out again only for the documents of changed files: each revision's checks,
-warnings and targeted-pass scopes then walk the specs of what changed, not of the estate (issue 8). An entry
+warnings and targeted-pass scopes then walk the specs of what changed, not of the estate. An entry
 leaves with its document (a weak reference), so the memo never outgrows the documents alive.
 """
 

@@ -37,7 +37,7 @@ def is_literal(value: str, target_kind: str = "TaskDefinition") -> bool:
 
 def reference_name(resource: DesiredResource) -> str:
     """The name other documents use for ``resource``: ``metadata.name``, except for a listener, which is
-    ``<LoadBalancerArn as written>:<Port>`` (SPEC §1, References)."""
+    ``<LoadBalancerArn as written>:<Port>``."""
     if resource.kind == "Listener":
         return f"{resource.spec.get('LoadBalancerArn', '')}:{resource.spec.get('Port', '')}"
     return resource.name

@@ -1,7 +1,7 @@
 """Comparing one declared resource with its live counterpart: the part of planning every kind shares.
 
 Given canonical forms of both sides, the tags, and the desired hash, decide the action (create, adopt, update,
-replace, or nothing), the cause (drift or desired, SPEC §1), and the list of differences with their paths.
+replace, or nothing), the cause (drift or desired), and the list of differences with their paths.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Services deployed blue/green through CodeDeploy (``deploymentController: CODE_DEPLOY``), as the plan sees them.
 
-Such a service serves from one target group of its deployment group's pair, and each deployment swaps which: either
-one is correct, so a live target group that is the other one of the pair is the declared one (SPEC §1, fields
-others own). UpdateService cannot change its task definition, load balancers, network configuration or platform
-version: a difference there is a CodeDeploy deployment (``Change.deployment_group``), not an UpdateService. While
-a deployment of the group is running, nothing of the service is corrected. Pure: reads documents and ``LiveState``.
+Such a service serves from one target group of its deployment group's pair, and each deployment swaps which:
+either one is correct, so a live target group that is the other one of the pair is the declared one (what
+another actor owns is not drift). UpdateService cannot change its task definition, load balancers, network
+configuration or platform version: a difference there is a CodeDeploy deployment
+(``Change.deployment_group``), not an UpdateService. While a deployment of the group is running, nothing of
+the service is corrected. Pure: reads documents and ``LiveState``.
 """
 
 from __future__ import annotations

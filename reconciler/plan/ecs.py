@@ -1,6 +1,6 @@
 """Planning the ECS kinds: clusters, task definitions (immutable revisions) and services.
 
-Task definitions are the delicate part (DESIGN §3, rule 9): a revision can never change, so "in sync" means that
+Task definitions are the delicate part: a revision can never change, so "in sync" means that
 a known revision matches the document, and a new revision is registered only when none does. Services compare the
 revision they run with the document of their family, and report its differences under ``taskDefinition.``.
 """

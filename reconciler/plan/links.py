@@ -6,7 +6,7 @@ groups, a scalable target the service it scales, a policy or scheduled action it
 passes (``targets.ScopeIndex``) follow these links. Working them out for the whole estate is O(N), a large part of
 a one-service commit's latency at 3000 services; so ``Links`` also answers the converse, whose links a document's
 arrival or departure can change (``neighbours``), and a new revision costs its changed documents and their
-neighbours, not the estate (issue 8).
+neighbours, not the estate.
 
 Where two documents declare one reference name (never in a valid desired state: names are unique per kind, and so
 is a listener's ``load-balancer:port``), both are linked: a scope may be larger for it, never smaller.

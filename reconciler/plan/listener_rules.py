@@ -1,7 +1,7 @@
 """Listener rules as a set: rules added by hand on a managed listener, and priority moves that must happen together.
 
-A rule on a declared listener that no document declares and no instance owns is *unmanaged* (issue 3: "a rule
-added by hand on a managed listener"): the plan reports it, and deletes it only when the listener's document
+A rule on a declared listener that no document declares and no instance owns is *unmanaged* (a rule added
+by hand on a managed listener): the plan reports it, and deletes it only when the listener's document
 sets ``metadata.pruneUnmanagedRules: true``; such a deletion is an ``orphan`` change and counts against
 ``--max-deletions`` like any other (``guard_deletions`` runs after this).
 

@@ -1,4 +1,4 @@
-"""Validation that needs live AWS: the rules of SPEC §1 that no document can be checked against offline.
+"""Validation that needs live AWS: the validation rules that no document can be checked against offline.
 
 An application load balancer needs subnets in at least two Availability Zones, and every subnet it names must
 exist; a Cloud Map namespace that a ``DiscoveryService`` names by its DNS name must exist. AWS says so only when the load balancer is created, after its target groups; checked here, right after

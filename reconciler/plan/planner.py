@@ -68,7 +68,7 @@ def make_plan(
         outcome = _plan_one(resource, desired, live, families, arns, options, scaled)
         deps = dependencies(resource, declared) | attachments.of(resource)
         _record(plan, resource.key, outcome, deps=deps)
-    if not desired.is_empty and not targeted:  # an empty desired state never prunes (SPEC §1)
+    if not desired.is_empty and not targeted:  # an empty desired state never prunes
         plan_orphans(plan, desired, live, instance=options.instance)
     if targeted:
         batch_rule_priorities(plan, desired, live)

@@ -1,4 +1,4 @@
-"""Printing a plan: text that reads like ``terraform plan``, and the JSON object of SPEC §2.
+"""Printing a plan: text that reads like ``terraform plan``, and the JSON object of ``plan --output json``.
 
 Neither ever shows a secret-looking value (``model.secrets``): diff values under a secret-looking key print as
 ``(masked sha256:1a2b3c4d)``, and known secrets are masked in every other string. Given the desired state, both
@@ -29,7 +29,7 @@ SYMBOL = {
 
 
 def plan_as_json(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
-    """SPEC §2's object; ``desired`` (the desired state planned) adds ``warnings``."""
+    """The object ``plan --output json`` prints; ``desired`` (the desired state planned) adds ``warnings``."""
     diffs = _masked_diffs(plan)
     body: dict[str, Any] = {
         "revision": plan.revision,

@@ -1,4 +1,4 @@
-"""Targeted passes (issue 8): what a change touches, and what a pass must read and plan to handle just that.
+"""Targeted passes: what a change touches, and what a pass must read and plan to handle just that.
 
 A commit, a webhook or an AWS event usually concerns a few documents. Reading and planning the whole estate for it
 makes its latency grow with the estate; a *targeted* pass reads and plans only the *scope* of the touched

@@ -1,4 +1,4 @@
-"""The plan's vocabulary: actions, causes, changes. These are what ``plan --output json`` prints (SPEC §2)."""
+"""The plan's vocabulary: actions, causes, changes. These are what ``plan --output json`` prints."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 source changes (a new commit, a changed directory), an AWS event names a resource, or POST /sync asks (for a Git
 source, after fetching).
 
-Events only say "look now" (DESIGN §1): bursts coalesce into one wake-up, and passes never overlap because one
+Events only say "look now": bursts coalesce into one wake-up, and passes never overlap because one
 task runs them one after the other. What a wake-up between full passes touched — the documents a new revision
 added or changed, the resources AWS events named — gets a *targeted* pass over just those and what they refer to
 (``plan/targets.py``); a removed document, a scope that is a large share of the estate, or POST /sync with
@@ -139,11 +139,12 @@ class Daemon:
         self._wake.set()
 
     def healthy(self) -> bool:
-        """SPEC §3: the loop has ticked within 3 intervals (it ticks when a pass starts and when it ends)."""
+        """For ``GET /healthz``: the loop has ticked within 3 intervals (it ticks when a pass starts and
+        when it ends)."""
         return time.monotonic() - self._last_tick < 3 * self.options.interval
 
     def status(self) -> dict[str, object]:
-        """``GET /status``: the revision in force, the source, and one entry per resource (SPEC §3)."""
+        """``GET /status``: the revision in force, the source, and one entry per resource."""
         revision = self.last_good.revision if self.last_good else None
         return {"revision": revision, "source": self.source.status(), "resources": self.tracker.as_json()}
 

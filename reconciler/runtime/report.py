@@ -43,7 +43,7 @@ class ResourceStatus:
     name: str
     state: State = State.PENDING
     revision: str = ""
-    lastChange: str | None = None  # SPEC §3 field names; ISO 8601, UTC
+    lastChange: str | None = None  # field names as GET /status prints them; ISO 8601, UTC
     lastError: str = ""
     # services: the last CodeDeploy deployment started, the deployment that failed, or the ECS deployment that a
     # correction overrode (someone else's) or stopped waiting for (past --deployment-deadline)

@@ -9,7 +9,7 @@ Fargate rules, undefined variables).
 Layout: the root dispatches on ``kind`` with one ``if``/``then`` per kind, pointing ``spec`` at
 ``#/$defs/kind.<Kind>``; every AWS structure is one ``$defs`` entry ``<service>.<ShapeName>`` referenced by
 ``$ref``, so recursive shapes stay finite. Every scalar that is not free text also accepts a string holding
-``${`` (a variable, substituted before validation; SPEC §1 Variables).
+``${`` (a variable, substituted before validation).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """botocore's service models, loaded once per process: the single place that reads them.
 
-The request shapes are how ``spec`` is validated (DESIGN §2) and which fields an update call can change; both
+The request shapes are how ``spec`` is validated and which fields an update call can change; both
 stay exactly as current as the installed SDK, with no hand-written copy of AWS's fields.
 """
 

@@ -46,7 +46,7 @@ class GitSource:
     extra_vars: Mapping[str, str] = field(default_factory=dict)
     allowed_clusters: frozenset[str] = frozenset()  # --allowed-clusters; empty: any cluster
     # Files unchanged since the last load, by their path in the repository: each commit is checked out into a
-    # directory of its own, so a commit re-checks the files it changed, not the estate (issue 8)
+    # directory of its own, so a commit re-checks the files it changed, not the estate
     cache: FileCache = field(default_factory=FileCache)
     # the last load, and it with the commit as its revision
     _loaded: tuple[DesiredState, DesiredState] | None = None

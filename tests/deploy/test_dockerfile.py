@@ -1,5 +1,5 @@
-"""The container image, checked without Docker: the Dockerfile lints clean with hadolint, it is built the way the
-issue asks (multi-stage, pinned, non-root, read-only friendly), and what it runs actually works.
+"""The container image, checked without Docker: the Dockerfile lints clean with hadolint, it is built as a
+production image should be (multi-stage, pinned, non-root, read-only friendly), and what it runs works.
 
 No Docker engine here, so the last test runs what the image would: the final stage's ENTRYPOINT after tini plus
 its CMD, with the final stage's ENV (paths under the cache VOLUME moved into ``tmp_path``, the port made free), from

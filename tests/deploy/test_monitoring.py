@@ -38,7 +38,7 @@ CLUSTER = "platform-tools"
 METRICS_PATH = "/metrics"
 JOB = "reconciler"
 
-# The alerts the monitoring issue asks for (more may exist; each must be tested).
+# The alerts the reconciler ships with (more may exist; each must be tested).
 REQUIRED_ALERTS = {
     "ReconcilerDriftPersisting",
     "ReconcilerDriftCorrectedRepeatedly",
@@ -50,7 +50,7 @@ REQUIRED_ALERTS = {
     "ReconcilerResourceFighting",
     "ReconcilerLeaderMissing",
 }
-# SPEC §4, plus the CodeDeploy metrics: each must be on the dashboard.
+# The core metrics (README, "Metrics and endpoints"), plus the CodeDeploy ones: each must be on the dashboard.
 DASHBOARD_METRICS = {
     "reconciler_cycles_total",
     "reconciler_cycle_duration_seconds_bucket",
@@ -359,7 +359,7 @@ def _prometheus_section() -> dict[str, Any]:
 
 
 def _resolve(value: object, variables: dict[str, object]) -> str:
-    """A desired-state value with its ${NAME} / ${NAME:=default} variables replaced (SPEC §1)."""
+    """A desired-state value with its ${NAME} / ${NAME:=default} variables replaced."""
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(3)

@@ -1,4 +1,4 @@
-"""Bad inputs of the load-balancing and autoscaling kinds (issue 3 §4), each at its FILE:LINE.
+"""Bad inputs of the load-balancing and autoscaling kinds, each at its FILE:LINE.
 
 Every case is a valid estate (``ESTATE``: a Fargate service behind an ALB, scaled by a target-tracking policy and
 a scheduled action) with one change, so that the expected problem is the one that change causes. Line numbers

@@ -1,4 +1,4 @@
-"""The bad-input corpus: every SPEC §1 validation rule and every safety limit, each pointing at its FILE:LINE.
+"""The bad-input corpus: every validation rule and every safety limit, each pointing at its FILE:LINE.
 
 Each case is its own small directory; the expected line is the line of the offending node, counted by hand.
 The load balancer and autoscaling cases live in ``corpus_load_balancing``; ``CASES`` holds them all.

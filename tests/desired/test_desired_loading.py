@@ -239,7 +239,7 @@ spec:
 
 
 def test_documents_of_one_shape_share_their_line_map_but_keep_their_own_lines(tmp_path: Path) -> None:
-    """Thousands of services written from one template hold one map of relative lines (memory, issue 8)."""
+    """Thousands of services written from one template hold one map of relative lines (memory)."""
     first = TWO_SERVICES_ONE_SHAPE.format(name="a")
     write_tree(tmp_path, {"ds/a.yaml": first + "---\n" + TWO_SERVICES_ONE_SHAPE.format(name="b")})
     state = load_desired_state(tmp_path / "ds", check_spec=CHECKER)

@@ -1,7 +1,7 @@
 """The bad-input corpus through the real commands: FILE:LINE on stderr, exit 1, and not one AWS call.
 
 The cases are the desired layer's corpus (tests/desired); here each goes through ``plan`` and ``apply`` with the
-emulator up, to show that an invalid revision never reaches AWS (issue: core acceptance 5).
+emulator up, to show that an invalid revision never reaches AWS.
 """
 
 from __future__ import annotations

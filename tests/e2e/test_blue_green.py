@@ -1,4 +1,4 @@
-"""Blue/green through CodeDeploy from Git (issue 5): a CODE_DEPLOY service, its target group pair, production and
+"""Blue/green through CodeDeploy from Git: a CODE_DEPLOY service, its target group pair, production and
 test listeners, and the deployment group, all declared. An image change is one CodeDeploy deployment and no
 UpdateService; after it the other target group of the pair is live and the plan is clean, three times over; a
 real drift on either target group is still reported. The sandbox completes deployments (patches/codedeploy.py)."""

@@ -1,4 +1,4 @@
-"""The chaos suite (issue 7): the example estate created from an empty account through the fault proxy with 10 %
+"""The chaos suite: the example estate created from an empty account through the fault proxy with 10 %
 of calls failing (throttles, 5xx, connection resets, read timeouts) converges, the daemon never exits; and an
 `apply` killed with SIGKILL at random points, then started again, converges too. Either way there are no
 duplicate services, target groups, rules or policies, and at most one extra task definition revision per family
@@ -93,7 +93,7 @@ def test_the_estate_converges_with_ten_percent_of_calls_failing(
             assert daemon.poll() is None, log.read_text()[-3000:]  # the daemon never exits
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(2)
-        # /healthz is 503 while one pass outlasts 3 intervals (SPEC §3), which a pass whose calls time out at
+        # /healthz is 503 while one pass outlasts 3 intervals, which a pass whose calls time out at
         # 2 s can, with --interval 1: the loop must tick again soon after, not at the instant of asking.
         assert _healthy_within(f"http://127.0.0.1:{port}/healthz", seconds=20), log.read_text()[-3000:]
         assert daemon.poll() is None

@@ -1,4 +1,4 @@
-"""Cloud Map from Git (issue 5): a ``DiscoveryService`` in the sandbox's private DNS namespace (named by its DNS
+"""Cloud Map from Git: a ``DiscoveryService`` in the sandbox's private DNS namespace (named by its DNS
 name), referenced by name from ``Service.spec.serviceRegistries``; drift on TTL and on routing policy is reported
 with its path and corrected by one apply."""
 

@@ -1,4 +1,4 @@
-"""From an empty account to a converged estate, and no false drift afterwards (issue: core acceptance 1)."""
+"""From an empty account to a converged estate, and no false drift afterwards."""
 
 from __future__ import annotations
 

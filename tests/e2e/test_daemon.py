@@ -1,5 +1,5 @@
 """The daemon end to end: converges, corrects drift on POST /sync, keeps its last good state when a commit is
-invalid, serves its endpoints, and stops cleanly on SIGTERM within 10 s (issue: core acceptance 5 and 7)."""
+invalid, serves its endpoints, and stops cleanly on SIGTERM within 10 s."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Git changes are applied with ``cause: desired`` (acceptance 3), and detect mode writes nothing (acceptance 4)."""
+"""Git changes are applied with ``cause: desired``, and detect mode writes nothing."""
 
 from __future__ import annotations
 

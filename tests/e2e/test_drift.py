@@ -1,5 +1,5 @@
-"""Each drift the core issue names, made by hand through the AWS API as a person would, is reported by ``plan``
-with its path and ``cause: drift``, and corrected by one ``apply`` (issue: core acceptance 2)."""
+"""Each common kind of drift, made by hand through the AWS API as a person would, is reported by ``plan``
+with its path and ``cause: drift``, and corrected by one ``apply``."""
 
 from __future__ import annotations
 

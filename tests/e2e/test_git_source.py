@@ -1,4 +1,4 @@
-"""The daemon following a Git repository (issue 4): a real repository on disk behind a ``file://`` remote, the
+"""The daemon following a Git repository: a real repository on disk behind a ``file://`` remote, the
 example estate in its ``deploy/`` folder, and moto's server. Pushes go live within two fetch intervals or at once on
 a signed ``POST /sync``; force-pushes, invalid commits, an unreachable remote, an emptied repository, too many
 deletions and bursts of pushes are each handled as a user expects."""

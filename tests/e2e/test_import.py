@@ -1,4 +1,4 @@
-"""``reconciler import`` (issue 6): the example estate, applied in the emulator, imported into a new directory,
+"""``reconciler import``: the example estate, applied in the emulator, imported into a new directory,
 plans with no changes against the account it came from; an estate made by hand imports as adoptions that change
 no field; a missing cluster or an existing file is a clear error that writes nothing."""
 

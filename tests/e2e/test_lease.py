@@ -1,4 +1,4 @@
-"""The leader lease on DynamoDB (issue 7), against the emulator: one holder at a time; a follower's writes are
+"""The leader lease on DynamoDB, against the emulator: one holder at a time; a follower's writes are
 never sent; the holder stops writing before its lease can expire; a follower takes over once it has; a released
 lease is taken at once; the daemon passes only while it holds the lease."""
 

@@ -1,4 +1,4 @@
-"""Listener rules as a set, and the load balancer checks that need live AWS (issue 3), against the emulator:
+"""Listener rules as a set, and the load balancer checks that need live AWS, against the emulator:
 rules added by hand on a managed listener (reported; deleted only when the listener's document opts in), rules
 that swap priorities in one revision (one SetRulePriorities call, no transient clash), and an application load
 balancer whose subnets are in one Availability Zone, or do not exist (a FILE:LINE problem at plan time).

@@ -1,4 +1,4 @@
-"""Load balancers, target groups, listeners and rules from Git (issue 3): converge, stay converged, and every
+"""Load balancers, target groups, listeners and rules from Git: converge, stay converged, and every
 drift made through the ELBv2 API is reported with its path and corrected by one apply."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Several replicas on one lease table (issue 7), as ECS runs them during a rolling deployment: the leader is
+"""Several replicas on one lease table, as ECS runs them during a rolling deployment: the leader is
 killed (SIGKILL) or paused past its lease (SIGSTOP, then SIGCONT) again and again while someone keeps changing
 AWS by hand, so the leader of the moment keeps correcting. The fault proxy's write log (every write that reached
 the emulator, with the replica that sent it) must never show two replicas writing in one lease: between the last

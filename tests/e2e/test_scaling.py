@@ -1,4 +1,4 @@
-"""Application Auto Scaling from Git (issue 3): scalable targets, policies and scheduled actions converge, their
+"""Application Auto Scaling from Git: scalable targets, policies and scheduled actions converge, their
 drift is reported and corrected, and a scaled service's desiredCount belongs to the scaler."""
 
 from __future__ import annotations

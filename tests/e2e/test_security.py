@@ -1,5 +1,5 @@
-"""Security, end to end against the emulator (issue: "secrets never appear in logs, plan output or /status";
-"--allowed-clusters and the ownership tag bound what may be touched, even if a document names something else").
+"""Security, end to end against the emulator: secrets never appear in logs, plan output or /status, and
+--allowed-clusters and the ownership tag bound what may be touched, even if a document names something else.
 
 A secret-looking environment value written in clear in a task definition is never printed, by any command, the
 daemon's logs, ``/status`` or ``/metrics``: each place shows ``(masked sha256:…)`` instead, and ``validate``,

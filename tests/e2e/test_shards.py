@@ -1,4 +1,4 @@
-"""Sharding (``--shards auto``, issue 7): three replicas on one lease table split the estate. While services are
+"""Sharding (``--shards auto``): three replicas on one lease table split the estate. While services are
 changed by hand again and again, every resource is corrected by exactly one replica; killing that replica moves
 its share to the others within about one lease period, and a resource's corrections never interleave between
 replicas. The replicas' own logs ("applied", with kind, name and time) say who wrote what."""

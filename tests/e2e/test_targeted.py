@@ -1,4 +1,4 @@
-"""Targeted passes and event-driven drift detection end to end (issue 8), on the example estate in the emulator.
+"""Targeted passes and event-driven drift detection end to end, on the example estate in the emulator.
 
 A commit that changes one service is applied by a pass that reads only that service's unit and what it refers to
 (no listing of clusters, services, Cloud Map or CodeDeploy); a commit that removes a document gets a full pass;

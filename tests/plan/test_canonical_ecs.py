@@ -1,4 +1,4 @@
-"""No false drift: what a user writes and what AWS describes back canonicalise to the same thing (DESIGN §3).
+"""No false drift: what a user writes and what AWS describes back canonicalise to the same thing.
 
 The "live" sides here are shaped like real DescribeTaskDefinition / DescribeServices / DescribeClusters output:
 fields in another order, defaults filled in, ARNs where the user wrote names, numbers where they wrote strings.

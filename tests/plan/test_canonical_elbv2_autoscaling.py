@@ -1,4 +1,4 @@
-"""No false drift for load balancing and scaling (DESIGN §3, rules 4 and 6), table-wise: what a user writes and
+"""No false drift for load balancing and scaling, table-wise: what a user writes and
 what ELBv2 / Application Auto Scaling describe back canonicalise to the same thing; real changes keep their path."""
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ REVISIONS = [  # applied one after the other: each link the index keeps, moved b
 
 
 def test_an_index_moved_on_by_what_changed_is_the_index_built_afresh() -> None:
-    """The daemon moves its scope index on by each revision's changed documents (issue 8): after every one, it
+    """The daemon moves its scope index on by each revision's changed documents: after every one, it
     must link exactly what an index built from scratch links, or a targeted pass would miss a resource."""
     index, before = ScopeIndex(DESIRED), DESIRED
     for revision in REVISIONS:

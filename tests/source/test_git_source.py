@@ -98,7 +98,7 @@ def test_git_path_must_stay_inside_the_repository(remote: Remote, cache: Path, s
 
 async def test_a_new_commit_re_checks_only_the_files_it_changed(remote: Remote, cache: Path) -> None:
     """Each commit is checked out into a directory of its own; files are still known by their path in the
-    repository, so the files a commit leaves alone are taken from the cache (issue 8), and its documents are
+    repository, so the files a commit leaves alone are taken from the cache, and its documents are
     named by that path."""
     (remote.work / "deploy").mkdir()
     clusters = {f"deploy/c{i}.yaml": CLUSTER.replace("myapp-prod", f"c{i}") for i in range(5)}
