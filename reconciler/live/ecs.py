@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from reconciler.live.clients import AwsClients
 from reconciler.live.paging import bounded_gather, chunks, paginate
 from reconciler.model.ecs import cluster_name_of, tags_as_map
@@ -59,16 +61,24 @@ class EcsReader:
     async def read_failed_rollouts(self, services: Iterable[tuple[str, str]], live: LiveState) -> None:
         """The recent deployments of ``services`` that ECS rolled back, each with the revision it was deploying
         (the plan would put that revision back). Two calls a service: ListServiceDeployments, then
-        DescribeServiceRevisions of the rolled-back ones, if any."""
+        DescribeServiceRevisions of the rolled-back ones, if any. A service whose history cannot be read (a
+        policy without those actions) is said so in ``live.rollout_read_errors``, and only it is affected."""
         ecs = await self._clients.client("ecs")
         services = list(services)
-        briefs = await bounded_gather(
-            ecs.list_service_deployments(
+        answers = await bounded_gather(
+            self._failed_rollouts(ecs, cluster, service) for cluster, service in services
+        )
+        for key, answer in zip(services, answers, strict=True):
+            if isinstance(answer, str):
+                live.rollout_read_errors[key] = answer
+            else:
+                live.failed_rollouts[key] = answer
+
+    async def _failed_rollouts(self, ecs: Any, cluster: str, service: str) -> list[FailedRollout] | str:
+        try:
+            answer = await ecs.list_service_deployments(
                 cluster=cluster, service=service, status=sorted(ROLLED_BACK), maxResults=RECENT_DEPLOYMENTS
             )
-            for cluster, service in services
-        )
-        for key, answer in zip(services, briefs, strict=True):
             failed = [b for b in answer.get("serviceDeployments", []) if b.get("targetServiceRevisionArn")]
             revisions: dict[str, str] = {}
             if failed:
@@ -77,15 +87,17 @@ class EcsReader:
                 )
                 found = described.get("serviceRevisions", [])
                 revisions = {r["serviceRevisionArn"]: r.get("taskDefinition", "") for r in found}
-            live.failed_rollouts[key] = [
-                FailedRollout(
-                    deployment_arn=b.get("serviceDeploymentArn", ""),
-                    status=b.get("status", ""),
-                    task_definition=revisions.get(b["targetServiceRevisionArn"], ""),
-                    reason=b.get("statusReason", ""),
-                )
-                for b in failed
-            ]
+        except ClientError as error:
+            return f"{error.response['Error'].get('Code', '')}: {error.response['Error'].get('Message', '')}"
+        return [
+            FailedRollout(
+                deployment_arn=b.get("serviceDeploymentArn", ""),
+                status=b.get("status", ""),
+                task_definition=revisions.get(b["targetServiceRevisionArn"], ""),
+                reason=b.get("statusReason", ""),
+            )
+            for b in failed
+        ]
 
     async def read_families(self, families: Iterable[str], live: LiveState) -> None:
         """Read the recent revisions of ``families`` (the plan found no matching revision among the known ones)."""

@@ -84,6 +84,8 @@ class LiveState:
     # (cluster name, service name) → the service's recent deployments that failed, for the services whose history
     # the planner asked for (``Plan.rollouts_to_read``); an empty list: read, none failed
     failed_rollouts: dict[tuple[str, str], list[FailedRollout]] = field(default_factory=dict)
+    # ... and those whose history could not be read, with AWS's error (their revision is not put back blindly)
+    rollout_read_errors: dict[tuple[str, str], str] = field(default_factory=dict)
     # when the read began: how long a deployment has been rolling out is measured against it
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Cloud Map namespace DNS name → ID, for the namespaces documents name by DNS name

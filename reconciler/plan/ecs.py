@@ -282,7 +282,7 @@ def _finish_service_change(
         return
     decided = rollout(
         change, entry, change.task_definition_arn, live.failed_rollouts.get((cluster, change.name), ()),
-        now=live.read_at, deadline=deadline,
+        now=live.read_at, deadline=deadline, unreadable=live.rollout_read_errors.get((cluster, change.name), ""),
     )  # fmt: skip
     if decided.held:
         change.held = decided.held

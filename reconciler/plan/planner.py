@@ -124,6 +124,7 @@ def _rollouts_to_read(changes: list[Change], live: LiveState) -> list[tuple[str,
         for change in changes
         if change.kind == "Service"
         and (change.cluster, change.name) not in live.failed_rollouts
+        and (change.cluster, change.name) not in live.rollout_read_errors
         and needs_history(
             change, live.services.get((change.cluster, change.name)), change.task_definition_arn
         )

@@ -68,20 +68,15 @@ def rollout(
     *,
     now: datetime,
     deadline: float,
+    unreadable: str = "",
 ) -> Rollout:
     """``wanted``: the ARN of the revision the document runs ("" when it is still to be registered);
-    ``failed``: the service's recent deployments that ECS rolled back."""
+    ``failed``: the service's recent deployments that ECS rolled back; ``unreadable``: why they could not be
+    read, if they could not."""
     if change.cause is not Cause.DRIFT or service is None or service.get("status") != "ACTIVE":
         return NOTHING
-    if "taskDefinition" in change.changed_fields:
-        rolled_back = next((f for f in failed if _same_revision(f.task_definition, wanted)), None)
-        if rolled_back is not None:
-            return Rollout(
-                held=f"ECS rolled back deployment {rolled_back.deployment_id} of {task_definition_label(wanted)}"
-                f" ({rolled_back.status}{': ' + rolled_back.reason if rolled_back.reason else ''});"
-                " not deployed again until Git changes",
-                failed=rolled_back.deployment_id,
-            )
+    if "taskDefinition" in change.changed_fields and (held := _history_hold(wanted, failed, unreadable)):
+        return held
     primary = primary_deployment(service)
     if primary is None or primary.get("rolloutState") != "IN_PROGRESS":
         return NOTHING
@@ -100,6 +95,24 @@ def rollout(
     return Rollout(
         note=f"ECS deployment {primary.get('id', '')} of {label} has been rolling out for {age / 60:.0f} min,"
         f" past the {deadline / 60:.0f} min deadline: drift is corrected without waiting for it"
+    )
+
+
+def _history_hold(wanted: str, failed: Sequence[FailedRollout], unreadable: str) -> Rollout | None:
+    """Putting ``wanted`` back waits when ECS rolled it back, or when nobody can say whether it did."""
+    if unreadable:
+        return Rollout(
+            held=f"its deployment history cannot be read ({unreadable}): {task_definition_label(wanted)} is not"
+            " put back without knowing whether ECS rolled it back"
+        )
+    rolled_back = next((f for f in failed if _same_revision(f.task_definition, wanted)), None)
+    if rolled_back is None:
+        return None
+    return Rollout(
+        held=f"ECS rolled back deployment {rolled_back.deployment_id} of {task_definition_label(wanted)}"
+        f" ({rolled_back.status}{': ' + rolled_back.reason if rolled_back.reason else ''});"
+        " not deployed again until Git changes",
+        failed=rolled_back.deployment_id,
     )
 
 

@@ -162,3 +162,13 @@ def test_a_git_change_is_never_held_by_a_deployment() -> None:
     change = service_change(plan_of(desired, live))
     assert change.cause is Cause.DESIRED
     assert not change.held
+
+
+def test_a_history_that_cannot_be_read_holds_only_putting_the_revision_back() -> None:
+    live = live_with(ROGUE, [deployment("PRIMARY", ROGUE, "COMPLETED")])
+    del live.failed_rollouts[("demo", "web")]
+    live.rollout_read_errors[("demo", "web")] = "AccessDeniedException: not authorized"
+    plan = plan_of(desired_state(), live)
+    assert plan.rollouts_to_read == []  # read once, not asked for again
+    change = service_change(plan)
+    assert "cannot be read (AccessDeniedException" in change.held
