@@ -12,6 +12,7 @@ from reconciler.sandbox.patches import (
     autoscaling_targets,
     codedeploy,
     ecs_clusters,
+    ecs_deployments,
     ecs_services,
     ecs_task_definitions,
     elbv2_creation,
@@ -30,6 +31,7 @@ def apply_patches() -> None:
     for module in (
         ecs_clusters,
         ecs_services,
+        ecs_deployments,
         ecs_task_definitions,
         iam_managed_policies,
         elbv2_creation,
