@@ -10,6 +10,7 @@ from __future__ import annotations
 from reconciler.sandbox.patches import (
     autoscaling_policies,
     autoscaling_targets,
+    cloud_map,
     codedeploy,
     ecs_clusters,
     ecs_deployments,
@@ -40,6 +41,7 @@ def apply_patches() -> None:
         autoscaling_targets,
         autoscaling_policies,
         codedeploy,
+        cloud_map,
         events_disabled_rules,
         sqs_long_poll,
     ):

@@ -34,6 +34,7 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal import mock_random
 
 from reconciler.sandbox.patches._wrapping import add_method
+from reconciler.sandbox.patches.cloud_map import register_running_tasks
 from reconciler.sandbox.patches.paging import paginate_request
 from reconciler.sandbox.timing import TIMELINE
 
@@ -169,6 +170,11 @@ def render(service: Any) -> None:
     service.deployments = [_deployment(service, rollout) for rollout in service.rollouts]
     service.running_count = sum(rollout.running for rollout in service.rollouts)
     service.pending_count = sum(rollout.pending for rollout in service.rollouts)
+    registries: dict[str, int] = {}
+    for rollout in service.rollouts:
+        for registry in rollout.revision["service_registries"] or []:
+            registries[registry["registryArn"]] = registries.get(registry["registryArn"], 0) + rollout.running
+    register_running_tasks(service, registries)
 
 
 def _deployment(service: Any, rollout: Rollout) -> dict[str, Any]:
