@@ -8,6 +8,7 @@ cause drift by hand.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +25,22 @@ FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "te
 BotoFactory = Callable[..., Any]
 
 
+# How long the emulator's steps take in the tests (reconciler/sandbox/timing.py): AWS's shape, in seconds. A test
+# that needs every step at once asks for it (``emulator.set_timing(instant=True)``); the next reset undoes it.
+TEST_TIMES = {
+    "SANDBOX_ECS_ROLLOUT_SECONDS": "1",
+    "SANDBOX_ECS_TASK_FAILURE_SECONDS": "0.2",
+    "SANDBOX_ECS_DRAIN_SECONDS": "1",
+    "SANDBOX_CODEDEPLOY_STEP_SECONDS": "0.3",
+    "SANDBOX_CODEDEPLOY_WAIT_MINUTE_SECONDS": "0.2",
+}
+SETTLE_TIMEOUT_SECONDS = 30.0
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorProcess]:
     """The patched emulator, in its own process for the whole session; ``.url`` is its address."""
-    with EmulatorProcess.start() as process:
+    with EmulatorProcess.start(extra_env=TEST_TIMES) as process:
         yield process
 
 
@@ -57,6 +70,42 @@ def boto(aws: str) -> BotoFactory:
         return boto3.client(service, **(settings | options))
 
     return make_client
+
+
+def wait_until_settled(make_client: BotoFactory, *, timeout: float = SETTLE_TIMEOUT_SECONDS) -> None:
+    """Poll the emulator over HTTP until no ECS service of any cluster has a deployment IN_PROGRESS and no CodeDeploy
+    deployment is running: what a person waits for before looking again."""
+    ecs, codedeploy = make_client("ecs"), make_client("codedeploy")
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = _busy_services(ecs) + _busy_deployments(codedeploy)
+        if not busy:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still busy after {timeout} s: {busy}")
+        time.sleep(0.1)
+
+
+def _busy_services(ecs: Any) -> list[str]:
+    busy = []
+    for cluster in ecs.list_clusters()["clusterArns"]:
+        arns = [
+            arn
+            for page in ecs.get_paginator("list_services").paginate(cluster=cluster)
+            for arn in page["serviceArns"]
+        ]
+        for start in range(0, len(arns), 10):
+            for service in ecs.describe_services(cluster=cluster, services=arns[start : start + 10])[
+                "services"
+            ]:
+                if any(d.get("rolloutState") == "IN_PROGRESS" for d in service.get("deployments", [])):
+                    busy.append(service["serviceName"])
+    return busy
+
+
+def _busy_deployments(codedeploy: Any) -> list[str]:
+    running = ["Created", "Queued", "InProgress", "Baking", "Ready"]
+    return list(codedeploy.list_deployments(includeOnlyStatuses=running).get("deployments", []))
 
 
 @dataclass

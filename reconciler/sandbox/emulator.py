@@ -13,6 +13,7 @@ are the asyncio face of the same thing (``reconciler sandbox``).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from types import TracebackType
 from typing import Self
 
 from reconciler.sandbox.child import ChildProcess, read_bound_port
+from reconciler.sandbox.timing import TIMING_PATH
 
 DEFAULT_HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 30.0
@@ -63,10 +65,20 @@ class EmulatorProcess(ChildProcess):
         return emulator
 
     def reset(self) -> None:
-        """Wipe every resource in every moto backend (``POST /moto-api/reset``)."""
+        """Wipe every resource in every moto backend (``POST /moto-api/reset``); the times go back to those of the
+        emulator's environment."""
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST", data=b"")
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
+
+    def set_timing(self, **seconds: float | bool) -> dict[str, float]:
+        """Change how long the emulator's steps take until the next reset (``sandbox/timing.py``):
+        ``set_timing(ecs_rollout=0.5)``, or ``set_timing(instant=True)`` for every step on the next request."""
+        body = json.dumps(seconds).encode()
+        request = urllib.request.Request(f"{self.url}{TIMING_PATH}", method="POST", data=body)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer: dict[str, float] = json.loads(response.read())
+        return answer
 
 
 class Emulator:

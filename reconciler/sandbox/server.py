@@ -29,6 +29,7 @@ from reconciler.sandbox.child import READY_PREFIX
 from reconciler.sandbox.cloudtrail import CloudTrailEvents, deliver_account_in_envelopes
 from reconciler.sandbox.patches import apply_patches
 from reconciler.sandbox.patches.sqs_long_poll import EMULATOR_LOCK
+from reconciler.sandbox.timing import TimePasses
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(
         args.host,
         args.port,
-        # inside the lock: the CloudTrail events go through moto's EventBridge and SQS backends
-        OneRequestAtATime(CloudTrailEvents(DomainDispatcherApplication(create_backend_app))),
+        # inside the lock: the CloudTrail events go through moto's EventBridge and SQS backends, and what has
+        # come due on the timeline changes the backends
+        OneRequestAtATime(TimePasses(CloudTrailEvents(DomainDispatcherApplication(create_backend_app)))),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

@@ -19,7 +19,12 @@ import yaml
 
 from reconciler.metrics import REGISTRY
 from reconciler.sandbox.seed import seed_base_infrastructure
-from tests.conftest import CLI, BotoFactory, Result  # noqa: F401 - the e2e tests import them from here
+from tests.conftest import (  # noqa: F401 - the e2e tests import them from here
+    CLI,
+    BotoFactory,
+    Result,
+    wait_until_settled,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -85,10 +90,11 @@ def count_api_calls(*, writes_only: bool = False) -> int:
 
 
 @pytest.fixture
-def converged(estate: Estate, cli: CLI) -> Estate:
-    """The example estate applied from an empty account, and checked to be converged."""
+def converged(estate: Estate, cli: CLI, boto: BotoFactory) -> Estate:
+    """The example estate applied from an empty account, checked to be converged, and its deployments finished."""
     result = cli("apply", *estate.args())
     assert result.code == 0, result.out + result.err
+    wait_until_settled(boto)
     return estate
 
 

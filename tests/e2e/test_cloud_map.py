@@ -4,11 +4,12 @@ with its path and corrected by one apply."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
-from tests.conftest import BotoFactory
+from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import CLI, Estate
 
 DISCOVERY = """
@@ -27,7 +28,7 @@ spec:
 
 
 @pytest.fixture
-def discovered(estate: Estate, cli: CLI) -> Estate:
+def discovered(estate: Estate, cli: CLI, boto: BotoFactory) -> Estate:
     (estate.dir / "services" / "wordpress-discovery.yaml").write_text(DISCOVERY)
     estate.edit(
         "services/wordpress.yaml", "  healthCheckGracePeriodSeconds: 60\n",
@@ -35,6 +36,7 @@ def discovered(estate: Estate, cli: CLI) -> Estate:
     )  # fmt: skip
     result = cli("apply", *estate.args())
     assert result.code == 0, result.out + result.err
+    wait_until_settled(boto)
     return estate
 
 
@@ -75,9 +77,16 @@ def test_routing_policy_drift_is_corrected_by_a_new_service(
     discovered: Estate, cli: CLI, boto: BotoFactory
 ) -> None:
     """AWS cannot change a routing policy in place: someone re-created the service by hand (with our tags) as
-    WEIGHTED. The plan replaces it, as drift, and the ECS service is pointed at the new one in the same apply."""
+    WEIGHTED. The plan replaces it, as drift, and the ECS service is pointed at the new one in the same apply.
+    (AWS refuses to delete a Cloud Map service while tasks are registered in it: the person scaled wordpress to
+    0 first and waited for its tasks to stop.)"""
     client = boto("servicediscovery")
+    boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=0)
     old = discovery_service(boto)
+    deadline = time.monotonic() + 30
+    while client.list_instances(ServiceId=old["Id"])["Instances"]:
+        assert time.monotonic() < deadline, "the tasks did not stop"
+        time.sleep(0.1)
     tags = client.list_tags_for_resource(ResourceARN=old["Arn"])["Tags"]
     client.delete_service(Id=old["Id"])
     client.create_service(
@@ -94,6 +103,7 @@ def test_routing_policy_drift_is_corrected_by_a_new_service(
     assert now["DnsConfig"]["RoutingPolicy"] == "MULTIVALUE"
     service = boto("ecs").describe_services(cluster="myapp-prod", services=["wordpress"])["services"][0]
     assert [r["registryArn"] for r in service["serviceRegistries"]] == [now["Arn"]]
+    wait_until_settled(boto)
     assert cli("plan", *discovered.args()).code == 0
 
 

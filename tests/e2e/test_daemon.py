@@ -26,7 +26,7 @@ from reconciler.runtime.daemon import Daemon, DaemonOptions
 from reconciler.runtime.engine import Engine
 from reconciler.runtime.status import print_status
 from reconciler.source.directory import DirectorySource
-from tests.conftest import BotoFactory
+from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import Estate, count_api_calls
 
 INVALID_DOCUMENT = (
@@ -103,6 +103,7 @@ async def test_daemon_corrects_drift_and_keeps_the_last_good_state(estate: Estat
         assert desired_count(boto) == 1
         assert await metric(base, "reconciler_desired_state_valid") == 1
         assert await status_code(base, "/healthz") == 200
+        await asyncio.to_thread(wait_until_settled, boto)  # the first pass's deployments have finished
 
         boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=5)
         assert await status_code(base, "/sync", method="POST") == 202
@@ -227,6 +228,8 @@ async def test_another_actor_fighting_a_managed_field_is_reported_within_three_p
 ) -> None:
     fighting = 'reconciler_resource_fighting{kind="Service",name="wordpress"}'
     async with running_daemon(estate) as (daemon, base):
+        await eventually(lambda: daemon.tracker.passes > 0)
+        await asyncio.to_thread(wait_until_settled, boto)  # the first pass's deployments have finished
         start = daemon.tracker.passes  # passes done
         for _ in range(2):  # someone scales wordpress by hand, again right after each correction
             boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=5)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import BotoFactory
+from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import CLI, Estate, calls_of, count_api_calls
 
 FRONTAPP = "services/frontapp.yaml"
@@ -33,6 +33,7 @@ def test_new_image_tag_registers_one_revision_and_deploys_it(
     assert cli("apply", *converged.args()).code == 0
     # frontapp is blue/green: one CodeDeploy deployment, no UpdateService; it now serves from frontapp-tg02
     assert (calls_of("CreateDeployment") - deployments, calls_of("UpdateService") - updates) == (1, 0)
+    wait_until_settled(boto)  # the deployment takes time
     assert _plan_changes(cli, converged) == []
     ecs = boto("ecs")
     service = ecs.describe_services(cluster="myapp-prod", services=["frontapp"])["services"][0]
@@ -46,7 +47,7 @@ def test_new_image_tag_registers_one_revision_and_deploys_it(
     assert len(ecs.list_task_definitions(familyPrefix="frontapp")["taskDefinitionArns"]) == 2
 
 
-def test_new_environment_variable_is_a_desired_change(converged: Estate, cli: CLI) -> None:
+def test_new_environment_variable_is_a_desired_change(converged: Estate, cli: CLI, boto: BotoFactory) -> None:
     converged.edit(
         FRONTAPP,
         "- {name: APP_ENV, value: prod}",
@@ -59,6 +60,7 @@ def test_new_environment_variable_is_a_desired_change(converged: Estate, cli: CL
         d["path"] for d in service["diff"]
     ]  # type: ignore[attr-defined]
     assert cli("apply", *converged.args()).code == 0
+    wait_until_settled(boto)  # the deployment takes time
     assert _plan_changes(cli, converged) == []
 
 

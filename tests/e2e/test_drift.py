@@ -3,12 +3,13 @@ with its path and ``cause: drift``, and corrected by one ``apply``."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.conftest import BotoFactory
+from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import CLI, Estate
 
 CLUSTER, SERVICE = (
@@ -125,7 +126,14 @@ def drift_container_insights(boto: BotoFactory) -> None:
 
 
 def drift_service_deleted(boto: BotoFactory) -> None:
-    boto("ecs").delete_service(cluster=CLUSTER, service=SERVICE, force=True)
+    ecs = boto("ecs")
+    ecs.delete_service(cluster=CLUSTER, service=SERVICE, force=True)
+    # AWS refuses CreateService of a name whose service is still DRAINING, and the reconciler does not wait for
+    # the draining to end before it re-creates: wait here until the service is INACTIVE.
+    deadline = time.monotonic() + 30
+    while ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["status"] != "INACTIVE":
+        assert time.monotonic() < deadline, "the deleted service did not drain"
+        time.sleep(0.1)
 
 
 DRIFTS = [
@@ -161,6 +169,9 @@ def test_drift_is_reported_with_its_path_and_corrected_by_one_apply(
     path: str,
 ) -> None:
     make_drift(boto)
+    # The reconciler holds a service whose deployment is in progress, even one started by hand: let the hand-made
+    # deployment finish first.
+    wait_until_settled(boto)
 
     plan = cli("plan", *converged.args(), "--output", "json")
     assert plan.code == 2, plan.out + plan.err
@@ -170,5 +181,6 @@ def test_drift_is_reported_with_its_path_and_corrected_by_one_apply(
 
     applied = cli("apply", *converged.args())
     assert applied.code == 0, applied.out + applied.err
+    wait_until_settled(boto)  # the correction's own deployment
     after = cli("plan", *converged.args(), "--output", "json")
     assert (after.code, after.json()["changes"]) == (0, [])

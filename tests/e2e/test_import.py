@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import BotoFactory
+from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import CLI, Estate
 
 
@@ -79,10 +79,11 @@ def test_an_estate_a_reconciler_manages_imports_with_its_own_names_and_policies(
 
 
 def test_after_a_blue_green_deployment_the_import_still_plans_clean(
-    converged: Estate, cli: CLI, tmp_path: Path
+    converged: Estate, cli: CLI, tmp_path: Path, boto: BotoFactory
 ) -> None:
     converged.set_var("FRONTAPP_TAG", "1.5.0")
-    assert cli("apply", *converged.args()).code == 0  # frontapp now serves from frontapp-tg02
+    assert cli("apply", *converged.args()).code == 0
+    wait_until_settled(boto)  # once the deployment has finished, frontapp serves from frontapp-tg02
     out = tmp_path / "imported"
     assert cli("import", "--cluster", "myapp-prod", "--service", "frontapp", "--out", str(out)).code == 0
     service = next(

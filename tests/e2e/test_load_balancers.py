@@ -11,7 +11,7 @@ from reconciler.live.clients import AwsClients
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.engine import Engine
 from reconciler.source.directory import DirectorySource
-from tests.conftest import BotoFactory
+from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import CLI, Estate
 
 LOAD_BALANCING = """
@@ -84,6 +84,7 @@ def balanced(estate: Estate, cli: CLI, boto: BotoFactory) -> Estate:
     (estate.dir / "load-balancing.yaml").write_text(LOAD_BALANCING)
     result = cli("apply", *estate.args())
     assert result.code == 0, result.out + result.err
+    wait_until_settled(boto)
     return estate
 
 

@@ -35,7 +35,7 @@ from reconciler.runtime.engine import PassOutcome
 from reconciler.runtime.options import desired_source
 from reconciler.runtime.report import Tracker
 from reconciler.settings import Settings
-from tests.conftest import CLI, BotoFactory
+from tests.conftest import CLI, BotoFactory, wait_until_settled
 from tests.e2e.conftest import Estate, count_api_calls
 from tests.e2e.test_daemon import free_port
 from tests.files import write_tree
@@ -149,7 +149,9 @@ def test_secret_environment_values_never_appear_in_output_logs_or_status(
     service = next(c for c in drifted_json.json()["changes"] if c["name"] == SERVICE)
     assert {"path": SECRET_PATH, "desired": masked(in_git), "live": masked(by_hand)} in service["diff"]
 
-    # The daemon, as deployed: a process of its own, every byte it writes captured.
+    # The daemon, as deployed: a process of its own, every byte it writes captured. (It holds a service whose
+    # deployment is in progress, even one made by hand: the sandbox's deployments take time, so wait for them.)
+    wait_until_settled(boto)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "reconciler", "run", *estate.args(), "--listen", f"127.0.0.1:{port}",
@@ -159,6 +161,7 @@ def test_secret_environment_values_never_appear_in_output_logs_or_status(
         wait_for(lambda: ready(base))
         wait_for(lambda: running_value(boto) == in_git)  # the first pass corrected the drift
         move_wordpress_to_a_revision_with(boto, by_hand_again)  # a value this process has never seen
+        wait_until_settled(boto)
         assert http_get(f"{base}/sync", method="POST")[0] == 202
         wait_for(lambda: running_value(boto) == in_git)
         for path in ("/status", "/metrics", "/healthz", "/readyz"):

@@ -28,7 +28,7 @@ from reconciler.sandbox.fault_rules import FaultRules, OperationFaults
 from reconciler.sandbox.faults import FaultProxyProcess
 from reconciler.sandbox.seed import create_events_queue
 from reconciler.source.directory import DirectorySource
-from tests.conftest import BotoFactory
+from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import REGION, Estate
 from tests.e2e.test_daemon import _answers, desired_count, eventually, free_port, metric
 from tests.e2e.test_security import add_secret_variable
@@ -142,6 +142,7 @@ async def test_the_events_queue_failing_never_stops_the_daemon(
     missing = f"{aws}/123456789012/no-such-queue"
     async with daemon_on(estate, queue_url=missing) as (daemon, base):
         await eventually(lambda: metric(base, 'reconciler_events_received_total{result="error"}'))
+        await asyncio.to_thread(wait_until_settled, boto)  # the first pass's deployments have finished
         boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=5)
         passes = daemon.passes
         async with aiohttp.ClientSession() as http, http.post(f"{base}/sync") as response:

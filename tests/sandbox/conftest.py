@@ -3,6 +3,8 @@ task definition, created with boto3 in a freshly reset emulator."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,26 @@ class FargateEstate:
         merged = {key: value for key, value in (defaults | request).items() if value is not None}
         service: dict[str, Any] = self.ecs.create_service(**merged)["service"]
         return service
+
+    def until(
+        self, name: str, check: Callable[[dict[str, Any]], bool], *, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Poll DescribeServices until ``check(service)`` holds (time passes in the emulator); the service then."""
+        deadline = time.monotonic() + timeout
+        while True:
+            service = self.describe_service(name)
+            if check(service):
+                return service
+            assert time.monotonic() < deadline, f"not reached in {timeout} s: {service}"
+            time.sleep(0.05)
+
+    def settled(self, name: str) -> dict[str, Any]:
+        """The service once its PRIMARY deployment has COMPLETED and it runs only that one."""
+        return self.until(name, lambda s: [d["rolloutState"] for d in s["deployments"]] == ["COMPLETED"])
+
+    def inactive(self, name: str) -> dict[str, Any]:
+        """The service once a deletion has drained it."""
+        return self.until(name, lambda s: s["status"] == "INACTIVE")
 
     def describe_service(self, name: str, *, cluster: str | None = None) -> dict[str, Any]:
         answer = self.ecs.describe_services(cluster=cluster or self.cluster, services=[name])

@@ -4,12 +4,14 @@ patches/codedeploy.py)."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from reconciler.sandbox.emulator import EmulatorProcess
 from tests.conftest import BotoFactory
 from tests.sandbox.conftest import FargateEstate
 
@@ -39,6 +41,21 @@ class BlueGreen:
         return arn
 
     def deploy(self, task_definition: str, *, content: str | None = None) -> dict[str, Any]:
+        """CreateDeployment, then the deployment once it has ended (time passes in the emulator)."""
+        return self.finished(self.start(task_definition, content=content))
+
+    def finished(self, deployment_id: str, *, timeout: float = 15.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            info: dict[str, Any] = self.codedeploy.get_deployment(deploymentId=deployment_id)[
+                "deploymentInfo"
+            ]
+            if info["status"] in ("Succeeded", "Failed", "Stopped"):
+                return info
+            assert time.monotonic() < deadline, f"not ended in {timeout} s: {info}"
+            time.sleep(0.05)
+
+    def start(self, task_definition: str, *, content: str | None = None) -> str:
         appspec = {
             "version": 0.0,
             "Resources": [
@@ -53,7 +70,7 @@ class BlueGreen:
                 }
             ],
         }
-        deployment_id = self.codedeploy.create_deployment(
+        deployment_id: str = self.codedeploy.create_deployment(
             applicationName=APPLICATION,
             deploymentGroupName=GROUP,
             revision={
@@ -61,8 +78,7 @@ class BlueGreen:
                 "appSpecContent": {"content": content if content is not None else json.dumps(appspec)},
             },
         )["deploymentId"]
-        info: dict[str, Any] = self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-        return info
+        return deployment_id
 
     def forwards_to(self, listener: str) -> str:
         [answer] = self.elbv2.describe_listeners(ListenerArns=[listener])["Listeners"]
@@ -72,6 +88,17 @@ class BlueGreen:
 
 @pytest.fixture
 def blue_green(boto: BotoFactory, fargate: FargateEstate) -> BlueGreen:
+    """The group has automatic rollback on failure and a termination wait of 1 minute."""
+    group_options: dict[str, Any] = {
+        "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+        "blueGreenDeploymentConfiguration": {
+            "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT"},
+            "terminateBlueInstancesOnDeploymentSuccess": {
+                "action": "TERMINATE",
+                "terminationWaitTimeInMinutes": 1,
+            },
+        },
+    }
     ec2, elbv2, codedeploy = boto("ec2"), boto("elbv2"), boto("codedeploy")
     vpc = ec2.describe_subnets(SubnetIds=[fargate.subnet])["Subnets"][0]["VpcId"]
     other = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone="us-east-1b")
@@ -115,6 +142,7 @@ def blue_green(boto: BotoFactory, fargate: FargateEstate) -> BlueGreen:
                 }
             ]
         },
+        **group_options,
     )
     return BlueGreen(fargate, codedeploy, elbv2, blue, green, prod, test)
 
@@ -167,16 +195,124 @@ def test_yaml_appspec_with_lowercase_keys_is_read(blue_green: BlueGreen) -> None
     assert blue_green.deploy(revision, content=content)["status"] == "Succeeded"
 
 
-def test_failing_image_fails_and_rolls_back(blue_green: BlueGreen) -> None:
+def test_a_deployment_goes_through_its_steps_over_time(
+    blue_green: BlueGreen, emulator: EmulatorProcess
+) -> None:
+    """Created, InProgress (test traffic first, then production), the termination wait, Succeeded."""
+    emulator.set_timing(codedeploy_step=1, codedeploy_wait_minute=1)  # each step long enough to be seen
+    revision = blue_green.register("nginx:2")
+    original = blue_green.fargate.describe_service(SERVICE)["taskSets"][0]["id"]
+    deployment_id = blue_green.start(revision)
+    seen: list[tuple[str, str, str, int]] = []
+    while not seen or seen[-1][0] not in ("Succeeded", "Failed"):
+        status = blue_green.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
+        test, production = (
+            blue_green.forwards_to(listener)
+            for listener in (blue_green.test_listener, blue_green.prod_listener)
+        )
+        task_sets = len(blue_green.fargate.describe_service(SERVICE)["taskSets"])
+        step = (status, test, production, task_sets)
+        if not seen or seen[-1] != step:
+            seen.append(step)
+        time.sleep(0.02)
+    blue, green = blue_green.blue, blue_green.green
+    assert seen[0] == ("Created", blue, blue, 1)
+    assert ("InProgress", blue, blue, 2) in seen  # the replacement task set is up, no traffic yet
+    assert ("InProgress", green, blue, 2) in seen  # test traffic first
+    assert ("InProgress", green, green, 2) in seen  # production: the original waits out the termination time
+    assert seen[-1] == ("Succeeded", green, green, 1)
+    statuses = [step[0] for step in seen]
+    assert sorted(set(statuses), key=statuses.index) == ["Created", "InProgress", "Succeeded"]
+    [task_set] = blue_green.fargate.describe_service(SERVICE)["taskSets"]
+    assert task_set["id"] != original
+
+
+def test_a_group_refuses_a_second_deployment_while_one_runs(blue_green: BlueGreen) -> None:
+    running = blue_green.start(blue_green.register("nginx:2"))
+    with pytest.raises(ClientError) as refused:
+        blue_green.start(blue_green.register("nginx:3"))
+    assert refused.value.response["Error"]["Code"] == "DeploymentLimitExceededException"
+    assert running in refused.value.response["Error"]["Message"]
+    blue_green.finished(running)
+    assert blue_green.deploy(blue_green.register("nginx:3"))["status"] == "Succeeded"
+
+
+def test_last_attempted_deployment_follows_a_running_deployment(blue_green: BlueGreen) -> None:
+    deployment_id = blue_green.start(blue_green.register("nginx:2"))
+    group = blue_green.codedeploy.get_deployment_group(applicationName=APPLICATION, deploymentGroupName=GROUP)
+    attempted = group["deploymentGroupInfo"]["lastAttemptedDeployment"]
+    assert (attempted["deploymentId"], attempted["status"]) == (deployment_id, "Created")
+    assert "endTime" not in attempted
+    assert group["deploymentGroupInfo"]["lastSuccessfulDeployment"] == {}
+    blue_green.finished(deployment_id)
+    info = blue_green.codedeploy.get_deployment_group(applicationName=APPLICATION, deploymentGroupName=GROUP)[
+        "deploymentGroupInfo"
+    ]
+    assert (
+        info["lastAttemptedDeployment"]["status"] == info["lastSuccessfulDeployment"]["status"] == "Succeeded"
+    )
+
+
+def test_failing_image_fails_and_a_rollback_deployment_follows(blue_green: BlueGreen) -> None:
+    good = blue_green.deploy(blue_green.register("nginx:2"))
     before = blue_green.fargate.describe_service(SERVICE)
-    deployment = blue_green.deploy(blue_green.register("nginx:fail-deployment"))
+    deployment = blue_green.deploy(blue_green.register("example/crashloop:1"))
     assert deployment["status"] == "Failed"
     assert deployment["errorInformation"]["code"] == "ECS_UPDATE_ERROR"
+    rollback_id = deployment["rollbackInfo"]["rollbackDeploymentId"]
+    assert rollback_id not in (deployment["deploymentId"], good["deploymentId"])
     assert deployment["rollbackInfo"]["rollbackMessage"]
+    rollback = blue_green.finished(rollback_id)
+    assert (rollback["status"], rollback["creator"]) == ("Succeeded", "codeDeployRollback")
+    assert rollback["rollbackInfo"]["rollbackTriggeringDeploymentId"] == deployment["deploymentId"]
+    assert rollback["revision"] == good["revision"]
+    group = blue_green.codedeploy.get_deployment_group(applicationName=APPLICATION, deploymentGroupName=GROUP)
+    info = group["deploymentGroupInfo"]
+    assert info["lastAttemptedDeployment"]["deploymentId"] == rollback_id  # the rollback is the last attempt
+    assert info["lastSuccessfulDeployment"]["deploymentId"] == rollback_id
     after = blue_green.fargate.describe_service(SERVICE)
     assert after["taskDefinition"] == before["taskDefinition"]
-    assert after["taskSets"] == before["taskSets"]
+    assert [t["id"] for t in after["taskSets"]] == [t["id"] for t in before["taskSets"]]
+    assert blue_green.forwards_to(blue_green.prod_listener) == blue_green.forwards_to(
+        blue_green.test_listener
+    )
+    assert blue_green.forwards_to(blue_green.prod_listener) == blue_green.green
+
+
+def test_failing_image_without_automatic_rollback_only_fails(blue_green: BlueGreen) -> None:
+    blue_green.codedeploy.update_deployment_group(
+        applicationName=APPLICATION,
+        currentDeploymentGroupName=GROUP,
+        autoRollbackConfiguration={"enabled": False},
+    )
+    deployment = blue_green.deploy(blue_green.register("example/crashloop:1"))
+    assert deployment["status"] == "Failed"
+    assert not deployment.get("rollbackInfo")
+    assert blue_green.codedeploy.list_deployments(applicationName=APPLICATION, deploymentGroupName=GROUP)[
+        "deployments"
+    ] == [deployment["deploymentId"]]
     assert blue_green.forwards_to(blue_green.prod_listener) == blue_green.blue
+    assert len(blue_green.fargate.describe_service(SERVICE)["taskSets"]) == 1
+
+
+def test_stopping_a_running_deployment_puts_everything_back(
+    blue_green: BlueGreen, emulator: EmulatorProcess
+) -> None:
+    emulator.set_timing(codedeploy_wait_minute=30)  # time to stop it during the termination wait
+    before = blue_green.fargate.describe_service(SERVICE)
+    deployment_id = blue_green.start(blue_green.register("nginx:2"))
+    while blue_green.forwards_to(blue_green.prod_listener) != blue_green.green:  # during the termination wait
+        time.sleep(0.02)
+    blue_green.codedeploy.stop_deployment(deploymentId=deployment_id)
+    assert (
+        blue_green.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
+        == "Stopped"
+    )
+    after = blue_green.fargate.describe_service(SERVICE)
+    assert after["taskDefinition"] == before["taskDefinition"]
+    assert [t["id"] for t in after["taskSets"]] == [t["id"] for t in before["taskSets"]]
+    assert blue_green.forwards_to(blue_green.prod_listener) == blue_green.blue
+    assert blue_green.forwards_to(blue_green.test_listener) == blue_green.blue
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ def test_cluster_counts_active_services_and_their_tasks(fargate: FargateEstate) 
     fargate.create_service("frontapp", desiredCount=2)
     fargate.create_service("wordpress", desiredCount=1)
     fargate.ecs.delete_service(cluster=fargate.cluster, service="wordpress", force=True)
+    fargate.settled("frontapp")
     cluster = fargate.ecs.describe_clusters(clusters=[fargate.cluster])["clusters"][0]
     assert cluster["activeServicesCount"] == 1
     assert (cluster["runningTasksCount"], cluster["pendingTasksCount"]) == (2, 0)
@@ -55,6 +56,10 @@ def test_a_cluster_with_active_services_cannot_be_deleted(fargate: FargateEstate
         fargate.ecs.delete_cluster(cluster=fargate.cluster)
     assert raised.value.response["Error"]["Code"] == "ClusterContainsServicesException"
     fargate.ecs.delete_service(cluster=fargate.cluster, service="frontapp", force=True)
+    with pytest.raises(ClientError) as draining:  # while its tasks stop, the service is DRAINING
+        fargate.ecs.delete_cluster(cluster=fargate.cluster)
+    assert draining.value.response["Error"]["Code"] == "ClusterContainsServicesException"
+    fargate.inactive("frontapp")
     assert fargate.ecs.delete_cluster(cluster=fargate.cluster)["cluster"]["status"] == "INACTIVE"
 
 

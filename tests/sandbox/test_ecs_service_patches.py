@@ -60,13 +60,12 @@ def test_capacity_provider_strategy_is_kept_and_launch_type_left_out(fargate: Fa
     assert service["platformVersion"] == "LATEST"
 
 
-def test_service_looks_converged(fargate: FargateEstate) -> None:
+def test_service_settles_once_its_deployment_completes(fargate: FargateEstate) -> None:
     fargate.create_service("frontapp", desiredCount=2)
-    service = fargate.describe_service("frontapp")
+    service = fargate.settled("frontapp")
     assert (service["runningCount"], service["pendingCount"]) == (2, 0)
     [deployment] = service["deployments"]
     assert deployment["status"] == "PRIMARY"
-    assert deployment["rolloutState"] == "COMPLETED"
     assert deployment["runningCount"] == deployment["desiredCount"] == 2
     assert deployment["taskDefinition"] == service["taskDefinition"]
 
@@ -93,6 +92,7 @@ def test_a_create_repeated_with_its_client_token_returns_the_service_it_made(far
 def test_a_deleted_service_can_be_created_again(fargate: FargateEstate) -> None:
     fargate.create_service("frontapp")
     fargate.ecs.delete_service(cluster=fargate.cluster, service="frontapp", force=True)
+    fargate.inactive("frontapp")
     fargate.create_service("frontapp", desiredCount=1)
     assert fargate.describe_service("frontapp")["status"] == "ACTIVE"
 
@@ -137,14 +137,14 @@ def test_describe_rejects_more_than_ten_services(fargate: FargateEstate) -> None
 def test_deleted_service_is_described_as_inactive(fargate: FargateEstate) -> None:
     fargate.create_service("frontapp")
     fargate.ecs.delete_service(cluster=fargate.cluster, service="frontapp", force=True)
-    service = fargate.describe_service("frontapp")
-    assert service["status"] == "INACTIVE"
+    service = fargate.inactive("frontapp")
     assert (service["desiredCount"], service["runningCount"]) == (0, 0)
 
 
 def test_update_or_delete_of_a_deleted_service_fails(fargate: FargateEstate) -> None:
     fargate.create_service("frontapp")
     fargate.ecs.delete_service(cluster=fargate.cluster, service="frontapp", force=True)
+    fargate.inactive("frontapp")
     with pytest.raises(ClientError) as update_failed:
         fargate.ecs.update_service(cluster=fargate.cluster, service="frontapp", desiredCount=1)
     with pytest.raises(ClientError) as delete_failed:
@@ -174,10 +174,10 @@ def test_update_merges_deployment_configuration_and_starts_a_deployment(fargate:
     assert service["taskDefinition"].endswith(":task-definition/frontapp:2")
     assert service["deploymentConfiguration"]["maximumPercent"] == 150
     assert service["deploymentConfiguration"]["minimumHealthyPercent"] == 100
-    [deployment] = service["deployments"]
+    [deployment] = fargate.settled("frontapp")["deployments"]
     assert deployment["id"] != created["deployments"][0]["id"]
     assert (deployment["taskDefinition"], deployment["runningCount"]) == (service["taskDefinition"], 3)
-    assert service["runningCount"] == 3
+    assert fargate.describe_service("frontapp")["runningCount"] == 3
 
 
 def test_tags_on_services(fargate: FargateEstate) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from reconciler.sandbox.patches import (
     autoscaling_policies,
     autoscaling_targets,
+    cloud_map,
     codedeploy,
     ecs_clusters,
+    ecs_deployments,
     ecs_services,
     ecs_task_definitions,
     elbv2_creation,
@@ -30,6 +32,7 @@ def apply_patches() -> None:
     for module in (
         ecs_clusters,
         ecs_services,
+        ecs_deployments,
         ecs_task_definitions,
         iam_managed_policies,
         elbv2_creation,
@@ -38,6 +41,7 @@ def apply_patches() -> None:
         autoscaling_targets,
         autoscaling_policies,
         codedeploy,
+        cloud_map,
         events_disabled_rules,
         sqs_long_poll,
     ):

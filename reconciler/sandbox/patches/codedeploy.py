@@ -1,27 +1,31 @@
 """CodeDeploy blue/green deployments of ECS services, and the ECS side of a CODE_DEPLOY service.
 
-On AWS, CreateDeployment for an ECS deployment group reads the AppSpec, starts a replacement task set with the
-new task definition behind the target group of the pair that is not live, moves the production listener (and
-the test listener) to it, makes it the service's PRIMARY task set, removes the original task set and ends
-"Succeeded"; an AppSpec it cannot read, or a task definition that does not exist, ends the deployment "Failed"
-with ``errorInformation`` and leaves the service as it was. moto stored the deployment and left it "Created"
-forever without touching ECS or the load balancer, lacked StopDeployment, UpdateDeploymentGroup,
-DeleteDeploymentGroup, DeleteApplication and BatchGetDeploymentGroups (HTTP 500), created CODE_DEPLOY services
-without their initial task set and let UpdateService change what only CodeDeploy may change.
+On AWS (CodeDeploy User Guide: "What happens during an Amazon ECS deployment", "Redeploy and roll back a
+deployment with CodeDeploy"), CreateDeployment for an ECS deployment group reads the AppSpec, starts a
+replacement task set with the new task definition behind the target group of the pair that is not live, moves
+the test listener, then the production listener to it, makes it the service's PRIMARY task set, waits out the
+group's ``terminationWaitTimeInMinutes``, removes the original task set and ends "Succeeded"; an AppSpec it
+cannot read, or a task definition that does not exist, ends the deployment "Failed" with ``errorInformation``
+and leaves the service as it was. moto stored the deployment and left it "Created" forever without touching ECS
+or the load balancer, lacked StopDeployment, UpdateDeploymentGroup, DeleteDeploymentGroup, DeleteApplication and
+BatchGetDeploymentGroups (HTTP 500), created CODE_DEPLOY services without their initial task set and let
+UpdateService change what only CodeDeploy may change.
 
-The sandbox completes an ECS deployment at once, inside CreateDeployment, so that it is deterministic. Only
-``AppSpecContent`` (and ``String``) revisions are read; an S3 or GitHub revision ends "Failed".
+In the sandbox each step is due some seconds after the one before (``sandbox/timing.py``: ``codedeploy_step``,
+and ``codedeploy_wait_minute`` for each minute of the termination wait). Only ``AppSpecContent`` (and
+``String``) revisions are read; an S3 or GitHub revision ends "Failed".
 
-Test hook: a deployment whose task definition has a container image containing ``fail-deployment`` ends
-"Failed" with ``rollbackInfo`` set, as an AWS rollout whose replacement tasks never become healthy does when
-it rolls back; the service, its task sets and the listeners stay as they were. It lets tests and the sandbox
-tour show a failed rollout.
+A task definition with an image that names ``crashloop`` (``ecs_deployments.CRASHLOOP_MARKER``) never becomes
+healthy: the deployment ends "Failed" before any production traffic moved, and with automatic rollback on
+DEPLOYMENT_FAILURE a rollback deployment with its own ID follows, as on AWS.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
@@ -34,14 +38,14 @@ from moto.codedeploy.models import CodeDeployBackend, DeploymentInfo
 from moto.codedeploy.responses import CodeDeployResponse, _deployment_group_info
 from moto.core.exceptions import JsonRESTError, ServiceException
 from moto.core.responses import ActionResult
-from moto.core.utils import utcnow
 from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from moto.elbv2.models import elbv2_backends
 
 from reconciler.sandbox.patches._wrapping import Method, add_method, replace_method
+from reconciler.sandbox.patches.ecs_deployments import crash_loops
+from reconciler.sandbox.timing import TIMELINE
 
-FAILURE_IMAGE_MARKER = "fail-deployment"
 COMPLETED_STATUSES = ("Succeeded", "Failed", "Stopped")
 
 # UpdateDeploymentGroup request fields → the DeploymentGroup attribute moto keeps them in.
@@ -80,12 +84,17 @@ class DeploymentAlreadyCompletedException(CodeDeployException):
         )
 
 
+class DeploymentLimitExceededException(CodeDeployException):
+    def __init__(self, message: str) -> None:
+        super().__init__("DeploymentLimitExceededException", message)
+
+
 class DeploymentFailure(Exception):
     """Why an ECS deployment ends "Failed": an AWS ``errorInformation`` code and message."""
 
-    def __init__(self, code: str, message: str, *, rolled_back: bool = False) -> None:
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
-        self.code, self.message, self.rolled_back = code, message, rolled_back
+        self.code, self.message = code, message
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ class TargetServiceSpec:
 
 
 def apply() -> None:
-    replace_method(CodeDeployBackend, "create_deployment", _ecs_deployments_complete)
+    replace_method(CodeDeployBackend, "create_deployment", _ecs_deployments_over_time)
     replace_method(CodeDeployResponse, "get_deployment", _deployment_with_outcome)
     replace_method(CodeDeployResponse, "batch_get_deployments", _deployments_with_outcome)
     replace_method(CodeDeployResponse, "get_deployment_group", _group_with_last_deployments)
@@ -116,55 +125,273 @@ def apply() -> None:
 # --- CreateDeployment ---------------------------------------------------------------------------------------
 
 
-def _ecs_deployments_complete(original: Method) -> Method:
-    """AWS runs an ECS blue/green deployment to its end: "Succeeded" with traffic on the replacement task set,
-    or "Failed" with ``errorInformation`` (see the module docstring). moto left every deployment "Created"."""
+def _ecs_deployments_over_time(original: Method) -> Method:
+    """CodeDeploy User Guide, "What happens during an Amazon ECS deployment": an ECS blue/green deployment is
+    Created, then InProgress while the replacement task set starts and test, then production traffic moves to it,
+    then waits out the group's ``terminationWaitTimeInMinutes`` before it removes the original task set and ends
+    "Succeeded" (``BlueGreenRun``). CodeDeploy API Reference, CreateDeployment: a group with a deployment still
+    running refuses another (DeploymentLimitExceededException). moto left every deployment "Created" and
+    accepted any number at once."""
 
-    def create_deployment(self: Any, *args: Any, **kwargs: Any) -> str:
-        deployment_id: str = original(self, *args, **kwargs)
+    def create_deployment(self: Any, **request: Any) -> str:
+        group = self.deployment_groups.get(request.get("application_name"), {}).get(
+            request.get("deployment_group_name")
+        )
+        if group is not None and _is_ecs_group(group):
+            running = [d for d in self.deployments.values() if d.deployment_group is group and _is_running(d)]
+            if running:
+                raise DeploymentLimitExceededException(
+                    f"The Deployment Group '{group.deployment_group_name}' already has an active Deployment "
+                    f"'{running[0].deployment_id}'"
+                )
+        deployment_id: str = original(self, **request)
         deployment = self.deployments[deployment_id]
-        group = deployment.deployment_group
-        if group.application.compute_platform == "ECS" and group.ecs_services:
-            _run_ecs_deployment(self, deployment)
+        if group is not None and _is_ecs_group(group):
+            _record_status(deployment)
+            deployment.blue_green_run = BlueGreenRun(self, deployment)
+            TIMELINE.after(TIMELINE.timing.codedeploy_step, deployment.blue_green_run.begin)
         return deployment_id
 
     return create_deployment
 
 
-def _run_ecs_deployment(backend: Any, deployment: Any) -> None:
-    deployment.start_time = utcnow()
-    deployment.status = "InProgress"
-    try:
-        spec = read_appspec(deployment.revision)
-        _shift_to_replacement(backend, deployment, spec)
-    except DeploymentFailure as failure:
-        _finish(backend, deployment, "Failed")
-        deployment.error_information = {"code": failure.code, "message": failure.message}
-        if failure.rolled_back:
-            deployment.rollback_info = {
-                "rollbackMessage": "The deployment failed and was rolled back: "
-                "traffic stayed on the original task set."
-            }
-    else:
-        _finish(backend, deployment, "Succeeded")
+def _is_ecs_group(group: Any) -> bool:
+    return bool(group.application.compute_platform == "ECS" and group.ecs_services)
 
 
-def _finish(backend: Any, deployment: Any, status: str) -> None:
+def _is_running(deployment: Any) -> bool:
+    return deployment.status not in COMPLETED_STATUSES
+
+
+@dataclass
+class BlueGreenRun:
+    """The steps of one ECS blue/green deployment, each due ``codedeploy_step`` after the one before (the wait for
+    termination: the group's minutes, ``codedeploy_wait_minute`` each). A step finds the deployment as it is then:
+    one that was stopped meanwhile goes no further."""
+
+    backend: Any
+    deployment: Any
+    spec: TargetServiceSpec | None = None
+    service: Any = None
+    replacement: Any = None
+    originals: list[Any] = dataclasses.field(default_factory=list)
+    original_target_group: str | None = None
+    replacement_target_group: str = ""
+    production_listeners: list[str] = dataclasses.field(default_factory=list)
+    test_listeners: list[str] = dataclasses.field(default_factory=list)
+    shifted: bool = False
+
+    @property
+    def ecs(self) -> Any:
+        return ecs_backends[self.backend.account_id][self.backend.region_name]
+
+    def _then(self, step: Any, seconds: float, when: float) -> None:
+        def go(due: float) -> None:
+            if self.deployment.status == "InProgress":
+                step(due)
+
+        TIMELINE.after(seconds, go, start=when)
+
+    def begin(self, when: float) -> None:
+        """InProgress: read the AppSpec, start the replacement task set behind the pair's idle target group."""
+        if self.deployment.status != "Created":
+            return
+        self.deployment.start_time = _at(when)
+        self.deployment.status = "InProgress"
+        self.deployment.deployment_overview["InProgress"] = 1
+        _record_status(self.deployment)
+        try:
+            spec = read_appspec(self.deployment.revision)
+            self._start_replacement(spec)
+        except DeploymentFailure as refused:
+            self.fail(refused, when)
+            return
+        if crash_loops(self.ecs.describe_task_definition(spec.task_definition)):
+            unhealthy = DeploymentFailure(
+                "ECS_UPDATE_ERROR",
+                "The replacement task set's tasks failed to start and never became healthy.",
+            )
+            self._then(lambda due: self.fail(unhealthy, due), 2 * TIMELINE.timing.codedeploy_step, when)
+        else:
+            self._then(self.test_traffic, TIMELINE.timing.codedeploy_step, when)
+
+    def _start_replacement(self, spec: TargetServiceSpec) -> None:
+        group = self.deployment.deployment_group
+        target = group.ecs_services[0]
+        try:
+            self.service = self.ecs._get_service(target["clusterName"], target["serviceName"])
+            task_definition = self.ecs.describe_task_definition(spec.task_definition)
+        except (JsonRESTError, ServiceException) as error:
+            raise DeploymentFailure(
+                "ECS_UPDATE_ERROR", f"The ECS service cannot be updated: {error}"
+            ) from None
+        service = self.service
+        self.replacement_target_group, self.production_listeners, self.test_listeners = _idle_target_group(
+            self.backend, group, service
+        )
+        self.original_target_group = (
+            service.load_balancers[0].get("targetGroupArn") if service.load_balancers else None
+        )
+        self.originals = list(service.task_sets)
+        self.replacement = self.ecs.create_task_set(
+            service.name,
+            service.cluster_name,
+            task_definition.arn,
+            external_id=self.deployment.deployment_id,
+            network_configuration=spec.network_configuration or service.network_configuration,
+            load_balancers=[
+                {
+                    "targetGroupArn": self.replacement_target_group,
+                    "containerName": spec.container_name,
+                    "containerPort": spec.container_port,
+                }
+            ],
+            launch_type=service.launch_type,
+            platform_version=spec.platform_version or service.platform_version,
+        )
+        self.spec = spec
+
+    def test_traffic(self, when: float) -> None:
+        _forward_listeners(self.backend, self.test_listeners, self.replacement_target_group)
+        self._then(self.production_traffic, TIMELINE.timing.codedeploy_step, when)
+
+    def production_traffic(self, when: float) -> None:
+        """Production traffic on the replacement task set, which becomes PRIMARY (the service's taskDefinition and
+        loadBalancers follow it); the original task set waits out the termination time."""
+        _forward_listeners(self.backend, self.production_listeners, self.replacement_target_group)
+        service = self.service
+        self.ecs.update_service_primary_task_set(
+            service.cluster_name, service.name, self.replacement.task_set_arn
+        )
+        assert self.spec is not None  # read by begin()
+        service.network_configuration = self.spec.network_configuration or service.network_configuration
+        service.platform_version = self.spec.platform_version or service.platform_version
+        self.shifted = True
+        self._then(self.terminate, _termination_wait(self.deployment.deployment_group), when)
+
+    def terminate(self, when: float) -> None:
+        for old in self.originals:
+            self.ecs.delete_task_set(self.service.cluster_name, self.service.name, old.task_set_arn)
+        _finish(self.backend, self.deployment, "Succeeded", when)
+
+    def fail(self, failure: DeploymentFailure, when: float) -> None:
+        """Failed: traffic back on the original task set, the replacement removed; with automatic rollback on
+        DEPLOYMENT_FAILURE, a rollback deployment of its own (``_roll_back``)."""
+        self.undo()
+        _finish(self.backend, self.deployment, "Failed", when)
+        self.deployment.error_information = {"code": failure.code, "message": failure.message}
+        if self.replacement is not None and _rolls_back_on(self.deployment, "DEPLOYMENT_FAILURE"):
+            _roll_back(self.backend, self.deployment, when)
+
+    def undo(self) -> None:
+        if self.replacement is None:
+            return
+        service = self.service
+        if self.shifted and self.original_target_group and self.originals:
+            listeners = self.production_listeners + self.test_listeners
+            _forward_listeners(self.backend, listeners, self.original_target_group)
+            self.ecs.update_service_primary_task_set(
+                service.cluster_name, service.name, self.originals[0].task_set_arn
+            )
+        elif self.original_target_group:
+            _forward_listeners(self.backend, self.test_listeners, self.original_target_group)
+        if any(task_set is self.replacement for task_set in service.task_sets):
+            self.ecs.delete_task_set(service.cluster_name, service.name, self.replacement.task_set_arn)
+
+
+def _termination_wait(group: Any) -> float:
+    configuration = group.blue_green_deployment_configuration or {}
+    terminate = configuration.get("terminateBlueInstancesOnDeploymentSuccess") or {}
+    minutes = float(terminate.get("terminationWaitTimeInMinutes") or 0)
+    return minutes * TIMELINE.timing.codedeploy_wait_minute
+
+
+def _rolls_back_on(deployment: Any, event: str) -> bool:
+    configuration = (
+        deployment.auto_rollback_configuration or deployment.deployment_group.auto_rollback_configuration
+    )
+    return bool(
+        configuration and configuration.get("enabled") and event in (configuration.get("events") or [])
+    )
+
+
+def _roll_back(backend: Any, failed: Any, when: float) -> None:
+    """CodeDeploy User Guide, "Redeploy and roll back a deployment with CodeDeploy": a rollback is a new
+    deployment, with a new deployment ID, of the last revision that succeeded (``creator`` codeDeployRollback,
+    ``rollbackInfo`` linking both ways). Traffic never left the original task set, so it has nothing to move and
+    succeeds one step later. The message texts are the sandbox's own: AWS documents none."""
+    group = failed.deployment_group
+    last = (
+        group.last_successful_deployment_revision
+        if hasattr(group, "last_successful_deployment_revision")
+        else None
+    )
+    rollback = DeploymentInfo(
+        failed.application,
+        group,
+        last or failed.revision,
+        failed.deployment_config_name,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "codeDeployRollback",
+    )
+    backend.deployments[rollback.deployment_id] = rollback
+    rollback.create_time = rollback.start_time = _at(when)
+    rollback.status = "InProgress"
+    rollback.rollback_info = {"rollbackTriggeringDeploymentId": failed.deployment_id}  # type: ignore[attr-defined]
+    failed.rollback_info = {
+        "rollbackDeploymentId": rollback.deployment_id,
+        "rollbackMessage": f"Deployment {failed.deployment_id} failed; rollback deployment "
+        f"{rollback.deployment_id} restores the last revision that succeeded.",
+    }
+    _record_status(rollback)
+
+    def done(due: float) -> None:
+        if rollback.status == "InProgress":
+            _finish(backend, rollback, "Succeeded", due)
+
+    TIMELINE.after(TIMELINE.timing.codedeploy_step, done, start=when)
+
+
+def _at(when: float) -> datetime:
+    """A moment as moto's CodeDeploy keeps it (naive UTC)."""
+    return datetime.fromtimestamp(when, UTC).replace(tzinfo=None)
+
+
+def _record_status(deployment: Any) -> None:
+    """GetDeploymentGroup's ``lastAttemptedDeployment`` follows the group's newest deployment as it goes."""
+    summary = {
+        "deploymentId": deployment.deployment_id,
+        "status": deployment.status,
+        "createTime": deployment.create_time,
+    }
+    if deployment.complete_time is not None:
+        summary["endTime"] = deployment.complete_time
+    group = deployment.deployment_group
+    current = getattr(group, "last_attempted_deployment", None) or {}
+    if not current or current.get("deploymentId") == deployment.deployment_id or _newer(deployment, current):
+        group.last_attempted_deployment = summary
+    if deployment.status == "Succeeded":
+        group.last_successful_deployment = summary
+        group.last_successful_deployment_revision = deployment.revision
+
+
+def _newer(deployment: Any, summary: dict[str, Any]) -> bool:
+    return bool(deployment.create_time >= summary["createTime"])
+
+
+def _finish(backend: Any, deployment: Any, status: str, when: float | None = None) -> None:
     deployment.status = status
-    deployment.complete_time = utcnow()
+    deployment.complete_time = _at(TIMELINE.now() if when is None else when)
     if status in ("Succeeded", "Failed"):  # an ECS deployment has one target: the service
         deployment.deployment_overview = dict.fromkeys(deployment.deployment_overview, 0)
         deployment.deployment_overview[status] = 1
-    summary = {
-        "deploymentId": deployment.deployment_id,
-        "status": status,
-        "endTime": deployment.complete_time,
-        "createTime": deployment.create_time,
-    }
-    group = deployment.deployment_group
-    group.last_attempted_deployment = summary
-    if status == "Succeeded":
-        group.last_successful_deployment = summary
+    _record_status(deployment)
 
 
 def read_appspec(revision: dict[str, Any] | None) -> TargetServiceSpec:
@@ -236,51 +463,9 @@ def _network_configuration(given: Any) -> dict[str, Any] | None:
     return {"awsvpcConfiguration": {key: value for key, value in converted.items() if value is not None}}
 
 
-def _shift_to_replacement(backend: Any, deployment: Any, spec: TargetServiceSpec) -> None:
-    """Start the replacement task set behind the idle target group, make it PRIMARY, drop the original ones
-    and point the listeners at the idle target group."""
-    ecs = ecs_backends[backend.account_id][backend.region_name]
-    group = deployment.deployment_group
-    target = group.ecs_services[0]
-    try:
-        service = ecs._get_service(target["clusterName"], target["serviceName"])
-        task_definition = ecs.describe_task_definition(spec.task_definition)
-    except (JsonRESTError, ServiceException) as error:
-        raise DeploymentFailure("ECS_UPDATE_ERROR", f"The ECS service cannot be updated: {error}") from None
-    if any(FAILURE_IMAGE_MARKER in str(c.get("image", "")) for c in task_definition.container_definitions):
-        raise DeploymentFailure(
-            "ECS_UPDATE_ERROR",
-            "The replacement task set never became healthy (its image asks the sandbox to fail).",
-            rolled_back=True,
-        )
-    replacement_arn, listener_arns = _idle_target_group(backend, group, service)
-    original_task_sets = list(service.task_sets)
-    task_set = ecs.create_task_set(
-        service.name,
-        service.cluster_name,
-        task_definition.arn,
-        external_id=deployment.deployment_id,
-        network_configuration=spec.network_configuration or service.network_configuration,
-        load_balancers=[
-            {
-                "targetGroupArn": replacement_arn,
-                "containerName": spec.container_name,
-                "containerPort": spec.container_port,
-            }
-        ],
-        launch_type=service.launch_type,
-        platform_version=spec.platform_version or service.platform_version,
-    )
-    ecs.update_service_primary_task_set(service.cluster_name, service.name, task_set.task_set_arn)
-    for old in original_task_sets:
-        ecs.delete_task_set(service.cluster_name, service.name, old.task_set_arn)
-    service.network_configuration = spec.network_configuration or service.network_configuration
-    service.platform_version = spec.platform_version or service.platform_version
-    _forward_listeners(backend, listener_arns, replacement_arn)
-
-
-def _idle_target_group(backend: Any, group: Any, service: Any) -> tuple[str, list[str]]:
-    """The ARN of the pair's target group that the service does not use now, and the listeners to move."""
+def _idle_target_group(backend: Any, group: Any, service: Any) -> tuple[str, list[str], list[str]]:
+    """The ARN of the pair's target group that the service does not use now, and the production and test
+    listeners to move."""
     elbv2 = elbv2_backends[backend.account_id][backend.region_name]
     try:
         pair = group.load_balancer_info["targetGroupPairInfoList"][0]
@@ -296,11 +481,9 @@ def _idle_target_group(backend: Any, group: Any, service: Any) -> tuple[str, lis
         raise DeploymentFailure(
             "INVALID_ECS_SERVICE", f"The target groups {names} are not a pair the service can move between."
         )
-    listeners = [
-        *pair.get("prodTrafficRoute", {}).get("listenerArns", []),
-        *pair.get("testTrafficRoute", {}).get("listenerArns", []),
-    ]
-    return idle[0], listeners
+    production = list(pair.get("prodTrafficRoute", {}).get("listenerArns", []))
+    test = list(pair.get("testTrafficRoute", {}).get("listenerArns", []))
+    return idle[0], production, test
 
 
 def _forward_listeners(backend: Any, listener_arns: list[str], target_group_arn: str) -> None:
@@ -394,12 +577,15 @@ def _batch_get_deployment_groups(self: Any) -> ActionResult:
 
 
 def _stop_deployment(self: Any) -> ActionResult:
-    """AWS's StopDeployment ends a deployment that is still running with status "Stopped" and refuses a
-    completed one (DeploymentAlreadyCompletedException). The sandbox's ECS deployments complete inside
-    CreateDeployment, so only other deployments can be stopped. moto lacked the call."""
+    """AWS's StopDeployment ends a deployment that is still running with status "Stopped" (an ECS blue/green one
+    puts traffic back on the original task set and removes the replacement) and refuses a completed one
+    (DeploymentAlreadyCompletedException). moto lacked the call."""
     deployment: DeploymentInfo = self.codedeploy_backend.get_deployment(self._get_param("deploymentId"))
     if deployment.status in COMPLETED_STATUSES:
         raise DeploymentAlreadyCompletedException(deployment.deployment_id)
+    run = getattr(deployment, "blue_green_run", None)
+    if run is not None:
+        run.undo()
     _finish(self.codedeploy_backend, deployment, "Stopped")
     return ActionResult({"status": "Succeeded", "statusMessage": "The deployment was stopped."})
 

@@ -7,7 +7,6 @@ of these would look like drift (or hide a bug) in the sandbox and the tests.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from moto.core.exceptions import ServiceException
@@ -16,10 +15,10 @@ from moto.core.utils import utcnow
 from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, Service
 from moto.ecs.responses import EC2ContainerServiceResponse
-from moto.moto_api._internal import mock_random
 
+from reconciler.sandbox.patches import ecs_deployments
 from reconciler.sandbox.patches._wrapping import Method, add_method, replace_method
-from reconciler.sandbox.patches.paging import paginate
+from reconciler.sandbox.patches.paging import paginate_request
 
 DESCRIBE_SERVICES_LIMIT = 10
 LIST_SERVICES_DEFAULT_PAGE, LIST_SERVICES_MAX_PAGE = 10, 100
@@ -76,7 +75,7 @@ def _service_defaults(original: Method) -> Method:
         self.created_at = utcnow()
         self.created_by = f"arn:aws:iam::{self._account_id}:root"
         _fill_fargate_platform(self)
-        converge(self, new_deployment=False)
+        ecs_deployments.init_service(self)
 
     return init
 
@@ -95,47 +94,6 @@ def _fill_fargate_platform(service: Any) -> None:
     if on_fargate:
         service.platform_version = service.platform_version or "LATEST"
         service.platform_family = "Linux"
-
-
-def converge(service: Any, *, new_deployment: bool) -> None:
-    """Make a service look settled, as an AWS service is once its deployment completed: runningCount equals
-    desiredCount and one PRIMARY deployment is COMPLETED. moto never runs tasks: runningCount stayed 0 (or
-    ``MOTO_ECS_SERVICE_RUNNING``) and the deployment IN_PROGRESS forever. Setting ``MOTO_ECS_SERVICE_RUNNING``
-    in the emulator's environment keeps moto's own behaviour, for tests of services that never settle."""
-    if os.environ.get("MOTO_ECS_SERVICE_RUNNING") is not None:
-        return
-    service.running_count = service.desired_count
-    service.pending_count = 0
-    if service.deployment_controller.get("type", "ECS") != "ECS":
-        return
-    current = service.deployments[0] if service.deployments else {}
-    deployment = _fresh_deployment() if new_deployment or not current else current
-    deployment.update(_deployment_state(service, deployment_id=deployment["id"]))
-    service.deployments = [deployment]
-
-
-def _fresh_deployment() -> dict[str, Any]:
-    return {"id": f"ecs-svc/{mock_random.randint(0, 32**12)}", "createdAt": utcnow()}
-
-
-def _deployment_state(service: Any, *, deployment_id: str) -> dict[str, Any]:
-    state = {
-        "status": "PRIMARY",
-        "taskDefinition": service.task_definition,
-        "desiredCount": service.desired_count,
-        "pendingCount": 0,
-        "runningCount": service.desired_count,
-        "failedTasks": 0,
-        "updatedAt": utcnow(),
-        "launchType": service.launch_type,
-        "capacityProviderStrategy": getattr(service, "capacity_provider_strategy", None),
-        "platformVersion": service.platform_version,
-        "platformFamily": getattr(service, "platform_family", None),
-        "networkConfiguration": service.network_configuration or None,
-        "rolloutState": "COMPLETED",
-        "rolloutStateReason": f"ECS deployment {deployment_id} completed.",
-    }
-    return {key: value for key, value in state.items() if value is not None}
 
 
 def _create_keeps_whole_request(original: Method) -> Method:
@@ -163,7 +121,7 @@ def _create_keeps_whole_request(original: Method) -> Method:
         if given["capacityProviderStrategy"] and self._get_param("launchType") is None:
             service.launch_type = None
         _fill_fargate_platform(service)
-        converge(service, new_deployment=False)
+        start(service)
         return ActionResult({"service": service})
 
     return create_service
@@ -186,9 +144,10 @@ def merge_deployment_configuration(current: dict[str, Any], given: dict[str, Any
 
 
 def _create_rejects_duplicates(original: Method) -> Method:
-    """AWS refuses CreateService for a name that is ACTIVE (or DRAINING) in the cluster:
-    InvalidParameterException "Creation of service was not idempotent.". moto silently replaced the
-    service."""
+    """AWS refuses CreateService for a name that is ACTIVE or DRAINING in the cluster (ECS API Reference:
+    DeleteService, "If you attempt to create a new service with the same name as an existing service in either
+    ACTIVE or DRAINING status, you receive an error"): InvalidParameterException "Creation of service was not
+    idempotent.". moto silently replaced the service."""
 
     def create_service(self: Any, cluster_str: str, service_name: str, *args: Any, **kwargs: Any) -> Any:
         cluster = self._get_cluster(cluster_str)
@@ -200,20 +159,37 @@ def _create_rejects_duplicates(original: Method) -> Method:
     return create_service
 
 
+def _is_ecs_controller(service: Any) -> bool:
+    return bool((service.deployment_controller or {}).get("type", "ECS") == "ECS")
+
+
+def start(service: Any) -> None:
+    """A new service's tasks start: the rolling update's first deployment (``ecs_deployments``). Under another
+    deployment controller the tasks belong to task sets, which this sandbox runs at once."""
+    if _is_ecs_controller(service):
+        ecs_deployments.start_deployment(service)
+    else:
+        service.running_count, service.pending_count = service.desired_count, 0
+
+
 def _update_like_aws(original: Method) -> Method:
-    """AWS's UpdateService refuses an INACTIVE service (ServiceNotActiveException), merges a partial
-    deploymentConfiguration into the current one, stores the task definition as a full ARN even when given
-    as a family, and starts a new deployment when the task definition changes or ``forceNewDeployment`` is
-    set. moto updated deleted services, replaced deploymentConfiguration wholesale, stored the family string
-    as given and left the deployment list stale (old task definition, old counts)."""
+    """ECS API Reference, UpdateService: a service that is not ACTIVE (DRAINING or INACTIVE) is refused
+    (ServiceNotActiveException); a partial deploymentConfiguration merges into the current one; the task
+    definition is stored as a full ARN even when given as a family. A change of what the tasks run (task
+    definition, network configuration, load balancers, platform version, service registries, capacity providers
+    or launch type) or ``forceNewDeployment`` starts a new deployment; a change of desiredCount alone scales the
+    current one; deploymentConfiguration and the grace period start nothing. moto updated deleted services,
+    replaced deploymentConfiguration wholesale, stored the family string as given and left the deployment list
+    stale (old task definition, old counts)."""
 
     def update_service(self: Any, service_properties: dict[str, Any]) -> Any:
         service = self._get_service(
             service_properties.get("cluster", "default"), service_properties["service"]
         )
-        if service.status == "INACTIVE":
+        if service.status != "ACTIVE":
             raise ServiceNotActiveException()
-        previous_task_definition = service.task_definition
+        before = ecs_deployments.revision_of(service)
+        desired_before = service.desired_count
         force = bool(service_properties.get("force_new_deployment"))
         given_config = service_properties.get("deployment_configuration")
         if given_config is not None:
@@ -224,23 +200,31 @@ def _update_like_aws(original: Method) -> Method:
         if updated.task_definition and not updated.task_definition.startswith("arn:"):
             updated.task_definition = self.describe_task_definition(updated.task_definition).arn
         _fill_fargate_platform(updated)
-        converge(updated, new_deployment=force or updated.task_definition != previous_task_definition)
+        if not _is_ecs_controller(updated):
+            updated.running_count, updated.pending_count = updated.desired_count, 0
+        elif force or ecs_deployments.revision_of(updated) != before:
+            ecs_deployments.start_deployment(updated)
+        elif updated.desired_count != desired_before:
+            ecs_deployments.scale(updated)
+        else:
+            ecs_deployments.render(updated)
         return updated
 
     return update_service
 
 
 def _delete_like_aws(original: Method) -> Method:
-    """AWS's DeleteService of an INACTIVE service fails with ServiceNotActiveException; a deleted service is
-    scaled to zero (desiredCount and runningCount 0) and DescribeServices returns it with status INACTIVE
-    for a while. moto deleted INACTIVE services again and kept their counts."""
+    """ECS API Reference, DeleteService: a service that is not ACTIVE is refused (ServiceNotActiveException); a
+    deleted service is scaled to zero, DRAINING while its tasks stop, then INACTIVE, and DescribeServices still
+    returns it (``ecs_deployments.delete``). moto deleted INACTIVE services again, kept their counts and made
+    them INACTIVE at once."""
 
     def delete_service(self: Any, cluster_name: str, service_name: str, force: bool) -> Any:
-        if self._get_service(cluster_name, service_name).status == "INACTIVE":
+        if self._get_service(cluster_name, service_name).status != "ACTIVE":
             raise ServiceNotActiveException()
         service = original(self, cluster_name, service_name, force)
-        service.desired_count = service.running_count = service.pending_count = 0
-        service.deployments = []
+        service.status = "ACTIVE"  # moto's INACTIVE: ours comes once the tasks have drained
+        ecs_deployments.delete(service)
         return service
 
     return delete_service
@@ -264,15 +248,15 @@ def _describe_at_most_ten(original: Method) -> Method:
 def _list_active_services_of_cluster(
     self: Any, cluster_str: str, scheduling_strategy: str | None = None, launch_type: str | None = None
 ) -> list[str]:
-    """AWS's ListServices lists the services of exactly that cluster and never INACTIVE (deleted) ones.
-    moto matched the cluster name as a substring of ``cluster:service`` keys (``prod`` matched ``myapp-prod``)
-    and listed deleted services."""
+    """AWS's ListServices lists the ACTIVE services of exactly that cluster: never DRAINING or INACTIVE (deleted)
+    ones (ECS API Reference: DeleteService). moto matched the cluster name as a substring of ``cluster:service``
+    keys (``prod`` matched ``myapp-prod``) and listed deleted services."""
     cluster = self._get_cluster(cluster_str)
     return sorted(
         service.arn
         for service in self.services.values()
         if service.cluster_name == cluster.name
-        and service.status != "INACTIVE"
+        and service.status == "ACTIVE"
         and scheduling_strategy in (None, service.scheduling_strategy)
         and launch_type in (None, service.launch_type)
     )
@@ -286,11 +270,7 @@ def _list_services_in_pages(self: Any) -> ActionResult:
         self._get_param("schedulingStrategy"),
         launch_type=self._get_param("launchType"),
     )
-    page, next_token = paginate(
-        arns,
-        next_token=self._get_param("nextToken"),
-        max_results=self._get_param("maxResults"),
-        default_page=LIST_SERVICES_DEFAULT_PAGE,
-        max_page=LIST_SERVICES_MAX_PAGE,
+    page, next_token = paginate_request(
+        self, arns, default_page=LIST_SERVICES_DEFAULT_PAGE, max_page=LIST_SERVICES_MAX_PAGE
     )
     return ActionResult({"serviceArns": page, "nextToken": next_token})
