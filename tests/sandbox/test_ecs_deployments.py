@@ -187,6 +187,9 @@ def test_service_deployments_tell_the_story_of_a_rollback(fargate: FargateEstate
     fargate.ecs.update_service(
         cluster=fargate.cluster, service="frontapp", taskDefinition=register(fargate, "example/crashloop:1")
     )
+    fargate.until("frontapp", lambda s: s["taskDefinition"] == good)  # the rollback started
+    rolling_back = fargate.ecs.list_service_deployments(cluster=fargate.cluster, service="frontapp")
+    assert [b["status"] for b in rolling_back["serviceDeployments"]] == ["ROLLBACK_IN_PROGRESS", "SUCCESSFUL"]
     fargate.until(
         "frontapp", lambda s: s["taskDefinition"] == good and primary(s)["rolloutState"] == "COMPLETED"
     )
@@ -257,3 +260,31 @@ def test_instant_mode_completes_on_the_next_request(fargate: FargateEstate, time
 def test_unknown_times_are_refused(emulator: EmulatorProcess) -> None:
     with pytest.raises(Exception, match="400"):
         emulator.set_timing(ecs_rolout=1)
+
+
+def test_a_rolled_back_deployment_names_the_revision_it_was_deploying(
+    fargate: FargateEstate, times: Any
+) -> None:
+    """DescribeServiceRevisions: the task definition each service revision of a deployment ran."""
+    times(ecs_rollout=0.2, ecs_task_failure=0.1)
+    fargate.create_service("frontapp", deploymentConfiguration=BREAKER_WITH_ROLLBACK)
+    good = fargate.settled("frontapp")["taskDefinition"]
+    bad = register(fargate, "example/crashloop:1")
+    fargate.ecs.update_service(cluster=fargate.cluster, service="frontapp", taskDefinition=bad)
+    fargate.until(
+        "frontapp", lambda s: s["taskDefinition"] == good and primary(s)["rolloutState"] == "COMPLETED"
+    )
+    [brief] = fargate.ecs.list_service_deployments(
+        cluster=fargate.cluster, service="frontapp", status=["ROLLBACK_SUCCESSFUL"]
+    )["serviceDeployments"]
+    answer = fargate.ecs.describe_service_revisions(
+        serviceRevisionArns=[brief["targetServiceRevisionArn"], brief["targetServiceRevisionArn"] + "x"]
+    )
+    [revision] = answer["serviceRevisions"]
+    assert (revision["serviceRevisionArn"], revision["taskDefinition"]) == (
+        brief["targetServiceRevisionArn"],
+        bad,
+    )
+    assert answer["failures"] == [{"arn": brief["targetServiceRevisionArn"] + "x", "reason": "MISSING"}]
+    with pytest.raises(ClientError, match="at most 20"):
+        fargate.ecs.describe_service_revisions(serviceRevisionArns=[f"arn:{n}" for n in range(21)])

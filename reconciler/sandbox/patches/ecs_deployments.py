@@ -249,7 +249,9 @@ def start_deployment(service: Any, *, rollback_of: ServiceDeployment | None = No
     for previous in service.rollouts:
         previous.status, previous.pending = "ACTIVE", 0
     for history in service.service_deployments:
-        if history.status in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
+        # the deployment being rolled back stays ROLLBACK_IN_PROGRESS until its rollback ends (ECS API Reference,
+        # ServiceDeployment: "ROLLBACK_IN_PROGRESS - The service deployment is rolling back")
+        if history.status in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS") and history is not rollback_of:
             _end(history, "STOPPED", now, reason="A newer service deployment started.")
     if rollback_of is None:
         sources = [previous for previous in service.rollouts if previous.running]
@@ -447,6 +449,7 @@ DESCRIBE_DEPLOYMENTS_LIMIT = 20
 def apply() -> None:
     add_method(EC2ContainerServiceResponse, "list_service_deployments", _list_service_deployments)
     add_method(EC2ContainerServiceResponse, "describe_service_deployments", _describe_service_deployments)
+    add_method(EC2ContainerServiceResponse, "describe_service_revisions", _describe_service_revisions)
 
 
 def _list_service_deployments(self: Any) -> ActionResult:
@@ -495,3 +498,42 @@ def _describe_service_deployments(self: Any) -> ActionResult:
     found = [by_arn[arn].full() for arn in arns if arn in by_arn]
     failures = [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in by_arn]
     return ActionResult({"serviceDeployments": found, "failures": failures})
+
+
+def _describe_service_revisions(self: Any) -> ActionResult:
+    """ECS API Reference, DescribeServiceRevisions: what each service revision deployed (its task definition,
+    launch type, platform, network configuration, load balancers, registries), at most 20 ARNs; each unknown one
+    is a failure with reason MISSING. moto lacked it. The sandbox knows the revisions its service deployments
+    name, as AWS keeps every revision a deployment made."""
+    arns: list[str] = self._get_param("serviceRevisionArns") or []
+    if len(arns) > DESCRIBE_DEPLOYMENTS_LIMIT:
+        raise InvalidParameterException(
+            f"serviceRevisionArns can have at most {DESCRIBE_DEPLOYMENTS_LIMIT} items (got {len(arns)})."
+        )
+    by_arn: dict[str, tuple[Any, Rollout]] = {}
+    for service in self.ecs_backend.services.values():
+        for record in service.service_deployments:
+            for rollout in (record.target, *record.sources):
+                by_arn[rollout.revision_arn] = (service, rollout)
+    found = [_service_revision(*by_arn[arn]) for arn in arns if arn in by_arn]
+    failures = [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in by_arn]
+    return ActionResult({"serviceRevisions": found, "failures": failures})
+
+
+def _service_revision(service: Any, rollout: Rollout) -> dict[str, Any]:
+    revision = rollout.revision
+    return _present(
+        {
+            "serviceRevisionArn": rollout.revision_arn,
+            "serviceArn": service.arn,
+            "clusterArn": service.arn.split(":service/")[0] + f":cluster/{service.cluster_name}",
+            "taskDefinition": revision["task_definition"],
+            "capacityProviderStrategy": revision["capacity_provider_strategy"] or None,
+            "launchType": revision["launch_type"],
+            "platformVersion": revision["platform_version"],
+            "loadBalancers": revision["load_balancers"] or None,
+            "serviceRegistries": revision["service_registries"] or None,
+            "networkConfiguration": revision["network_configuration"] or None,
+            "createdAt": rollout.created_at,
+        }
+    )
