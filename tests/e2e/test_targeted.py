@@ -43,12 +43,18 @@ LISTINGS = (
 
 
 @asynccontextmanager
-async def daemon_on(estate: Estate, *, queue_url: str | None = None) -> AsyncIterator[tuple[Daemon, str]]:
+async def daemon_on(
+    estate: Estate,
+    *,
+    queue_url: str | None = None,
+    interval: float = INTERVAL,
+    plan_options: PlanOptions | None = None,
+) -> AsyncIterator[tuple[Daemon, str]]:
     port = free_port()
     source = DirectorySource(root=estate.dir, vars_files=(estate.vars_file,))
     async with AwsClients(region=None, endpoint_url=None) as clients:
-        engine = Engine(clients, options=PlanOptions())
-        options = DaemonOptions(interval=INTERVAL, debounce_ms=50, host="127.0.0.1", port=port)
+        engine = Engine(clients, options=plan_options or PlanOptions())
+        options = DaemonOptions(interval=interval, debounce_ms=50, host="127.0.0.1", port=port)
         events = EventQueue(clients, queue_url) if queue_url else None
         daemon = Daemon(source, engine, options, events=events)
         task = asyncio.create_task(daemon.run())
