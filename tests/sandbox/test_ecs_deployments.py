@@ -146,6 +146,13 @@ def test_the_circuit_breaker_fails_and_rolls_back_to_the_last_completed_revision
     fargate.ecs.update_service(cluster=fargate.cluster, service="frontapp", taskDefinition=bad)
     failing = primary(fargate.describe_service("frontapp"))
     service = fargate.until("frontapp", lambda s: s["taskDefinition"] == good["taskDefinition"])
+    [record, _] = fargate.ecs.list_service_deployments(cluster=fargate.cluster, service="frontapp")[
+        "serviceDeployments"
+    ]
+    assert record["status"] in (
+        "ROLLBACK_IN_PROGRESS",
+        "ROLLBACK_SUCCESSFUL",
+    )  # never STOPPED by its own rollback
     rollback = primary(service)
     assert rollback["id"] not in (failing["id"], primary(good)["id"])
     assert rollback["taskDefinition"] == good["taskDefinition"]
