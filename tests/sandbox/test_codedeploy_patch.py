@@ -227,7 +227,10 @@ def test_a_deployment_goes_through_its_steps_over_time(
     assert task_set["id"] != original
 
 
-def test_a_group_refuses_a_second_deployment_while_one_runs(blue_green: BlueGreen) -> None:
+def test_a_group_refuses_a_second_deployment_while_one_runs(
+    blue_green: BlueGreen, emulator: EmulatorProcess
+) -> None:
+    emulator.set_timing(codedeploy_step=1.5)  # room for the second request on a loaded machine
     running = blue_green.start(blue_green.register("nginx:2"))
     with pytest.raises(ClientError) as refused:
         blue_green.start(blue_green.register("nginx:3"))
@@ -237,7 +240,10 @@ def test_a_group_refuses_a_second_deployment_while_one_runs(blue_green: BlueGree
     assert blue_green.deploy(blue_green.register("nginx:3"))["status"] == "Succeeded"
 
 
-def test_last_attempted_deployment_follows_a_running_deployment(blue_green: BlueGreen) -> None:
+def test_last_attempted_deployment_follows_a_running_deployment(
+    blue_green: BlueGreen, emulator: EmulatorProcess
+) -> None:
+    emulator.set_timing(codedeploy_step=1.5)  # still Created when it is read, on a loaded machine
     deployment_id = blue_green.start(blue_green.register("nginx:2"))
     group = blue_green.codedeploy.get_deployment_group(applicationName=APPLICATION, deploymentGroupName=GROUP)
     attempted = group["deploymentGroupInfo"]["lastAttemptedDeployment"]

@@ -22,6 +22,7 @@ from reconciler.sandbox.patches import (
     events_disabled_rules,
     iam_managed_policies,
     sqs_long_poll,
+    tags,
 )
 
 _applied: set[str] = set()
@@ -44,6 +45,7 @@ def apply_patches() -> None:
         cloud_map,
         events_disabled_rules,
         sqs_long_poll,
+        tags,
     ):
         if module.__name__ not in _applied:
             module.apply()

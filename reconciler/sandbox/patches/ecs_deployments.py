@@ -243,15 +243,12 @@ def start_deployment(service: Any, *, rollback_of: ServiceDeployment | None = No
         healthy=not _crash_loops(service),
         desired=service.desired_count,
         pending=service.desired_count,
-        rollout_state_reason="ECS deployment {} in progress.",
+        rollout_state_reason=f"ECS deployment ecs-svc/{number} in progress.",
     )
-    rollout.rollout_state_reason = rollout.rollout_state_reason.format(rollout.id)
     for previous in service.rollouts:
         previous.status, previous.pending = "ACTIVE", 0
     for history in service.service_deployments:
-        # the deployment being rolled back stays ROLLBACK_IN_PROGRESS until its rollback ends (ECS API Reference,
-        # ServiceDeployment: "ROLLBACK_IN_PROGRESS - The service deployment is rolling back")
-        if history.status in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS") and history is not rollback_of:
+        if history is not rollback_of and history.status in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
             _end(history, "STOPPED", now, reason="A newer service deployment started.")
     if rollback_of is None:
         sources = [previous for previous in service.rollouts if previous.running]
