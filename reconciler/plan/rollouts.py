@@ -90,11 +90,11 @@ def rollout(
     if age is None or age < deadline:
         return Rollout(
             held=f"ECS deployment {primary.get('id', '')} of {label} is rolling out"
-            f"{f' ({age / 60:.0f} min)' if age is not None else ''}; drift is corrected once it has finished"
+            f"{f' ({_duration(age)})' if age is not None else ''}; drift is corrected once it has finished"
         )
     return Rollout(
-        note=f"ECS deployment {primary.get('id', '')} of {label} has been rolling out for {age / 60:.0f} min,"
-        f" past the {deadline / 60:.0f} min deadline: drift is corrected without waiting for it"
+        note=f"ECS deployment {primary.get('id', '')} of {label} has been rolling out for {_duration(age)},"
+        f" past the {_duration(deadline)} deadline: drift is corrected without waiting for it"
     )
 
 
@@ -119,6 +119,10 @@ def _history_hold(wanted: str, failed: Sequence[FailedRollout], unreadable: str)
 def _same_revision(one: str, other: str) -> bool:
     """An ARN and ``family:revision`` name the same revision."""
     return bool(one) and bool(other) and task_definition_label(one) == task_definition_label(other)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _age(deployment: Described, now: datetime) -> float | None:
