@@ -24,6 +24,7 @@ GROUPS_PER_BATCH = 100  # BatchGetDeploymentGroups' limit
 # Deployment statuses in which CodeDeploy is still moving traffic or tasks: nothing is corrected meanwhile.
 RUNNING = ("Created", "Queued", "InProgress", "Baking", "Ready")
 ENDED_BADLY = ("Failed", "Stopped")
+DEPLOYMENTS_PER_BATCH = 25  # BatchGetDeployments takes at most 25 IDs
 
 
 class CodeDeployReader:
@@ -33,6 +34,9 @@ class CodeDeployReader:
         self._clients = clients
         self._instance = instance
         self._prefix: str | None = None  # of deployment group ARNs
+        self._ended: dict[
+            str, Described
+        ] = {}  # deployment ID → its BatchGetDeployments info, once it has ended
         self.tags = TagCache(refresh_passes=tag_refresh_passes)
 
     async def read(self, desired: DesiredState, live: LiveState) -> None:
@@ -84,15 +88,25 @@ class CodeDeployReader:
         await self._failed_deployments(client, [r.name for r in existing], live)
 
     async def _failed_deployments(self, client: Any, groups: list[str], live: LiveState) -> None:
-        """The last attempted deployment of each group, when it failed or was stopped: the planner does not try
-        the same revision again."""
+        """Each group's last deployment of ours that failed or was stopped, when its last attempt is that
+        deployment or the rollback CodeDeploy made of it (with automatic rollback, the last attempt is the
+        rollback, which succeeds): the planner does not try the same revision again."""
         last = {
-            name: live.entries_of(KIND)[name].spec.get("lastAttemptedDeployment") or {} for name in groups
+            name: (live.entries_of(KIND)[name].spec.get("lastAttemptedDeployment") or {}).get("deploymentId")
+            for name in groups
         }
-        failed = {name: d["deploymentId"] for name, d in last.items() if d.get("status") in ENDED_BADLY}
-        answers = await bounded_gather(client.get_deployment(deploymentId=i) for i in failed.values())
-        for name, answer in zip(failed, answers, strict=True):
-            info = answer["deploymentInfo"]
+        attempts = await self._ended_deployments(client, [i for i in last.values() if i])
+        triggers = {
+            name: trigger
+            for name, i in last.items()
+            if i in attempts
+            and (trigger := (attempts[i].get("rollbackInfo") or {}).get("rollbackTriggeringDeploymentId"))
+        }
+        attempts |= await self._ended_deployments(client, list(triggers.values()))
+        for name, attempt in last.items():
+            info = attempts.get(triggers.get(name) or attempt or "")
+            if info is None or info.get("status") not in ENDED_BADLY:
+                continue
             message = (info.get("rollbackInfo") or {}).get("rollbackMessage") or (
                 info.get("errorInformation") or {}
             ).get("message", "")
@@ -100,6 +114,20 @@ class CodeDeployReader:
                 deployment_id=info["deploymentId"], status=info["status"],
                 description=info.get("description") or "", message=message,
             )  # fmt: skip
+
+    async def _ended_deployments(self, client: Any, ids: list[str]) -> dict[str, Described]:
+        """Deployments that have ended, by ID: read once (BatchGetDeployments, 25 a call) and kept, since an
+        ended deployment never changes."""
+        missing = sorted({i for i in ids if i not in self._ended})
+        answers = await bounded_gather(
+            client.batch_get_deployments(deploymentIds=list(batch))
+            for batch in chunks(missing, DEPLOYMENTS_PER_BATCH)
+        )
+        for answer in answers:
+            for info in answer.get("deploymentsInfo", []):
+                if info.get("status") not in RUNNING:
+                    self._ended[info["deploymentId"]] = info
+        return {i: self._ended[i] for i in ids if i in self._ended}
 
     async def _arn_prefix(self) -> str:
         if self._prefix is None:

@@ -163,12 +163,6 @@ def test_listener_weights_across_the_pair_are_not_drift(
     assert [(c["name"], c["cause"]) for c in plan["changes"]] == [("bg-prod", "drift")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the product reads a CodeDeploy failure from lastAttemptedDeployment only; with automatic rollback, "
-    "AWS's last attempt is the rollback deployment, which succeeds, so the failure is not reported (KeyError: "
-    "'held') and the failed revision would be deployed again",
-)
 def test_a_failed_deployment_is_reported_and_not_retried_until_git_changes(
     blue_green: Estate, cli: CLI, boto: BotoFactory
 ) -> None:
