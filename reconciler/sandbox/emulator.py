@@ -1,7 +1,7 @@
 """Starting and stopping the emulator: moto's server, patched, in a process of its own.
 
 moto's server is single-threaded Python; in the reconciler's process it would compete with the event loop,
-so it gets its own process (DESIGN §5). The process is tied to ours three ways: its stdin is a pipe from us
+so it gets its own process. The process is tied to ours three ways: its stdin is a pipe from us
 and it exits when that pipe closes (which also covers SIGKILL of the parent), ``stop()`` terminates it, and
 an ``atexit`` hook stops whatever is still running when the interpreter exits. Nothing is left listening
 after a test run.

@@ -96,7 +96,7 @@ def _group(name: str, match: list[str], burst: float, rate: float) -> RateGroup:
     return RateGroup(name=name, match=match, burst=burst, rate=rate)
 
 
-# AWS's per-account, per-Region buckets (DESIGN §4 and the services' "request throttling" pages). The first
+# AWS's per-account, per-Region buckets (the services' "request throttling" pages). The first
 # group that matches a call is its bucket; calls in no group are never rate-limited.
 AWS_RATE_GROUPS: tuple[RateGroup, ...] = (
     _group("ecs-cluster-read", ["ecs:DescribeClusters", "ecs:ListClusters"], 50, 20),

@@ -1,4 +1,4 @@
-"""The example estate in ``desired-state/``: every document parses, has the SPEC §1 envelope, is valid AWS
+"""The example estate in ``desired-state/``: every document parses, has the document envelope, is valid AWS
 input by botocore's own request shapes (read here straight from botocore, independently of reconciler.shapes),
 and uses only variables that exist. That it creates cleanly and converges through the reconciler is shown by
 tests/e2e/test_convergence.py."""
@@ -29,13 +29,13 @@ def _documents() -> list[tuple[Path, dict[str, Any]]]:
         if path.name == "vars.yaml" and path.parent == ESTATE:
             continue
         if any(part.startswith(("_", ".")) for part in path.relative_to(ESTATE).parts):
-            continue  # skipped by the loader (SPEC §1)
+            continue  # skipped by the loader
         found += [(path, document) for document in yaml.safe_load_all(path.read_text()) if document]
     return found
 
 
 def _substitute(node: Any, variables: dict[str, str]) -> Any:
-    """``${NAME}`` and ``${NAME:=default}`` as SPEC §1 says (a variable wins over a default)."""
+    """``${NAME}`` and ``${NAME:=default}`` as the format says (a variable wins over a default)."""
     if isinstance(node, dict):
         return {key: _substitute(value, variables) for key, value in node.items()}
     if isinstance(node, list):

@@ -120,7 +120,7 @@ def _assert_certificate(acm: Any, variables: dict[str, str]) -> None:
 
 
 async def test_the_seeded_network_takes_an_https_alb_for_frontapp(aws: str, boto: BotoFactory) -> None:
-    """Public subnets in two zones, the web security group and the certificate are what issue 3's ALB needs."""
+    """Public subnets in two zones, the web security group and the certificate are what the example's ALB needs."""
     variables = await seed_base_infrastructure(endpoint_url=aws, region=REGION)
     elbv2 = boto("elbv2")
     [balancer] = elbv2.create_load_balancer(

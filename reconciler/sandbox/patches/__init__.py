@@ -1,4 +1,4 @@
-"""Patches to moto's backends where moto 5.2 is unlike AWS in ways the reconciler would see (DESIGN §5).
+"""Patches to moto's backends where moto 5.2 is unlike AWS in ways the reconciler would see.
 
 Each patch is a small function with a docstring that says what AWS does and what moto did; the tests in
 ``tests/sandbox`` show each one over HTTP. They patch classes (not instances), so they survive

@@ -1,6 +1,6 @@
 """ELBv2 reads and tags: Marker/PageSize paging, DescribeTags limits, and the tag quota.
 
-The readers of issue 3 page with PageSize 400 and read tags 20 ARNs at a time (DESIGN §4). moto paged two
+The ELBv2 readers page with PageSize 400 and read tags 20 ARNs at a time. moto paged two
 of the four Describe calls (by 50, whatever PageSize said) and ignored paging on the others, answered
 DescribeTags for any number of ARNs, even ones that do not exist, and capped tags at 10 (AWS: 50), which
 the ownership tags plus a user's own would exceed.

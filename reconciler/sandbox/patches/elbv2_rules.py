@@ -1,6 +1,6 @@
 """ELBv2 listeners and rules: how actions and conditions come back, and reordering rules.
 
-The reconciler diffs listeners and rules as DescribeListeners/DescribeRules print them (DESIGN §3 point 6) and
+The reconciler diffs listeners and rules as DescribeListeners/DescribeRules print them and
 reorders rules with SetRulePriorities. moto returned only the form a request used, so a normaliser for AWS's
 two forms would go untested, and it refused every swap of priorities.
 """
