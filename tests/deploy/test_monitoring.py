@@ -50,7 +50,7 @@ REQUIRED_ALERTS = {
     "ReconcilerResourceFighting",
     "ReconcilerLeaderMissing",
 }
-# The core metrics (README, "Metrics and endpoints"), plus the CodeDeploy ones: each must be on the dashboard.
+# The core metrics (README, "Metrics and endpoints"), plus the deployment ones: each must be on the dashboard.
 DASHBOARD_METRICS = {
     "reconciler_cycles_total",
     "reconciler_cycle_duration_seconds_bucket",
@@ -67,7 +67,7 @@ DASHBOARD_METRICS = {
     "reconciler_resource_fighting",
     "reconciler_deletions_blocked",
     "reconciler_codedeploy_deployments_started_total",
-    "reconciler_codedeploy_deployment_failed",
+    "reconciler_deployment_failed",
 }
 # The metrics the CloudWatch agent must turn into CloudWatch metrics.
 CLOUDWATCH_METRICS = {
