@@ -1,7 +1,9 @@
 """Writing Cloud Map services (``DiscoveryService``): create, update in place what UpdateService can change
 (description, DNS records, health check config), tag, and delete.
 
-The namespace and routing policy cannot change in place: the planner makes those a replace (delete, then create).
+The namespace and routing policy cannot change in place: the planner makes those a replace. Within a namespace it
+deletes, then creates (a namespace holds one service of a name); into another it creates first and tags the old
+one as replaced, for a later pass to delete once no task is registered in it (``plan/discovery.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from typing import Any
 
 from reconciler.apply.context import ApplyContext
 from reconciler.live.clients import AwsClients
+from reconciler.model.ownership import REPLACED_BY_TAG
 from reconciler.model.references import reference_name, resolve
 from reconciler.model.resource import DesiredResource, ResourceKey
+from reconciler.model.servicediscovery import namespace_id, namespace_of
 from reconciler.plan.types import Action, Change
 
 
@@ -22,7 +26,9 @@ class ServiceDiscoveryWriter:
 
     async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None:
         client = await self._clients.client("servicediscovery")
-        if change.action in (Action.DELETE, Action.REPLACE):
+        if change.action is Action.REPLACE and change.create_first:
+            await client.tag_resource(ResourceARN=change.live_arn, Tags=[_replaced_by(resource, context)])
+        elif change.action in (Action.DELETE, Action.REPLACE):
             await client.delete_service(Id=service_id(change.live_arn))
         if change.action is Action.DELETE:
             return
@@ -38,6 +44,14 @@ class ServiceDiscoveryWriter:
         if change.changed_fields - {"tags"}:
             await client.update_service(Id=service_id(change.live_arn), Service=service_change(spec))
         await client.tag_resource(ResourceARN=change.live_arn, Tags=tags)
+
+
+def _replaced_by(resource: DesiredResource | None, context: ApplyContext) -> dict[str, str]:
+    """The tag that marks the old service of a create-first replace (before the new one exists: a failure between
+    the two leaves the old one marked, and the next pass creates the new one)."""
+    assert resource is not None
+    namespace = str(namespace_of(resolve(resource, context.arns)) or "")
+    return {"Key": REPLACED_BY_TAG, "Value": namespace_id(namespace)}
 
 
 def service_id(arn: str) -> str:

@@ -15,10 +15,10 @@ from reconciler.live.clients import AwsClients
 from reconciler.live.paging import bounded_gather, paginate
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, Tags, tags_one_arn_a_call
 from reconciler.model.live import Described, LiveEntry, LiveState
-from reconciler.model.ownership import NAME_TAG, owner_of
+from reconciler.model.ownership import NAME_TAG, REPLACED_BY_TAG, owner_of
 from reconciler.model.references import is_literal
 from reconciler.model.resource import DesiredState
-from reconciler.model.servicediscovery import namespace_id, namespace_of
+from reconciler.model.servicediscovery import namespace_id, namespace_of, replaced_name
 
 KIND = "DiscoveryService"
 PAGE_SIZE = 100
@@ -68,8 +68,11 @@ def service_entry(
     spec: Described, tags: Tags, wanted: set[tuple[str, str | None]], *, instance: str
 ) -> LiveEntry | None:
     """A GetService answer's ``Service`` under its document's name: ours by our name tag; else a declared service
-    in the declared namespace (to adopt); else None."""
+    in the declared namespace (to adopt); else None. One of ours that a replace has left behind (``replaced_name``)
+    is under a name no document can have, so it is pruned as soon as AWS lets it be deleted."""
     ours = tags.get(NAME_TAG) if owner_of(tags) == instance else None
+    if ours is not None and REPLACED_BY_TAG in tags:
+        ours = replaced_name(ours, spec["Id"])
     natural = (spec["Name"], namespace_of(spec))
     name = ours or (spec["Name"] if natural in wanted else None)
     if name is None:

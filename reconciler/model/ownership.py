@@ -20,6 +20,9 @@ DELETION_POLICY_TAG = "reconciler:deletion-policy"
 REVISION_TAG = "reconciler:revision"
 # The document's metadata.name, on kinds whose AWS identity is not that name (listeners, rules).
 NAME_TAG = "reconciler:name"
+# On a Cloud Map service that a replace has created another beside (in another namespace): the successor's
+# namespace. The old one is deleted once no task is registered in it any more.
+REPLACED_BY_TAG = "reconciler:replaced-by"
 RESERVED_PREFIXES = ("reconciler:", "aws:")
 
 

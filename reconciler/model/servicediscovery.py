@@ -56,6 +56,18 @@ def namespace_of(spec: Spec) -> str | None:
     return str(value) if value else None
 
 
+def replaced_name(name: str, service_id: str) -> str:
+    """The name under which one of ours that a replace left behind is read: no document can have it (parentheses
+    are not allowed in a document's name), and the service's own ID keeps two such apart."""
+    return f"{name} (replaced: {service_id})"
+
+
+def registered_instances(spec: Spec) -> int:
+    """How many instances GetService or ListServices says are registered (0 when it does not say). AWS warns that
+    the count "might not reflect pending registrations and deregistrations": a hint to hold on, not a promise."""
+    return int(spec.get("InstanceCount") or 0)
+
+
 DISCOVERY_SERVICE = GenericKind(
     kind="DiscoveryService", canonical=canonical_discovery_service, tags=key_value_tags
 )

@@ -25,6 +25,7 @@ from reconciler.model.references import (
 )
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.blue_green import blue_green_of, hold_during_deployment, is_code_deploy, listener_pairs
+from reconciler.plan.discovery import plan_discovery_replacements, renewed_references
 from reconciler.plan.ecs import FamilyPlan, Outcome, plan_cluster, plan_service, plan_task_definition
 from reconciler.plan.generic import plan_generic, reference_arns
 from reconciler.plan.listener_rules import batch_rule_priorities, plan_listener_rules
@@ -64,10 +65,13 @@ def make_plan(
     attachments = Attachments(desired)
     arns = reference_arns(desired, live)
     scaled = scaled_services(desired)
-    for resource in desired:
+
+    def plan_one(resource: DesiredResource, arns: dict[ResourceKey, str]) -> None:
         outcome = _plan_one(resource, desired, live, families, arns, options, scaled)
-        deps = dependencies(resource, declared) | attachments.of(resource)
-        _record(plan, resource.key, outcome, deps=deps)
+        _record(plan, resource.key, outcome, deps=dependencies(resource, declared) | attachments.of(resource))
+
+    for resource in desired:
+        plan_one(resource, arns)
     if not desired.is_empty and not targeted:  # an empty desired state never prunes
         plan_orphans(plan, desired, live, instance=options.instance)
     if targeted:
@@ -77,7 +81,19 @@ def make_plan(
     plan.rollouts_to_read = _rollouts_to_read(plan.changes, live)
     order_deletions(plan.changes)  # orphans and unmanaged rules alike
     _hold_replacing_used_target_groups(plan.changes, desired)
+    plan.changes = plan_discovery_replacements(plan.changes)
     plan.deletions_blocked = guard_deletions(plan.changes, options.max_deletions)
+    if renewed := renewed_references(
+        plan.changes
+    ):  # their users are planned again, to the ARN the apply makes
+        unknown = {k: v for k, v in arns.items() if k not in renewed}
+        for resource in desired:
+            if any(
+                ResourceKey(v.reference.target_kind, v.value) in renewed
+                for v in iter_reference_values(resource)
+            ):
+                _forget(plan, resource.key)
+                plan_one(resource, unknown)
     _guard_clusters(plan.changes, options.allowed_clusters)
     plan.changes = order_changes(plan.changes)
     return plan
@@ -139,6 +155,12 @@ def _record(plan: Plan, key: ResourceKey, outcome: Outcome, *, deps: set[Resourc
         plan.changes.append(outcome)
     else:
         plan.in_sync.append(key)
+
+
+def _forget(plan: Plan, key: ResourceKey) -> None:
+    plan.changes = [c for c in plan.changes if c.key != key]
+    plan.in_sync = [k for k in plan.in_sync if k != key]
+    plan.conflicts = [c for c in plan.conflicts if ResourceKey(c.kind, c.name) != key]
 
 
 def _hold_replacing_used_target_groups(changes: list[Change], desired: DesiredState) -> None:

@@ -13,12 +13,13 @@ from typing import Any
 
 from reconciler.model.ecs import cluster_name_of, tags_as_map
 from reconciler.model.live import LiveState
-from reconciler.model.ownership import may_prune, owner_of
+from reconciler.model.ownership import REPLACED_BY_TAG, may_prune, owner_of
 from reconciler.model.resource import DesiredState
 from reconciler.plan.order import KIND_RANK
 from reconciler.plan.types import Action, Cause, Change, Orphan, Plan
 
 REASON = "its document is gone and its last document said deletionPolicy: Delete"
+REPLACED = "replaced by a new one in another namespace: the old one goes, whatever its deletionPolicy"
 
 
 def plan_orphans(plan: Plan, desired: DesiredState, live: LiveState, *, instance: str) -> None:
@@ -26,8 +27,10 @@ def plan_orphans(plan: Plan, desired: DesiredState, live: LiveState, *, instance
     for candidate in _candidates(desired, live):
         if candidate.status != "ACTIVE" or owner_of(candidate.tags) != instance:
             continue
-        if may_prune(candidate.tags):
-            deletions.append(candidate.deletion())
+        if REPLACED_BY_TAG in candidate.tags:
+            deletions.append(candidate.deletion(REPLACED))
+        elif may_prune(candidate.tags):
+            deletions.append(candidate.deletion(REASON))
         else:
             plan.orphans.append(Orphan(kind=candidate.kind, name=candidate.name, arn=candidate.arn))
     plan.changes.extend(deletions)
@@ -49,13 +52,13 @@ class _Candidate:
         self.cluster, self.parent = cluster, parent
         self.live_spec: dict[str, Any] = {}
 
-    def deletion(self) -> Change:
+    def deletion(self, reason: str) -> Change:
         return Change(
             kind=self.kind,
             name=self.name,
             action=Action.DELETE,
             cause=Cause.ORPHAN,
-            reason=REASON,
+            reason=reason,
             live_arn=self.arn,
             cluster=self.cluster,
             parent_arn=self.parent,

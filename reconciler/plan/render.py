@@ -57,6 +57,8 @@ def _change_json(change: Change, diff: list[FieldDiff]) -> dict[str, Any]:
     }
     if change.mode is Mode.DETECT:
         out["mode"] = change.mode.value
+    if change.create_first:
+        out["createFirst"] = True
     for extra in ("reason", "held"):
         if getattr(change, extra):
             out[extra] = redact(getattr(change, extra))
@@ -105,7 +107,8 @@ def plan_as_text(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
 
 
 def _change_text(change: Change, diff: list[FieldDiff]) -> list[str]:
-    head = f"  {SYMBOL[change.action]} {change.kind} {change.name} ({change.action.value}, cause: {change.cause.value})"
+    symbol = "+/-" if change.create_first else SYMBOL[change.action]  # as Terraform's create_before_destroy
+    head = f"  {symbol} {change.kind} {change.name} ({change.action.value}, cause: {change.cause.value})"
     if change.mode is Mode.DETECT:
         head += " [mode: detect, not applied]"
     lines = [head]

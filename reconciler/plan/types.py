@@ -49,6 +49,8 @@ class Change(BaseModel):
     rule_priorities: list[dict[str, Any]] = Field(default_factory=list)
     live_spec: dict[str, Any] = Field(default_factory=dict)  # deletions: the identity fields AWS needs
     carried_tags: dict[str, str] = Field(default_factory=dict)  # re-created services: facts kept in old tags
+    # a replace that creates the new resource beside the old one, which a later pass deletes when AWS lets it
+    create_first: bool = False
     # CODE_DEPLOY services: the CodeDeploy application and deployment group through which the change deploys
     deployment_application: str = ""
     deployment_group: str = ""

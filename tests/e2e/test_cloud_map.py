@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.sandbox.emulator import EmulatorProcess
 from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import CLI, Estate
 
@@ -105,6 +106,89 @@ def test_routing_policy_drift_is_corrected_by_a_new_service(
     assert [r["registryArn"] for r in service["serviceRegistries"]] == [now["Arn"]]
     wait_until_settled(boto)
     assert cli("plan", *discovered.args()).code == 0
+
+
+def instance_count(boto: BotoFactory, service_id: str) -> int:
+    return len(boto("servicediscovery").list_instances(ServiceId=service_id)["Instances"])
+
+
+def test_a_move_to_another_namespace_creates_first_and_deletes_once_the_tasks_left(
+    discovered: Estate, cli: CLI, boto: BotoFactory, emulator: EmulatorProcess
+) -> None:
+    """AWS refuses to delete a Cloud Map service while tasks are registered in it, and ECS deregisters a task
+    only when it stops. A Git change of namespace creates the new service, points the ECS service at it (a new
+    deployment), and deletes the old one on the apply after its tasks have stopped."""
+    emulator.set_timing(ecs_rollout=8)  # the old tasks outlive the apply and the plan after it
+    client = boto("servicediscovery")
+    old = discovery_service(boto)
+    assert instance_count(boto, old["Id"]) > 0
+    vpc = boto("ec2").create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]  # moto: one namespace a VPC
+    client.create_private_dns_namespace(Name="other.local", Vpc=vpc)
+    other = next(n["Id"] for n in client.list_namespaces()["Namespaces"] if n["Name"] == "other.local")
+    discovered.edit(
+        "services/wordpress-discovery.yaml", "NamespaceId: myapp.local", "NamespaceId: other.local"
+    )
+
+    plan = cli("plan", *discovered.args(), "--output", "json").json()
+    changes = {(c["kind"], c["name"]): c for c in plan["changes"]}
+    replace = changes["DiscoveryService", "wordpress"]
+    assert (replace["action"], replace.get("createFirst")) == ("replace", True)
+    assert changes["Service", "wordpress"]["action"] == "update"  # pointed at the new one, in the same apply
+    result = cli("apply", *discovered.args())
+    assert result.code == 0, result.out + result.err
+
+    new = discovery_service_in(boto, other)
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["wordpress"])["services"][0]
+    assert [r["registryArn"] for r in service["serviceRegistries"]] == [new["Arn"]]
+    assert instance_count(boto, old["Id"]) > 0  # its tasks still run: kept, shown, held
+    plan = cli("plan", *discovered.args(), "--output", "json").json()
+    [waiting] = plan["changes"]
+    assert (waiting["name"], waiting["action"]) == (f"wordpress (replaced: {old['Id']})", "delete")
+    assert "still registered in it" in waiting["held"]
+    held = cli("apply", *discovered.args())
+    assert (held.code, "1 not applied" in held.out) == (1, True)  # not converged: said, nothing deleted
+    assert client.get_service(Id=old["Id"])["Service"]["Id"] == old["Id"]
+    wait_until_settled(boto)
+    assert instance_count(boto, old["Id"]) == 0 and instance_count(boto, new["Id"]) > 0
+
+    plan = cli("plan", *discovered.args(), "--output", "json").json()
+    [deletion] = plan["changes"]
+    assert (deletion["kind"], deletion["action"], deletion.get("held")) == (
+        "DiscoveryService",
+        "delete",
+        None,
+    )
+    assert deletion["name"] == f"wordpress (replaced: {old['Id']})"
+    assert cli("apply", *discovered.args()).code == 0
+    remaining = {s["Id"] for s in client.list_services()["Services"]}
+    assert (old["Id"] in remaining, new["Id"] in remaining) == (False, True)
+    assert cli("plan", *discovered.args()).code == 0
+
+
+def test_a_replace_within_the_namespace_is_held_while_tasks_are_registered(
+    discovered: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    """AWS allows one service of a name in a namespace and refuses to delete one with instances: no order of
+    calls replaces it, so the plan says what to do, and the apply deletes nothing."""
+    old = discovery_service(boto)
+    discovered.edit(
+        "services/wordpress-discovery.yaml", "RoutingPolicy: MULTIVALUE", "RoutingPolicy: WEIGHTED"
+    )
+    plan = cli("plan", *discovered.args(), "--output", "json").json()
+    change = next(c for c in plan["changes"] if c["kind"] == "DiscoveryService")
+    assert change["action"] == "replace"
+    assert "declare a DiscoveryService with a new name" in change["held"]
+    cli("apply", *discovered.args())
+    assert discovery_service(boto)["Id"] == old["Id"]
+    assert instance_count(boto, old["Id"]) > 0
+
+
+def discovery_service_in(boto: BotoFactory, namespace: str) -> dict[str, Any]:
+    client = boto("servicediscovery")
+    found = [s for s in client.list_services()["Services"] if s["Name"] == "wordpress"]
+    described = [client.get_service(Id=s["Id"])["Service"] for s in found]
+    [service] = [s for s in described if s["NamespaceId"] == namespace]
+    return service
 
 
 def test_a_namespace_that_does_not_exist_is_a_problem_of_the_file(estate: Estate, cli: CLI) -> None:

@@ -88,3 +88,24 @@ def test_failure_threshold_reads_back_as_one(boto: BotoFactory, fargate: Fargate
     assert service["HealthCheckCustomConfig"] == {"FailureThreshold": 1}
     read = boto("servicediscovery").get_service(Id=service["Id"])["Service"]
     assert read["HealthCheckCustomConfig"] == {"FailureThreshold": 1}
+
+
+def test_a_second_service_of_a_name_in_a_namespace_is_refused(
+    boto: BotoFactory, fargate: FargateEstate
+) -> None:
+    first = cloud_map_service(boto, fargate, "api", CreatorRequestId="first")
+    with pytest.raises(ClientError) as refused:
+        cloud_map_service(boto, fargate, "API")  # a DNS name: case does not tell them apart
+    assert refused.value.response["Error"]["Code"] == "ServiceAlreadyExists"
+    assert cloud_map_service(boto, fargate, "api", CreatorRequestId="first")["Id"] == first["Id"]  # a retry
+    assert [s["Id"] for s in boto("servicediscovery").list_services()["Services"]] == [first["Id"]]
+
+
+def test_instance_count_follows_the_registered_tasks(boto: BotoFactory, fargate: FargateEstate) -> None:
+    discovery = boto("servicediscovery")
+    registry = cloud_map_service(boto, fargate, "api")
+    assert discovery.get_service(Id=registry["Id"])["Service"]["InstanceCount"] == 0
+    fargate.create_service("frontapp", desiredCount=2, serviceRegistries=[{"registryArn": registry["Arn"]}])
+    fargate.settled("frontapp")
+    assert discovery.get_service(Id=registry["Id"])["Service"]["InstanceCount"] == 2
+    assert [s["InstanceCount"] for s in discovery.list_services()["Services"]] == [2]

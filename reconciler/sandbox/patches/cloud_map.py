@@ -6,15 +6,19 @@ keeps of a custom health check.
 | each running task of an ECS service with ``serviceRegistries`` is an instance of that Cloud Map service, registered when the task runs and deregistered when it stops (Amazon ECS Developer Guide: "Use service discovery to connect Amazon ECS services with DNS names") | registered nothing |
 | DeleteService of a Cloud Map service that has instances fails ``ResourceInUse`` (AWS Cloud Map API Reference: DeleteService) | deleted it |
 | ``HealthCheckCustomConfig.FailureThreshold`` "is no longer supported and is always set to 1" (AWS Cloud Map API Reference: HealthCheckCustomConfig) | kept the value sent |
+| CreateService of a name that a service of the namespace already has fails ``ServiceAlreadyExists``, unless it repeats that service's ``CreatorRequestId`` (a retry), which answers with that service; in a DNS namespace names differing only by case are the same name (AWS Cloud Map API Reference: CreateService, ServiceAlreadyExists; Developer Guide: "Creating an AWS Cloud Map service") | created a second service of that name |
+| GetService and ListServices answer ``InstanceCount``, the number of instances registered (AWS Cloud Map API Reference: Service, ServiceSummary) | left it out |
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from moto.moto_api._internal import mock_random
 from moto.servicediscovery.exceptions import ServiceDiscoveryException
 from moto.servicediscovery.models import ServiceDiscoveryBackend, servicediscovery_backends
+from moto.servicediscovery.responses import ServiceDiscoveryResponse
 
 from reconciler.sandbox.patches._wrapping import Method, replace_method
 
@@ -23,9 +27,16 @@ class ResourceInUse(ServiceDiscoveryException):
     code = "ResourceInUse"
 
 
+class ServiceAlreadyExists(ServiceDiscoveryException):
+    code = "ServiceAlreadyExists"
+
+
 def apply() -> None:
     replace_method(ServiceDiscoveryBackend, "create_service", _failure_threshold_is_one)
+    replace_method(ServiceDiscoveryBackend, "create_service", _one_service_of_a_name)
     replace_method(ServiceDiscoveryBackend, "delete_service", _refuse_delete_with_instances)
+    replace_method(ServiceDiscoveryResponse, "get_service", _with_instance_count("Service"))
+    replace_method(ServiceDiscoveryResponse, "list_services", _with_instance_count("Services"))
 
 
 def _failure_threshold_is_one(original: Method) -> Method:
@@ -38,6 +49,39 @@ def _failure_threshold_is_one(original: Method) -> Method:
         return service
 
     return create_service
+
+
+def _one_service_of_a_name(original: Method) -> Method:
+    def create_service(
+        self: Any, name: str, namespace_id: str, creator_request_id: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        namespace = self.namespaces.get(namespace_id)
+        fold = (lambda text: text.lower()) if namespace is not None and namespace.type != "HTTP" else str
+        for existing in self.services.values():
+            if existing.namespace_id == namespace_id and fold(existing.name) == fold(name):
+                if creator_request_id and existing.creator_request_id == creator_request_id:
+                    return existing  # a retry of the request that created it
+                raise ServiceAlreadyExists(
+                    f"Service already exists. ServiceId: {existing.id}, ServiceArn: {existing.arn}"
+                )
+        return original(self, name, namespace_id, creator_request_id, *args, **kwargs)
+
+    return create_service
+
+
+def _with_instance_count(key: str) -> Callable[[Method], Method]:
+    def make(original: Method) -> Method:
+        def respond(self: Any) -> Any:
+            answer = original(self)
+            found = answer.result[key]
+            for service in found if isinstance(found, list) else [found]:
+                registered = self.servicediscovery_backend.services.get(service["Id"])
+                service["InstanceCount"] = len(registered.instances) if registered is not None else 0
+            return answer
+
+        return respond
+
+    return make
 
 
 def _refuse_delete_with_instances(original: Method) -> Method:
