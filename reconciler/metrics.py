@@ -129,6 +129,13 @@ DEPLOYMENT_FAILED = Gauge(
     ["kind", "name"],
     registry=REGISTRY,
 )
+DEPLOYMENT_OVERDUE = Gauge(
+    "reconciler_deployment_overdue",
+    "1 while a service's ECS deployment has been rolling out for longer than --deployment-deadline: drift of the"
+    " service is then corrected without waiting for it.",
+    ["kind", "name"],
+    registry=REGISTRY,
+)
 CODEDEPLOY_DEPLOYMENT_FAILED = Gauge(
     "reconciler_codedeploy_deployment_failed",
     "Kept for existing alerts: reconciler_deployment_failed by name, for every service (CODE_DEPLOY or not).",

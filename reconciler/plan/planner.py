@@ -31,7 +31,7 @@ from reconciler.plan.generic import plan_generic, reference_arns
 from reconciler.plan.listener_rules import batch_rule_priorities, plan_listener_rules
 from reconciler.plan.order import order_changes
 from reconciler.plan.prune import guard_deletions, order_deletions, plan_orphans
-from reconciler.plan.rollouts import DEFAULT_DEADLINE, needs_history
+from reconciler.plan.rollouts import DEFAULT_DEADLINE, needs_history, overdue
 from reconciler.plan.types import Action, Change, Conflict, Plan
 
 
@@ -79,6 +79,7 @@ def make_plan(
     else:
         plan_listener_rules(plan, desired, live)
     plan.rollouts_to_read = _rollouts_to_read(plan.changes, live)
+    plan.deployments_overdue = _overdue(desired, live, options.deployment_deadline)
     order_deletions(plan.changes)  # orphans and unmanaged rules alike
     _hold_replacing_used_target_groups(plan.changes, desired)
     plan.changes = plan_discovery_replacements(plan.changes)
@@ -155,6 +156,15 @@ def _record(plan: Plan, key: ResourceKey, outcome: Outcome, *, deps: set[Resourc
         plan.changes.append(outcome)
     else:
         plan.in_sync.append(key)
+
+
+def _overdue(desired: DesiredState, live: LiveState, deadline: float) -> dict[str, str]:
+    found = (
+        (r.name, overdue(live.services.get((cluster_name_of(str(r.spec.get("cluster", ""))), r.name)),
+                         now=live.read_at, deadline=deadline))
+        for r in desired.of_kind("Service")
+    )  # fmt: skip
+    return {name: note for name, note in found if note}
 
 
 def _forget(plan: Plan, key: ResourceKey) -> None:

@@ -14,6 +14,9 @@ plan decides from that, for a service whose drift would be corrected:
 | the service is ``DRAINING`` or ``INACTIVE`` | never held by its deployments: it is created again (once it has drained) |
 | ECS rolled back a deployment of the revision the reconciler wants (circuit breaker) | held, reported as a failed deployment: that revision is not deployed again until Git changes |
 
+Whatever its drift, a service whose ``PRIMARY`` deployment has rolled out for longer than the deadline is reported
+as overdue (``overdue``): a rollout that never ends is a failure ECS does not report when its circuit breaker is off.
+
 Only drift waits: a change that Git made goes out at once, as ECS supersedes a deployment in progress with a new
 one. Pure: reads ``DescribeServices`` entries and the deployment history ``live`` read.
 """
@@ -86,15 +89,30 @@ def rollout(
         return Rollout(
             note=f"overrides ECS deployment {primary.get('id', '')} of {label}, not the reconciler's"
         )
+    if late := overdue(service, now=now, deadline=deadline):
+        return Rollout(note=f"{late}: drift is corrected without waiting for it")
+    age = _age(primary, now)
+    return Rollout(
+        held=f"ECS deployment {primary.get('id', '')} of {label} is rolling out"
+        f"{f' ({_duration(age)})' if age is not None else ''}; drift is corrected once it has finished"
+    )
+
+
+def overdue(service: Described | None, *, now: datetime, deadline: float) -> str:
+    """What to say of ``service`` when its ``PRIMARY`` deployment has been rolling out for longer than ``deadline``
+    seconds (whoever started it), else ""."""
+    if service is None or service.get("status") != "ACTIVE":
+        return ""
+    primary = primary_deployment(service)
+    if primary is None or primary.get("rolloutState") != "IN_PROGRESS":
+        return ""
     age = _age(primary, now)
     if age is None or age < deadline:
-        return Rollout(
-            held=f"ECS deployment {primary.get('id', '')} of {label} is rolling out"
-            f"{f' ({_duration(age)})' if age is not None else ''}; drift is corrected once it has finished"
-        )
-    return Rollout(
-        note=f"ECS deployment {primary.get('id', '')} of {label} has been rolling out for {_duration(age)},"
-        f" past the {_duration(deadline)} deadline: drift is corrected without waiting for it"
+        return ""
+    label = task_definition_label(str(primary.get("taskDefinition", "")))
+    return (
+        f"ECS deployment {primary.get('id', '')} of {label} has been rolling out for {_duration(age)},"
+        f" past the {_duration(deadline)} deadline"
     )
 
 

@@ -114,6 +114,8 @@ class Plan(BaseModel):
     families_to_read: list[str] = Field(default_factory=list)
     # (cluster, service) whose failed ECS deployments the planner needs before it puts back a revision (see planner)
     rollouts_to_read: list[tuple[str, str]] = Field(default_factory=list)
+    # declared services whose ECS deployment has rolled out past --deployment-deadline, and what to say of it
+    deployments_overdue: dict[str, str] = Field(default_factory=dict)  # Service name → what to say
 
     @property
     def has_changes(self) -> bool:

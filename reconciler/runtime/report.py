@@ -69,6 +69,9 @@ class Tracker:
         default_factory=dict
     )  # the pass of the last drift correction
     _drift_series: set[ResourceKey] = field(default_factory=set)  # resources with a resource_drifted series
+    _overdue: dict[str, str] = field(
+        default_factory=dict
+    )  # services overdue at the last full pass → the note
 
     def record(self, outcome: PassOutcome) -> None:
         """A targeted pass updates the resources it covered only, and does not count as a pass of the fighting
@@ -102,6 +105,7 @@ class Tracker:
             self._undrift(key)
             self._corrected_at.pop(key, None)
         self._end_fights()
+        self._deployments_overdue(outcome.plan.deployments_overdue)
 
     def _status(self, key: ResourceKey) -> ResourceStatus:
         return self.statuses.setdefault(key, ResourceStatus(kind=key.kind, name=key.name))
@@ -149,6 +153,20 @@ class Tracker:
             self._detect(change)
         else:
             status.state = State.PENDING
+
+    def _deployments_overdue(self, overdue: dict[str, str]) -> None:
+        """A service's deployment past the deadline is said in its status and alerted on, until it ends."""
+        for name in set(self._overdue) - set(overdue):
+            metrics.DEPLOYMENT_OVERDUE.labels(kind="Service", name=name).set(0)
+            status = self.statuses.get(ResourceKey("Service", name))
+            if status is not None and status.deployment.startswith(self._overdue[name]):
+                status.deployment = ""
+        for name, note in overdue.items():
+            metrics.DEPLOYMENT_OVERDUE.labels(kind="Service", name=name).set(1)
+            status = self._status(ResourceKey("Service", name))
+            if not status.deployment.endswith("failed"):
+                status.deployment = note
+        self._overdue = dict(overdue)
 
     def _corrected(self, change: Change) -> None:
         last = self._corrected_at.get(change.key)

@@ -49,6 +49,7 @@ REQUIRED_ALERTS = {
     "ReconcilerAWSThrottling",
     "ReconcilerResourceFighting",
     "ReconcilerLeaderMissing",
+    "ReconcilerDeploymentOverdue",
 }
 # The core metrics (README, "Metrics and endpoints"), plus the deployment ones: each must be on the dashboard.
 DASHBOARD_METRICS = {
@@ -68,6 +69,7 @@ DASHBOARD_METRICS = {
     "reconciler_deletions_blocked",
     "reconciler_codedeploy_deployments_started_total",
     "reconciler_deployment_failed",
+    "reconciler_deployment_overdue",
 }
 # The metrics the CloudWatch agent must turn into CloudWatch metrics.
 CLOUDWATCH_METRICS = {

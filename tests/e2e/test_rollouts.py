@@ -191,7 +191,7 @@ async def test_drift_waits_for_the_reconcilers_own_deployment_until_its_deadline
 async def test_past_the_deadline_drift_is_corrected_during_the_reconcilers_own_deployment(
     estate: Estate, boto: BotoFactory, emulator: EmulatorProcess
 ) -> None:
-    emulator.set_timing(ecs_rollout=20)
+    emulator.set_timing(ecs_rollout=12)
     async with daemon_on(estate, interval=0.5, plan_options=PlanOptions(deployment_deadline=2)) as (_, base):
         await asyncio.to_thread(wait_until_settled, boto, timeout=60)
         await _drift_during_a_rollout_from_git(estate, boto)
@@ -200,6 +200,14 @@ async def test_past_the_deadline_drift_is_corrected_during_the_reconcilers_own_d
         await eventually(
             lambda: _says(status_of(base, "Service", SERVICE), "deployment", "deadline"), within=5
         )
+        overdue = 'reconciler_deployment_overdue{kind="Service",name="wordpress"}'
+        assert await metric(base, overdue) == 1  # alerted on, not only said
+        await eventually(lambda: primary(described(boto))["rolloutState"] == "COMPLETED", within=30)
+
+        async def cleared() -> bool:
+            return await metric(base, overdue) == 0
+
+        await eventually(cleared, within=5)  # the deployment ended
 
 
 async def test_a_service_deleted_by_hand_is_created_again_once_it_has_drained(

@@ -106,6 +106,28 @@ def test_our_rollout_past_the_deadline_is_corrected_and_said_to_be_late() -> Non
     assert "past the 10 min deadline" in change.deployment_note
 
 
+@pytest.mark.parametrize(
+    ("deployments", "deadline", "overdue"),
+    [
+        ([deployment("PRIMARY", OURS, "IN_PROGRESS", minutes_ago=12)], 600, True),
+        ([deployment("PRIMARY", OURS, "IN_PROGRESS", minutes_ago=12)], 1800, False),
+        ([deployment("PRIMARY", ROGUE, "IN_PROGRESS", minutes_ago=40)], 1800, True),  # whoever started it
+        ([deployment("PRIMARY", OURS, "COMPLETED", minutes_ago=40)], 1800, False),
+        ([deployment("PRIMARY", OURS, "FAILED", minutes_ago=40)], 1800, False),  # reported as failed instead
+        ([deployment("ACTIVE", OURS, "IN_PROGRESS", minutes_ago=40)], 1800, False),  # only PRIMARY counts
+    ],
+)  # fmt: skip
+def test_a_deployment_past_the_deadline_is_overdue_drift_or_not(
+    deployments: list[dict[str, Any]], deadline: float, overdue: bool
+) -> None:
+    live = live_with(OURS, deployments)
+    live.services[("demo", "web")]["desiredCount"] = 1  # no drift: the service is in sync
+    plan = plan_of(desired_state(), live, deployment_deadline=deadline)
+    assert ("web" in plan.deployments_overdue) is overdue
+    if overdue:
+        assert "past the" in plan.deployments_overdue["web"] and "deadline" in plan.deployments_overdue["web"]
+
+
 def test_a_deleted_service_is_never_held_by_its_deployments() -> None:
     live = live_with(OURS, [deployment("PRIMARY", OURS, "IN_PROGRESS")], status="INACTIVE")
     change = service_change(plan_of(desired_state(), live))
