@@ -61,6 +61,17 @@ class FailedRollout:
 
 
 @dataclass
+class RevisionMemo:
+    """What the planner works out about task definition revisions, kept for as long as the reader keeps the
+    revisions (``EcsReader``, for the process's life). A revision's content never changes (its ARN names it), so
+    neither does its canonical form, nor whether it matches a document's canonical form, keyed by that form's hash
+    and by the document the revision's tag says it was registered from (tags can change)."""
+
+    canonical: dict[str, dict[str, Any]] = field(default_factory=dict)  # revision ARN → canonical form
+    matches: dict[tuple[str, str, str | None], bool] = field(default_factory=dict)
+
+
+@dataclass
 class LiveState:
     # cluster name → DescribeClusters entry (with ``settings`` and ``tags``)
     clusters: dict[str, Described] = field(default_factory=dict)
@@ -96,8 +107,8 @@ class LiveState:
     # added by hand on a managed listener: its ``parent`` is the listener's ARN); named by their natural key
     unmanaged: dict[str, list[LiveEntry]] = field(default_factory=dict)
     _families: tuple[int, dict[str, list[Described]]] | None = field(default=None, repr=False, compare=False)
-    # revision ARN → its canonical form, worked out once a pass by the planner
-    canonical_revisions: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    # what the planner worked out about the revisions in ``task_definitions``, in this pass or earlier ones
+    revision_memo: RevisionMemo = field(default_factory=RevisionMemo, repr=False, compare=False)
 
     def entries_of(self, kind: str) -> dict[str, LiveEntry]:
         return self.entries.setdefault(kind, {})

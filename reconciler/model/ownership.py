@@ -8,6 +8,7 @@ resource whose document is gone can be pruned only when that document allowed it
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 
@@ -58,6 +59,11 @@ def tag_character(ch: str) -> bool:
     return ch.isalnum() or ch in TAG_PUNCTUATION or unicodedata.category(ch).startswith("Z")
 
 
+_ASCII_TAG = re.compile(r"[A-Za-z0-9 _.:/=+\-@]*")
+
+
 def fits_tag(text: str) -> bool:
     """Whether ``text`` may be an ECS or ELBv2 tag key or value, as far as its characters go."""
-    return all(tag_character(ch) for ch in text)
+    if _ASCII_TAG.fullmatch(text):  # the usual case, at a fraction of the cost of a look at each character
+        return True
+    return not text.isascii() and all(tag_character(ch) for ch in text)

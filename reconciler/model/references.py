@@ -6,7 +6,6 @@ definitions, a pinned ``family:revision``.
 
 from __future__ import annotations
 
-import copy
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -46,12 +45,22 @@ def reference_name(resource: DesiredResource) -> str:
 def resolve(resource: DesiredResource, arns: Mapping[ResourceKey, str]) -> dict[str, Any]:
     """A copy of ``resource.spec`` with every reference by name replaced by the ARN in ``arns`` (keyed by
     target kind and reference name), where one is known; unknown names stay as written."""
-    spec = copy.deepcopy(resource.spec)
+    spec: dict[str, Any] = copied(resource.spec)
     for found in iter_reference_values(resource):
         arn = arns.get(ResourceKey(found.reference.target_kind, found.value))
         if arn and found.reference.resolved and not is_literal(found.value, found.reference.target_kind):
             _set_path(spec, found.path, arn)
     return spec
+
+
+def copied(node: Any) -> Any:
+    """A deep copy of a document's data (mappings, lists and scalars, as YAML gives them): ``copy.deepcopy``
+    without its memo and dispatch, which cost a planner pass over thousands of documents a tenth of a second."""
+    if isinstance(node, dict):
+        return {key: copied(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [copied(value) for value in node]
+    return node
 
 
 def _set_path(spec: dict[str, Any], path: str, value: str) -> None:

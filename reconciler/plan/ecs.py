@@ -119,19 +119,25 @@ def revision_matches(td: Described, family: FamilyPlan, state: LiveState) -> boo
     a complete set) and was not registered from another document — or, registered from another document, is
     exactly this one: equal both ways, so nothing the document leaves out is set in it (a document rewritten
     with the same meaning, or imported from that very revision, reuses it instead of registering a copy)."""
-    live = _canonical_revision(td, state)
-    if scoped_diff(family.canonical, live):
-        return False
     registered_from = _registered_from(td)
-    return registered_from in (None, family.revision_hash) or not scoped_diff(live, family.canonical)
+    key = (str(td.get("taskDefinitionArn", "")), family.revision_hash, registered_from)
+    found = state.revision_memo.matches.get(key)
+    if found is None:
+        live = _canonical_revision(td, state)
+        found = not scoped_diff(family.canonical, live) and (
+            registered_from in (None, family.revision_hash) or not scoped_diff(live, family.canonical)
+        )
+        state.revision_memo.matches[key] = found
+    return found
 
 
 def _canonical_revision(td: Described, live: LiveState) -> dict[str, Any]:
-    """A live revision's canonical form, worked out once a pass (a pass asks up to three times per service)."""
+    """A live revision's canonical form, worked out once (see ``RevisionMemo``)."""
     arn = str(td.get("taskDefinitionArn", ""))
-    if arn not in live.canonical_revisions:
-        live.canonical_revisions[arn] = canonical_task_definition(td)
-    return live.canonical_revisions[arn]
+    memo = live.revision_memo.canonical
+    if arn not in memo:
+        memo[arn] = canonical_task_definition(td)
+    return memo[arn]
 
 
 def _registered_from(td: Described) -> str | None:
