@@ -18,7 +18,7 @@ from reconciler.desired.crosscheck import Candidate
 from reconciler.desired.envelope import Envelope, Metadata, parse_envelope
 from reconciler.desired.fargate import fargate_problems
 from reconciler.desired.load_balancing import attribute_problems
-from reconciler.desired.spec_checker import SpecChecker, SpecProblem, describe_type
+from reconciler.desired.spec_checker import SpecChecker, SpecProblem, describe_type, unknown_field_path
 from reconciler.desired.variables import VariableValue, substitute
 from reconciler.desired.yaml_reader import YamlDocument
 from reconciler.errors import Problem, echoed
@@ -78,6 +78,11 @@ def check_document(
     if kind is not None and isinstance(spec, dict):
         spec_problems = _spec_problems(kind=kind, spec=spec, check_spec=check_spec)
         result.problems.extend(_located(problem, locator=locator) for problem in spec_problems)
+        if isinstance(envelope, Envelope):
+            for index, path in enumerate(envelope.metadata.ignoreDifferences):
+                if why := unknown_field_path(kind, path, check_spec):
+                    where = f"metadata.ignoreDifferences[{index}]"
+                    result.problems.append(locator.problem(where, f"{where}: '{echoed(path)}' {why}"))
         result.candidate = _candidate(substitution.value, envelope=envelope, locator=locator)
     return result
 
@@ -130,6 +135,7 @@ def _candidate(
         deletion_policy=facts.deletionPolicy,
         labels=facts.labels,
         prune_unmanaged_rules=facts.pruneUnmanagedRules,
+        ignore_differences=tuple(facts.ignoreDifferences),
         file=locator.file,
         line=locator.document.line,
         line_offsets=_spec_line_offsets(locator.document.lines, first=locator.document.line),

@@ -6,6 +6,7 @@ elsewhere. Pydantic's errors are turned into ``(path, message)`` pairs so the lo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,10 @@ _FRIENDLY_MESSAGES = {
 }
 
 
+# A field path as the plan prints it: ``deploymentConfiguration.alarms``, ``containerDefinitions[app].image``.
+FIELD_PATH = re.compile(r"[A-Za-z][\w-]*(\[[^\[\]]+\])*(\.[^.\[\]\s]+(\[[^\[\]]+\])*)*")
+
+
 class Metadata(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -37,6 +42,19 @@ class Metadata(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     # Listener only: rules on the listener that no document declares (added by hand) are deleted, not reported
     pruneUnmanagedRules: bool = False
+    # paths, as the plan prints them, where a difference is never a change (Argo CD's ignoreDifferences)
+    ignoreDifferences: list[str] = Field(default_factory=list)
+
+    @field_validator("ignoreDifferences")
+    @classmethod
+    def _paths_as_printed(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not FIELD_PATH.fullmatch(path):
+                raise ValueError(
+                    f"'{echoed(path)}' is not a field path as the plan prints them "
+                    "(fields joined by '.', list items as [name] or [0]: containerDefinitions[app].image)"
+                )
+        return value
 
     @field_validator("name")
     @classmethod

@@ -65,10 +65,12 @@ class RevisionMemo:
     """What the planner works out about task definition revisions, kept for as long as the reader keeps the
     revisions (``EcsReader``, for the process's life). A revision's content never changes (its ARN names it), so
     neither does its canonical form, nor whether it matches a document's canonical form, keyed by that form's hash
-    and by the document the revision's tag says it was registered from (tags can change)."""
+    and by the document the revision's tag says it was registered from (tags can change) and the paths that document
+    ignores."""
 
     canonical: dict[str, dict[str, Any]] = field(default_factory=dict)  # revision ARN → canonical form
-    matches: dict[tuple[str, str, str | None], bool] = field(default_factory=dict)
+    # (revision ARN, document's revision hash, registered-from tag, document's ignored paths) → whether it matches
+    matches: dict[tuple[str, str, str | None, tuple[str, ...]], bool] = field(default_factory=dict)
 
 
 @dataclass

@@ -55,6 +55,8 @@ class DesiredResource(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     # metadata.pruneUnmanagedRules (Listener only): delete rules on the listener that no document declares
     prune_unmanaged_rules: bool = False
+    # metadata.ignoreDifferences: paths, as the plan prints them, where a difference is never a change
+    ignore_differences: tuple[str, ...] = ()
     file: str
     line: int
     # spec path ("containerDefinitions[0].image") → its line less ``line``, for problems found after loading.

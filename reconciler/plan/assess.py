@@ -22,6 +22,7 @@ from reconciler.model.ownership import (
 )
 from reconciler.model.resource import DesiredResource
 from reconciler.plan.diff import FieldDiff, scoped_diff
+from reconciler.plan.owners import unignored
 from reconciler.plan.types import Action, Cause, Change, Conflict
 
 GONE = frozenset({"INACTIVE", "DRAINING"})  # deleted, or being deleted: it must be created again
@@ -53,6 +54,7 @@ def assess(sides: Sides, *, instance: str, extra_diff: Sequence[FieldDiff] = ())
     diff = scoped_diff(dict(sides.desired), dict(sides.live))
     diff += _tag_diff(sides.desired_tags, user_tags(sides.live_tags))
     diff += extra_diff
+    diff = unignored(diff, sides.resource.ignore_differences)  # the document's own rows of the owners table
     cause = _cause(sides, owner=owner)
     if not diff:  # only our own tags can differ now: a new hash or deletion policy from Git, or adoption
         diff, cause = _ownership_diff(sides, instance=instance), Cause.DESIRED

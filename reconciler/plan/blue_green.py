@@ -1,8 +1,7 @@
 """Services deployed blue/green through CodeDeploy (``deploymentController: CODE_DEPLOY``), as the plan sees them.
 
 Such a service serves from one target group of its deployment group's pair, and each deployment swaps which:
-either one is correct, so a live target group that is the other one of the pair is the declared one (what
-another actor owns is not drift). UpdateService cannot change its task definition, load balancers, network
+either one is correct (a row of the table in ``owners``). UpdateService cannot change its task definition, load balancers, network
 configuration or platform version: a difference there is a CodeDeploy deployment
 (``Change.deployment_group``), not an UpdateService. While a deployment of the group is running, nothing of
 the service is corrected. Pure: reads documents and ``LiveState``.
@@ -57,21 +56,6 @@ def blue_green_of(
     return None
 
 
-def with_declared_target_group(
-    live: dict[str, Any], desired: Mapping[str, Any], blue_green: BlueGreen
-) -> dict[str, Any]:
-    """``live`` (a DescribeServices entry) with the target group it serves from replaced by the declared one
-    when both are of the pair: after a deployment either is correct."""
-    declared = [lb.get("targetGroupArn") for lb in desired.get("loadBalancers") or ()]
-    balancers = []
-    for index, balancer in enumerate(live.get("loadBalancers") or ()):
-        wanted = declared[index] if index < len(declared) else None
-        serving = balancer.get("targetGroupArn")
-        swapped = wanted in blue_green.pair and serving in blue_green.pair
-        balancers.append({**balancer, "targetGroupArn": wanted} if swapped else balancer)
-    return {**live, "loadBalancers": balancers}
-
-
 def route_deployment(
     change: Change,
     blue_green: BlueGreen | None,
@@ -124,28 +108,6 @@ def listener_pairs(desired: DesiredState, arns: Mapping[ResourceKey, str]) -> di
         pair = frozenset(names) | {arns[k] for n in names if (k := ResourceKey("TargetGroup", n)) in arns}
         found |= dict.fromkeys(_routed_listeners(group.spec), pair)
     return found
-
-
-def with_declared_forward(
-    live: dict[str, Any], desired: Mapping[str, Any], pair: frozenset[str]
-) -> dict[str, Any]:
-    """A listener's live spec with each forward among the pair's target groups (whichever is live, whatever the
-    weights during a deployment) replaced by the declared forward, when that too is among the pair."""
-    declared = list(desired.get("DefaultActions") or ())
-    actions = []
-    for index, action in enumerate(live.get("DefaultActions") or ()):
-        wanted = declared[index] if index < len(declared) else None
-        both = wanted is not None and _forwards_within(action, pair) and _forwards_within(wanted, pair)
-        actions.append(dict(wanted) if both and wanted is not None else action)
-    return {**live, "DefaultActions": actions}
-
-
-def _forwards_within(action: Mapping[str, Any], pair: frozenset[str]) -> bool:
-    if action.get("Type") != "forward":
-        return False
-    groups = [g.get("TargetGroupArn") for g in (action.get("ForwardConfig") or {}).get("TargetGroups") or ()]
-    groups = groups or [action.get("TargetGroupArn")]
-    return all(group in pair for group in groups)
 
 
 def hold_during_deployment(

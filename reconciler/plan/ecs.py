@@ -26,8 +26,9 @@ from reconciler.model.ownership import SPEC_HASH_TAG, owner_of
 from reconciler.model.references import is_literal, resolve
 from reconciler.model.resource import DesiredResource, ResourceKey
 from reconciler.plan.assess import Sides, assess
-from reconciler.plan.blue_green import BlueGreen, is_code_deploy, route_deployment, with_declared_target_group
+from reconciler.plan.blue_green import BlueGreen, is_code_deploy, route_deployment
 from reconciler.plan.diff import FieldDiff, scoped_diff
+from reconciler.plan.owners import NO_OWNERS, OwnerContext, settle, unignored
 from reconciler.plan.rollouts import DEFAULT_DEADLINE, rollout
 from reconciler.plan.types import Action, Cause, Change, Conflict
 
@@ -83,6 +84,7 @@ class FamilyPlan:
 
     canonical: dict[str, Any]
     spec_hash: str  # "<revision hash>.<tags hash>", see plan_task_definition
+    ignored: tuple[str, ...] = ()  # the document's metadata.ignoreDifferences: a revision may differ there
 
     @property
     def revision_hash(self) -> str:
@@ -100,7 +102,11 @@ def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance
     canonical = canonical_task_definition(resource.spec)
     tags = tags_as_map(resource.spec.get("tags"))
     revision_hash = spec_hash_of(canonical, {})
-    family = FamilyPlan(canonical=canonical, spec_hash=f"{revision_hash}.{spec_hash_of({}, tags)[:8]}")
+    family = FamilyPlan(
+        canonical=canonical,
+        spec_hash=f"{revision_hash}.{spec_hash_of({}, tags)[:8]}",
+        ignored=resource.ignore_differences,
+    )
     revisions = [td for td in live.revisions_of(resource.name) if td.get("status") != "INACTIVE"]
     matches = [td for td in revisions if revision_matches(td, family, live)]
     match = next((td for td in matches if _registered_from(td) is not None), matches[0] if matches else None)
@@ -120,12 +126,13 @@ def revision_matches(td: Described, family: FamilyPlan, state: LiveState) -> boo
     exactly this one: equal both ways, so nothing the document leaves out is set in it (a document rewritten
     with the same meaning, or imported from that very revision, reuses it instead of registering a copy)."""
     registered_from = _registered_from(td)
-    key = (str(td.get("taskDefinitionArn", "")), family.revision_hash, registered_from)
+    key = (str(td.get("taskDefinitionArn", "")), family.revision_hash, registered_from, family.ignored)
     found = state.revision_memo.matches.get(key)
     if found is None:
         live = _canonical_revision(td, state)
-        found = not scoped_diff(family.canonical, live) and (
-            registered_from in (None, family.revision_hash) or not scoped_diff(live, family.canonical)
+        found = not unignored(scoped_diff(family.canonical, live), family.ignored) and (
+            registered_from in (None, family.revision_hash)
+            or not unignored(scoped_diff(live, family.canonical), family.ignored)
         )
         state.revision_memo.matches[key] = found
     return found
@@ -199,29 +206,27 @@ def plan_service(
     arns: Mapping[ResourceKey, str],
     *,
     instance: str,
-    scaled: bool = False,
+    context: OwnerContext = NO_OWNERS,
     blue_green: BlueGreen | None = None,
     deployment_deadline: float = DEFAULT_DEADLINE,
 ) -> Outcome:
-    """``scaled``: a ScalableTarget scales this service, so once it exists its desiredCount is the scaler's.
+    """``context``: what the table of fields other actors own (``owners``) needs to know of the service.
     ``blue_green``: the deployment group of a CODE_DEPLOY service (see ``blue_green``).
     ``deployment_deadline``: how long drift waits for the reconciler's own ECS deployment (see ``rollouts``)."""
     cluster = cluster_name_of(str(resource.spec["cluster"]))
     entry = live.services.get((cluster, resource.name))
-    if scaled:  # neither compared nor hashed: the scaler moves it; Git's value only seeds a new service
-        spec = {k: v for k, v in resource.spec.items() if k != "desiredCount"}
+    settled = settle(resource.kind, entry, resolve(resource, arns), context)
+    if (
+        settled.unowned
+    ):  # left to their owner: neither compared nor hashed (Git's value only seeds a new service)
+        spec = {k: v for k, v in resource.spec.items() if k not in settled.unowned}
         resource = resource.model_copy(update={"spec": spec})
-        entry = {k: v for k, v in entry.items() if k != "desiredCount"} if entry else None
     reference = str(resource.spec["taskDefinition"])
     family = None if is_literal(reference) else families.get(reference)
     hash_extra = (family.revision_hash if family else reference,)  # a new revision is a desired change
-    sides = sides_of(resource, entry, canonical_service, arn_field="serviceArn", hash_extra=hash_extra)
+    sides = sides_of(resource, settled.live, canonical_service, arn_field="serviceArn", hash_extra=hash_extra)
     resolved = resolve(resource, arns)  # target group names → ARNs
     sides = replace(sides, desired=canonical_service(resolved))
-    if blue_green is not None and entry is not None:  # either target group of the pair is the declared one
-        sides = replace(
-            sides, live=canonical_service(with_declared_target_group(entry, resolved, blue_green))
-        )
     running = str(entry.get("taskDefinition", "")) if entry else ""
     outcome = assess(
         sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live)

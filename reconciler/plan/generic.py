@@ -7,18 +7,15 @@ resource is re-created with a new ARN.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-
 from reconciler.model import autoscaling, codedeploy, elbv2, servicediscovery
 from reconciler.model.ecs import cluster_name_of
 from reconciler.model.generic import GenericKind
-from reconciler.model.live import LiveEntry, LiveState
+from reconciler.model.live import LiveState
 from reconciler.model.references import reference_name, resolve
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.assess import Sides, assess
-from reconciler.plan.blue_green import with_declared_forward
 from reconciler.plan.ecs import Outcome, spec_hash_of
+from reconciler.plan.owners import NO_OWNERS, OwnerContext, settle
 from reconciler.plan.types import Change
 
 GENERIC_KINDS: dict[str, GenericKind] = {
@@ -60,28 +57,20 @@ def plan_generic(
     arns: dict[ResourceKey, str],
     *,
     instance: str,
-    schedules: Sequence[DesiredResource] = (),
-    blue_green_pair: frozenset[str] = frozenset(),
+    context: OwnerContext = NO_OWNERS,
 ) -> Outcome:
-    """``schedules``: the declared scheduled actions, whose capacities a scalable target may legitimately have.
-    ``blue_green_pair``: for a listener that a CodeDeploy deployment group routes, the target group pair."""
+    """``context``: what the table of fields other actors own (``owners``) needs to know of the resource."""
     rules = GENERIC_KINDS[resource.kind]
     entry = live.entries_of(resource.kind).get(resource.name)
-    bounds_from_schedule = False
-    if resource.kind == "ScalableTarget" and entry is not None:
-        as_read, entry = entry, within_scheduled_bounds(resource, entry, schedules)
-        bounds_from_schedule = entry is not as_read
-    if blue_green_pair and entry is not None:  # either target group of the pair is right, at any weights
-        entry = replace(
-            entry, spec=with_declared_forward(entry.spec, resolve(resource, arns), blue_green_pair)
-        )
+    resolved = resolve(resource, arns)
+    settled = settle(resource.kind, entry.spec if entry else None, resolved, context)
     tags = rules.tags(resource.spec)
     sides = Sides(
         resource=resource,
         spec_hash=generic_spec_hash(resource),
-        desired=rules.canonical(resolve(resource, arns)),
+        desired=rules.canonical(resolved),
         desired_tags=tags,
-        live=rules.canonical(entry.spec) if entry else None,
+        live=rules.canonical(settled.live) if settled.live is not None else None,
         live_tags=entry.tags if entry else {},
         live_status=entry.status if entry else None,
         live_arn=entry.arn if entry else "",
@@ -91,30 +80,7 @@ def plan_generic(
     if isinstance(outcome, Change) and entry is not None:
         # live bounds taken for Git's because a schedule set them: a new hash may be new bounds, and registering
         # them writes them, so it is a change to show, not bookkeeping (Git stopping a service at night)
-        outcome.restamp = outcome.restamp and not bounds_from_schedule
+        outcome.restamp = outcome.restamp and not settled.tag_write_is_a_change
         outcome.parent_arn = entry.parent
         outcome.live_spec = entry.spec  # a replace removes the live resource by its own identity
     return outcome
-
-
-def within_scheduled_bounds(
-    target: DesiredResource, entry: LiveEntry, schedules: Sequence[DesiredResource]
-) -> LiveEntry:
-    """A scheduled action of the target sets its MinCapacity/MaxCapacity at its hour: live capacities equal to
-    those of any declared schedule are the schedule at work, not drift (no fighting the night scale-in)."""
-    identity = ("ServiceNamespace", "ResourceId", "ScalableDimension")
-    allowed = {
-        (action.get("MinCapacity"), action.get("MaxCapacity"))
-        for schedule in schedules
-        if all(schedule.spec.get(f) == target.spec.get(f) for f in identity)
-        for action in [schedule.spec.get("ScalableTargetAction") or {}]
-    }
-    live_bounds = (entry.spec.get("MinCapacity"), entry.spec.get("MaxCapacity"))
-    if live_bounds not in allowed:
-        return entry
-    spec = {
-        **entry.spec,
-        "MinCapacity": target.spec.get("MinCapacity"),
-        "MaxCapacity": target.spec.get("MaxCapacity"),
-    }
-    return replace(entry, spec=spec)

@@ -10,6 +10,7 @@ runs a matching revision and no such read happens.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.desired.scope import cluster_scope_problems, refused_clusters
 from reconciler.errors import InvalidDesiredState
@@ -30,6 +31,7 @@ from reconciler.plan.ecs import FamilyPlan, Outcome, plan_cluster, plan_service,
 from reconciler.plan.generic import plan_generic, reference_arns
 from reconciler.plan.listener_rules import batch_rule_priorities, plan_listener_rules
 from reconciler.plan.order import order_changes
+from reconciler.plan.owners import OwnerContext, owned
 from reconciler.plan.prune import guard_deletions, order_deletions, plan_orphans
 from reconciler.plan.rollouts import DEFAULT_DEADLINE, needs_history, overdue
 from reconciler.plan.types import Action, Change, Conflict, Plan
@@ -67,8 +69,10 @@ def make_plan(
     scaled = scaled_services(desired)
 
     def plan_one(resource: DesiredResource, arns: dict[ResourceKey, str]) -> None:
-        outcome = _plan_one(resource, desired, live, families, arns, options, scaled)
+        context = owner_context(resource, desired, arns, scaled)
+        outcome = _plan_one(resource, desired, live, families, arns, options, context)
         _record(plan, resource.key, outcome, deps=dependencies(resource, declared) | attachments.of(resource))
+        plan.owned.extend(owned(resource.kind, resource.name, context))
 
     for resource in desired:
         plan_one(resource, arns)
@@ -107,31 +111,54 @@ def _plan_one(
     families: dict[str, FamilyPlan],
     arns: dict[ResourceKey, str],
     options: PlanOptions,
-    scaled_ones: set[tuple[str, str]],
+    context: OwnerContext,
 ) -> Outcome:
     if resource.kind == "Cluster":
         return plan_cluster(resource, live, instance=options.instance)
     if resource.kind == "TaskDefinition":
         return families[resource.name].outcome
     if resource.kind == "Service":
-        scaled = (cluster_name_of(str(resource.spec.get("cluster", ""))), resource.name) in scaled_ones
         blue_green = blue_green_of(resource, desired, arns) if is_code_deploy(resource.spec) else None
         return plan_service(
-            resource, live, families, arns, instance=options.instance, scaled=scaled, blue_green=blue_green,
+            resource, live, families, arns, instance=options.instance, context=context, blue_green=blue_green,
             deployment_deadline=options.deployment_deadline,
         )  # fmt: skip
-    schedules = desired.of_kind("ScheduledAction")
-    pair = (
-        listener_pairs(desired, arns).get(reference_name(resource), frozenset())
-        if resource.kind == "Listener"
-        else frozenset()
-    )
-    outcome = plan_generic(
-        resource, live, arns, instance=options.instance, schedules=schedules, blue_green_pair=pair
-    )
-    if pair and isinstance(outcome, Change):
+    outcome = plan_generic(resource, live, arns, instance=options.instance, context=context)
+    if resource.kind == "Listener" and context.pair and isinstance(outcome, Change):
         hold_during_deployment(outcome, desired, live.deployments_running, reference_name(resource))
     return outcome
+
+
+def owner_context(
+    resource: DesiredResource,
+    desired: DesiredState,
+    arns: dict[ResourceKey, str],
+    scaled: set[tuple[str, str]],
+) -> OwnerContext:
+    """What the table of fields other actors own (``owners``) needs to know of ``resource``."""
+    ignored = resource.ignore_differences
+    if resource.kind == "Service":
+        is_scaled = (cluster_name_of(str(resource.spec.get("cluster", ""))), resource.name) in scaled
+        blue_green = blue_green_of(resource, desired, arns) if is_code_deploy(resource.spec) else None
+        pair = blue_green.pair if blue_green is not None else frozenset()
+        return OwnerContext(scaled=is_scaled, pair=pair, ignored=ignored)
+    if resource.kind == "Listener":
+        pair = listener_pairs(desired, arns).get(reference_name(resource), frozenset())
+        return OwnerContext(pair=pair, ignored=ignored)
+    if resource.kind == "ScalableTarget":
+        return OwnerContext(schedule_bounds=schedule_bounds(resource, desired), ignored=ignored)
+    return OwnerContext(ignored=ignored)
+
+
+def schedule_bounds(target: DesiredResource, desired: DesiredState) -> frozenset[tuple[Any, Any]]:
+    """(MinCapacity, MaxCapacity) of every declared scheduled action of ``target``."""
+    identity = ("ServiceNamespace", "ResourceId", "ScalableDimension")
+    return frozenset(
+        (action.get("MinCapacity"), action.get("MaxCapacity"))
+        for schedule in desired.of_kind("ScheduledAction")
+        if all(schedule.spec.get(f) == target.spec.get(f) for f in identity)
+        for action in [schedule.spec.get("ScalableTargetAction") or {}]
+    )
 
 
 def _rollouts_to_read(changes: list[Change], live: LiveState) -> list[tuple[str, str]]:
@@ -171,6 +198,7 @@ def _forget(plan: Plan, key: ResourceKey) -> None:
     plan.changes = [c for c in plan.changes if c.key != key]
     plan.in_sync = [k for k in plan.in_sync if k != key]
     plan.conflicts = [c for c in plan.conflicts if ResourceKey(c.kind, c.name) != key]
+    plan.owned = [o for o in plan.owned if ResourceKey(o.kind, o.name) != key]
 
 
 def _hold_replacing_used_target_groups(changes: list[Change], desired: DesiredState) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 
 from reconciler.desired.secrets import SecretWarning, secret_warnings
 from reconciler.model.ownership import SPEC_HASH_TAG
-from reconciler.model.resource import DesiredResource, Mode
+from reconciler.model.resource import DesiredResource, Mode, ResourceKey
 from reconciler.model.secrets import mask_at, redact
 from reconciler.plan.diff import FieldDiff
-from reconciler.plan.types import Action, Cause, Change, Plan
+from reconciler.plan.types import Action, Cause, Change, Owned, Plan
 
 SYMBOL = {
     Action.CREATE: "+",
@@ -35,6 +35,7 @@ def plan_as_json(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
         "revision": plan.revision,
         "changes": [_change_json(c, diffs[id(c)]) for c in plan.reported_changes],
         "orphans": [o.model_dump() for o in plan.orphans],
+        "owned": [o.model_dump() for o in plan.owned],
         "conflicts": [c.model_dump() for c in plan.conflicts],
         "unmanaged": [u.model_dump() for u in plan.unmanaged],
     }
@@ -89,8 +90,9 @@ def plan_as_text(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
             f"  ! {plan.deletions_blocked} deletions held: more than --max-deletions; nothing is deleted",
             "",
         ]
+    owned = _owned_by_resource(plan)
     for change in plan.reported_changes:
-        lines.extend(_change_text(change, diffs[id(change)]))
+        lines.extend(_change_text(change, diffs[id(change)], owned.pop(change.key, [])))
     for orphan in plan.orphans:
         lines.append(f"  ? {orphan.kind} {orphan.name}: orphaned (deletionPolicy Retain), left in place")
     for unmanaged in plan.unmanaged:
@@ -102,11 +104,24 @@ def plan_as_text(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
         lines.append(
             f"  ! {conflict.kind} {conflict.name}: owned by reconciler instance '{conflict.owner}', left alone"
         )
+    if owned:
+        fields = sum(len(rows) for rows in owned.values())
+        lines.append(
+            f"  = {fields} fields of {len(owned)} resources in sync are left to other owners "
+            "(--output json lists them)"
+        )
     lines.append(_summary(plan))
     return "\n".join(lines)
 
 
-def _change_text(change: Change, diff: list[FieldDiff]) -> list[str]:
+def _owned_by_resource(plan: Plan) -> dict[ResourceKey, list[Owned]]:
+    found: dict[ResourceKey, list[Owned]] = {}
+    for row in plan.owned:
+        found.setdefault(ResourceKey(row.kind, row.name), []).append(row)
+    return found
+
+
+def _change_text(change: Change, diff: list[FieldDiff], owned: list[Owned]) -> list[str]:
     symbol = "+/-" if change.create_first else SYMBOL[change.action]  # as Terraform's create_before_destroy
     head = f"  {symbol} {change.kind} {change.name} ({change.action.value}, cause: {change.cause.value})"
     if change.mode is Mode.DETECT:
@@ -117,6 +132,7 @@ def _change_text(change: Change, diff: list[FieldDiff]) -> list[str]:
     if change.held:
         lines.append(f"      # held: {redact(change.held)}")
     lines.extend(f"      {d.path}: {_show(d.live)} → {_show(d.desired)}" for d in diff)
+    lines.extend(f"      = {row.path}: left to {row.owner}" for row in owned)
     lines.append("")
     return lines
 

@@ -64,6 +64,7 @@ def _declared(resource: DesiredResource) -> tuple[object, ...]:
         resource.deletion_policy,
         resource.labels,
         resource.prune_unmanaged_rules,
+        resource.ignore_differences,
     )
 
 

@@ -75,6 +75,15 @@ class Change(BaseModel):
         return self.mode is Mode.ENFORCE and not self.held
 
 
+class Owned(BaseModel):
+    """One field of one resource left to another owner (``owners``): what ``plan`` and ``/status`` list."""
+
+    kind: str
+    name: str
+    path: str
+    owner: str
+
+
 class Orphan(BaseModel):
     """A resource tagged as ours whose document is gone, kept because its policy says Retain."""
 
@@ -116,6 +125,8 @@ class Plan(BaseModel):
     rollouts_to_read: list[tuple[str, str]] = Field(default_factory=list)
     # declared services whose ECS deployment has rolled out past --deployment-deadline, and what to say of it
     deployments_overdue: dict[str, str] = Field(default_factory=dict)  # Service name → what to say
+    # fields of declared resources left to another owner (plan/owners.py): why a difference there is not drift
+    owned: list[Owned] = Field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:

@@ -23,7 +23,7 @@ import structlog
 from reconciler import metrics
 from reconciler.model.resource import ResourceKey
 from reconciler.model.secrets import mask_at, redact
-from reconciler.plan.types import Cause, Change
+from reconciler.plan.types import Cause, Change, Plan
 from reconciler.runtime.engine import PassOutcome
 
 log = structlog.get_logger(__name__)
@@ -48,12 +48,18 @@ class ResourceStatus:
     # services: the last CodeDeploy deployment started, the deployment that failed, or the ECS deployment that a
     # correction overrode (someone else's) or stopped waiting for (past --deployment-deadline)
     deployment: str = ""
+    # fields left to another owner (plan/owners.py): (path, owner)
+    owned: tuple[tuple[str, str], ...] = ()
 
     def as_json(self) -> dict[str, object]:
         body = {name: getattr(self, name) for name in self.__slots__}
         body |= {"state": self.state.value, "lastError": redact(self.lastError)}
         if not self.deployment:
             del body["deployment"]
+        if self.owned:
+            body["owned"] = [{"path": path, "owner": owner} for path, owner in self.owned]
+        else:
+            del body["owned"]
         return body
 
 
@@ -81,6 +87,7 @@ class Tracker:
         revision = outcome.plan.revision
         for change in outcome.plan.changes:  # live secret values a diff shows become known secrets
             _masked_diff(change)
+        self._owned(outcome.plan)
         seen = set(outcome.plan.in_sync)
         for key in outcome.plan.in_sync:
             status = self._status(key)
@@ -153,6 +160,15 @@ class Tracker:
             self._detect(change)
         else:
             status.state = State.PENDING
+
+    def _owned(self, plan: Plan) -> None:
+        rows: dict[ResourceKey, list[tuple[str, str]]] = {}
+        for row in plan.owned:
+            rows.setdefault(ResourceKey(row.kind, row.name), []).append((row.path, row.owner))
+        planned = {*plan.in_sync, *(c.key for c in plan.changes)}
+        for key in planned:
+            if key in rows or key in self.statuses:
+                self._status(key).owned = tuple(rows.get(key, ()))
 
     def _deployments_overdue(self, overdue: dict[str, str]) -> None:
         """A service's deployment past the deadline is said in its status and alerted on, until it ends."""

@@ -111,6 +111,14 @@ def _metadata_schema() -> dict[str, Any]:
                 "additionalProperties": {"type": "string"},
                 "description": "Free-form labels; not sent to AWS.",
             },
+            "ignoreDifferences": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": (
+                    "Field paths, as `plan` prints them (containerDefinitions[app].image, tags.CostCenter), "
+                    "where a difference between Git and AWS is never a change."
+                ),
+            },
             "pruneUnmanagedRules": {
                 "anyOf": [{"type": "boolean"}, _variable_ref()],
                 "default": False,

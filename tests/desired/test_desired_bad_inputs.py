@@ -117,6 +117,25 @@ CASES = [
         "metadata.mode: Input should be 'enforce' or 'detect'",
     ),
     Case(
+        "ignore-differences-unknown-field",
+        {
+            "a.yaml": task(
+                "  name: web\n",
+                "  name: web\n  ignoreDifferences:\n    - cpu\n    - containerDefinitions[web].imagee\n",
+            )
+        },
+        "a.yaml",
+        7,
+        "metadata.ignoreDifferences[1]: 'containerDefinitions[web].imagee' names no field of a TaskDefinition",
+    ),
+    Case(
+        "ignore-differences-not-a-path",
+        {"a.yaml": task("  name: web\n", '  name: web\n  ignoreDifferences: ["cpu memory"]\n')},
+        "a.yaml",
+        5,
+        "is not a field path as the plan prints them",
+    ),
+    Case(
         "unknown-metadata-field",
         {"a.yaml": task("  name: web\n", "  name: web\n  namespace: x\n")},
         "a.yaml",

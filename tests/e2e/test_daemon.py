@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 import pytest
@@ -261,3 +262,21 @@ async def test_status_command_prints_the_daemon_status_as_a_table(
 def test_status_command_exits_1_when_the_daemon_is_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_command(["status", "--url", f"http://127.0.0.1:{free_port()}"]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+async def test_status_lists_the_fields_left_to_another_owner(estate: Estate) -> None:
+    async with running_daemon(estate) as (_, base):
+
+        async def frontapp() -> dict[str, Any]:
+            async with aiohttp.ClientSession() as http, http.get(f"{base}/status") as response:
+                body = await response.json()
+            return next(r for r in body["resources"] if (r["kind"], r["name"]) == ("Service", "frontapp"))
+
+        async def listed() -> bool:
+            return "owned" in await frontapp()
+
+        await eventually(listed)
+        assert (await frontapp())["owned"] == [
+            {"path": "desiredCount", "owner": "Application Auto Scaling"},  # it is scaled
+            {"path": "loadBalancers[].targetGroupArn", "owner": "CodeDeploy"},  # and deployed blue/green
+        ]

@@ -54,6 +54,45 @@ def test_the_scaler_owns_desired_count_inside_its_bounds(scaled: Estate, cli: CL
     assert _plan(cli, scaled) == []
 
 
+def test_the_plan_says_who_owns_what_it_does_not_correct(scaled: Estate, cli: CLI, boto: BotoFactory) -> None:
+    boto("ecs").update_service(cluster="myapp-prod", service="frontapp", desiredCount=4)
+    plan = cli("plan", *scaled.args(), "--output", "json").json()
+    assert plan["changes"] == []
+    assert {
+        "kind": "Service",
+        "name": "frontapp",
+        "path": "desiredCount",
+        "owner": "Application Auto Scaling",
+    } in (plan["owned"])
+    text = cli("plan", *scaled.args()).out
+    assert "resources in sync are left to other owners" in text
+
+
+def test_a_field_the_document_ignores_is_left_as_someone_set_it(
+    scaled: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    """Argo CD's ignoreDifferences: a grace period someone tunes by hand in the console stays, and the plan says
+    why; a difference elsewhere in the service is still corrected."""
+    scaled.edit(
+        "services/wordpress.yaml",
+        "kind: Service\nmetadata:\n",
+        "kind: Service\nmetadata:\n  ignoreDifferences: [healthCheckGracePeriodSeconds]\n",
+    )
+    assert cli("apply", *scaled.args()).code == 0
+    ecs = boto("ecs")
+    ecs.update_service(cluster="myapp-prod", service="wordpress", healthCheckGracePeriodSeconds=300)
+    plan = cli("plan", *scaled.args(), "--output", "json").json()
+    assert plan["changes"] == []
+    assert {"kind": "Service", "name": "wordpress", "path": "healthCheckGracePeriodSeconds",
+            "owner": "metadata.ignoreDifferences"} in plan["owned"]  # fmt: skip
+    ecs.update_service(cluster="myapp-prod", service="wordpress", desiredCount=3)
+    [change] = cli("plan", *scaled.args(), "--output", "json").json()["changes"]
+    assert [d["path"] for d in change["diff"]] == ["desiredCount"]
+    assert cli("apply", *scaled.args()).code == 0
+    service = ecs.describe_services(cluster="myapp-prod", services=["wordpress"])["services"][0]
+    assert (service["desiredCount"], service["healthCheckGracePeriodSeconds"]) == (1, 300)
+
+
 def test_removing_the_scalable_target_hands_desired_count_back_to_git(
     scaled: Estate, cli: CLI, boto: BotoFactory
 ) -> None:

@@ -9,10 +9,10 @@ import pytest
 
 from reconciler.model.autoscaling import canonical_scalable_target, canonical_scaling_policy
 from reconciler.model.elbv2 import canonical_listener, canonical_rule, canonical_target_group
-from reconciler.model.live import LiveEntry
-from reconciler.model.resource import DesiredResource
+from reconciler.model.resource import DesiredResource, DesiredState
 from reconciler.plan.diff import scoped_diff
-from reconciler.plan.generic import within_scheduled_bounds
+from reconciler.plan.owners import OwnerContext, settle
+from reconciler.plan.planner import schedule_bounds
 
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg01/abc"
 FORWARD_AS_WRITTEN = [{"Type": "forward", "TargetGroupArn": TG}]
@@ -102,13 +102,10 @@ def _doc(kind: str, spec: dict[str, Any]) -> DesiredResource:
 def test_scheduled_bounds_are_not_drift(live_bounds: tuple[int, int], seen_as: tuple[int, int]) -> None:
     target = _doc("ScalableTarget", {**TARGET, "MinCapacity": 2, "MaxCapacity": 4})
     night = _doc("ScheduledAction", {**TARGET, "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 2}})
-    entry = LiveEntry(
-        name="t",
-        arn="a",
-        spec={**TARGET, "MinCapacity": live_bounds[0], "MaxCapacity": live_bounds[1]},
-        tags={},
-    )
-    seen = within_scheduled_bounds(target, entry, [night]).spec
+    live = {**TARGET, "MinCapacity": live_bounds[0], "MaxCapacity": live_bounds[1]}
+    context = OwnerContext(schedule_bounds=schedule_bounds(target, DesiredState(resources=(target, night), revision="r")))
+    seen = settle("ScalableTarget", live, target.spec, context).live
+    assert seen is not None
     assert (seen["MinCapacity"], seen["MaxCapacity"]) == seen_as
 
 
