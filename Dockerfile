@@ -8,7 +8,7 @@
 #   docker run --read-only -p 8080:8080 -e RECONCILER_GIT_URL=https://github.com/acme/ecs-estate.git \
 #     -e RECONCILER_GIT_REF=main -e RECONCILER_GIT_PATH=prod reconciler:0.1.0   # follows a Git repository
 #
-# Every option of `reconciler run` is also an environment variable RECONCILER_<OPTION> (README, Commands),
+# Every option of `reconciler run` is also an environment variable RECONCILER_<OPTION> (docs/commands.md),
 # which is how an ECS task definition configures it: RECONCILER_GIT_URL (when set, the DIR argument of CMD is
 # ignored), RECONCILER_GIT_REF, RECONCILER_GIT_PATH, RECONCILER_INSTANCE, RECONCILER_MODE,
 # RECONCILER_ALLOWED_CLUSTERS, RECONCILER_GIT_TOKEN (inject it from Secrets Manager with `secrets`, never as a

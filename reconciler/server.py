@@ -1,4 +1,4 @@
-"""The daemon's one HTTP port (README, "Metrics and endpoints"): /metrics, /healthz, /readyz, /status and
+"""The daemon's one HTTP port (docs/metrics.md, "Endpoints"): /metrics, /healthz, /readyz, /status and
 POST /sync.
 
 The server knows nothing of the loop; it is handed a ``Probe`` of callables, which keeps it testable on its own.

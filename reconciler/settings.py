@@ -1,4 +1,4 @@
-"""Every option of the command line, also settable as ``RECONCILER_<OPTION>`` (README, Commands).
+"""Every option of the command line, also settable as ``RECONCILER_<OPTION>`` (docs/commands.md).
 
 The command line wins over the environment; the environment wins over the defaults. AWS settings come from the
 usual AWS environment (``AWS_REGION``, ``AWS_ENDPOINT_URL``, the credential chain) unless given here.

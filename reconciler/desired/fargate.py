@@ -1,4 +1,4 @@
-"""The Fargate rules (README, "The desired-state format") that the AWS request shapes cannot express.
+"""The Fargate rules (docs/desired-state.md, "Fargate") that the AWS request shapes cannot express.
 
 AWS only rejects these at call time, one at a time, often minutes into an apply; checking them offline turns a
 failed deploy into a ``FILE:LINE`` at ``validate``. The rules read ``spec`` defensively: the shape checker

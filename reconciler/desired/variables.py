@@ -1,5 +1,5 @@
-"""``${NAME}`` and ``${NAME:=default}`` in string values, replaced before validation (README, "The
-desired-state format").
+"""``${NAME}`` and ``${NAME:=default}`` in string values, replaced before validation (docs/desired-state.md,
+"Variables").
 
 Values come from root ``vars.yaml``, then each ``--vars`` file, then ``extra_vars`` (later ones win); the
 process environment is never read. Rules:

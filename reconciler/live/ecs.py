@@ -1,5 +1,5 @@
-"""Reading ECS: clusters, services and task definitions, in as few calls as the API allows (README, Cost at
-scale).
+"""Reading ECS: clusters, services and task definitions, in as few calls as the API allows
+(docs/performance.md, "Cost at scale").
 
 A steady-state pass costs ListClusters + DescribeClusters (≤ 100 a call) + per cluster DescribeServices (10 a call)
 of the declared services; ListServices (pages of 100) only when the cluster counts more active services than

@@ -1,4 +1,5 @@
-"""Canonical forms of the ECS kinds (Cluster, TaskDefinition, Service): the README's drift rules as code.
+"""Canonical forms of the ECS kinds (Cluster, TaskDefinition, Service): the drift rules of
+docs/desired-state.md as code.
 
 Each ``canonical_*`` function takes a request-shaped mapping (what ``spec`` holds, or what AWS describes, turned
 into request shape by ``live``) and returns the form that diffs compare: identity lists as maps, set-like lists

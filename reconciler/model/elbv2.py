@@ -1,5 +1,5 @@
-"""Canonical forms of the ELBv2 kinds: LoadBalancer, TargetGroup, Listener, ListenerRule (README, "How drift
-is decided").
+"""Canonical forms of the ELBv2 kinds: LoadBalancer, TargetGroup, Listener, ListenerRule
+(docs/desired-state.md, "How drift is decided").
 
 Health check settings and attributes have defaults that vary with protocol and target type, so only what the
 document writes is compared (the diff is desired-scoped). A forward to one target group comes back from AWS both

@@ -1,5 +1,5 @@
-"""The tags through which the reconciler knows what it owns and what it last applied (README, "How drift is
-decided").
+"""The tags through which the reconciler knows what it owns and what it last applied (docs/desired-state.md,
+"How drift is decided").
 
 ``reconciler:spec-hash`` is what tells drift (someone changed AWS: the hash still matches Git) from a desired change
 (Git changed: the hash differs). ``reconciler:deletion-policy`` remembers the last document's policy so that a
