@@ -17,7 +17,7 @@ from reconciler.apply.deployment import create_deployment
 from reconciler.errors import TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
-from reconciler.model.ecs import SERVICE_WRITE_ONLY, cluster_name_of, service_update_value
+from reconciler.model.ecs import SERVICE_WRITE_ONLY, service_update_value
 from reconciler.model.references import resolve
 from reconciler.model.resource import DesiredResource, ResourceKey
 from reconciler.model.units import task_cpu_units, task_memory_mib
@@ -210,7 +210,3 @@ def _task_definition_to_run(change: Change, resource: DesiredResource, ctx: Appl
 
 def _without(spec: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in spec.items() if k not in keys}
-
-
-def cluster_of(resource: DesiredResource) -> str:
-    return cluster_name_of(str(resource.spec["cluster"]))

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from reconciler.live.clients import AwsClients
 from reconciler.live.paging import bounded_gather, chunks, paginate
 from reconciler.model.ecs import cluster_name_of, tags_as_map
-from reconciler.model.live import ROLLED_BACK, Described, FailedRollout, LiveState, RevisionMemo
+from reconciler.model.live import ROLLED_BACK, Described, FailedRollout, LiveState
 from reconciler.model.ownership import owner_of
 from reconciler.model.resource import DesiredState
 from reconciler.model.shared_text import shared_strings
@@ -42,13 +42,11 @@ class EcsReader:
         self._instance = instance
         self._task_definitions: dict[str, Described] = {}  # ARN → described revision, forever
         self._families: dict[str, list[str]] = {}  # family → ARNs of its recent revisions, once read
-        self._memo = RevisionMemo()  # what the planner worked out about the cached revisions
 
     async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
         """Fill ``live`` with the clusters, services and running revisions that ``desired`` concerns; when
         ``targeted``, with those ``desired`` names only (no listing: others' and orphans are not looked for)."""
         ecs = await self._clients.client("ecs")
-        live.revision_memo = self._memo
         live.clusters = await self._clusters(ecs, desired, targeted=targeted)
         for name in self._clusters_to_scan(desired, live, targeted=targeted):
             wanted = self._wanted_services(desired, name)

@@ -61,19 +61,6 @@ class FailedRollout:
 
 
 @dataclass
-class RevisionMemo:
-    """What the planner works out about task definition revisions, kept for as long as the reader keeps the
-    revisions (``EcsReader``, for the process's life). A revision's content never changes (its ARN names it), so
-    neither does its canonical form, nor whether it matches a document's canonical form, keyed by that form's hash
-    and by the document the revision's tag says it was registered from (tags can change) and the paths that document
-    ignores."""
-
-    canonical: dict[str, dict[str, Any]] = field(default_factory=dict)  # revision ARN → canonical form
-    # (revision ARN, document's revision hash, registered-from tag, document's ignored paths) → whether it matches
-    matches: dict[tuple[str, str, str | None, tuple[str, ...]], bool] = field(default_factory=dict)
-
-
-@dataclass
 class LiveState:
     # cluster name → DescribeClusters entry (with ``settings`` and ``tags``)
     clusters: dict[str, Described] = field(default_factory=dict)
@@ -85,8 +72,6 @@ class LiveState:
     families_read: set[str] = field(default_factory=set)
     # kind → metadata.name → entry, for the kinds read into request shape
     entries: dict[str, dict[str, LiveEntry]] = field(default_factory=dict)
-    # (kind, the name references use) → ARN, for declared resources that exist: resolves names in specs
-    arns: dict[tuple[str, str], str] = field(default_factory=dict)
     # resource → desired hash it had when this process last saw it live and in sync: tells a resource deleted
     # by hand (drift) from one never created, for kinds AWS forgets at once when deleted (listener rules)
     remembered: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -109,8 +94,6 @@ class LiveState:
     # added by hand on a managed listener: its ``parent`` is the listener's ARN); named by their natural key
     unmanaged: dict[str, list[LiveEntry]] = field(default_factory=dict)
     _families: tuple[int, dict[str, list[Described]]] | None = field(default=None, repr=False, compare=False)
-    # what the planner worked out about the revisions in ``task_definitions``, in this pass or earlier ones
-    revision_memo: RevisionMemo = field(default_factory=RevisionMemo, repr=False, compare=False)
 
     def entries_of(self, kind: str) -> dict[str, LiveEntry]:
         return self.entries.setdefault(kind, {})

@@ -79,6 +79,19 @@ def plan_cluster(resource: DesiredResource, live: LiveState, *, instance: str) -
 
 
 @dataclass
+class RevisionMemo:
+    """What the planner works out about task definition revisions, kept by the engine from pass to pass (the
+    planner writes nothing into ``LiveState``). A revision's content never changes (its ARN names it), so
+    neither does its canonical form, nor whether it matches a document's canonical form, keyed by that form's hash
+    and by the document the revision's tag says it was registered from (tags can change) and the paths that document
+    ignores."""
+
+    canonical: dict[str, dict[str, Any]] = field(default_factory=dict)  # revision ARN → canonical form
+    # (revision ARN, document's revision hash, registered-from tag, document's ignored paths) → whether it matches
+    matches: dict[tuple[str, str, str | None, tuple[str, ...]], bool] = field(default_factory=dict)
+
+
+@dataclass
 class FamilyPlan:
     """What the planner decided for one task definition family; services read it."""
 
@@ -93,10 +106,11 @@ class FamilyPlan:
     arn: str = ""  # the ACTIVE revision that matches the document; "" when one must be registered
     needs_read: bool = False  # no known revision matches, and the family's recent revisions were not read yet
     outcome: Outcome = None
-    notes: list[str] = field(default_factory=list)
 
 
-def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance: str) -> FamilyPlan:
+def plan_task_definition(
+    resource: DesiredResource, live: LiveState, memo: RevisionMemo, *, instance: str
+) -> FamilyPlan:
     """A revision's spec-hash tag is ``<revision hash>.<tags hash>``: the first part says which document the
     revision was registered from (it never changes), the second lets a tag change be told from tag drift."""
     canonical = canonical_task_definition(resource.spec)
@@ -108,11 +122,11 @@ def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance
         ignored=resource.ignore_differences,
     )
     revisions = [td for td in live.revisions_of(resource.name) if td.get("status") != "INACTIVE"]
-    matches = [td for td in revisions if revision_matches(td, family, live)]
+    matches = [td for td in revisions if revision_matches(td, family, memo)]
     match = next((td for td in matches if _registered_from(td) is not None), matches[0] if matches else None)
     if match is not None:
         family.arn = match["taskDefinitionArn"]
-        family.outcome = assess(_revision_sides(resource, match, family, live), instance=instance)
+        family.outcome = assess(_revision_sides(resource, match, family, memo), instance=instance)
     elif resource.name not in live.families_read:
         family.needs_read = True
     else:
@@ -120,31 +134,30 @@ def plan_task_definition(resource: DesiredResource, live: LiveState, *, instance
     return family
 
 
-def revision_matches(td: Described, family: FamilyPlan, state: LiveState) -> bool:
+def revision_matches(td: Described, family: FamilyPlan, memo: RevisionMemo) -> bool:
     """A revision matches when it has everything the document sets (and nothing more where the document lists
     a complete set) and was not registered from another document — or, registered from another document, is
     exactly this one: equal both ways, so nothing the document leaves out is set in it (a document rewritten
     with the same meaning, or imported from that very revision, reuses it instead of registering a copy)."""
     registered_from = _registered_from(td)
     key = (str(td.get("taskDefinitionArn", "")), family.revision_hash, registered_from, family.ignored)
-    found = state.revision_memo.matches.get(key)
+    found = memo.matches.get(key)
     if found is None:
-        live = _canonical_revision(td, state)
+        live = _canonical_revision(td, memo)
         found = not unignored(scoped_diff(family.canonical, live), family.ignored) and (
             registered_from in (None, family.revision_hash)
             or not unignored(scoped_diff(live, family.canonical), family.ignored)
         )
-        state.revision_memo.matches[key] = found
+        memo.matches[key] = found
     return found
 
 
-def _canonical_revision(td: Described, live: LiveState) -> dict[str, Any]:
+def _canonical_revision(td: Described, memo: RevisionMemo) -> dict[str, Any]:
     """A live revision's canonical form, worked out once (see ``RevisionMemo``)."""
     arn = str(td.get("taskDefinitionArn", ""))
-    memo = live.revision_memo.canonical
-    if arn not in memo:
-        memo[arn] = canonical_task_definition(td)
-    return memo[arn]
+    if arn not in memo.canonical:
+        memo.canonical[arn] = canonical_task_definition(td)
+    return memo.canonical[arn]
 
 
 def _registered_from(td: Described) -> str | None:
@@ -152,14 +165,16 @@ def _registered_from(td: Described) -> str | None:
     return spec_hash.split(".", 1)[0] if spec_hash else None
 
 
-def _revision_sides(resource: DesiredResource, td: Described, family: FamilyPlan, state: LiveState) -> Sides:
+def _revision_sides(
+    resource: DesiredResource, td: Described, family: FamilyPlan, memo: RevisionMemo
+) -> Sides:
     """The matching revision against the document: only its tags can still differ (or be missing: adopt)."""
     return Sides(
         resource=resource,
         spec_hash=family.spec_hash,
         desired=family.canonical,
         desired_tags=tags_as_map(resource.spec.get("tags")),
-        live=_canonical_revision(td, state),
+        live=_canonical_revision(td, memo),
         live_tags=_tags(td),
         live_status=td.get("status"),
         live_arn=td["taskDefinitionArn"],
@@ -209,6 +224,7 @@ def plan_service(
     context: OwnerContext = NO_OWNERS,
     blue_green: BlueGreen | None = None,
     deployment_deadline: float = DEFAULT_DEADLINE,
+    memo: RevisionMemo | None = None,
 ) -> Outcome:
     """``context``: what the table of fields other actors own (``owners``) needs to know of the service.
     ``blue_green``: the deployment group of a CODE_DEPLOY service (see ``blue_green``).
@@ -228,8 +244,9 @@ def plan_service(
     resolved = resolve(resource, arns)  # target group names → ARNs
     sides = replace(sides, desired=canonical_service(resolved))
     running = str(entry.get("taskDefinition", "")) if entry else ""
+    memo = memo if memo is not None else RevisionMemo()
     outcome = assess(
-        sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live)
+        sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live, memo)
     )
     if isinstance(outcome, Change):
         _finish_service_change(
@@ -242,7 +259,7 @@ def plan_service(
 
 
 def _task_definition_diff(
-    reference: str, running_arn: str, family: FamilyPlan | None, live: LiveState
+    reference: str, running_arn: str, family: FamilyPlan | None, live: LiveState, memo: RevisionMemo
 ) -> list[FieldDiff]:
     if family is None:  # a pinned revision or a full ARN, used as written
         same = task_definition_label(reference) == task_definition_label(running_arn)
@@ -254,12 +271,12 @@ def _task_definition_diff(
             ]
         )
     running = live.task_definitions.get(running_arn)
-    if running is not None and revision_matches(running, family, live):
+    if running is not None and revision_matches(running, family, memo):
         return []
     wanted = task_definition_label(family.arn) if family.arn else f"{reference}:(new revision)"
     diff = [FieldDiff(path="taskDefinition", desired=wanted, live=task_definition_label(running_arn) or None)]
     if running is not None:
-        details = scoped_diff(family.canonical, _canonical_revision(running, live), "taskDefinition")
+        details = scoped_diff(family.canonical, _canonical_revision(running, memo), "taskDefinition")
         diff += details
     return diff
 

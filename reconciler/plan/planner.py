@@ -27,7 +27,14 @@ from reconciler.model.references import (
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.blue_green import blue_green_of, hold_during_deployment, is_code_deploy, listener_pairs
 from reconciler.plan.discovery import plan_discovery_replacements, renewed_references
-from reconciler.plan.ecs import FamilyPlan, Outcome, plan_cluster, plan_service, plan_task_definition
+from reconciler.plan.ecs import (
+    FamilyPlan,
+    Outcome,
+    RevisionMemo,
+    plan_cluster,
+    plan_service,
+    plan_task_definition,
+)
 from reconciler.plan.generic import plan_generic, reference_arns
 from reconciler.plan.listener_rules import batch_rule_priorities, plan_listener_rules
 from reconciler.plan.order import order_changes
@@ -48,18 +55,25 @@ class PlanOptions:
 
 
 def make_plan(
-    desired: DesiredState, live: LiveState, options: PlanOptions, *, targeted: bool = False
+    desired: DesiredState,
+    live: LiveState,
+    options: PlanOptions,
+    *,
+    targeted: bool = False,
+    memo: RevisionMemo | None = None,
 ) -> Plan:
     """Raises ``InvalidDesiredState`` when a document touches a cluster outside ``--allowed-clusters`` (the
     loader refuses those already when it is given the option; this holds whatever loaded the state).
     ``targeted``: ``desired`` is the scope of a targeted pass (``targets.py``), not the whole estate, so nothing
-    is judged by its absence from it: no orphans, no rules added by hand."""
+    is judged by its absence from it: no orphans, no rules added by hand. ``memo``: what earlier plans worked out
+    about task definition revisions (the engine keeps one; without it, this plan works it out afresh)."""
     scoped = ((resource, resource.line) for resource in desired)
     if problems := cluster_scope_problems(scoped, options.allowed_clusters):
         raise InvalidDesiredState(problems, revision=desired.revision)
     plan = Plan(revision=desired.revision)
+    memo = memo if memo is not None else RevisionMemo()
     families = {
-        r.name: plan_task_definition(r, live, instance=options.instance)
+        r.name: plan_task_definition(r, live, memo, instance=options.instance)
         for r in desired.of_kind("TaskDefinition")
     }
     plan.families_to_read = sorted(name for name, family in families.items() if family.needs_read)
@@ -70,7 +84,7 @@ def make_plan(
 
     def plan_one(resource: DesiredResource, arns: dict[ResourceKey, str]) -> None:
         context = owner_context(resource, desired, arns, scaled)
-        outcome = _plan_one(resource, desired, live, families, arns, options, context)
+        outcome = _plan_one(resource, desired, live, families, arns, options, context, memo)
         _record(plan, resource.key, outcome, deps=dependencies(resource, declared) | attachments.of(resource))
         plan.owned.extend(owned(resource.kind, resource.name, context))
 
@@ -112,6 +126,7 @@ def _plan_one(
     arns: dict[ResourceKey, str],
     options: PlanOptions,
     context: OwnerContext,
+    memo: RevisionMemo,
 ) -> Outcome:
     if resource.kind == "Cluster":
         return plan_cluster(resource, live, instance=options.instance)
@@ -121,7 +136,7 @@ def _plan_one(
         blue_green = blue_green_of(resource, desired, arns) if is_code_deploy(resource.spec) else None
         return plan_service(
             resource, live, families, arns, instance=options.instance, context=context, blue_green=blue_green,
-            deployment_deadline=options.deployment_deadline,
+            deployment_deadline=options.deployment_deadline, memo=memo,
         )  # fmt: skip
     outcome = plan_generic(resource, live, arns, instance=options.instance, context=context)
     if resource.kind == "Listener" and context.pair and isinstance(outcome, Change):

@@ -140,6 +140,3 @@ class Plan(BaseModel):
     @property
     def restamps(self) -> list[Change]:
         return [c for c in self.changes if c.restamp]
-
-    def change_for(self, key: ResourceKey) -> Change | None:
-        return next((c for c in self.changes if c.key == key), None)

@@ -30,6 +30,7 @@ from reconciler.live.servicediscovery import ServiceDiscoveryReader, service_con
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
+from reconciler.plan.ecs import RevisionMemo
 from reconciler.plan.generic import GENERIC_KINDS, generic_spec_hash, reference_arns
 from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions, make_plan
@@ -68,6 +69,7 @@ class Engine:
         self.mode = mode
         self.shards: Shards | None = None  # --shards auto: only the changes of the shards held are applied
         self._ecs_reader = EcsReader(clients, instance=options.instance)
+        self._revisions = RevisionMemo()  # what plans worked out about task definition revisions, kept
         self._elbv2_reader = Elbv2Reader(
             clients, instance=options.instance, tag_refresh_passes=tag_refresh_passes
         )
@@ -113,7 +115,7 @@ class Engine:
 
     async def _plan(self, desired: DesiredState, *, targeted: bool = False) -> tuple[Plan, LiveState]:
         live = await self.read(desired, targeted=targeted)
-        plan = make_plan(desired, live, self.options, targeted=targeted)
+        plan = make_plan(desired, live, self.options, targeted=targeted, memo=self._revisions)
         if not await self._tags_still_current(plan.changes):
             # A change to an ELBv2 resource (delete, adopt, update, replace) is decided on tags read this pass,
             # never on cached ones: whose a resource is may have changed by hand since. When a cached tag it rested
@@ -121,13 +123,13 @@ class Engine:
             # the process's peak of memory, +50 MiB at 3000 services).
             del live, plan
             live = await self.read(desired, targeted=targeted)
-            plan = make_plan(desired, live, self.options, targeted=targeted)
+            plan = make_plan(desired, live, self.options, targeted=targeted, memo=self._revisions)
         if plan.families_to_read:
             await self._ecs_reader.read_families(plan.families_to_read, live)
-            plan = make_plan(desired, live, self.options, targeted=targeted)
+            plan = make_plan(desired, live, self.options, targeted=targeted, memo=self._revisions)
         if plan.rollouts_to_read:
             await self._ecs_reader.read_failed_rollouts(plan.rollouts_to_read, live)
-            plan = make_plan(desired, live, self.options, targeted=targeted)
+            plan = make_plan(desired, live, self.options, targeted=targeted, memo=self._revisions)
         return plan, live
 
     def scope_of(
