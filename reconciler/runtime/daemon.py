@@ -6,9 +6,10 @@ Events only say "look now": bursts coalesce into one wake-up, and passes never o
 task runs them one after the other. What a wake-up between full passes touched — the documents a new revision
 added or changed, the resources AWS events named — gets a *targeted* pass over just those and what they refer to
 (``plan/targets.py``); a removed document, a scope that is a large share of the estate, or POST /sync with
-nothing changed gets a full pass. An invalid desired state leaves the last good one in force. SIGTERM and
-SIGINT stop the loop; a pass in flight gets a few seconds to finish, then is cancelled, so the process exits
-well within the 10 s ECS gives a task.
+nothing changed gets a full pass. Which pass, and when, is decided by pure functions over one value
+(``schedule.py``); this module does the I/O around them. An invalid desired state leaves the last good one in
+force. SIGTERM and SIGINT stop the loop; a pass in flight gets a few seconds to finish, then is cancelled, so the
+process exits well within the 10 s ECS gives a task.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import random
 import signal
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,20 +34,31 @@ from reconciler.events.queue import EventQueue
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.targets import changed_resources, fresh_documents
 from reconciler.plan.types import Action
+from reconciler.runtime import schedule
 from reconciler.runtime.engine import Engine, PassOutcome
 from reconciler.runtime.heap import Heap
 from reconciler.runtime.report import Tracker
+from reconciler.runtime.schedule import (
+    Changed,
+    Decision,
+    Failed,
+    Found,
+    Full,
+    LeaseChanged,
+    Named,
+    Pass,
+    Ran,
+    Schedule,
+    Skip,
+    Skipped,
+    Stopped,
+    SyncAsked,
+    Targeted,
+    Wakeup,
+)
 from reconciler.server import Probe, start_server
 
 log = structlog.get_logger(__name__)
-_NOTHING = object()  # nothing changed and nothing asked: no pass
-MAX_YIELDS = 3  # a full pass stops for changes at most this many times in a row
-
-
-class _Yielded(Exception):
-    """A full pass stopped, before writing anything, for a change that arrived meanwhile."""
-
-
 GRACE_ON_STOP = 5.0  # seconds a pass in flight may still run after SIGTERM
 
 
@@ -102,36 +114,35 @@ class Daemon:
     events: EventQueue | None = None  # --events-queue-url
     last_good: DesiredState | None = None
     passes: int = 0
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # what is pending, and what the passes so far leave for the next ones: read and replaced, never changed
+    _schedule: Schedule = field(init=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)  # rung by wake-ups: the loop stops sleeping
+    _change: asyncio.Event = field(default_factory=asyncio.Event)  # rung by changes: a full pass may stop
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _last_tick: float = field(default_factory=time.monotonic)
     _aws_answered: bool = False
-    _next_full: float = 0.0  # monotonic time the next full pass is due
-    _full_requested: bool = True
-    _sync_requested: bool = False  # POST /sync: a full pass unless the desired state changed
-    _touched: set[ResourceKey] = field(default_factory=set)  # named by AWS events since the last pass
-    _baseline: DesiredState | None = None  # the desired state the passes so far have handled
-    _change: asyncio.Event = field(default_factory=asyncio.Event)  # a change arrived (see ``wake``)
-    _yielded: int = 0  # times the full pass now due has stopped for a change
-    _full_after: bool = False  # a full pass that stopped for a change runs right after the change's pass
     _heap: Heap = field(default_factory=Heap)
 
+    def __post_init__(self) -> None:
+        self._schedule = Schedule(interval=self.options.interval)
+
     def request_sync(self) -> None:
-        self._sync_requested = True
+        self._receive(SyncAsked())
         if not self.source.request_refresh():
-            self.wake("sync requested", change=True)
+            self._receive(Changed("sync requested"))
 
     def touch(self, keys: set[ResourceKey], reason: str) -> None:
         """Reconcile ``keys`` at once (an AWS event named them), in a targeted pass."""
-        self._touched |= keys
-        self.wake(reason, change=True)
+        self._receive(Named(frozenset(keys), reason))
 
-    def wake(self, reason: str, *, change: bool = False) -> None:
-        """Look now. A ``change`` (a commit, a directory edit, an event, POST /sync) may also stop a full pass
-        that is still reading and planning, so that it goes first (``_full_pass``)."""
-        log.info("pass requested", reason=reason)
-        self._wake.set()
-        if change:
+    def _receive(self, wakeup: Wakeup) -> None:
+        """Fold a wake-up into the schedule, and ring for it: the loop looks now, and a change may also stop a
+        full pass that is still reading and planning, so that it goes first (``_full_pass``)."""
+        self._schedule = schedule.received(self._schedule, wakeup)
+        if wakeup.wakes:
+            log.info("pass requested", reason=wakeup.reason)
+            self._wake.set()
+        if wakeup.stops_full_pass:
             self._change.set()
 
     def stop(self) -> None:
@@ -193,18 +204,18 @@ class Daemon:
         return keys_of_event(event, self.last_good, self.engine.arn_keys, instance=instance)
 
     def _lease_changed(self, leader: bool) -> None:
-        self._full_requested = True
-        self.wake("lease taken" if leader else "lease lost")
+        self._receive(LeaseChanged(leader))
 
     async def _loop(self) -> None:
         while not self._stop.is_set():
             self._last_tick = time.monotonic()
             self._wake.clear()
+            self._schedule = schedule.new_round(self._schedule)
             if self.lease is None or self.lease.may_write():
                 await self._run_pass_until_stopped()
             else:
                 await self._follow()
-                self._next_full = time.monotonic() + self.options.interval
+                self._schedule = schedule.followed(self._schedule, time.monotonic())
             self._last_tick = time.monotonic()
             await self._sleep()
 
@@ -221,9 +232,10 @@ class Daemon:
                     await task
 
     async def _sleep(self) -> None:
-        delay = max(0.0, self._next_full - time.monotonic())
+        if self._schedule.woken:  # a wake-up came during the round, or its pass asked for another at once
+            return
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay):
+            async with asyncio.timeout(schedule.delay(self._schedule, time.monotonic())):
                 await self._wake.wait()
 
     async def _follow(self) -> None:
@@ -235,93 +247,77 @@ class Daemon:
 
     async def _watch(self) -> None:
         def changed(reason: str) -> None:
-            self.wake(reason, change=True)
+            self._receive(Changed(reason))
 
         await self.source.watch(changed, self._stop, debounce_ms=self.options.debounce_ms)
 
     async def run_pass(self) -> PassOutcome | None:
-        """One pass, full or targeted, or none when nothing asked for one; never raises (a failed pass is
-        logged and counted, and the loop goes on)."""
+        """One pass, full or targeted, or none when nothing asked for one (``schedule.decide``); never raises (a
+        failed pass is logged and counted, and the loop goes on)."""
         structlog.contextvars.bind_contextvars(pass_id=uuid.uuid4().hex[:8])
-        started, started_at = time.perf_counter(), time.monotonic()
-        touched, self._touched = self._touched, set()
-        sync, self._sync_requested = self._sync_requested, False  # this pass answers it, targeted or full
-        forced = full = self._full_requested or self._baseline is None
-        due = started_at >= self._next_full
+        started = time.perf_counter()
+        jitter = random.uniform(*schedule.JITTER)
+        self._schedule, taken = schedule.begin(self._schedule, time.monotonic(), jitter=jitter)
+        found: Found | None = None
+        decision: Decision | None = None
+        outcome: PassOutcome | None = None
         ran = False
         self.passes += 1  # attempts, failed loads included
         try:
             async with asyncio.timeout(self.options.pass_timeout):
                 desired = await self._load()
-                scope = None if full else self._scope(desired, touched, sync=sync)
-                if scope is _NOTHING and not due:
+                found, scope_of = self._found(desired)
+                decision = schedule.decide(taken, found, scope_of)
+                if isinstance(decision, Skip):
                     self.passes -= 1
+                    self._schedule = schedule.after(self._schedule, Skipped(found))
                     return None
-                full, ran = not isinstance(scope, frozenset), True
-                if not full and due:  # what a change touched first; the full pass due right after it
-                    self._wake.set()
-                if isinstance(scope, frozenset):
-                    outcome = await self._reconcile(desired, scope)
+                ran = True
+                if isinstance(decision, Targeted):
+                    metrics.TARGETED_PASSES.labels(trigger=decision.trigger).inc()
+                    outcome = await self._reconcile(desired, decision.scope)
                 else:
-                    outcome = await self._full_pass(desired, may_yield=not forced)
+                    outcome = await self._full_pass(desired, may_stop=decision.may_stop)
+            if outcome is None:  # it runs again after the change's pass
+                ran = False
+                self._schedule = schedule.after(self._schedule, Stopped(taken, found))
+                log.info("full pass stopped before writing: a change goes first", times=self._schedule.stops)
+                return None
             self._account(outcome, time.perf_counter() - started)
-            self._handled(desired, outcome)
-            if not outcome.targeted:
-                self._heap.settle()
-        except _Yielded:
-            log.info("full pass stopped before writing: a change goes first", times=self._yielded)
-            full = ran = False  # it runs again after the change's targeted pass
-            self._full_after |= not due  # asked for (POST /sync, a removal): not left to the clock
-            self._wake.set()
-            return None
+            self._handled(taken, decision, found, outcome)
         except Exception as exc:
             log.error("pass failed", error=str(exc), error_type=type(exc).__name__)
             metrics.CYCLES.labels(result="error").inc()
-            if not full:  # what it was for is tried again at once, with the whole estate
-                self._full_requested = True
-                self._touched |= touched
-                self._wake.set()
+            self._schedule = schedule.after(self._schedule, Failed(taken, decision, found))
             return None
         finally:
-            if full:
-                self._next_full = started_at + self.options.interval * random.uniform(0.9, 1.0)
-                self._full_requested = self._full_after = False
-                self._yielded = 0
             if ran:
                 metrics.CYCLE_DURATION.observe(time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("pass_id")
         return outcome
 
-    def _scope(
-        self, desired: DesiredState, touched: set[ResourceKey], *, sync: bool
-    ) -> frozenset[ResourceKey] | object | None:
-        """A targeted pass's scope; None for a full pass; ``_NOTHING`` when nothing needs a pass."""
-        assert self._baseline is not None
-        changes: dict[ResourceKey, DesiredResource] | None = {}
-        if self._baseline.revision != desired.revision:
-            changes = changed_resources(self._baseline, desired)
-        if changes is None:  # a document was removed: deletions are judged on the whole estate
-            return None
-        changed = set(changes)
-        declared = desired.by_key().keys() if touched else set()  # (touched: by events, rarely by a commit)
-        wanted = changed | (touched & declared)
-        if not wanted:
-            if sync:
-                return None
-            self._baseline = desired  # a new revision that declares the same (a comment, a moved document)
-            return _NOTHING
-        scope = self.engine.scope_of(desired, wanted, changes=(self._baseline, changes))
-        if scope is not None:  # counted only when it is one: a scope too large gets a full pass
-            metrics.TARGETED_PASSES.labels(trigger=_trigger(changed, touched & declared)).inc()
-        return scope
+    def _found(self, desired: DesiredState) -> tuple[Found, schedule.ScopeOf]:
+        """What ``desired`` changed since the baseline, and the engine's scope of touched keys told as much: its
+        index of the baseline moves on by those changes rather than being built again."""
+        baseline = self._schedule.baseline
+        changes: Mapping[ResourceKey, DesiredResource] | None = {}
+        if baseline is not None and baseline.revision != desired.revision:
+            changes = changed_resources(baseline, desired)
+        since = None if baseline is None else (baseline, changes)
 
-    async def _full_pass(self, desired: DesiredState, *, may_yield: bool) -> PassOutcome:
-        """A full pass that, when ``may_yield``, stops for a change arriving while it still reads and plans (it
+        def scope_of(wanted: frozenset[ResourceKey]) -> frozenset[ResourceKey] | None:
+            return self.engine.scope_of(desired, set(wanted), changes=since)
+
+        return Found(desired, None if changes is None else frozenset(changes)), scope_of
+
+    async def _full_pass(self, desired: DesiredState, *, may_stop: bool) -> PassOutcome | None:
+        """A full pass that, when ``may_stop``, stops for a change arriving while it still reads and plans (it
         has written nothing then): at thousands of services a full pass takes seconds, and a commit or an event
-        should not wait for it. It yields at most ``MAX_YIELDS`` times in a row, so it always runs in the end."""
+        should not wait for it. None when it stopped (``schedule.after`` runs it again, and lets it stop at most
+        ``MAX_STOPS`` times in a row)."""
         self._change.clear()
         work = asyncio.create_task(self._reconcile(desired, None))
-        if not may_yield or self._yielded >= MAX_YIELDS:
+        if not may_stop:
             return await work
         change = asyncio.create_task(self._change.wait())
         try:
@@ -336,21 +332,20 @@ class Daemon:
         work.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await work
-        self._yielded += 1
-        raise _Yielded
+        return None
 
-    def _handled(self, desired: DesiredState, outcome: PassOutcome) -> None:
-        """After a pass: its desired state is the baseline for the next one's changes. A targeted pass that
-        replaced something may have left others pointing at the old one: a full pass follows at once."""
-        self._baseline = desired
-        if not outcome.targeted:  # built now, off the path of the next commit (which only moves it on)
-            self.engine.index_scopes(desired)
-        if outcome.targeted and any(c.action is Action.REPLACE for c in outcome.result.applied):
-            self._full_requested = True
-            self.wake("a targeted pass replaced a resource")
-        if outcome.targeted and self._full_after:
-            self._full_requested = True
-            self.wake("the full pass that stopped for this change")
+    def _handled(self, taken: Pass, decision: Full | Targeted, found: Found, outcome: PassOutcome) -> None:
+        """After a pass: what it leaves for the next ones (``schedule.after``), and, after a full one, the
+        targeted passes' scope index built again (off the path of the next commit, which only moves it on) and
+        the heap that survived it frozen (``heap.py``)."""
+        replaced = outcome.targeted and any(c.action is Action.REPLACE for c in outcome.result.applied)
+        asked = self._schedule.full
+        self._schedule = schedule.after(self._schedule, Ran(taken, decision, found, replaced=replaced))
+        if self._schedule.full is not None and self._schedule.full != asked:
+            log.info("pass requested", reason=self._schedule.full)
+        if not outcome.targeted:
+            self.engine.index_scopes(found.desired)
+            self._heap.settle()
 
     async def _reconcile(self, desired: DesiredState, scope: frozenset[ResourceKey] | None) -> PassOutcome:
         try:
@@ -411,9 +406,3 @@ class Daemon:
             drifted=sorted(str(k) for k in self.tracker.drifted),
             seconds=round(seconds, 3),
         )
-
-
-def _trigger(changed: set[ResourceKey], named: set[ResourceKey]) -> str:
-    if changed and named:
-        return "both"
-    return "desired" if changed else "event"
