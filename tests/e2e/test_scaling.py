@@ -3,6 +3,7 @@ drift is reported and corrected, and a scaled service's desiredCount belongs to 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,29 @@ def test_scaling_converges_and_stays_converged(scaled: Estate, cli: CLI, boto: B
     assert [
         p["PolicyName"] for p in aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
     ] == ["frontapp-cpu60"]
+
+
+def in_ecs_tag_alphabet(text: str) -> bool:
+    """ECS API Reference, Tag: keys and values match ``^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$``."""
+    return all(unicodedata.category(ch)[0] in "LZN" or ch in "_.:/=+-@" for ch in text)
+
+
+def test_scaling_facts_are_written_in_the_ecs_tag_alphabet(
+    estate: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    """The facts of the scaling resources are tags of the scaled ECS service, which AWS (and the sandbox) refuses
+    outside its tag alphabet: the apply succeeds, every tag fits, each fact is read back and nothing is planned."""
+    result = cli("apply", *estate.args())
+    assert result.code == 0, result.out + result.err
+    service = boto("ecs").describe_services(cluster="myapp-prod", services=["frontapp"], include=["TAGS"])
+    tags = {t["key"]: t["value"] for t in service["services"][0]["tags"]}
+    facts = {key: value for key, value in tags.items() if key.startswith("reconciler:aas:")}
+    assert len(facts) == 4, tags  # the target, its policy and its two scheduled actions
+    assert [item for item in tags.items() if not all(map(in_ecs_tag_alphabet, item))] == []
+    assert sorted(value.rsplit("/", 1)[-1] for value in facts.values()) == [
+        "frontapp", "frontapp-cpu60", "frontapp-morning-scale-out", "frontapp-night-scale-in",
+    ]  # fmt: skip
+    assert _plan(cli, estate) == []
 
 
 def test_the_scaler_owns_desired_count_inside_its_bounds(scaled: Estate, cli: CLI, boto: BotoFactory) -> None:
