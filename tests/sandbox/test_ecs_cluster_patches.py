@@ -1,4 +1,4 @@
-"""Each ECS cluster patch, shown over HTTP (see patches/ecs_clusters.py)."""
+"""Each ECS cluster patch, shown over HTTP (see patches/ecs_clusters.py and patches/ecs_service_connect.py)."""
 
 from __future__ import annotations
 
@@ -71,3 +71,37 @@ def test_tags_on_clusters(boto: BotoFactory) -> None:
     ecs.tag_resource(resourceArn=arn, tags=[{"key": "b", "value": "2"}])
     ecs.untag_resource(resourceArn=arn, tagKeys=["a"])
     assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "b", "value": "2"}]
+
+
+def _namespaces(boto: BotoFactory) -> dict[str, str]:
+    """Cloud Map namespace name → ARN."""
+    return {ns["Name"]: ns["Arn"] for ns in boto("servicediscovery").list_namespaces()["Namespaces"]}
+
+
+def test_a_service_connect_namespace_named_by_name_is_answered_as_its_arn(boto: BotoFactory) -> None:
+    vpc = boto("ec2").create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    boto("servicediscovery").create_private_dns_namespace(Name="myapp.local", Vpc=vpc)
+    arn = _namespaces(boto)["myapp.local"]
+    ecs = boto("ecs")
+    made = ecs.create_cluster(clusterName="myapp-prod", serviceConnectDefaults={"namespace": "myapp.local"})
+    assert made["cluster"]["serviceConnectDefaults"] == {"namespace": arn}
+    ecs.create_cluster(clusterName="other", serviceConnectDefaults={"namespace": arn})
+    described = ecs.describe_clusters(clusters=["myapp-prod", "other"])["clusters"]
+    assert [c["serviceConnectDefaults"] for c in described] == [{"namespace": arn}] * 2
+
+
+def test_a_new_service_connect_namespace_name_creates_an_http_namespace(boto: BotoFactory) -> None:
+    ecs = boto("ecs")
+    ecs.create_cluster(clusterName="myapp-prod")
+    ecs.update_cluster(cluster="myapp-prod", serviceConnectDefaults={"namespace": "connect"})
+    arn = _namespaces(boto)["connect"]
+    namespace = boto("servicediscovery").get_namespace(Id=arn.rsplit("/", 1)[-1])["Namespace"]
+    assert namespace["Type"] == "HTTP"
+    described = ecs.describe_clusters(clusters=["myapp-prod"])["clusters"][0]
+    assert described["serviceConnectDefaults"] == {"namespace": arn}
+    ecs.update_cluster(cluster="myapp-prod", settings=[{"name": "containerInsights", "value": "enabled"}])
+    described = ecs.describe_clusters(clusters=["myapp-prod"])["clusters"][0]
+    assert described["serviceConnectDefaults"] == {"namespace": arn}  # an update without them keeps them
+    ecs.update_cluster(cluster="myapp-prod", serviceConnectDefaults={"namespace": ""})
+    assert "serviceConnectDefaults" not in ecs.describe_clusters(clusters=["myapp-prod"])["clusters"][0]
+    assert list(_namespaces(boto)) == ["connect"]  # the namespace stays in Cloud Map

@@ -14,6 +14,7 @@ from reconciler.sandbox.patches import (
     codedeploy,
     ecs_clusters,
     ecs_deployments,
+    ecs_service_connect,
     ecs_services,
     ecs_task_definitions,
     elbv2_creation,
@@ -32,6 +33,7 @@ def apply_patches() -> None:
     """Apply every patch once per process; later calls do nothing."""
     for module in (
         ecs_clusters,
+        ecs_service_connect,
         ecs_services,
         ecs_deployments,
         ecs_task_definitions,
