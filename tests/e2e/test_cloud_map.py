@@ -1,6 +1,6 @@
 """Cloud Map from Git: a ``DiscoveryService`` in the sandbox's private DNS namespace (named by its DNS
 name), referenced by name from ``Service.spec.serviceRegistries``; drift on TTL and on routing policy is reported
-with its path and corrected by one apply."""
+with its path and corrected by one apply. A cluster names its Service Connect namespace by name too."""
 
 from __future__ import annotations
 
@@ -198,3 +198,18 @@ def test_a_namespace_that_does_not_exist_is_a_problem_of_the_file(estate: Estate
     assert (
         "discovery.yaml:6: spec.NamespaceId: Cloud Map namespace 'nowhere.local' does not exist" in result.err
     )
+
+
+def test_a_cluster_naming_its_service_connect_namespace_by_name_plans_clean(
+    estate: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    """CreateCluster takes the namespace by name; AWS answers with its ARN, which is the same namespace."""
+    estate.edit("clusters/myapp-prod.yaml", "  settings:\n",
+                "  serviceConnectDefaults: {namespace: myapp.local}\n  settings:\n")  # fmt: skip
+    result = cli("apply", *estate.args())
+    assert result.code == 0, result.out + result.err
+    (cluster,) = boto("ecs").describe_clusters(clusters=["myapp-prod"])["clusters"]
+    namespace = cluster["serviceConnectDefaults"]["namespace"]
+    assert namespace.endswith(f":namespace/{estate.variables['PRIVATE_NAMESPACE_ID']}"), namespace
+    plan = cli("plan", *estate.args(), "--output", "json").json()
+    assert plan["changes"] == [], [(c["kind"], c["action"], c["cause"], c["diff"]) for c in plan["changes"]]
