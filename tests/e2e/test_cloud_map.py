@@ -213,3 +213,21 @@ def test_a_cluster_naming_its_service_connect_namespace_by_name_plans_clean(
     assert namespace.endswith(f":namespace/{estate.variables['PRIVATE_NAMESPACE_ID']}"), namespace
     plan = cli("plan", *estate.args(), "--output", "json").json()
     assert plan["changes"] == [], [(c["kind"], c["action"], c["cause"], c["diff"]) for c in plan["changes"]]
+
+
+def test_a_failure_threshold_other_than_one_is_not_a_replace_every_pass(
+    estate: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    """Cloud Map keeps FailureThreshold as 1 whatever is sent (AWS no longer supports it): a document asking for 3
+    is applied once, and neither the plan nor the apply after it replaces the service."""
+    (estate.dir / "discovery.yaml").write_text(
+        DISCOVERY.replace("FailureThreshold: 1", "FailureThreshold: 3")
+    )
+    result = cli("apply", *estate.args())
+    assert result.code == 0, result.out + result.err
+    created = discovery_service(boto)
+    assert created["HealthCheckCustomConfig"] == {"FailureThreshold": 1}
+    plan = cli("plan", *estate.args(), "--output", "json").json()
+    assert plan["changes"] == [], [(c["kind"], c["action"], c["diff"]) for c in plan["changes"]]
+    assert cli("apply", *estate.args()).code == 0
+    assert discovery_service(boto)["Id"] == created["Id"]
