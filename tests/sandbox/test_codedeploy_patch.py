@@ -362,6 +362,26 @@ def test_update_service_cannot_change_what_code_deploy_owns(blue_green: BlueGree
     assert blue_green.fargate.describe_service(SERVICE)["desiredCount"] == 3
 
 
+def test_update_service_changes_only_what_aws_lets_it_on_a_code_deploy_service(blue_green: BlueGreen) -> None:
+    ecs, cluster = blue_green.fargate.ecs, blue_green.fargate.cluster
+    with pytest.raises(ClientError) as raised:
+        ecs.update_service(cluster=cluster, service=SERVICE, enableExecuteCommand=True)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "Unable to update enableExecuteCommand" in raised.value.response["Error"]["Message"]
+    strategy = [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+    with pytest.raises(ClientError) as raised:
+        ecs.update_service(cluster=cluster, service=SERVICE, capacityProviderStrategy=strategy)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
+    # enableExecuteCommand unchanged; the others are what AWS changes in place
+    ecs.update_service(
+        cluster=cluster, service=SERVICE, enableExecuteCommand=False, desiredCount=2,
+        healthCheckGracePeriodSeconds=30, enableECSManagedTags=True, propagateTags="SERVICE",
+    )  # fmt: skip
+    after = blue_green.fargate.describe_service(SERVICE)
+    assert (after["desiredCount"], after["healthCheckGracePeriodSeconds"], after["enableECSManagedTags"],
+            after["propagateTags"], after["enableExecuteCommand"]) == (2, 30, True, "SERVICE", False)  # fmt: skip
+
+
 def test_batch_get_update_and_delete_groups(blue_green: BlueGreen) -> None:
     codedeploy = blue_green.codedeploy
     answer = codedeploy.batch_get_deployment_groups(

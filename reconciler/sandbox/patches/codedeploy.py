@@ -9,7 +9,7 @@ cannot read, or a task definition that does not exist, ends the deployment "Fail
 and leaves the service as it was. moto stored the deployment and left it "Created" forever without touching ECS
 or the load balancer, lacked StopDeployment, UpdateDeploymentGroup, DeleteDeploymentGroup, DeleteApplication and
 BatchGetDeploymentGroups (HTTP 500), created CODE_DEPLOY services without their initial task set and let
-UpdateService change what only CodeDeploy may change.
+UpdateService change what only CodeDeploy may change, and what AWS lets no call change in place.
 
 In the sandbox each step is due some seconds after the one before (``sandbox/timing.py``: ``codedeploy_step``,
 and ``codedeploy_wait_minute`` for each minute of the termination wait). Only ``AppSpecContent`` (and
@@ -75,6 +75,15 @@ CODE_DEPLOY_OWNED_FIELDS = {
     "network_configuration": "network parameters",
     "platform_version": "platform version",
 }
+# What else UpdateService may change on a CODE_DEPLOY service (moto's names of the request's fields): "only the
+# desired count, deployment configuration, health check grace period, task placement constraints and strategies,
+# enable ECS managed tags option, and propagate tags" (ECS API Reference, UpdateService). forceNewDeployment is
+# left as moto has it.
+CODE_DEPLOY_UPDATABLE_FIELDS = frozenset({
+    "cluster", "service", "desired_count", "deployment_configuration", "health_check_grace_period_seconds",
+    "placement_constraints", "placement_strategy", "enable_ecs_managed_tags", "propagate_tags",
+    "force_new_deployment",
+})  # fmt: skip
 
 
 class DeploymentAlreadyCompletedException(CodeDeployException):
@@ -668,8 +677,11 @@ def _code_deploy_service_gets_task_set(original: Method) -> Method:
 def _code_deploy_owns_revision(original: Method) -> Method:
     """AWS's UpdateService of a CODE_DEPLOY service refuses a new taskDefinition, loadBalancers,
     networkConfiguration or platformVersion (InvalidParameterException "Unable to update task definition on
-    services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.");
-    other fields (desiredCount...) still change. moto changed them all."""
+    services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment."). Of the
+    rest it changes only the desired count, deployment configuration, health check grace period, placement
+    constraints and strategy, enableECSManagedTags and propagateTags (ECS API Reference, UpdateService): a change
+    of anything else (enableExecuteCommand, serviceRegistries, capacityProviderStrategy...) is refused too, with
+    an InvalidParameterException whose text is the sandbox's own. moto changed them all."""
 
     def update_service(self: Any, service_properties: dict[str, Any]) -> Any:
         service = self._get_service(
@@ -682,6 +694,12 @@ def _code_deploy_owns_revision(original: Method) -> Method:
                         f"Unable to update {described} on services with a CODE_DEPLOY deployment "
                         "controller. Use AWS CodeDeploy to trigger a new deployment."
                     )
+            others = set(service_properties) - CODE_DEPLOY_UPDATABLE_FIELDS - set(CODE_DEPLOY_OWNED_FIELDS)
+            if refused := sorted(f for f in others if _changes(self, service, f, service_properties[f])):
+                raise InvalidParameterException(
+                    f"Unable to update {', '.join(map(_request_name, refused))} on services with a CODE_DEPLOY "
+                    "deployment controller."
+                )
         return original(self, service_properties)
 
     return update_service
@@ -692,5 +710,11 @@ def _changes(backend: Any, service: Any, field: str, given: Any) -> bool:
         return False
     if field == "task_definition":
         return bool(backend.describe_task_definition(given).arn != service.task_definition)
-    current = getattr(service, field)
-    return bool(given != current) and not (field == "network_configuration" and given == (current or {}))
+    current = getattr(service, field, None)
+    return bool(given != current) and bool(given or current)  # nothing is no change from nothing
+
+
+def _request_name(field: str) -> str:
+    """``enable_execute_command`` → ``enableExecuteCommand``."""
+    first, *rest = field.split("_")
+    return first + "".join(part.title() for part in rest)
