@@ -183,3 +183,27 @@ def test_a_failed_deployment_is_reported_and_not_retried_until_git_changes(
     assert calls_of("CreateDeployment") == deployments + 1
     wait_until_settled(boto)
     assert serving(boto) == ("bg-tg02", "public.ecr.aws/nginx/nginx:1.28")
+
+
+def test_what_neither_updates_nor_deploys_replaces_the_service(
+    blue_green: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    """UpdateService changes only a few fields of a CODE_DEPLOY service and a CodeDeploy deployment only what its
+    tasks run: turning on ECS Exec is neither, so the plan replaces the service, says why, and the apply does it."""
+    ecs = boto("ecs")
+    before = ecs.describe_services(cluster="myapp-prod", services=["bg"])["services"][0]
+    assert before["enableExecuteCommand"] is False
+    blue_green.edit(
+        "blue-green.yaml", "  launchType: FARGATE\n", "  launchType: FARGATE\n  enableExecuteCommand: true\n"
+    )
+    plan = cli("plan", *blue_green.args(), "--output", "json").json()
+    [change] = [c for c in plan["changes"] if c["kind"] == "Service"]
+    assert (change["action"], [d["path"] for d in change["diff"]]) == ("replace", ["enableExecuteCommand"])
+    assert "enableExecuteCommand of a CODE_DEPLOY service change neither" in change["reason"], change
+    result = cli("apply", *blue_green.args())
+    assert result.code == 0, result.out + result.err
+    wait_until_settled(boto)
+    after = ecs.describe_services(cluster="myapp-prod", services=["bg"])["services"][0]
+    assert (after["enableExecuteCommand"], after["status"]) == (True, "ACTIVE")
+    assert after["createdAt"] > before["createdAt"]  # a new service
+    assert cli("plan", *blue_green.args()).code == 0
