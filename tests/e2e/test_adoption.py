@@ -1,5 +1,5 @@
-"""Existing resources with a declared name are adopted, not duplicated; cluster capacity providers are written
-through PutClusterCapacityProviders."""
+"""Existing resources with a declared name are adopted, not duplicated, and keep what their documents leave out;
+cluster capacity providers are written through PutClusterCapacityProviders."""
 
 from __future__ import annotations
 
@@ -61,3 +61,62 @@ def test_capacity_providers_from_git_are_put_on_the_cluster(
     (described,) = boto("ecs").describe_clusters(clusters=["myapp-prod"])["clusters"]
     assert sorted(described["capacityProviders"]) == ["FARGATE", "FARGATE_SPOT"]
     assert cli("plan", *converged.args()).code == 0
+
+
+HAND_MADE_TASK = """
+apiVersion: reconciler/v1
+kind: TaskDefinition
+metadata: {name: handmade}
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: "256"
+  memory: "512"
+  executionRoleArn: ${EXECUTION_ROLE_ARN}
+  containerDefinitions:
+    - {name: app, image: "public.ecr.aws/nginx/nginx:1.27", portMappings: [{containerPort: 8080}]}
+"""
+HAND_MADE_SERVICE = """
+---
+apiVersion: reconciler/v1
+kind: Service
+metadata: {name: handmade}
+spec:
+  cluster: myapp-prod
+  taskDefinition: handmade
+  desiredCount: 1
+  launchType: FARGATE
+  networkConfiguration:
+    awsvpcConfiguration: {subnets: ["${PRIVATE_SUBNET_A}"], securityGroups: ["${APP_SECURITY_GROUP}"]}
+"""
+
+
+def test_a_console_made_service_keeps_its_ecs_managed_tags_when_adopted(
+    estate: Estate, cli: CLI, boto: BotoFactory
+) -> None:
+    """The console turns ECS managed tags on, CreateService leaves them off: a document that does not set
+    enableECSManagedTags adopts such a service without turning them off."""
+    document = estate.dir / "handmade.yaml"
+    document.write_text(HAND_MADE_TASK)
+    result = cli("apply", *estate.args())
+    assert result.code == 0, result.out + result.err
+    ecs = boto("ecs")
+    network = {"awsvpcConfiguration": {"subnets": [estate.variables["PRIVATE_SUBNET_A"]],
+                                       "securityGroups": [estate.variables["APP_SECURITY_GROUP"]]}}  # fmt: skip
+    ecs.create_service(
+        cluster="myapp-prod", serviceName="handmade", taskDefinition="handmade", desiredCount=1,
+        launchType="FARGATE", networkConfiguration=network, enableECSManagedTags=True,
+    )  # fmt: skip
+    document.write_text(HAND_MADE_TASK + HAND_MADE_SERVICE)
+
+    plan = cli("plan", *estate.args(), "--output", "json").json()
+    [change] = [c for c in plan["changes"] if (c["kind"], c["name"]) == ("Service", "handmade")]
+    assert change["action"] == "adopt"
+    assert [d["path"] for d in change["diff"] if not d["path"].startswith("tags")] == [], change["diff"]
+    result = cli("apply", *estate.args())
+    assert result.code == 0, result.out + result.err
+    described = ecs.describe_services(cluster="myapp-prod", services=["handmade"], include=["TAGS"])
+    (service,) = described["services"]
+    assert service["enableECSManagedTags"] is True
+    assert {"key": "reconciler:instance", "value": "default"} in service["tags"]  # adopted
+    assert cli("plan", *estate.args()).code == 0
