@@ -7,10 +7,11 @@ so that any later layer can still point a user at the line to fix.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+from pydantic import BaseModel, ConfigDict
 
 API_VERSION = "reconciler/v1"
 
@@ -39,39 +40,29 @@ class ResourceKey(NamedTuple):
         return f"{self.kind}/{self.name}"
 
 
-_FIELDS_SETS: dict[frozenset[str], set[str]] = {}  # which fields were given → one set of their names
+@dataclass(frozen=True, slots=True, weakref_slot=True)
+class DesiredResource:
+    """One validated document: the envelope's facts plus ``spec`` with variables already substituted.
 
-
-class DesiredResource(BaseModel):
-    """One validated document: the envelope's facts plus ``spec`` with variables already substituted."""
-
-    model_config = ConfigDict(frozen=True)
+    A plain frozen dataclass: the loader has validated every value, and thousands of them live for the daemon's
+    life (slots and no per-instance model state keep each small). ``dataclasses.replace`` makes a changed copy."""
 
     kind: str
     name: str
     spec: dict[str, Any]
+    file: str
+    line: int
     mode: Mode = Mode.ENFORCE
     deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
     # metadata.pruneUnmanagedRules (Listener only): delete rules on the listener that no document declares
     prune_unmanaged_rules: bool = False
     # metadata.ignoreDifferences: paths, as the plan prints them, where a difference is never a change
     ignore_differences: tuple[str, ...] = ()
-    file: str
-    line: int
     # spec path ("containerDefinitions[0].image") → its line less ``line``, for problems found after loading.
     # Relative, so that documents of one shape (services written from one template) share one map
-    # (``shared_text.shared_offsets``); not validated, since validation would copy it.
-    line_offsets: SkipValidation[Mapping[str, int]] = Field(default_factory=dict)
-
-    def model_post_init(self, context: Any, /) -> None:
-        """Resources set the same few fields: they share one set of those names (pydantic keeps a set per
-        instance, ~700 bytes: 12 MiB at 3000 services). Nothing changes it: the model is frozen, and a copy
-        (``model_copy``) gets a set of its own."""
-        fields = self.__pydantic_fields_set__
-        object.__setattr__(
-            self, "__pydantic_fields_set__", _FIELDS_SETS.setdefault(frozenset(fields), fields)
-        )
+    # (``shared_text.shared_offsets``).
+    line_offsets: Mapping[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def key(self) -> ResourceKey:

@@ -236,7 +236,7 @@ def plan_service(
         settled.unowned
     ):  # left to their owner: neither compared nor hashed (Git's value only seeds a new service)
         spec = {k: v for k, v in resource.spec.items() if k not in settled.unowned}
-        resource = resource.model_copy(update={"spec": spec})
+        resource = replace(resource, spec=spec)
     reference = str(resource.spec["taskDefinition"])
     family = None if is_literal(reference) else families.get(reference)
     hash_extra = (family.revision_hash if family else reference,)  # a new revision is a desired change

@@ -103,7 +103,9 @@ def test_scheduled_bounds_are_not_drift(live_bounds: tuple[int, int], seen_as: t
     target = _doc("ScalableTarget", {**TARGET, "MinCapacity": 2, "MaxCapacity": 4})
     night = _doc("ScheduledAction", {**TARGET, "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 2}})
     live = {**TARGET, "MinCapacity": live_bounds[0], "MaxCapacity": live_bounds[1]}
-    context = OwnerContext(schedule_bounds=schedule_bounds(target, DesiredState(resources=(target, night), revision="r")))
+    context = OwnerContext(
+        schedule_bounds=schedule_bounds(target, DesiredState(resources=(target, night), revision="r"))
+    )
     seen = settle("ScalableTarget", live, target.spec, context).live
     assert seen is not None
     assert (seen["MinCapacity"], seen["MaxCapacity"]) == seen_as

@@ -3,6 +3,7 @@ plans for it (its units, and what those depend on), on the example estate."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def key(text: str) -> ResourceKey:
 
 def replaced(desired: DesiredState, text: str, **spec: object) -> DesiredState:
     resources = tuple(
-        r.model_copy(update={"spec": {**r.spec, **spec}}) if r.key == key(text) else r for r in desired
+        dataclasses.replace(r, spec={**r.spec, **spec}) if r.key == key(text) else r for r in desired
     )
     return DesiredState(resources=resources, revision="next")
 
@@ -95,7 +96,7 @@ def test_a_scope_too_large_or_unknown_asks_for_a_full_pass() -> None:
     assert len(everything) <= MIN_FULL_PASS_SCOPE  # the example is small: all of it is still targeted
     assert INDEX.scope(everything) == frozenset(everything)
     cluster = DESIRED.of_kind("Cluster")[0]
-    clusters = tuple(cluster.model_copy(update={"name": f"c{i}"}) for i in range(4 * MIN_FULL_PASS_SCOPE))
+    clusters = tuple(dataclasses.replace(cluster, name=f"c{i}") for i in range(4 * MIN_FULL_PASS_SCOPE))
     many = ScopeIndex(DesiredState(resources=clusters, revision="x"))
     assert many.scope({key("Cluster/c1")}) == {key("Cluster/c1")}
     assert many.scope({key(f"Cluster/c{i}") for i in range(MIN_FULL_PASS_SCOPE + 1)}) is None  # over 1/4
@@ -109,7 +110,7 @@ def test_a_scope_too_large_or_unknown_asks_for_a_full_pass() -> None:
         (lambda d: DesiredState(resources=d.resources, revision="moved"), set()),  # same declarations
         (  # a document moved to another file or line declares the same
             lambda d: DesiredState(
-                resources=tuple(r.model_copy(update={"line": r.line + 7, "file": "x.yaml"}) for r in d),
+                resources=tuple(dataclasses.replace(r, line=r.line + 7, file="x.yaml") for r in d),
                 revision="moved",
             ),
             set(),
@@ -135,7 +136,7 @@ def test_reference_values_are_worked_out_once_per_document_object() -> None:
     service = next(r for r in DESIRED if r.kind == "Service")
     first = iter_reference_values(service)
     assert first and iter_reference_values(service) is first
-    changed = service.model_copy(update={"spec": {**service.spec, "taskDefinition": "other-family"}})
+    changed = dataclasses.replace(service, spec={**service.spec, "taskDefinition": "other-family"})
     assert [
         v.value for v in iter_reference_values(changed) if v.reference.target_kind == "TaskDefinition"
     ] == ["other-family"]
@@ -154,7 +155,7 @@ def added(text: str, like: str, **spec: object) -> Callable[[DesiredState], Desi
         model = desired.get(*key(like))
         assert model is not None
         update = {"name": key(text).name, "spec": {**model.spec, **spec}, "file": f"zz/{text}.yaml"}
-        copy = model.model_copy(update=update)
+        copy = dataclasses.replace(model, **update)
         return DesiredState(resources=(*desired.resources, copy), revision="next")
 
     return add
