@@ -3,6 +3,10 @@
 Each HTTP attempt (retries included) is counted in ``reconciler_aws_api_calls_total`` by outcome, through
 botocore's ``response-received`` event, so throttling that the retries absorb still shows. ``calls`` keeps the
 same counts for this set of clients only, for tests and benchmarks.
+
+A call that fails, once botocore's retries are over, raises the project's ``AwsError`` that its code means
+(``NotFound``, ``Throttled``, ``Terminal``…: ``live/aws_errors.py``), with botocore's exception as its
+``__cause__``: callers catch what they handle and never compare error codes.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ import botocore.utils
 from aiobotocore.config import AioConfig
 from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession, get_session
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.retries.standard import ThrottledRetryableChecker
 
+from reconciler.live.aws_errors import translated
 from reconciler.live.budget import ApiBudget
 from reconciler.metrics import AWS_API_CALLS, AWS_BUDGET_WAIT
 from reconciler.model.ownership import USER_AGENT_MARK
@@ -38,6 +45,8 @@ WRITE_SCOPE: ContextVar[Hashable | None] = ContextVar("reconciler_write_scope", 
 # botocore's before-send and the bytes leaving lie the wait for a pooled connection and a TCP connect, in which a
 # process paused (or a lease lost) would otherwise send a write checked too early. None while sending a read.
 SEND_CHECK: ContextVar[Callable[[], None] | None] = ContextVar("reconciler_send_check", default=None)
+# Set while a botocore waiter waits: the calls it makes raise botocore's exceptions to it (``_Waiter``).
+WAITING: ContextVar[bool] = ContextVar("reconciler_waiting", default=False)
 
 
 class GuardedHTTPSession(AIOHTTPSession):  # type: ignore[misc]  # aiobotocore ships no type information
@@ -131,12 +140,7 @@ class AwsClients:
                 service, region_name=self._region, endpoint_url=self._endpoint_url, config=self._config
             )
             client = await self._stack.enter_async_context(creator)
-            client.meta.events.register("response-received", self._count)
-            client.meta.events.register("before-send", self._spend)
-            client.meta.events.register(
-                "before-send", self._guard
-            )  # after waiting: checked at the last moment
-            self._clients[service] = client
+            self._clients[service] = self._instrument(client)
         return self._clients[service]
 
     @asynccontextmanager
@@ -147,10 +151,16 @@ class AwsClients:
             service, region_name=self._region, endpoint_url=self._endpoint_url, config=self._config
         )
         async with creator as client:
-            client.meta.events.register("response-received", self._count)
-            client.meta.events.register("before-send", self._spend)
-            client.meta.events.register("before-send", self._guard)
-            yield client
+            yield self._instrument(client)
+
+    def _instrument(self, client: Any) -> Any:
+        """Each attempt counted, paced by the budget and checked by the write guard; each call's failure raised
+        as the project's error."""
+        client.meta.events.register("response-received", self._count)
+        client.meta.events.register("before-send", self._spend)
+        client.meta.events.register("before-send", self._guard)  # after waiting: checked at the last moment
+        translate_errors(client)
+        return client
 
     async def _spend(self, event_name: str, **_: Any) -> None:
         if self.budget is not None:
@@ -186,6 +196,46 @@ class AwsClients:
         outcome = classify(parsed_response, exception)
         self.calls[(service, operation, outcome)] += 1
         AWS_API_CALLS.labels(service=service, operation=operation, outcome=outcome).inc()
+
+
+def translate_errors(client: Any) -> None:
+    """Make every call of ``client`` raise the project's errors instead of botocore's, which become their
+    ``__cause__``. Wrapped is the method that each operation, paginator page and waiter poll goes through, around
+    botocore's retries and events: the retries still decide on botocore's exceptions, and every attempt is still
+    counted."""
+    call = client._make_api_call
+    service = client.meta.service_model.service_name  # botocore's name, as AwsClients.client takes it
+    get_waiter = client.get_waiter
+
+    async def translating(operation: str, params: Any) -> Any:
+        try:
+            return await call(operation, params)
+        except ClientError as error:
+            if WAITING.get():
+                raise
+            raise translated(service, operation, error) from error
+        except (BotocoreConnectionError, HTTPClientError) as error:
+            raise translated(service, operation, error) from error
+
+    client._make_api_call = translating
+    client.get_waiter = lambda name: _Waiter(get_waiter(name))
+
+
+class _Waiter:
+    """botocore's waiter. It reads AWS's error answers as answers (an acceptor may wait for an error code:
+    DynamoDB's ``table_not_exists`` for ``ResourceNotFoundException``), which it takes from botocore's
+    ``ClientError`` only: the calls it makes raise that to it. What it raises itself is botocore's ``WaiterError``,
+    when it gives up."""
+
+    def __init__(self, waiter: Any) -> None:
+        self._waiter = waiter
+
+    async def wait(self, **params: Any) -> Any:
+        waiting = WAITING.set(True)
+        try:
+            return await self._waiter.wait(**params)
+        finally:
+            WAITING.reset(waiting)
 
 
 def is_write(operation: str) -> bool:

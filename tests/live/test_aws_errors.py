@@ -1,11 +1,13 @@
 """AWS's error codes → the project's errors (``live/aws_errors.py``), from errors as botocore makes them: AWS's
 answer on the wire in each service's protocol, parsed by botocore's parser into the exception class its client
-raises. And the table against botocore's models: every error an operation the reconciler calls can answer is
-classified there, none left to the HTTP status."""
+raises. The table against botocore's models: every error an operation the reconciler calls can answer is
+classified there, none left to the HTTP status. And over HTTP against the emulator: a call made through
+``AwsClients`` that fails raises the typed error, after botocore's retries, each attempt counted as before."""
 
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import pytest
@@ -28,7 +30,12 @@ from reconciler.errors import (
     Unreachable,
 )
 from reconciler.live.aws_errors import BY_SERVICE, COMMON, error_class, translated
+from reconciler.live.clients import AwsClients
+from reconciler.live.paging import paginate
+from reconciler.sandbox.fault_rules import FaultRules, OperationFaults
+from reconciler.sandbox.faults import FaultProxy
 from reconciler.shapes.models import service_model
+from tests.conftest import REGION, BotoFactory
 from tests.deploy.test_iam_policy import AUTHORISED_AS, IAM_PREFIX, code_actions
 
 
@@ -225,3 +232,76 @@ def test_a_services_own_meaning_wins_over_the_common_one() -> None:
     assert error_class("application-autoscaling", "LimitExceededException", 400) is Terminal
     assert error_class("dynamodb", "LimitExceededException", 400) is Throttled
     assert error_class("codedeploy", "LimitExceededException", 400) is Throttled  # botocore's throttling list
+
+
+# ---- over HTTP, against the emulator: what a call made through AwsClients raises -------------------------------
+
+
+async def test_a_call_on_a_missing_cluster_raises_not_found_and_is_counted(aws: str) -> None:
+    async with AwsClients(region=REGION, endpoint_url=aws) as clients:
+        ecs = await clients.client("ecs")
+        with pytest.raises(NotFound) as raised:
+            await ecs.describe_services(cluster="nowhere", services=["web"])
+        with pytest.raises(NotFound):  # a paginated call too
+            await paginate(ecs, "list_services", "serviceArns", cluster="nowhere")
+    error = raised.value
+    assert (error.service, error.operation, error.code) == (
+        "ecs",
+        "DescribeServices",
+        "ClusterNotFoundException",
+    )
+    assert isinstance(error.__cause__, ClientError)
+    assert str(error) == str(error.__cause__)
+    assert clients.calls[("ecs", "DescribeServices", "error")] == 1  # counted as before, once: not retried
+
+
+async def test_deleting_a_cloud_map_service_with_instances_raises_in_use(aws: str, boto: BotoFactory) -> None:
+    cloud_map = boto("servicediscovery")
+    cloud_map.create_http_namespace(Name="internal")
+    namespace = cloud_map.list_namespaces()["Namespaces"][0]["Id"]
+    service = cloud_map.create_service(Name="web", NamespaceId=namespace)["Service"]["Id"]
+    cloud_map.register_instance(
+        ServiceId=service, InstanceId="task-1", Attributes={"AWS_INSTANCE_IPV4": "10.0.0.1"}
+    )
+    async with AwsClients(region=REGION, endpoint_url=aws) as clients:
+        with pytest.raises(InUse) as raised:
+            await (await clients.client("servicediscovery")).delete_service(Id=service)
+    assert (raised.value.service, raised.value.operation) == ("servicediscovery", "DeleteService")
+    assert raised.value.code == "ResourceInUse" and isinstance(raised.value, Conflict)
+    assert [s["Id"] for s in cloud_map.list_services()["Services"]] == [service]
+
+
+async def test_a_waiter_still_reads_error_answers(aws: str) -> None:
+    """DynamoDB's table_not_exists waits for a ResourceNotFoundException: it reads it from botocore's error."""
+    async with AwsClients(region=REGION, endpoint_url=aws) as clients:
+        dynamodb = await clients.client("dynamodb")
+        await dynamodb.get_waiter("table_not_exists").wait(
+            TableName="absent", WaiterConfig={"MaxAttempts": 1}
+        )
+        with pytest.raises(NotFound):  # the same call outside the waiter
+            await dynamodb.describe_table(TableName="absent")
+
+
+async def test_throttling_past_the_retries_raises_throttled_after_every_attempt_is_counted(aws: str) -> None:
+    rules = FaultRules(operations=[OperationFaults(match="ecs:ListClusters", throttle=1.0)])
+    async with (
+        FaultProxy(aws, rules) as proxy,
+        AwsClients(region=REGION, endpoint_url=proxy.url, max_attempts=1) as clients,
+    ):
+        with pytest.raises(Throttled) as raised:
+            await (await clients.client("ecs")).list_clusters()
+    assert raised.value.code == "ThrottlingException" and raised.value.operation == "ListClusters"
+    # the first attempt and botocore's retry (max_attempts counts retries), each counted
+    assert clients.calls[("ecs", "ListClusters", "throttled")] == 2
+
+
+@pytest.mark.usefixtures("aws")  # credentials
+async def test_no_answer_raises_unreachable() -> None:
+    with socket.socket() as free:  # a port nothing listens on: the connection is refused
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    async with AwsClients(region=REGION, endpoint_url=f"http://127.0.0.1:{port}", max_attempts=1) as clients:
+        with pytest.raises(Unreachable) as raised:
+            await (await clients.client("ecs")).list_clusters()
+    assert raised.value.code == "EndpointConnectionError" and "ListClusters" in str(raised.value)
+    assert isinstance(raised.value.__cause__, EndpointConnectionError)
