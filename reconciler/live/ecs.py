@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from reconciler.errors import AwsError, Unreachable
 from reconciler.live.clients import AwsClients
 from reconciler.live.paging import bounded_gather, chunks, paginate
 from reconciler.model.ecs import cluster_name_of, tags_as_map
@@ -87,8 +86,10 @@ class EcsReader:
                 )
                 found = described.get("serviceRevisions", [])
                 revisions = {r["serviceRevisionArn"]: r.get("taskDefinition", "") for r in found}
-        except ClientError as error:
-            return f"{error.response['Error'].get('Code', '')}: {error.response['Error'].get('Message', '')}"
+        except Unreachable:  # no answer: the read fails, as any other read would
+            raise
+        except AwsError as error:  # AWS refused it (a policy without these actions): this service only
+            return f"{error.code}: {error.message}"
         return [
             FailedRollout(
                 deployment_arn=b.get("serviceDeploymentArn", ""),

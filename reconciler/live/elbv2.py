@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from reconciler.errors import NotFound
 from reconciler.live.clients import AwsClients
 from reconciler.live.paging import bounded_gather, chunks, paginate
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache, elbv2_tags
@@ -199,16 +198,13 @@ async def _by_name(elbv2: Any, desired: DesiredState) -> tuple[list[Described], 
     return list(unique.values()), [tg for page in groups for tg in page]
 
 
-NOT_FOUND = frozenset({"LoadBalancerNotFound", "TargetGroupNotFound"})
-
-
 async def _described(elbv2: Any, operation: str, key: str, **params: Any) -> list[Described]:
+    """What a describe call by name or ARN answers; none when AWS has nothing of that name (LoadBalancerNotFound,
+    TargetGroupNotFound: a new document's, not made yet)."""
     try:
         response = await getattr(elbv2, operation)(**params)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in NOT_FOUND:
-            return []
-        raise
+    except NotFound:
+        return []
     found: list[Described] = response.get(key, [])
     return found
 
