@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from botocore.exceptions import ClientError
 
 from reconciler import metrics
+from reconciler.errors import AwsError, ConditionFailed, InUse, Unreachable
 from reconciler.live.clients import BOOKKEEPING, AwsClients
 
 log = structlog.get_logger(__name__)
@@ -76,7 +76,7 @@ class Lease:
     async def ensure_table(self) -> None:
         """Create the table (on-demand billing) when it is missing, and wait until it is active."""
         dynamodb = await self.clients.client("dynamodb")
-        with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
+        with contextlib.suppress(InUse):  # the table exists, or is being created
             await dynamodb.create_table(
                 TableName=self.table,
                 AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -103,15 +103,19 @@ class Lease:
         try:
             await self._put(now)
             self.answered = True
-        except ClientError as exc:
+        except ConditionFailed as held:  # another claim's lease, not expired: when it does, as last written
             self.answered = True
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                log.warning("lease renewal failed", error=str(exc), table=self.table)
-                return self._settle(was_leader)
             self._valid_until = 0.0
-            self._expires_seen = float((exc.response.get("Item") or {}).get("expires", {}).get("N", 0))
+            self._expires_seen = float((held.response.get("Item") or {}).get("expires", {}).get("N", 0))
             return self._settle(was_leader)
-        except Exception as exc:  # unreachable, timed out: the lease runs out on its own
+        except Unreachable as exc:  # no answer came (refused, timed out): the lease runs out on its own
+            log.warning("lease renewal failed", error=str(exc), error_type=type(exc).__name__)
+            return self._settle(was_leader)
+        except AwsError as exc:  # DynamoDB answered with another refusal
+            self.answered = True
+            log.warning("lease renewal failed", error=str(exc), table=self.table)
+            return self._settle(was_leader)
+        except Exception as exc:  # no credentials, or anything else: the lease runs out on its own
             log.warning("lease renewal failed", error=str(exc), error_type=type(exc).__name__)
             return self._settle(was_leader)
         self._valid_until = sent + self.timing.duration - self.timing.safety
