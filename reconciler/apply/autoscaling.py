@@ -7,11 +7,12 @@ from live state or from the service created moments before.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from reconciler.apply.context import ApplyContext
-from reconciler.errors import TerminalError
-from reconciler.live.clients import AwsClients, error_code
+from reconciler.errors import NotFound, TerminalError
+from reconciler.live.clients import AwsClients
 from reconciler.model.autoscaling import SUSPENDED_DEFAULTS, encode_fact, fact_key, natural_key
 from reconciler.model.autoscaling_ids import parse_ecs_resource_id
 from reconciler.model.canonical import with_defaults
@@ -61,11 +62,8 @@ class AutoscalingWriter:
     async def _delete(self, aas: Any, ecs: Any, change: Change) -> None:
         live = change.live_spec
         operation, fields = DELETES[change.kind]
-        try:
+        with contextlib.suppress(NotFound):  # gone already (deregistering a target removes its policies)
             await getattr(aas, operation)(**{f: live[f] for f in fields})
-        except Exception as exc:  # already gone (deregistering a target removes its policies): done
-            if error_code(exc) != "ObjectNotFoundException":
-                raise
         if change.parent_arn:
             await ecs.untag_resource(
                 resourceArn=change.parent_arn, tagKeys=[fact_key(change.kind, natural_key(change.kind, live))]

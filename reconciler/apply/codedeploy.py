@@ -6,10 +6,12 @@ an application holds deployment history that teams look back on.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from reconciler.apply.context import ApplyContext
-from reconciler.live.clients import AwsClients, error_code
+from reconciler.errors import AlreadyExists
+from reconciler.live.clients import AwsClients
 from reconciler.model.references import resolve
 from reconciler.model.resource import DesiredResource
 from reconciler.plan.types import Action, Change
@@ -45,8 +47,5 @@ def _identity(change: Change) -> tuple[str, str]:
 
 
 async def _ensure_application(client: Any, name: str) -> None:
-    try:
+    with contextlib.suppress(AlreadyExists):  # another group's, or made by hand: used as it is
         await client.create_application(applicationName=name, computePlatform="ECS")
-    except Exception as exc:
-        if error_code(exc) != "ApplicationAlreadyExistsException":
-            raise

@@ -253,11 +253,3 @@ def classify(parsed_response: Any, exception: Any) -> str:
         return "throttled"
     status = (parsed_response or {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
     return "error" if code or status >= 400 else "ok"
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a botocore ``ClientError``, or the exception's class name."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", type(exc).__name__))
-    return type(exc).__name__
