@@ -4,7 +4,8 @@
      ├── InvalidDesiredState   the desired-state directory cannot be used; carries FILE:LINE problems.
      │                         Nothing is written to AWS from such a revision.
      ├── TerminalError         fails the same way until something changes (a field no update call can
-     │                         set, a bad request, access denied, a quota). Counted, not retried in a loop.
+     │                         set, a bad request, access denied, a quota). Reported with its class; a pass
+     │                         that fails on one is not run again at once (runtime/daemon.py).
      ├── TransientError        may succeed on a later pass (no checkout yet, throttling, 5xx, a resource
      │                         still draining).
      └── AwsError              an AWS call failed: AWS's answer (service, operation, code, message), or

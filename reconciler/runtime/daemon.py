@@ -28,7 +28,7 @@ import structlog
 
 from reconciler import metrics
 from reconciler.desired.secrets import secret_warnings
-from reconciler.errors import InvalidDesiredState
+from reconciler.errors import InvalidDesiredState, TerminalError
 from reconciler.events.keys import keys_of_event
 from reconciler.events.queue import EventQueue
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
@@ -286,9 +286,10 @@ class Daemon:
             self._account(outcome, time.perf_counter() - started)
             self._handled(taken, decision, found, outcome)
         except Exception as exc:
-            log.error("pass failed", error=str(exc), error_type=type(exc).__name__)
+            terminal = isinstance(exc, TerminalError)  # retrying at once would only fail the same way
+            log.error("pass failed", error=str(exc), error_type=type(exc).__name__, terminal=terminal)
             metrics.CYCLES.labels(result="error").inc()
-            self._schedule = schedule.after(self._schedule, Failed(taken, decision, found))
+            self._schedule = schedule.after(self._schedule, Failed(taken, decision, found, terminal=terminal))
             return None
         finally:
             if ran:

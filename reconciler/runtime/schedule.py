@@ -176,6 +176,9 @@ class Failed:
     pass_: Pass
     decision: Decision | None = None
     found: Found | None = None
+    terminal: bool = (
+        False  # a failure retrying will not fix (``TerminalError``: access denied, a refused request)
+    )
 
 
 Outcome = Skipped | Ran | Stopped | Failed
@@ -248,7 +251,12 @@ def after(state: Schedule, outcome: Outcome) -> Schedule:
         )
     if _was_full(outcome):  # it is not tried again before the interval
         return _full_over(state, outcome.pass_)
-    return replace(state, full=state.full or RETRY, touched=state.touched | outcome.pass_.touched, woken=True)
+    # what a targeted pass was for goes to a full pass: at once, unless it failed in a way that retrying will not
+    # fix, when the full pass would read the whole estate only to fail the same way; then it comes when it is due
+    touched = state.touched | outcome.pass_.touched
+    return replace(
+        state, full=state.full or RETRY, touched=touched, woken=state.woken or not outcome.terminal
+    )
 
 
 def followed(state: Schedule, now: float) -> Schedule:
