@@ -36,7 +36,7 @@ from reconciler.plan.targets import changed_resources, fresh_documents
 from reconciler.plan.types import Action
 from reconciler.runtime import schedule
 from reconciler.runtime.engine import Engine, PassOutcome
-from reconciler.runtime.heap import Heap
+from reconciler.runtime.gc_policy import CollectorPolicy
 from reconciler.runtime.report import Tracker
 from reconciler.runtime.schedule import (
     Changed,
@@ -121,7 +121,7 @@ class Daemon:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _last_tick: float = field(default_factory=time.monotonic)
     _aws_answered: bool = False
-    _heap: Heap = field(default_factory=Heap)
+    _collector: CollectorPolicy = field(default_factory=CollectorPolicy)
 
     def __post_init__(self) -> None:
         self._schedule = Schedule(interval=self.options.interval)
@@ -338,7 +338,7 @@ class Daemon:
     def _handled(self, taken: Pass, decision: Full | Targeted, found: Found, outcome: PassOutcome) -> None:
         """After a pass: what it leaves for the next ones (``schedule.after``), and, after a full one, the
         targeted passes' scope index built again (off the path of the next commit, which only moves it on) and
-        the heap that survived it frozen (``heap.py``)."""
+        the heap that survived it frozen (``gc_policy.py``)."""
         replaced = outcome.targeted and any(c.action is Action.REPLACE for c in outcome.result.applied)
         asked = self._schedule.full
         self._schedule = schedule.after(self._schedule, Ran(taken, decision, found, replaced=replaced))
@@ -346,7 +346,7 @@ class Daemon:
             log.info("pass requested", reason=self._schedule.full)
         if not outcome.targeted:
             self.engine.index_scopes(found.desired)
-            self._heap.settle()
+            self._collector.after_full_pass()
 
     async def _reconcile(self, desired: DesiredState, scope: frozenset[ResourceKey] | None) -> PassOutcome:
         try:

@@ -17,12 +17,15 @@ import time
 THAW_SECONDS = 600.0
 
 
-class Heap:
+class CollectorPolicy:
+    """When the cyclic garbage collector runs, and over what (see above)."""
+
     def __init__(self) -> None:
         self._thawed = time.monotonic()
 
-    def settle(self) -> None:
-        """Call after a full pass."""
+    def after_full_pass(self) -> None:
+        """Collect the pass's young garbage (or, at most every ``THAW_SECONDS``, everything), then freeze what
+        survived."""
         if time.monotonic() - self._thawed >= THAW_SECONDS:
             gc.unfreeze()
             gc.collect()
