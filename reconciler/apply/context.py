@@ -11,7 +11,7 @@ from typing import Any
 from reconciler.model.generic import key_value_tags
 from reconciler.model.ownership import NAME_TAG, REVISION_TAG, ownership_tags
 from reconciler.model.resource import DesiredResource, ResourceKey
-from reconciler.plan.generic import GENERIC_KINDS
+from reconciler.plan.entries import ENTRY_KINDS
 from reconciler.plan.types import Change
 
 
@@ -50,7 +50,7 @@ class ApplyContext:
 
     def key_value_tags(self, change: Change, resource: DesiredResource) -> list[dict[str, str]]:
         """The document's tags plus ours (and the document's name), in the ``[{Key, Value}]`` form."""
-        kind = GENERIC_KINDS.get(resource.kind)
+        kind = ENTRY_KINDS.get(resource.kind)
         document = kind.tags(resource.spec) if kind else key_value_tags(resource.spec)  # CodeDeploy: `tags`
         tags = document | self._ours(change, resource) | {NAME_TAG: resource.name}
         return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]

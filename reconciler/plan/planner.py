@@ -35,7 +35,7 @@ from reconciler.plan.ecs import (
     plan_service,
     plan_task_definition,
 )
-from reconciler.plan.generic import plan_generic, reference_arns
+from reconciler.plan.entries import plan_entry, reference_arns
 from reconciler.plan.listener_rules import batch_rule_priorities, plan_listener_rules
 from reconciler.plan.order import order_changes
 from reconciler.plan.owners import OwnerContext, owned
@@ -138,7 +138,7 @@ def _plan_one(
             resource, live, families, arns, instance=options.instance, context=context, blue_green=blue_green,
             deployment_deadline=options.deployment_deadline, memo=memo,
         )  # fmt: skip
-    outcome = plan_generic(resource, live, arns, instance=options.instance, context=context)
+    outcome = plan_entry(resource, live, arns, instance=options.instance, context=context)
     if resource.kind == "Listener" and context.pair and isinstance(outcome, Change):
         hold_during_deployment(outcome, desired, live.deployments_running, reference_name(resource))
     return outcome

@@ -1,5 +1,6 @@
-"""Planning the kinds that need no special treatment (everything but the ECS kinds): resolve the names a
-document uses into the ARNs AWS holds, canonicalise both sides, and let ``assess`` decide.
+"""Planning the kinds whose live side is a ``LiveEntry`` (every kind but the ECS ones, which ``plan/ecs.py``
+plans from ECS's describe shapes): resolve the names a document uses into the ARNs AWS holds, canonicalise both
+sides with the kind's one canonical form, and let ``assess`` decide.
 
 The spec hash is taken over the document as written (names, not ARNs), so it does not move when a referenced
 resource is re-created with a new ARN.
@@ -18,7 +19,7 @@ from reconciler.plan.ecs import Outcome, spec_hash_of
 from reconciler.plan.owners import NO_OWNERS, OwnerContext, settle
 from reconciler.plan.types import Change
 
-GENERIC_KINDS: dict[str, GenericKind] = {
+ENTRY_KINDS: dict[str, GenericKind] = {
     k.kind: k
     for k in (
         elbv2.TARGET_GROUP, elbv2.LOAD_BALANCER, elbv2.LISTENER, elbv2.LISTENER_RULE,
@@ -29,10 +30,10 @@ GENERIC_KINDS: dict[str, GenericKind] = {
 
 
 def reference_arns(desired: DesiredState, live: LiveState) -> dict[ResourceKey, str]:
-    """(kind, reference name) → ARN for every declared resource of a generic kind that exists in AWS."""
+    """(kind, reference name) → ARN for every declared resource of an entry kind that exists in AWS."""
     arns: dict[ResourceKey, str] = {}
     for resource in desired:
-        entry = live.entries_of(resource.kind).get(resource.name) if resource.kind in GENERIC_KINDS else None
+        entry = live.entries_of(resource.kind).get(resource.name) if resource.kind in ENTRY_KINDS else None
         if entry is not None and entry.status != "INACTIVE":
             arns[ResourceKey(resource.kind, reference_name(resource))] = entry.arn
     for name, namespace_id in live.namespaces.items():  # Cloud Map namespaces named by their DNS name
@@ -44,14 +45,14 @@ def reference_arns(desired: DesiredState, live: LiveState) -> dict[ResourceKey, 
     return arns
 
 
-def generic_spec_hash(resource: DesiredResource) -> str:
-    rules = GENERIC_KINDS[resource.kind]
+def entry_spec_hash(resource: DesiredResource) -> str:
+    rules = ENTRY_KINDS[resource.kind]
     unread = rules.unread(resource.spec)
     extra = () if unread is None else (repr(unread),)
     return spec_hash_of(rules.canonical(resource.spec), rules.tags(resource.spec), *extra)
 
 
-def plan_generic(
+def plan_entry(
     resource: DesiredResource,
     live: LiveState,
     arns: dict[ResourceKey, str],
@@ -60,14 +61,14 @@ def plan_generic(
     context: OwnerContext = NO_OWNERS,
 ) -> Outcome:
     """``context``: what the table of fields other actors own (``owners``) needs to know of the resource."""
-    rules = GENERIC_KINDS[resource.kind]
+    rules = ENTRY_KINDS[resource.kind]
     entry = live.entries_of(resource.kind).get(resource.name)
     resolved = resolve(resource, arns)
     settled = settle(resource.kind, entry.spec if entry else None, resolved, context)
     tags = rules.tags(resource.spec)
     sides = Sides(
         resource=resource,
-        spec_hash=generic_spec_hash(resource),
+        spec_hash=entry_spec_hash(resource),
         desired=rules.canonical(resolved),
         desired_tags=tags,
         live=rules.canonical(settled.live) if settled.live is not None else None,
