@@ -8,10 +8,9 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.generic import key_value_tags
+from reconciler.model.kinds import KINDS
 from reconciler.model.ownership import NAME_TAG, REVISION_TAG, ownership_tags
 from reconciler.model.resource import DesiredResource, ResourceKey
-from reconciler.plan.entries import ENTRY_KINDS
 from reconciler.plan.types import Change
 
 
@@ -50,7 +49,7 @@ class ApplyContext:
 
     def key_value_tags(self, change: Change, resource: DesiredResource) -> list[dict[str, str]]:
         """The document's tags plus ours (and the document's name), in the ``[{Key, Value}]`` form."""
-        kind = ENTRY_KINDS.get(resource.kind)
-        document = kind.tags(resource.spec) if kind else key_value_tags(resource.spec)  # CodeDeploy: `tags`
+        # each kind spells them its own way (CodeDeploy: ``tags``)
+        document = KINDS[resource.kind].tags(resource.spec)
         tags = document | self._ours(change, resource) | {NAME_TAG: resource.name}
         return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]

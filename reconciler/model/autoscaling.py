@@ -22,8 +22,7 @@ from reconciler.model.autoscaling_ids import (
     parse_ecs_resource_id,
     scalable_target_id,
 )
-from reconciler.model.canonical import drop_keys, prune_empty, sort_key, sorted_by, with_defaults
-from reconciler.model.generic import GenericKind, Spec, key_value_tags
+from reconciler.model.canonical import Spec, drop_keys, prune_empty, sort_key, sorted_by, with_defaults
 from reconciler.model.ownership import MAX_TAG_VALUE, fits_tag, tag_character
 from reconciler.model.resource import DesiredResource
 
@@ -150,13 +149,6 @@ def _timestamp(value: object) -> str:
 def no_tags(spec: Mapping[str, Any]) -> dict[str, str]:
     """A scalable target's own tags cost a call per target to read: they are written (and hashed), not compared."""
     return {}
-
-
-SCALABLE_TARGET = GenericKind(
-    kind="ScalableTarget", canonical=canonical_scalable_target, tags=no_tags, unread=key_value_tags
-)
-SCALING_POLICY = GenericKind(kind="ScalingPolicy", canonical=canonical_scaling_policy, tags=no_tags)
-SCHEDULED_ACTION = GenericKind(kind="ScheduledAction", canonical=canonical_scheduled_action, tags=no_tags)
 
 
 def scaled_services(desired: Iterable[DesiredResource]) -> set[tuple[str, str]]:

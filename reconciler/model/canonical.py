@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 JSON = Any
+Spec = Mapping[str, Any]
 
 
 def is_empty(value: object) -> bool:
@@ -91,3 +92,11 @@ def stable_hash(value: JSON) -> str:
     """A short hash of a JSON-able value that does not depend on key order."""
     encoded = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+def key_value_tags(spec: Spec) -> dict[str, str]:
+    """``Tags: [{Key, Value}]`` (ELBv2, Application Auto Scaling's list form) as a map."""
+    tags = spec.get("Tags") or ()
+    if isinstance(tags, Mapping):
+        return {str(k): str(v) for k, v in tags.items()}
+    return {str(t["Key"]): str(t.get("Value", "")) for t in tags if "Key" in t}

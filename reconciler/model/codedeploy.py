@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.model.canonical import drop_keys, prune_empty, sort_key, sorted_by
-from reconciler.model.generic import GenericKind, Spec
+from reconciler.model.canonical import Spec, drop_keys, prune_empty, sort_key, sorted_by
 
 READ_ONLY = frozenset(
     {"deploymentGroupId", "deploymentGroupName", "targetRevision", "lastSuccessfulDeployment",
@@ -50,8 +49,3 @@ def target_group_pair(spec: Spec) -> list[str]:
     """The names of the blue/green target group pair a deployment group document or answer names."""
     pairs = (spec.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}]
     return [str(group.get("name")) for group in pairs[0].get("targetGroups") or () if group.get("name")]
-
-
-DEPLOYMENT_GROUP = GenericKind(
-    kind="DeploymentGroup", canonical=canonical_deployment_group, tags=lowercase_tags
-)

@@ -69,6 +69,11 @@ def tags_as_map(tags: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in pairs_to_map(tags, key="key", value="value").items()}
 
 
+def spec_tags(spec: Spec) -> dict[str, str]:
+    """The tags an ECS document asks for (its ``tags``), as a map."""
+    return tags_as_map(spec.get("tags"))
+
+
 # --- Cluster -------------------------------------------------------------------------------------------------
 
 

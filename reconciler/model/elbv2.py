@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.model.canonical import drop_keys, pairs_to_map, prune_empty, sort_key, sorted_by
-from reconciler.model.generic import GenericKind, Spec, key_value_tags
+from reconciler.model.canonical import Spec, drop_keys, pairs_to_map, prune_empty, sort_key, sorted_by
 
 TARGET_GROUP_READ_ONLY = frozenset({"TargetGroupArn", "TargetGroupName", "Name", "LoadBalancerArns", "Tags"})
 LOAD_BALANCER_READ_ONLY = frozenset(
@@ -81,9 +80,3 @@ def canonical_rule(spec: Spec) -> dict[str, Any]:
     if spec.get("Priority") is not None:
         result["Priority"] = str(spec["Priority"])
     return prune_empty(result)
-
-
-TARGET_GROUP = GenericKind("TargetGroup", canonical_target_group, key_value_tags)
-LOAD_BALANCER = GenericKind("LoadBalancer", canonical_load_balancer, key_value_tags)
-LISTENER = GenericKind("Listener", canonical_listener, key_value_tags)
-LISTENER_RULE = GenericKind("ListenerRule", canonical_rule, key_value_tags)

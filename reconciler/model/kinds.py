@@ -1,13 +1,19 @@
-"""The resource kinds the reconciler knows: which AWS request each ``spec`` is, and how kinds refer to each other.
+"""The resource kinds the reconciler knows: which AWS request each ``spec`` is, how kinds refer to each other, and
+how a kind's values are made comparable.
 
-Everything kind-specific that is *data* lives here, so that adding a kind means adding one entry: validation
-(``desired``), ordering (``plan``) and the readers and writers look their facts up in ``KINDS``.
+Everything kind-specific that is pure lives here, so that adding a kind means adding one entry: validation
+(``desired``), planning and ordering (``plan``) and the readers and writers look their facts up in ``KINDS``.
+The functions an entry names (canonical forms, tags) live with the kind's AWS service, in ``model/<service>.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.model import autoscaling, codedeploy, ecs, elbv2, servicediscovery
+from reconciler.model.canonical import Spec, key_value_tags
 
 
 @dataclass(frozen=True)
@@ -24,12 +30,19 @@ class Reference:
     resolved: bool = True
 
 
+def nothing_unread(spec: Spec) -> None:
+    """For a kind whose every setting can be read back."""
+
+
 @dataclass(frozen=True)
 class KindInfo:
     kind: str
     aws_service: str  # botocore's service name
     create_operation: str  # the request whose input ``spec`` is
     name_field: str  # the request field that ``metadata.name`` fills; not allowed in ``spec``
+    # applied to a document's spec and to its live counterpart alike, so that equal things compare equal
+    canonical: Callable[[Spec], dict[str, Any]]
+    tags: Callable[[Spec], dict[str, str]]  # the user tags a document asks for, compared with live tags
     required_fields: frozenset[str] = frozenset()  # required by us although AWS makes them optional
     extra_fields: frozenset[str] = frozenset()  # ours, beyond the AWS request (e.g. ``Attributes``)
     references: tuple[Reference, ...] = ()
@@ -37,6 +50,12 @@ class KindInfo:
     replace_fields: frozenset[str] = frozenset()
     # Fields of the request that are not part of the resource's state (idempotency tokens and the like).
     request_only_fields: frozenset[str] = field(default_factory=frozenset)
+    # what else the spec hash covers: settings that are written but cannot be read back cheaply
+    unread: Callable[[Spec], object] = nothing_unread
+    # Its reader puts it into ``LiveState.entries`` in request shape, and ``plan/entries.py`` plans it. False: an
+    # ECS kind, kept as ECS describes it (``clusters``, ``services``, ``task_definitions``), planned by
+    # ``plan/ecs.py``.
+    read_as_entry: bool = True
 
 
 CLUSTER = KindInfo(
@@ -44,6 +63,9 @@ CLUSTER = KindInfo(
     aws_service="ecs",
     create_operation="CreateCluster",
     name_field="clusterName",
+    canonical=ecs.canonical_cluster,
+    tags=ecs.spec_tags,
+    read_as_entry=False,
 )
 
 TASK_DEFINITION = KindInfo(
@@ -51,6 +73,9 @@ TASK_DEFINITION = KindInfo(
     aws_service="ecs",
     create_operation="RegisterTaskDefinition",
     name_field="family",
+    canonical=ecs.canonical_task_definition,
+    tags=ecs.spec_tags,
+    read_as_entry=False,
 )
 
 SERVICE = KindInfo(
@@ -58,6 +83,8 @@ SERVICE = KindInfo(
     aws_service="ecs",
     create_operation="CreateService",
     name_field="serviceName",
+    canonical=ecs.canonical_service,
+    tags=ecs.spec_tags,
     required_fields=frozenset({"cluster", "taskDefinition"}),
     references=(
         Reference("cluster", "Cluster", external_allowed=True),
@@ -68,6 +95,7 @@ SERVICE = KindInfo(
     # CreateService fields that UpdateService lacks (checked against botocore by a test).
     replace_fields=frozenset({"launchType", "role", "schedulingStrategy"}),
     request_only_fields=frozenset({"clientToken"}),
+    read_as_entry=False,
 )
 
 _TARGET_GROUP_REFERENCES = (
@@ -80,6 +108,8 @@ LOAD_BALANCER = KindInfo(
     aws_service="elbv2",
     create_operation="CreateLoadBalancer",
     name_field="Name",
+    canonical=elbv2.canonical_load_balancer,
+    tags=key_value_tags,
     extra_fields=frozenset({"Attributes"}),
     replace_fields=frozenset({"Scheme", "Type", "CustomerOwnedIpv4Pool"}),
 )
@@ -89,6 +119,8 @@ TARGET_GROUP = KindInfo(
     aws_service="elbv2",
     create_operation="CreateTargetGroup",
     name_field="Name",
+    canonical=elbv2.canonical_target_group,
+    tags=key_value_tags,
     extra_fields=frozenset({"Attributes"}),
     replace_fields=frozenset({"Protocol", "ProtocolVersion", "Port", "VpcId", "TargetType", "IpAddressType"}),
 )
@@ -98,6 +130,8 @@ LISTENER = KindInfo(
     aws_service="elbv2",
     create_operation="CreateListener",
     name_field="",  # local to the repo; AWS knows a listener by its load balancer and port
+    canonical=elbv2.canonical_listener,
+    tags=key_value_tags,
     replace_fields=frozenset({"LoadBalancerArn"}),
     references=(
         Reference("LoadBalancerArn", "LoadBalancer"),
@@ -110,6 +144,8 @@ LISTENER_RULE = KindInfo(
     aws_service="elbv2",
     create_operation="CreateRule",
     name_field="",  # local; AWS knows a rule by its listener and priority
+    canonical=elbv2.canonical_rule,
+    tags=key_value_tags,
     replace_fields=frozenset({"ListenerArn"}),
     references=(
         Reference("ListenerArn", "Listener"),  # written "load-balancer-name:port"
@@ -125,7 +161,10 @@ SCALABLE_TARGET = KindInfo(
     aws_service="application-autoscaling",
     create_operation="RegisterScalableTarget",
     name_field="",  # local; AWS knows it by ResourceId and ScalableDimension
+    canonical=autoscaling.canonical_scalable_target,
+    tags=autoscaling.no_tags,
     replace_fields=SCALING_IDENTITY,
+    unread=key_value_tags,
 )
 
 SCALING_POLICY = KindInfo(
@@ -133,6 +172,8 @@ SCALING_POLICY = KindInfo(
     aws_service="application-autoscaling",
     create_operation="PutScalingPolicy",
     name_field="PolicyName",
+    canonical=autoscaling.canonical_scaling_policy,
+    tags=autoscaling.no_tags,
     replace_fields=SCALING_IDENTITY,
 )
 
@@ -141,6 +182,8 @@ SCHEDULED_ACTION = KindInfo(
     aws_service="application-autoscaling",
     create_operation="PutScheduledAction",
     name_field="ScheduledActionName",
+    canonical=autoscaling.canonical_scheduled_action,
+    tags=autoscaling.no_tags,
     replace_fields=SCALING_IDENTITY,
 )
 
@@ -151,6 +194,8 @@ DISCOVERY_SERVICE = KindInfo(
     aws_service="servicediscovery",
     create_operation="CreateService",
     name_field="Name",
+    canonical=servicediscovery.canonical_discovery_service,
+    tags=key_value_tags,
     references=(
         Reference("NamespaceId", "Namespace", external_allowed=True),
         Reference("DnsConfig.NamespaceId", "Namespace", external_allowed=True),
@@ -166,6 +211,8 @@ DEPLOYMENT_GROUP = KindInfo(
     aws_service="codedeploy",
     create_operation="CreateDeploymentGroup",
     name_field="deploymentGroupName",
+    canonical=codedeploy.canonical_deployment_group,
+    tags=codedeploy.lowercase_tags,
     required_fields=frozenset({"applicationName", "ecsServices", "loadBalancerInfo"}),
     references=(
         Reference(f"{_PAIRS}.prodTrafficRoute.listenerArns[]", "Listener"),

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.model.canonical import drop_keys, list_to_map, prune_empty
-from reconciler.model.generic import GenericKind, Spec, key_value_tags
+from reconciler.model.canonical import Spec, drop_keys, list_to_map, prune_empty
 
 NAMESPACE_ARN_MARKER = ":namespace/"
 READ_ONLY = frozenset(
@@ -66,8 +65,3 @@ def registered_instances(spec: Spec) -> int:
     """How many instances GetService or ListServices says are registered (0 when it does not say). AWS warns that
     the count "might not reflect pending registrations and deregistrations": a hint to hold on, not a promise."""
     return int(spec.get("InstanceCount") or 0)
-
-
-DISCOVERY_SERVICE = GenericKind(
-    kind="DiscoveryService", canonical=canonical_discovery_service, tags=key_value_tags
-)

@@ -8,9 +8,8 @@ resource is re-created with a new ARN.
 
 from __future__ import annotations
 
-from reconciler.model import autoscaling, codedeploy, elbv2, servicediscovery
 from reconciler.model.ecs import cluster_name_of
-from reconciler.model.generic import GenericKind
+from reconciler.model.kinds import KINDS
 from reconciler.model.live import LiveState
 from reconciler.model.references import reference_name, resolve
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
@@ -19,21 +18,14 @@ from reconciler.plan.ecs import Outcome, spec_hash_of
 from reconciler.plan.owners import NO_OWNERS, OwnerContext, settle
 from reconciler.plan.types import Change
 
-ENTRY_KINDS: dict[str, GenericKind] = {
-    k.kind: k
-    for k in (
-        elbv2.TARGET_GROUP, elbv2.LOAD_BALANCER, elbv2.LISTENER, elbv2.LISTENER_RULE,
-        autoscaling.SCALABLE_TARGET, autoscaling.SCALING_POLICY, autoscaling.SCHEDULED_ACTION,
-        servicediscovery.DISCOVERY_SERVICE, codedeploy.DEPLOYMENT_GROUP,
-    )
-}  # fmt: skip
-
 
 def reference_arns(desired: DesiredState, live: LiveState) -> dict[ResourceKey, str]:
     """(kind, reference name) → ARN for every declared resource of an entry kind that exists in AWS."""
     arns: dict[ResourceKey, str] = {}
     for resource in desired:
-        entry = live.entries_of(resource.kind).get(resource.name) if resource.kind in ENTRY_KINDS else None
+        entry = (
+            live.entries_of(resource.kind).get(resource.name) if KINDS[resource.kind].read_as_entry else None
+        )
         if entry is not None and entry.status != "INACTIVE":
             arns[ResourceKey(resource.kind, reference_name(resource))] = entry.arn
     for name, namespace_id in live.namespaces.items():  # Cloud Map namespaces named by their DNS name
@@ -46,7 +38,7 @@ def reference_arns(desired: DesiredState, live: LiveState) -> dict[ResourceKey, 
 
 
 def entry_spec_hash(resource: DesiredResource) -> str:
-    rules = ENTRY_KINDS[resource.kind]
+    rules = KINDS[resource.kind]
     unread = rules.unread(resource.spec)
     extra = () if unread is None else (repr(unread),)
     return spec_hash_of(rules.canonical(resource.spec), rules.tags(resource.spec), *extra)
@@ -61,7 +53,7 @@ def plan_entry(
     context: OwnerContext = NO_OWNERS,
 ) -> Outcome:
     """``context``: what the table of fields other actors own (``owners``) needs to know of the resource."""
-    rules = ENTRY_KINDS[resource.kind]
+    rules = KINDS[resource.kind]
     entry = live.entries_of(resource.kind).get(resource.name)
     resolved = resolve(resource, arns)
     settled = settle(resource.kind, entry.spec if entry else None, resolved, context)

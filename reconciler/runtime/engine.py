@@ -28,10 +28,11 @@ from reconciler.live.elbv2 import KINDS as ELBV2_KINDS
 from reconciler.live.elbv2 import Elbv2Reader
 from reconciler.live.servicediscovery import ServiceDiscoveryReader, service_connect_namespaces
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
+from reconciler.model.kinds import KINDS
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
 from reconciler.plan.ecs import RevisionMemo
-from reconciler.plan.entries import ENTRY_KINDS, entry_spec_hash, reference_arns
+from reconciler.plan.entries import entry_spec_hash, reference_arns
 from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.targets import ScopeIndex, changed_resources, subset
@@ -208,7 +209,7 @@ class Engine:
         A targeted pass updates what it covered and keeps the rest."""
         settled = set(plan.in_sync) | {c.key for c in result.applied}
         remembered: dict[tuple[str, str], str] = {
-            r.key: entry_spec_hash(r) for r in desired if r.kind in ENTRY_KINDS and r.key in settled
+            r.key: entry_spec_hash(r) for r in desired if KINDS[r.kind].read_as_entry and r.key in settled
         }
         if not targeted:
             self._remembered = remembered
