@@ -40,6 +40,10 @@ class KindInfo:
     aws_service: str  # botocore's service name
     create_operation: str  # the request whose input ``spec`` is
     name_field: str  # the request field that ``metadata.name`` fills; not allowed in ``spec``
+    # Creation order: what others refer to is created first, and deleted last (``plan/order.py``). None (Cloud Map
+    # services and CodeDeploy groups, as yet): ordered after every ranked kind, and its deletions wait for those
+    # of the other kinds but clusters (``plan/prune.py``); what each waits for is still its references.
+    rank: int | None
     # applied to a document's spec and to its live counterpart alike, so that equal things compare equal
     canonical: Callable[[Spec], dict[str, Any]]
     tags: Callable[[Spec], dict[str, str]]  # the user tags a document asks for, compared with live tags
@@ -60,6 +64,7 @@ class KindInfo:
 
 CLUSTER = KindInfo(
     kind="Cluster",
+    rank=0,
     aws_service="ecs",
     create_operation="CreateCluster",
     name_field="clusterName",
@@ -70,6 +75,7 @@ CLUSTER = KindInfo(
 
 TASK_DEFINITION = KindInfo(
     kind="TaskDefinition",
+    rank=1,
     aws_service="ecs",
     create_operation="RegisterTaskDefinition",
     name_field="family",
@@ -80,6 +86,7 @@ TASK_DEFINITION = KindInfo(
 
 SERVICE = KindInfo(
     kind="Service",
+    rank=6,
     aws_service="ecs",
     create_operation="CreateService",
     name_field="serviceName",
@@ -105,6 +112,7 @@ _TARGET_GROUP_REFERENCES = (
 
 LOAD_BALANCER = KindInfo(
     kind="LoadBalancer",
+    rank=3,
     aws_service="elbv2",
     create_operation="CreateLoadBalancer",
     name_field="Name",
@@ -116,6 +124,7 @@ LOAD_BALANCER = KindInfo(
 
 TARGET_GROUP = KindInfo(
     kind="TargetGroup",
+    rank=2,
     aws_service="elbv2",
     create_operation="CreateTargetGroup",
     name_field="Name",
@@ -127,6 +136,7 @@ TARGET_GROUP = KindInfo(
 
 LISTENER = KindInfo(
     kind="Listener",
+    rank=4,
     aws_service="elbv2",
     create_operation="CreateListener",
     name_field="",  # local to the repo; AWS knows a listener by its load balancer and port
@@ -141,6 +151,7 @@ LISTENER = KindInfo(
 
 LISTENER_RULE = KindInfo(
     kind="ListenerRule",
+    rank=5,
     aws_service="elbv2",
     create_operation="CreateRule",
     name_field="",  # local; AWS knows a rule by its listener and priority
@@ -158,6 +169,7 @@ SCALING_IDENTITY = frozenset({"ServiceNamespace", "ResourceId", "ScalableDimensi
 
 SCALABLE_TARGET = KindInfo(
     kind="ScalableTarget",
+    rank=7,
     aws_service="application-autoscaling",
     create_operation="RegisterScalableTarget",
     name_field="",  # local; AWS knows it by ResourceId and ScalableDimension
@@ -169,6 +181,7 @@ SCALABLE_TARGET = KindInfo(
 
 SCALING_POLICY = KindInfo(
     kind="ScalingPolicy",
+    rank=8,
     aws_service="application-autoscaling",
     create_operation="PutScalingPolicy",
     name_field="PolicyName",
@@ -179,6 +192,7 @@ SCALING_POLICY = KindInfo(
 
 SCHEDULED_ACTION = KindInfo(
     kind="ScheduledAction",
+    rank=8,
     aws_service="application-autoscaling",
     create_operation="PutScheduledAction",
     name_field="ScheduledActionName",
@@ -191,6 +205,7 @@ SCHEDULED_ACTION = KindInfo(
 # one by its DNS name or ID. UpdateService can change only Description, DnsRecords and HealthCheckConfig.
 DISCOVERY_SERVICE = KindInfo(
     kind="DiscoveryService",
+    rank=None,
     aws_service="servicediscovery",
     create_operation="CreateService",
     name_field="Name",
@@ -208,6 +223,7 @@ DISCOVERY_SERVICE = KindInfo(
 _PAIRS = "loadBalancerInfo.targetGroupPairInfoList[]"
 DEPLOYMENT_GROUP = KindInfo(
     kind="DeploymentGroup",
+    rank=None,
     aws_service="codedeploy",
     create_operation="CreateDeploymentGroup",
     name_field="deploymentGroupName",

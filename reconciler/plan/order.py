@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from graphlib import TopologicalSorter
 
+from reconciler.model.kinds import KINDS
 from reconciler.model.resource import ResourceKey
 from reconciler.plan.types import Action, Change
 
-# The creation order: what others refer to first (target group → load balancer → listener → rule → service).
-KIND_RANK = {
-    "Cluster": 0, "TaskDefinition": 1, "TargetGroup": 2, "LoadBalancer": 3, "Listener": 4, "ListenerRule": 5,
-    "Service": 6, "ScalableTarget": 7, "ScalingPolicy": 8, "ScheduledAction": 8,
-}  # fmt: skip
+# The creation order: what others refer to first (target group → load balancer → listener → rule → service), as
+# each kind's ``KindInfo.rank`` says; the kinds without one are left out (see ``KindInfo.rank``).
+KIND_RANK = {name: kind.rank for name, kind in KINDS.items() if kind.rank is not None}
 
 
 def order_changes(changes: list[Change]) -> list[Change]:
