@@ -9,7 +9,8 @@ runs a matching revision and no such read happens.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.desired.scope import cluster_scope_problems, refused_clusters
@@ -82,14 +83,19 @@ def make_plan(
     arns = reference_arns(desired, live)
     scaled = scaled_services(desired)
 
-    def plan_one(resource: DesiredResource, arns: dict[ResourceKey, str]) -> None:
-        context = owner_context(resource, desired, arns, scaled)
-        outcome = _plan_one(resource, desired, live, families, arns, options, context, memo)
+    inputs = Inputs(
+        desired=desired, live=live, families=families, arns=arns, options=options, scaled=scaled, memo=memo
+    )
+
+    def plan_one(resource: DesiredResource, inputs: Inputs) -> None:
+        planning = PLANNING.get(resource.kind, ENTRY)
+        context = planning.context(resource, inputs)
+        outcome = planning.plan(resource, inputs, context)
         _record(plan, resource.key, outcome, deps=dependencies(resource, declared) | attachments.of(resource))
         plan.owned.extend(owned(resource.kind, resource.name, context))
 
     for resource in desired:
-        plan_one(resource, arns)
+        plan_one(resource, inputs)
     if not desired.is_empty and not targeted:  # an empty desired state never prunes
         plan_orphans(plan, desired, live, instance=options.instance)
     if targeted:
@@ -112,57 +118,102 @@ def make_plan(
                 for v in iter_reference_values(resource)
             ):
                 _forget(plan, resource.key)
-                plan_one(resource, unknown)
+                plan_one(resource, replace(inputs, arns=unknown))
     _guard_clusters(plan.changes, options.allowed_clusters)
     plan.changes = order_changes(plan.changes)
     return plan
 
 
-def _plan_one(
-    resource: DesiredResource,
-    desired: DesiredState,
-    live: LiveState,
-    families: dict[str, FamilyPlan],
-    arns: dict[ResourceKey, str],
-    options: PlanOptions,
-    context: OwnerContext,
-    memo: RevisionMemo,
-) -> Outcome:
-    if resource.kind == "Cluster":
-        return plan_cluster(resource, live, instance=options.instance)
-    if resource.kind == "TaskDefinition":
-        return families[resource.name].outcome
-    if resource.kind == "Service":
-        blue_green = blue_green_of(resource, desired, arns) if is_code_deploy(resource.spec) else None
-        return plan_service(
-            resource, live, families, arns, instance=options.instance, context=context, blue_green=blue_green,
-            deployment_deadline=options.deployment_deadline, memo=memo,
-        )  # fmt: skip
-    outcome = plan_entry(resource, live, arns, instance=options.instance, context=context)
-    if resource.kind == "Listener" and context.pair and isinstance(outcome, Change):
-        hold_during_deployment(outcome, desired, live.deployments_running, reference_name(resource))
+@dataclass(frozen=True)
+class Inputs:
+    """What planning one document may read besides the document."""
+
+    desired: DesiredState
+    live: LiveState
+    families: dict[str, FamilyPlan]  # what was decided for each task definition family
+    arns: dict[ResourceKey, str]  # (kind, reference name) → ARN, to resolve the names documents use
+    options: PlanOptions
+    scaled: set[tuple[str, str]]  # (cluster, service) of the services a ScalableTarget scales
+    memo: RevisionMemo  # what plans worked out about task definition revisions
+
+
+# --- Planning each kind --------------------------------------------------------------------------------------
+
+
+def _entry(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -> Outcome:
+    return plan_entry(resource, inputs.live, inputs.arns, instance=inputs.options.instance, context=context)
+
+
+def _cluster(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -> Outcome:
+    return plan_cluster(resource, inputs.live, instance=inputs.options.instance)
+
+
+def _task_definition(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -> Outcome:
+    return inputs.families[resource.name].outcome  # decided before any document, for services to read
+
+
+def _service(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -> Outcome:
+    desired, arns, options = inputs.desired, inputs.arns, inputs.options
+    blue_green = blue_green_of(resource, desired, arns) if is_code_deploy(resource.spec) else None
+    return plan_service(
+        resource, inputs.live, inputs.families, arns, instance=options.instance, context=context,
+        blue_green=blue_green, deployment_deadline=options.deployment_deadline, memo=inputs.memo,
+    )  # fmt: skip
+
+
+def _listener(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -> Outcome:
+    outcome = _entry(resource, inputs, context)
+    if context.pair and isinstance(outcome, Change):
+        hold_during_deployment(
+            outcome, inputs.desired, inputs.live.deployments_running, reference_name(resource)
+        )
     return outcome
 
 
-def owner_context(
-    resource: DesiredResource,
-    desired: DesiredState,
-    arns: dict[ResourceKey, str],
-    scaled: set[tuple[str, str]],
-) -> OwnerContext:
-    """What the table of fields other actors own (``owners``) needs to know of ``resource``."""
+def _document_context(resource: DesiredResource, inputs: Inputs) -> OwnerContext:
+    return OwnerContext(ignored=resource.ignore_differences)
+
+
+def _service_context(resource: DesiredResource, inputs: Inputs) -> OwnerContext:
     ignored = resource.ignore_differences
-    if resource.kind == "Service":
-        is_scaled = (cluster_name_of(str(resource.spec.get("cluster", ""))), resource.name) in scaled
-        blue_green = blue_green_of(resource, desired, arns) if is_code_deploy(resource.spec) else None
-        pair = blue_green.pair if blue_green is not None else frozenset()
-        return OwnerContext(scaled=is_scaled, pair=pair, ignored=ignored)
-    if resource.kind == "Listener":
-        pair = listener_pairs(desired, arns).get(reference_name(resource), frozenset())
-        return OwnerContext(pair=pair, ignored=ignored)
-    if resource.kind == "ScalableTarget":
-        return OwnerContext(schedule_bounds=schedule_bounds(resource, desired), ignored=ignored)
-    return OwnerContext(ignored=ignored)
+    is_scaled = (cluster_name_of(str(resource.spec.get("cluster", ""))), resource.name) in inputs.scaled
+    code_deploy = is_code_deploy(resource.spec)
+    blue_green = blue_green_of(resource, inputs.desired, inputs.arns) if code_deploy else None
+    pair = blue_green.pair if blue_green is not None else frozenset()
+    return OwnerContext(scaled=is_scaled, pair=pair, ignored=ignored)
+
+
+def _listener_context(resource: DesiredResource, inputs: Inputs) -> OwnerContext:
+    pair = listener_pairs(inputs.desired, inputs.arns).get(reference_name(resource), frozenset())
+    return OwnerContext(pair=pair, ignored=resource.ignore_differences)
+
+
+def _scalable_target_context(resource: DesiredResource, inputs: Inputs) -> OwnerContext:
+    bounds = schedule_bounds(resource, inputs.desired)
+    return OwnerContext(schedule_bounds=bounds, ignored=resource.ignore_differences)
+
+
+@dataclass(frozen=True)
+class KindPlanning:
+    """How the planner plans a document of one kind: ``plan`` decides its outcome, given what ``context`` found
+    that the table of fields other actors own (``owners``) needs to know of it."""
+
+    plan: Callable[[DesiredResource, Inputs, OwnerContext], Outcome] = _entry
+    context: Callable[[DesiredResource, Inputs], OwnerContext] = _document_context
+
+
+# From the kind's canonical form and tags (``plan/entries.py``): most kinds need no more.
+ENTRY = KindPlanning()
+# The kinds that need more: the ECS kinds (``KindInfo.read_as_entry`` False) have planning of their own; a
+# listener is held while a CodeDeploy deployment moves its traffic; another actor may own fields of a service
+# (Application Auto Scaling, CodeDeploy) or of a scalable target (its scheduled actions).
+PLANNING: Mapping[str, KindPlanning] = {
+    "Cluster": KindPlanning(plan=_cluster),
+    "TaskDefinition": KindPlanning(plan=_task_definition),
+    "Service": KindPlanning(plan=_service, context=_service_context),
+    "Listener": KindPlanning(plan=_listener, context=_listener_context),
+    "ScalableTarget": KindPlanning(context=_scalable_target_context),
+}
 
 
 def schedule_bounds(target: DesiredResource, desired: DesiredState) -> frozenset[tuple[Any, Any]]:
