@@ -30,6 +30,10 @@ READS = {
 
 
 class AutoscalingReader:
+    kinds = KINDS
+    tags = None  # its ownership facts are in the scaled services' tags, which ECS reads
+    after_others = True  # ... so it reads once the ECS reader has
+
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
 

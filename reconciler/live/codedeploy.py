@@ -28,6 +28,9 @@ DEPLOYMENTS_PER_BATCH = 25  # BatchGetDeployments takes at most 25 IDs
 
 
 class CodeDeployReader:
+    kinds = (KIND,)
+    after_others = False
+
     def __init__(
         self, clients: AwsClients, *, instance: str, tag_refresh_passes: int = REFRESH_PASSES
     ) -> None:
@@ -39,7 +42,11 @@ class CodeDeployReader:
         ] = {}  # deployment ID → its BatchGetDeployments info, once it has ended
         self.tags = TagCache(refresh_passes=tag_refresh_passes)
 
-    async def read(self, desired: DesiredState, live: LiveState) -> None:
+    async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
+        """A targeted pass reads CodeDeploy only when its documents declare a deployment group; it then reads as a
+        full pass does."""
+        if targeted and not desired.of_kind(KIND):
+            return
         client = await self._clients.client("codedeploy")
         self.tags.begin_pass()
         applications = await paginate(client, "list_applications", "applications")

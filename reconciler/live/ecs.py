@@ -36,6 +36,10 @@ RECENT_REVISIONS = 10  # how many of a family's newest revisions are searched fo
 class EcsReader:
     """Reads the ECS part of a ``LiveState``. Keep one per process: it owns the task definition cache."""
 
+    kinds = ("Cluster", "TaskDefinition", "Service")
+    tags = None  # the describe calls carry them (``include=TAGS``)
+    after_others = False
+
     def __init__(self, clients: AwsClients, *, instance: str) -> None:
         self._clients = clients
         self._instance = instance

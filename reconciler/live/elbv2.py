@@ -42,6 +42,9 @@ class Found:
 
 
 class Elbv2Reader:
+    kinds = KINDS
+    after_others = False
+
     def __init__(
         self, clients: AwsClients, *, instance: str, tag_refresh_passes: int = REFRESH_PASSES
     ) -> None:

@@ -25,6 +25,9 @@ PAGE_SIZE = 100
 
 
 class ServiceDiscoveryReader:
+    kinds = (KIND,)
+    after_others = False
+
     def __init__(
         self, clients: AwsClients, *, instance: str, tag_refresh_passes: int = REFRESH_PASSES
     ) -> None:
@@ -32,7 +35,11 @@ class ServiceDiscoveryReader:
         self._instance = instance
         self.tags = TagCache(refresh_passes=tag_refresh_passes)
 
-    async def read(self, desired: DesiredState, live: LiveState) -> None:
+    async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
+        """A targeted pass reads Cloud Map only when its documents declare a Cloud Map service or name a namespace
+        for Service Connect; it then reads as a full pass does."""
+        if targeted and not desired.of_kind(KIND) and not service_connect_namespaces(desired):
+            return
         client = await self._clients.client("servicediscovery")
         self.tags.begin_pass()
         declared = desired.of_kind(KIND)

@@ -20,13 +20,10 @@ from reconciler.apply.executor import ApplyResult, Executor, Writer
 from reconciler.apply.servicediscovery import ServiceDiscoveryWriter
 from reconciler.errors import InvalidDesiredState
 from reconciler.live.autoscaling import KINDS as AUTOSCALING_KINDS
-from reconciler.live.autoscaling import AutoscalingReader
 from reconciler.live.clients import AwsClients
-from reconciler.live.codedeploy import CodeDeployReader
 from reconciler.live.ecs import EcsReader
 from reconciler.live.elbv2 import KINDS as ELBV2_KINDS
-from reconciler.live.elbv2 import Elbv2Reader
-from reconciler.live.servicediscovery import ServiceDiscoveryReader, service_connect_namespaces
+from reconciler.live.readers import make_readers
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
 from reconciler.model.kinds import KINDS
 from reconciler.model.live import LiveState
@@ -71,15 +68,8 @@ class Engine:
         self.shards: Shards | None = None  # --shards auto: only the changes of the shards held are applied
         self._ecs_reader = EcsReader(clients, instance=options.instance)
         self._revisions = RevisionMemo()  # what plans worked out about task definition revisions, kept
-        self._elbv2_reader = Elbv2Reader(
-            clients, instance=options.instance, tag_refresh_passes=tag_refresh_passes
-        )
-        self._autoscaling_reader = AutoscalingReader(clients)
-        self._discovery_reader = ServiceDiscoveryReader(
-            clients, instance=options.instance, tag_refresh_passes=tag_refresh_passes
-        )
-        self._codedeploy_reader = CodeDeployReader(
-            clients, instance=options.instance, tag_refresh_passes=tag_refresh_passes
+        self._readers = make_readers(
+            clients, self._ecs_reader, instance=options.instance, tag_refresh_passes=tag_refresh_passes
         )
         ecs_writer: Writer = EcsWriter(clients, self._ecs_reader)
         elbv2_writer: Writer = Elbv2Writer(clients)
@@ -96,18 +86,13 @@ class Engine:
 
     async def read(self, desired: DesiredState, *, targeted: bool = False) -> LiveState:
         live = LiveState(remembered=dict(self._remembered))
-        reads = [
-            self._ecs_reader.read(desired, live, targeted=targeted),
-            self._elbv2_reader.read(desired, live, targeted=targeted),
-        ]
-        if not targeted or desired.of_kind("DiscoveryService") or service_connect_namespaces(desired):
-            reads.append(self._discovery_reader.read(desired, live))
-        if not targeted or desired.of_kind("DeploymentGroup"):
-            reads.append(self._codedeploy_reader.read(desired, live))
-        await asyncio.gather(*reads)
+        first = [reader for reader in self._readers if not reader.after_others]
+        await asyncio.gather(*(reader.read(desired, live, targeted=targeted) for reader in first))
         if problems := live_problems(desired, live):  # validation that needs AWS (an ALB's zones)
             raise InvalidDesiredState(problems)
-        await self._autoscaling_reader.read(desired, live, targeted=targeted)  # needs the services' tags
+        for reader in self._readers:
+            if reader.after_others:  # Application Auto Scaling: it needs the services' tags
+                await reader.read(desired, live, targeted=targeted)
         self._index_arns(live, full=not targeted)
         return live
 
@@ -194,7 +179,7 @@ class Engine:
                     self.arn_keys[entry.arn] = ResourceKey(kind, name)
 
     def _tag_caches(self) -> tuple[TagCache, ...]:
-        return self._elbv2_reader.tags, self._discovery_reader.tags, self._codedeploy_reader.tags
+        return tuple(reader.tags for reader in self._readers if reader.tags is not None)
 
     async def _tags_still_current(self, changes: list[Change]) -> bool:
         """Whether the cached tags of resources a change is planned for are still AWS's (read again now); False:
