@@ -11,6 +11,7 @@ import contextlib
 from typing import Any
 
 from reconciler.apply.context import ApplyContext
+from reconciler.apply.executor import Actions
 from reconciler.errors import NotFound, TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.model.autoscaling import SUSPENDED_DEFAULTS, encode_fact, fact_key, natural_key
@@ -35,16 +36,28 @@ DELETES = {
 class AutoscalingWriter:
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
+        self.actions = ACTIONS
 
     async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None:
         aas = await self._clients.client("application-autoscaling")
         ecs = await self._clients.client("ecs")
-        if change.action is Action.DELETE:
-            await self._delete(aas, ecs, change)
-            return
+        await self.actions[change.kind][change.action](self, aas, ecs, change, resource, context)
+
+    async def _apply_delete(
+        self, aas: Any, ecs: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+    ) -> None:
+        await self._delete(aas, ecs, change)
+
+    async def _apply_replace(
+        self, aas: Any, ecs: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+    ) -> None:
+        await self._delete(aas, ecs, change)  # moved to another target: remove the old one first
+        await self._apply_upsert(aas, ecs, change, resource, context)
+
+    async def _apply_upsert(
+        self, aas: Any, ecs: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+    ) -> None:
         assert resource is not None
-        if change.action is Action.REPLACE:  # moved to another target: remove the old one first
-            await self._delete(aas, ecs, change)
         spec = {k: v for k, v in resource.spec.items() if k != "Tags" or change.kind == "ScalableTarget"}
         if (
             change.kind == "ScalableTarget"
@@ -88,3 +101,16 @@ async def _record_fact(
     await ecs.tag_resource(
         resourceArn=arn, tags=[{"key": fact_key(change.kind, natural_key(change.kind, spec)), "value": value}]
     )
+
+
+# Register and Put are upserts: create, update and adopt are the same call with the whole document.
+ACTIONS: Actions = {
+    kind: {
+        Action.CREATE: AutoscalingWriter._apply_upsert,
+        Action.UPDATE: AutoscalingWriter._apply_upsert,
+        Action.ADOPT: AutoscalingWriter._apply_upsert,
+        Action.REPLACE: AutoscalingWriter._apply_replace,
+        Action.DELETE: AutoscalingWriter._apply_delete,
+    }
+    for kind in ("ScalableTarget", "ScalingPolicy", "ScheduledAction")
+}

@@ -10,6 +10,7 @@ import contextlib
 from typing import Any
 
 from reconciler.apply.context import ApplyContext
+from reconciler.apply.executor import Actions
 from reconciler.errors import AlreadyExists
 from reconciler.live.clients import AwsClients
 from reconciler.model.references import resolve
@@ -20,24 +21,57 @@ from reconciler.plan.types import Action, Change
 class CodeDeployWriter:
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
+        self.actions = ACTIONS
 
     async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None:
         client = await self._clients.client("codedeploy")
-        if change.action in (Action.DELETE, Action.REPLACE):
-            application, group = _identity(change)
-            await client.delete_deployment_group(applicationName=application, deploymentGroupName=group)
-        if change.action is Action.DELETE:
-            return
-        assert resource is not None
-        spec = {k: v for k, v in resolve(resource, context.arns).items() if k != "tags"}
-        tags = context.key_value_tags(change, resource)
-        if change.action in (Action.CREATE, Action.REPLACE):
-            await _ensure_application(client, str(spec["applicationName"]))
-            await client.create_deployment_group(deploymentGroupName=resource.name, tags=tags, **spec)
-            return
-        if change.changed_fields - {"tags"}:
-            await client.update_deployment_group(currentDeploymentGroupName=resource.name, **spec)
-        await client.tag_resource(ResourceArn=change.live_arn, Tags=tags)
+        await self.actions[change.kind][change.action](client, change, resource, context)
+
+
+async def _apply_create(
+    client: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    assert resource is not None
+    spec = {k: v for k, v in resolve(resource, context.arns).items() if k != "tags"}
+    tags = context.key_value_tags(change, resource)
+    await _ensure_application(client, str(spec["applicationName"]))
+    await client.create_deployment_group(deploymentGroupName=resource.name, tags=tags, **spec)
+
+
+async def _apply_replace(
+    client: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    await _apply_delete(client, change, resource, context)
+    await _apply_create(client, change, resource, context)
+
+
+async def _apply_update(
+    client: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    assert resource is not None
+    spec = {k: v for k, v in resolve(resource, context.arns).items() if k != "tags"}
+    tags = context.key_value_tags(change, resource)
+    if change.changed_fields - {"tags"}:
+        await client.update_deployment_group(currentDeploymentGroupName=resource.name, **spec)
+    await client.tag_resource(ResourceArn=change.live_arn, Tags=tags)
+
+
+async def _apply_delete(
+    client: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    application, group = _identity(change)
+    await client.delete_deployment_group(applicationName=application, deploymentGroupName=group)
+
+
+ACTIONS: Actions = {
+    "DeploymentGroup": {
+        Action.CREATE: _apply_create,
+        Action.UPDATE: _apply_update,
+        Action.ADOPT: _apply_update,
+        Action.REPLACE: _apply_replace,
+        Action.DELETE: _apply_delete,
+    }
+}
 
 
 def _identity(change: Change) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from botocore.exceptions import WaiterError
 
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.deployment import create_deployment
+from reconciler.apply.executor import Actions
 from reconciler.errors import TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
@@ -51,13 +52,11 @@ class EcsWriter:
     def __init__(self, clients: AwsClients, reader: EcsReader) -> None:
         self._clients = clients
         self._reader = reader
+        self.actions = ACTIONS
 
     async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None:
         ecs = await self._clients.client("ecs")
-        handler = getattr(self, f"_{change.kind.lower()}_{change.action.value}", None)
-        if handler is None:
-            raise NotImplementedError(f"{change.kind} {change.action.value}")
-        await handler(ecs, change, resource, context)
+        await self.actions[change.kind][change.action](self, ecs, change, resource, context)
 
     # --- Cluster -------------------------------------------------------------------------------------------
 
@@ -83,8 +82,6 @@ class EcsWriter:
         if needs_tagging(change):
             await ecs.tag_resource(resourceArn=change.live_arn, tags=ctx.ecs_tags(change, resource))
 
-    _cluster_adopt = _cluster_update
-
     async def _cluster_delete(self, ecs: Any, change: Change, resource: None, ctx: ApplyContext) -> None:
         await ecs.delete_cluster(cluster=change.name)
 
@@ -107,8 +104,6 @@ class EcsWriter:
         await ecs.tag_resource(resourceArn=change.live_arn, tags=tags)
         self._reader.retag(change.live_arn, tags)
         ctx.registered[resource.name] = change.live_arn
-
-    _taskdefinition_update = _taskdefinition_adopt  # a matching revision whose tags differ
 
     # --- Service -------------------------------------------------------------------------------------------
 
@@ -144,8 +139,6 @@ class EcsWriter:
         if needs_tagging(change):
             await ecs.tag_resource(resourceArn=change.live_arn, tags=ctx.ecs_tags(change, resource))
 
-    _service_adopt = _service_update
-
     async def _deploy(
         self, change: Change, resource: DesiredResource, spec: dict[str, Any], ctx: ApplyContext
     ) -> None:
@@ -174,6 +167,29 @@ class EcsWriter:
 
     async def _service_delete(self, ecs: Any, change: Change, resource: None, ctx: ApplyContext) -> None:
         await ecs.delete_service(cluster=change.cluster, service=change.name, force=True)
+
+
+ACTIONS: Actions = {
+    "Cluster": {
+        Action.CREATE: EcsWriter._cluster_create,
+        Action.UPDATE: EcsWriter._cluster_update,
+        Action.ADOPT: EcsWriter._cluster_update,
+        Action.DELETE: EcsWriter._cluster_delete,
+    },
+    # task definitions are never pruned, and a revision is never changed: a new one is registered (create)
+    "TaskDefinition": {
+        Action.CREATE: EcsWriter._taskdefinition_create,
+        Action.UPDATE: EcsWriter._taskdefinition_adopt,  # a matching revision whose tags differ
+        Action.ADOPT: EcsWriter._taskdefinition_adopt,
+    },
+    "Service": {
+        Action.CREATE: EcsWriter._service_create,
+        Action.UPDATE: EcsWriter._service_update,
+        Action.ADOPT: EcsWriter._service_update,
+        Action.REPLACE: EcsWriter._service_replace,
+        Action.DELETE: EcsWriter._service_delete,
+    },
+}
 
 
 def service_update_request(change: Change, spec: dict[str, Any]) -> dict[str, Any]:

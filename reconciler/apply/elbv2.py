@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.apply.context import ApplyContext
+from reconciler.apply.executor import Actions
 from reconciler.errors import TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.model.references import reference_name, resolve
@@ -35,24 +36,52 @@ LOAD_BALANCER_CALLS = {"Subnets": "set_subnets", "SecurityGroups": "set_security
 class Elbv2Writer:
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
+        self.actions = ACTIONS
 
     async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None:
         elbv2 = await self._clients.client("elbv2")
-        if change.action is Action.DELETE:
-            await _delete(elbv2, change)
-            return
-        assert resource is not None
-        spec = resolve(resource, context.arns)
-        if change.action is Action.REPLACE:
-            await _delete(elbv2, change)
-        await _move_rules(elbv2, change, context)
-        if change.action in (Action.CREATE, Action.REPLACE):
-            arn = await _create(elbv2, resource, spec, context.key_value_tags(change, resource))
-            context.arns[ResourceKey(resource.kind, reference_name(resource))] = arn
-            return
-        await _update(elbv2, change, spec)
-        # every change writes our tags: they carry the revision that wrote the resource
-        await elbv2.add_tags(ResourceArns=[change.live_arn], Tags=context.key_value_tags(change, resource))
+        await self.actions[change.kind][change.action](elbv2, change, resource, context)
+
+
+async def _apply_create(
+    elbv2: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    assert resource is not None
+    await _created(elbv2, change, resource, resolve(resource, context.arns), context)
+
+
+async def _apply_replace(
+    elbv2: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    assert resource is not None
+    spec = resolve(resource, context.arns)
+    await _delete(elbv2, change)
+    await _created(elbv2, change, resource, spec, context)
+
+
+async def _created(
+    elbv2: Any, change: Change, resource: DesiredResource, spec: dict[str, Any], context: ApplyContext
+) -> None:
+    await _move_rules(elbv2, change, context)
+    arn = await _create(elbv2, resource, spec, context.key_value_tags(change, resource))
+    context.arns[ResourceKey(resource.kind, reference_name(resource))] = arn
+
+
+async def _apply_update(
+    elbv2: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    assert resource is not None
+    spec = resolve(resource, context.arns)
+    await _move_rules(elbv2, change, context)
+    await _update(elbv2, change, spec)
+    # every change writes our tags: they carry the revision that wrote the resource
+    await elbv2.add_tags(ResourceArns=[change.live_arn], Tags=context.key_value_tags(change, resource))
+
+
+async def _apply_delete(
+    elbv2: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    await _delete(elbv2, change)
 
 
 async def _create(
@@ -155,4 +184,16 @@ DELETES = {
     "LoadBalancer": ("delete_load_balancer", "LoadBalancerArn"),
     "Listener": ("delete_listener", "ListenerArn"),
     "ListenerRule": ("delete_rule", "RuleArn"),
+}
+
+# Every kind the same way: a replace deletes the old resource, then creates the new one.
+ACTIONS: Actions = {
+    kind: {
+        Action.CREATE: _apply_create,
+        Action.UPDATE: _apply_update,
+        Action.ADOPT: _apply_update,
+        Action.REPLACE: _apply_replace,
+        Action.DELETE: _apply_delete,
+    }
+    for kind in ("LoadBalancer", "TargetGroup", "Listener", "ListenerRule")
 }

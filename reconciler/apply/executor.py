@@ -8,7 +8,7 @@ detect mode, held changes) are never handed to a writer, so detect mode makes ze
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,13 +17,22 @@ import structlog
 from reconciler.apply.context import ApplyContext
 from reconciler.live.clients import WRITE_SCOPE
 from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
-from reconciler.plan.types import Change, Plan
+from reconciler.plan.types import Action, Change, Plan
 
 log = structlog.get_logger(__name__)
 PARALLEL_WRITES = 8
 
 
+# kind → action → what a writer does to carry it out (each writer calls its own with the clients it uses)
+Actions = Mapping[str, Mapping[Action, Callable[..., Awaitable[None]]]]
+
+
 class Writer(Protocol):
+    @property
+    def actions(self) -> Actions:
+        """What it carries out, for each kind it writes: the executor fails a change whose action is not there
+        without handing it over."""
+
     async def apply(
         self, change: Change, resource: DesiredResource | None, context: ApplyContext
     ) -> None: ...
@@ -118,8 +127,11 @@ class _Step:
             kind=change.kind, name=change.name, action=change.action.value, cause=change.cause.value
         )
         try:
+            writer = self.writers[change.kind]
+            if change.action not in writer.actions.get(change.kind, {}):
+                raise NotImplementedError(f"{change.kind} {change.action.value}")
             WRITE_SCOPE.set(self.scope)  # this task's own context: other changes are not affected
-            await self.writers[change.kind].apply(change, resource, self.context)
+            await writer.apply(change, resource, self.context)
         except Exception as exc:  # one resource's failure never stops the others
             bound.warning("apply failed", error=str(exc), error_type=type(exc).__name__)
             self.result.failed.append((change, f"{type(exc).__name__}: {exc}"))

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from reconciler.apply.context import ApplyContext
+from reconciler.apply.executor import Actions
 from reconciler.live.clients import AwsClients
 from reconciler.model.ownership import REPLACED_BY_TAG
 from reconciler.model.references import reference_name, resolve
@@ -23,27 +24,61 @@ from reconciler.plan.types import Action, Change
 class ServiceDiscoveryWriter:
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
+        self.actions = ACTIONS
 
     async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None:
         client = await self._clients.client("servicediscovery")
-        if change.action is Action.REPLACE and change.create_first:
-            await client.tag_resource(ResourceARN=change.live_arn, Tags=[_replaced_by(resource, context)])
-        elif change.action in (Action.DELETE, Action.REPLACE):
-            await client.delete_service(Id=service_id(change.live_arn))
-        if change.action is Action.DELETE:
-            return
-        assert resource is not None
-        spec = resolve(resource, context.arns)
-        tags = context.key_value_tags(change, resource)
-        if change.action in (Action.CREATE, Action.REPLACE):
-            request = {k: v for k, v in spec.items() if k != "Tags"}
-            request.setdefault("CreatorRequestId", uuid.uuid4().hex)  # retries after a lost answer: no twin
-            created = await client.create_service(Name=resource.name, Tags=tags, **request)
-            context.arns[ResourceKey(resource.kind, reference_name(resource))] = created["Service"]["Arn"]
-            return
-        if change.changed_fields - {"tags"}:
-            await client.update_service(Id=service_id(change.live_arn), Service=service_change(spec))
-        await client.tag_resource(ResourceARN=change.live_arn, Tags=tags)
+        await self.actions[change.kind][change.action](client, change, resource, context)
+
+
+async def _apply_create(
+    client: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    assert resource is not None
+    spec = resolve(resource, context.arns)
+    tags = context.key_value_tags(change, resource)
+    request = {k: v for k, v in spec.items() if k != "Tags"}
+    request.setdefault("CreatorRequestId", uuid.uuid4().hex)  # retries after a lost answer: no twin
+    created = await client.create_service(Name=resource.name, Tags=tags, **request)
+    context.arns[ResourceKey(resource.kind, reference_name(resource))] = created["Service"]["Arn"]
+
+
+async def _apply_replace(
+    client: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    if change.create_first:
+        await client.tag_resource(ResourceARN=change.live_arn, Tags=[_replaced_by(resource, context)])
+    else:
+        await client.delete_service(Id=service_id(change.live_arn))
+    await _apply_create(client, change, resource, context)
+
+
+async def _apply_update(
+    client: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    assert resource is not None
+    spec = resolve(resource, context.arns)
+    tags = context.key_value_tags(change, resource)
+    if change.changed_fields - {"tags"}:
+        await client.update_service(Id=service_id(change.live_arn), Service=service_change(spec))
+    await client.tag_resource(ResourceARN=change.live_arn, Tags=tags)
+
+
+async def _apply_delete(
+    client: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
+) -> None:
+    await client.delete_service(Id=service_id(change.live_arn))
+
+
+ACTIONS: Actions = {
+    "DiscoveryService": {
+        Action.CREATE: _apply_create,
+        Action.UPDATE: _apply_update,
+        Action.ADOPT: _apply_update,
+        Action.REPLACE: _apply_replace,
+        Action.DELETE: _apply_delete,
+    }
+}
 
 
 def _replaced_by(resource: DesiredResource | None, context: ApplyContext) -> dict[str, str]:
