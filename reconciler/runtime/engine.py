@@ -12,17 +12,11 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler.apply.autoscaling import AutoscalingWriter
-from reconciler.apply.codedeploy import CodeDeployWriter
-from reconciler.apply.ecs import EcsWriter
-from reconciler.apply.elbv2 import Elbv2Writer
-from reconciler.apply.executor import ApplyResult, Executor, Writer
-from reconciler.apply.servicediscovery import ServiceDiscoveryWriter
+from reconciler.apply.executor import ApplyResult, Executor
+from reconciler.apply.writers import make_writers, writers_by_kind
 from reconciler.errors import InvalidDesiredState
-from reconciler.live.autoscaling import KINDS as AUTOSCALING_KINDS
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
-from reconciler.live.elbv2 import KINDS as ELBV2_KINDS
 from reconciler.live.readers import make_readers
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
 from reconciler.model.kinds import KINDS
@@ -71,13 +65,7 @@ class Engine:
         self._readers = make_readers(
             clients, self._ecs_reader, instance=options.instance, tag_refresh_passes=tag_refresh_passes
         )
-        ecs_writer: Writer = EcsWriter(clients, self._ecs_reader)
-        elbv2_writer: Writer = Elbv2Writer(clients)
-        writers = dict.fromkeys(("Cluster", "TaskDefinition", "Service"), ecs_writer)
-        writers |= dict.fromkeys(ELBV2_KINDS, elbv2_writer)
-        writers |= dict.fromkeys(AUTOSCALING_KINDS, AutoscalingWriter(clients))
-        writers["DiscoveryService"] = ServiceDiscoveryWriter(clients)
-        writers["DeploymentGroup"] = CodeDeployWriter(clients)
+        writers = writers_by_kind(make_writers(clients, self._ecs_reader))
         self._executor = Executor(writers=writers, instance=options.instance, mode=mode)
         self._remembered: dict[tuple[str, str], str] = {}
         self.writing = False  # a pass is applying its plan (before that, cancelling it costs nothing)
