@@ -11,6 +11,7 @@ from typing import Any
 
 from reconciler.importer.read import Described, ImportedEstate
 from reconciler.model.autoscaling import decode_fact, fact_key, natural_key
+from reconciler.model.kinds import KINDS
 from reconciler.model.ownership import DELETION_POLICY_TAG, NAME_TAG, user_tags
 from reconciler.model.resource import API_VERSION, DeletionPolicy
 from reconciler.shapes.requests import request_from
@@ -37,6 +38,12 @@ def _policy(tags: Mapping[str, str]) -> DeletionPolicy:
     return (
         DeletionPolicy(recorded) if recorded in {p.value for p in DeletionPolicy} else DeletionPolicy.RETAIN
     )
+
+
+def _request(kind: str, described: Described) -> dict[str, Any]:
+    """``described`` cut to the kind's create request (``KindInfo``), less the field ``metadata.name`` fills."""
+    info = KINDS[kind]
+    return _without(request_from(info.aws_service, info.create_operation, described), info.name_field)
 
 
 def _ecs_tag_map(described: Described) -> dict[str, str]:
@@ -79,7 +86,7 @@ def _listener_reference(listener: Described, estate: ImportedEstate) -> str:
 
 
 def _cluster(cluster: Described) -> Document:
-    spec = _without(request_from("ecs", "CreateCluster", cluster), "clusterName")
+    spec = _request("Cluster", cluster)
     return Document("Cluster", cluster["clusterName"], _with_ecs_tags(spec), _policy(_ecs_tag_map(cluster)))
 
 
@@ -101,14 +108,14 @@ def _service_documents(service: Described, estate: ImportedEstate, names: _Names
 
 
 def _task_definition(described: Described) -> Document:
-    spec = _without(request_from("ecs", "RegisterTaskDefinition", described), "family")
+    spec = _request("TaskDefinition", described)
     return Document(
         "TaskDefinition", described["family"], _with_ecs_tags(spec), _policy(_ecs_tag_map(described))
     )
 
 
 def _service(described: Described, estate: ImportedEstate, names: _Names) -> Document:
-    spec = _without(request_from("ecs", "CreateService", described), "serviceName", "role")
+    spec = _without(_request("Service", described), "role")
     head = {"cluster": estate.cluster["clusterName"], "taskDefinition": names.of(described["taskDefinition"])}
     spec = head | _without(spec, *head)
     for balancer in spec.get("loadBalancers") or ():
@@ -126,13 +133,13 @@ def _with_ecs_tags(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _discovery_service(described: Described, estate: ImportedEstate) -> Document:
-    spec = _without(request_from("servicediscovery", "CreateService", described), "Name")
+    spec = _request("DiscoveryService", described)
     tags = estate.tags.get(described["Arn"], {})
     return Document("DiscoveryService", described["Name"], _with_tags(spec, tags), _policy(tags))
 
 
 def _deployment_group(described: Described, names: _Names) -> Document:
-    spec = _without(request_from("codedeploy", "CreateDeploymentGroup", described), "deploymentGroupName")
+    spec = _request("DeploymentGroup", described)
     for info in (spec.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or ():
         for route in ("prodTrafficRoute", "testTrafficRoute"):
             if route in info:
@@ -149,29 +156,26 @@ def _scaling(resource_id: str, service: Described, estate: ImportedEstate) -> li
     (a scalable target's is free) and deletion policy."""
     facts = _ecs_tag_map(service)
     documents = []
-    for kind, operation, name_field, items in (
-        ("ScalableTarget", "RegisterScalableTarget", "", estate.scalable_targets),
-        ("ScalingPolicy", "PutScalingPolicy", "PolicyName", estate.scaling_policies),
-        ("ScheduledAction", "PutScheduledAction", "ScheduledActionName", estate.scheduled_actions),
+    for kind, items in (
+        ("ScalableTarget", estate.scalable_targets),
+        ("ScalingPolicy", estate.scaling_policies),
+        ("ScheduledAction", estate.scheduled_actions),
     ):
+        name_field = KINDS[kind].name_field
         for item in items:
             if item["ResourceId"] != resource_id:
                 continue
             fact = facts.get(fact_key(kind, natural_key(kind, item)))
             _, policy, _, recorded = decode_fact(fact) if fact else ("", "", "", "")
             name = item[name_field] if name_field else recorded or service["serviceName"]
-            spec = (
-                _scalable_target(item, estate)
-                if kind == "ScalableTarget"
-                else _without(request_from("application-autoscaling", operation, item), name_field)
-            )
+            spec = _scalable_target(item, estate) if kind == "ScalableTarget" else _request(kind, item)
             documents.append(Document(kind, name, spec, _policy({DELETION_POLICY_TAG: policy})))
     return documents
 
 
 def _scalable_target(described: Described, estate: ImportedEstate) -> dict[str, Any]:
     """``RoleARN`` left out: for ECS, AWS always uses its service-linked role. Tags as a map, as AWS takes them."""
-    spec = _without(request_from("application-autoscaling", "RegisterScalableTarget", described), "RoleARN")
+    spec = _without(_request("ScalableTarget", described), "RoleARN")
     tags = user_tags(estate.tags.get(described.get("ScalableTargetARN", ""), {}))
     return spec | ({"Tags": tags} if tags else {})
 
@@ -201,7 +205,7 @@ def _load_balancer_files(estate: ImportedEstate, names: _Names) -> dict[str, lis
 
 def _load_balancer(described: Described, estate: ImportedEstate) -> Document:
     subnets = [zone["SubnetId"] for zone in described.get("AvailabilityZones") or ()]
-    spec = _without(request_from("elbv2", "CreateLoadBalancer", described), "Name")
+    spec = _request("LoadBalancer", described)
     spec = {**spec, "Subnets": subnets} if subnets else spec
     arn = described["LoadBalancerArn"]
     return Document(
@@ -211,7 +215,7 @@ def _load_balancer(described: Described, estate: ImportedEstate) -> Document:
 
 
 def _target_group(arn: str, described: Described, estate: ImportedEstate) -> Document:
-    spec = _without(request_from("elbv2", "CreateTargetGroup", described), "Name")
+    spec = _request("TargetGroup", described)
     return Document(
         "TargetGroup", described["TargetGroupName"], _elbv2_extras(spec, arn, estate),
         _policy(estate.tags.get(arn, {})),
@@ -229,7 +233,7 @@ def _elbv2_extras(spec: dict[str, Any], arn: str, estate: ImportedEstate) -> dic
 
 
 def _listener(described: Described, estate: ImportedEstate, names: _Names) -> Document:
-    spec = request_from("elbv2", "CreateListener", described)
+    spec = _request("Listener", described)
     spec["LoadBalancerArn"] = names.of(spec["LoadBalancerArn"])
     spec["DefaultActions"] = [_action(a, names) for a in spec.get("DefaultActions") or ()]
     tags = estate.tags.get(described["ListenerArn"], {})
@@ -238,7 +242,7 @@ def _listener(described: Described, estate: ImportedEstate, names: _Names) -> Do
 
 
 def _rule(described: Described, estate: ImportedEstate, names: _Names) -> Document:
-    spec = request_from("elbv2", "CreateRule", described)
+    spec = _request("ListenerRule", described)
     spec["ListenerArn"] = names.of(spec["ListenerArn"])
     spec["Priority"] = int(described["Priority"])
     spec["Conditions"] = [_condition(c) for c in spec.get("Conditions") or ()]
