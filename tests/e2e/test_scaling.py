@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BotoFactory
+from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import CLI, Estate
 
 TARGET = {
@@ -103,6 +103,7 @@ def test_a_field_the_document_ignores_is_left_as_someone_set_it(
         "kind: Service\nmetadata:\n  ignoreDifferences: [healthCheckGracePeriodSeconds]\n",
     )
     assert cli("apply", *scaled.args()).code == 0
+    wait_until_settled(boto)  # drift during the reconciler's own first rollout waits for it
     ecs = boto("ecs")
     ecs.update_service(cluster="myapp-prod", service="wordpress", healthCheckGracePeriodSeconds=300)
     plan = cli("plan", *scaled.args(), "--output", "json").json()
