@@ -14,7 +14,7 @@ from botocore.exceptions import WaiterError
 
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.deployment import create_deployment
-from reconciler.apply.executor import Actions
+from reconciler.apply.executor import Actions, Written
 from reconciler.errors import TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
@@ -54,9 +54,11 @@ class EcsWriter:
         self._reader = reader
         self.actions = ACTIONS
 
-    async def apply(self, change: Change, resource: DesiredResource | None, context: ApplyContext) -> None:
+    async def apply(
+        self, change: Change, resource: DesiredResource | None, context: ApplyContext
+    ) -> Written | None:
         ecs = await self._clients.client("ecs")
-        await self.actions[change.kind][change.action](self, ecs, change, resource, context)
+        return await self.actions[change.kind][change.action](self, ecs, change, resource, context)
 
     # --- Cluster -------------------------------------------------------------------------------------------
 
@@ -124,10 +126,11 @@ class EcsWriter:
 
     async def _service_update(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
-    ) -> None:
+    ) -> Written | None:
         spec = resolve(resource, ctx.arns)
+        written = None
         if change.deployment_group:  # CODE_DEPLOY: what UpdateService may not change goes through CodeDeploy
-            await self._deploy(change, resource, spec, ctx)
+            written = Written(deployment_id=await self._deploy(change, resource, spec, ctx))
             change = change.model_copy(
                 update={"diff": [d for d in change.diff if top_level_field(d.path) not in DEPLOYED_FIELDS]}
             )
@@ -138,18 +141,20 @@ class EcsWriter:
             await ecs.update_service(cluster=change.cluster, service=resource.name, **update)
         if needs_tagging(change):
             await ecs.tag_resource(resourceArn=change.live_arn, tags=ctx.ecs_tags(change, resource))
+        return written
 
     async def _deploy(
         self, change: Change, resource: DesiredResource, spec: dict[str, Any], ctx: ApplyContext
-    ) -> None:
+    ) -> str:
+        """Start the CodeDeploy deployment of ``change``; returns its ID."""
         codedeploy = await self._clients.client("codedeploy")
         deployment = await create_deployment(
             codedeploy, change, task_definition_arn=_task_definition_to_run(change, resource, ctx), spec=spec,
             revision=ctx.revision,
         )  # fmt: skip
-        change.deployment_id = deployment  # for the status report
         log.info("CodeDeploy deployment created", service=resource.name, deployment=deployment,
                  group=change.deployment_group)  # fmt: skip
+        return deployment
 
     async def _service_replace(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext

@@ -23,8 +23,15 @@ log = structlog.get_logger(__name__)
 PARALLEL_WRITES = 8
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a write started that the plan could not know: the report says so (``runtime/report.py``)."""
+
+    deployment_id: str = ""  # the CodeDeploy deployment a CODE_DEPLOY service's change went out through
+
+
 # kind → action → what a writer does to carry it out (each writer calls its own with the clients it uses)
-Actions = Mapping[str, Mapping[Action, Callable[..., Awaitable[None]]]]
+Actions = Mapping[str, Mapping[Action, Callable[..., Awaitable[Written | None]]]]
 
 
 class Writer(Protocol):
@@ -35,7 +42,7 @@ class Writer(Protocol):
 
     async def apply(
         self, change: Change, resource: DesiredResource | None, context: ApplyContext
-    ) -> None: ...
+    ) -> Written | None: ...
 
 
 @dataclass
@@ -43,6 +50,7 @@ class ApplyResult:
     applied: list[Change] = field(default_factory=list)
     failed: list[tuple[Change, str]] = field(default_factory=list)
     skipped: list[tuple[Change, str]] = field(default_factory=list)
+    written: dict[ResourceKey, Written] = field(default_factory=dict)  # what applied changes started
 
     @property
     def ok(self) -> bool:
@@ -131,11 +139,13 @@ class _Step:
             if change.action not in writer.actions.get(change.kind, {}):
                 raise NotImplementedError(f"{change.kind} {change.action.value}")
             WRITE_SCOPE.set(self.scope)  # this task's own context: other changes are not affected
-            await writer.apply(change, resource, self.context)
+            written = await writer.apply(change, resource, self.context)
         except Exception as exc:  # one resource's failure never stops the others
             bound.warning("apply failed", error=str(exc), error_type=type(exc).__name__)
             self.result.failed.append((change, f"{type(exc).__name__}: {exc}"))
             return
         bound.info("applied")
         self.succeeded.add(change.key)
+        if written is not None:
+            self.result.written[change.key] = written
         self.result.applied.append(change)

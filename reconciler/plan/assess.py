@@ -60,9 +60,8 @@ def assess(sides: Sides, *, instance: str, extra_diff: Sequence[FieldDiff] = ())
         diff, cause = _ownership_diff(sides, instance=instance), Cause.DESIRED
     if not diff:
         return None
-    change = _change(sides, _action(sides, owner=owner, diff=diff), cause, diff)
-    change.restamp = owner is not None and all(d.path == f"tags.{SPEC_HASH_TAG}" for d in diff)
-    return change
+    restamp = owner is not None and all(d.path == f"tags.{SPEC_HASH_TAG}" for d in diff)
+    return _change(sides, _action(sides, owner=owner, diff=diff), cause, diff, restamp=restamp)
 
 
 def _create(sides: Sides, *, instance: str) -> Change:
@@ -112,7 +111,9 @@ def _cause(sides: Sides, *, owner: str | None) -> Cause:
     return Cause.DESIRED
 
 
-def _change(sides: Sides, action: Action, cause: Cause, diff: Sequence[FieldDiff]) -> Change:
+def _change(
+    sides: Sides, action: Action, cause: Cause, diff: Sequence[FieldDiff], *, restamp: bool = False
+) -> Change:
     reason = ""
     if action is Action.REPLACE:
         fields = sorted(KINDS[sides.resource.kind].replace_fields & {d.path.split(".")[0] for d in diff})
@@ -127,4 +128,5 @@ def _change(sides: Sides, action: Action, cause: Cause, diff: Sequence[FieldDiff
         reason=reason,
         spec_hash=sides.spec_hash,
         live_arn=sides.live_arn,
+        restamp=restamp,
     )

@@ -61,42 +61,50 @@ def route_deployment(
     blue_green: BlueGreen | None,
     running: Mapping[str, list[str]],
     failed: Mapping[str, FailedDeployment] | None = None,
-) -> None:
-    """Make ``change`` to a CODE_DEPLOY service a deployment where it must be one, or hold it: while a deployment
+) -> Change:
+    """``change`` to a CODE_DEPLOY service as a deployment where it must be one, or held: while a deployment
     runs, and when the last deployment of this very document failed (it is not retried until Git changes)."""
+    update = _routing(change, blue_green, running, failed or {})
+    return change.model_copy(update=update) if update else change
+
+
+def _routing(
+    change: Change,
+    blue_green: BlueGreen | None,
+    running: Mapping[str, list[str]],
+    failed: Mapping[str, FailedDeployment],
+) -> dict[str, Any]:
     if change.action is not Action.UPDATE and change.action is not Action.ADOPT:
-        return
+        return {}
     deployed = change.changed_fields & DEPLOYED_FIELDS
     if blue_green is None:
-        if deployed:
-            change.held = (
-                f"{', '.join(sorted(deployed))} of a CODE_DEPLOY service change only through a CodeDeploy "
-                "deployment: declare a DeploymentGroup that names this service"
-            )
-        return
-    if ids := running.get(blue_green.group):
-        change.held = (
-            f"CodeDeploy deployment {', '.join(ids)} is in progress; nothing is corrected until it ends"
+        held = (
+            f"{', '.join(sorted(deployed))} of a CODE_DEPLOY service change only through a CodeDeploy "
+            "deployment: declare a DeploymentGroup that names this service"
         )
-        return
+        return {"held": held} if deployed else {}
+    if ids := running.get(blue_green.group):
+        return {
+            "held": f"CodeDeploy deployment {', '.join(ids)} is in progress; nothing is corrected until it ends"
+        }
     if refused := sorted(change.changed_fields - DEPLOYED_FIELDS - UPDATABLE_FIELDS):
-        change.action = Action.REPLACE
-        change.reason = (
+        reason = (
             f"{', '.join(refused)} of a CODE_DEPLOY service change neither through UpdateService nor a CodeDeploy"
             " deployment: the service is deleted and created again"
         )
-        return
-    last = (failed or {}).get(blue_green.group)
+        return {"action": Action.REPLACE, "reason": reason}
+    last = failed.get(blue_green.group)
     if deployed and last is not None and spec_hash_of_description(last.description) == change.spec_hash:
-        change.held = (
+        held = (
             f"CodeDeploy deployment {last.deployment_id} of this revision ended {last.status}"
             f"{': ' + last.message if last.message else ''}; not retried until Git changes"
         )
-        change.deployment_failed = last.deployment_id
-        return
-    if deployed:
-        change.deployment_application = blue_green.application
-        change.deployment_group = blue_green.group
+        return {"held": held, "deployment_failed": last.deployment_id}
+    return (
+        {"deployment_application": blue_green.application, "deployment_group": blue_green.group}
+        if deployed
+        else {}
+    )
 
 
 def listener_pairs(desired: DesiredState, arns: Mapping[ResourceKey, str]) -> dict[str, frozenset[str]]:
@@ -112,14 +120,13 @@ def listener_pairs(desired: DesiredState, arns: Mapping[ResourceKey, str]) -> di
 
 def hold_during_deployment(
     change: Change, desired: DesiredState, running: Mapping[str, list[str]], listener: str
-) -> None:
+) -> Change:
     """A listener that a running deployment routes is CodeDeploy's until the deployment ends."""
     for group in desired.of_kind("DeploymentGroup"):
         if group.name in running and listener in _routed_listeners(group.spec):
-            change.held = (
-                f"CodeDeploy deployment {', '.join(running[group.name])} is in progress on this listener"
-            )
-            return
+            held = f"CodeDeploy deployment {', '.join(running[group.name])} is in progress on this listener"
+            return change.model_copy(update={"held": held})
+    return change
 
 
 def _routed_listeners(spec: Mapping[str, Any]) -> set[str]:

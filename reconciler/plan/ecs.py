@@ -249,12 +249,12 @@ def plan_service(
         sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live, memo)
     )
     if isinstance(outcome, Change):
-        _finish_service_change(
+        outcome = _finish_service_change(
             outcome, cluster=cluster, reference=reference, family=family, entry=entry, live=live,
             deadline=deployment_deadline,
         )  # fmt: skip
         if is_code_deploy(resource.spec):
-            route_deployment(outcome, blue_green, live.deployments_running, live.deployments_failed)
+            outcome = route_deployment(outcome, blue_green, live.deployments_running, live.deployments_failed)
     return outcome
 
 
@@ -296,23 +296,24 @@ def _finish_service_change(
     entry: Described | None,
     live: LiveState,
     deadline: float,
-) -> None:
-    change.cluster = cluster
+) -> Change:
+    """``change`` with what a service's change carries: its cluster, the revision to run, the scaling facts a
+    re-created service keeps, and what the service's deployments mean for it (``rollouts``)."""
+    update: dict[str, Any] = {
+        "cluster": cluster,
+        "task_definition_arn": reference if family is None else family.arn,
+    }
     if change.action is Action.CREATE and entry is not None:  # re-created: keep the scaling facts it carried
         tags = tags_as_map(entry.get("tags"))
-        change.carried_tags = {k: v for k, v in tags.items() if k.startswith(FACT_PREFIX)}
-    if family is None:
-        change.task_definition_arn = reference
-    else:
-        change.task_definition_arn = family.arn
-    if change.action is Action.CREATE and entry is not None and entry.get("status") == "DRAINING":
-        change.held = DRAINING_HOLD
-        return
+        update["carried_tags"] = {k: v for k, v in tags.items() if k.startswith(FACT_PREFIX)}
+        if entry.get("status") == "DRAINING":
+            return change.model_copy(update={**update, "held": DRAINING_HOLD})
+    change = change.model_copy(update=update)
     decided = rollout(
         change, entry, change.task_definition_arn, live.failed_rollouts.get((cluster, change.name), ()),
         now=live.read_at, deadline=deadline, unreadable=live.rollout_read_errors.get((cluster, change.name), ""),
     )  # fmt: skip
     if decided.held:
-        change.held = decided.held
-        change.deployment_failed = decided.failed
-    change.deployment_note = decided.note
+        update = {"held": decided.held, "deployment_failed": decided.failed}
+        return change.model_copy(update={**update, "deployment_note": decided.note})
+    return change.model_copy(update={"deployment_note": decided.note})

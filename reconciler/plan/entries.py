@@ -73,7 +73,10 @@ def plan_entry(
     if isinstance(outcome, Change) and entry is not None:
         # live bounds taken for Git's because a schedule set them: a new hash may be new bounds, and registering
         # them writes them, so it is a change to show, not bookkeeping (Git stopping a service at night)
-        outcome.restamp = outcome.restamp and not settled.tag_write_is_a_change
-        outcome.parent_arn = entry.parent
-        outcome.live_spec = entry.spec  # a replace removes the live resource by its own identity
+        update = {
+            "restamp": outcome.restamp and not settled.tag_write_is_a_change,
+            "parent_arn": entry.parent,
+            "live_spec": entry.spec,  # a replace removes the live resource by its own identity
+        }
+        return outcome.model_copy(update=update)
     return outcome

@@ -87,6 +87,7 @@ def batch_rule_priorities(plan: Plan, desired: DesiredState, live: LiveState) ->
             if listener:
                 creates[listener].append(change)
     deletions = _rule_deletions(plan, live)
+    updates: dict[ResourceKey, dict[str, Any]] = {}
     for listener in moves.keys() | creates.keys():
         batch = sorted((move for _, move in moves.get(listener, [])), key=lambda move: str(move["RuleArn"]))
         created = creates.get(listener, [])
@@ -97,8 +98,10 @@ def batch_rule_priorities(plan: Plan, desired: DesiredState, live: LiveState) ->
             key for key, (parent, freed) in deletions.items() if parent == listener and freed in targets
         }
         for change in [change for change, _ in moves.get(listener, [])] + created:
-            change.rule_priorities = batch
-            change.depends_on = sorted(set(change.depends_on) | freeing)
+            updates[change.key] = {
+                "rule_priorities": batch, "depends_on": sorted(set(change.depends_on) | freeing)
+            }  # fmt: skip
+    plan.changes = [c.model_copy(update=updates[c.key]) if c.key in updates else c for c in plan.changes]
 
 
 def _rule_deletions(plan: Plan, live: LiveState) -> dict[ResourceKey, tuple[str, int | None]]:

@@ -104,10 +104,10 @@ def make_plan(
         plan_listener_rules(plan, desired, live)
     plan.rollouts_to_read = _rollouts_to_read(plan.changes, live)
     plan.deployments_overdue = _overdue(desired, live, options.deployment_deadline)
-    order_deletions(plan.changes)  # orphans and unmanaged rules alike
-    _hold_replacing_used_target_groups(plan.changes, desired)
+    plan.changes = order_deletions(plan.changes)  # orphans and unmanaged rules alike
+    plan.changes = _hold_replacing_used_target_groups(plan.changes, desired)
     plan.changes = plan_discovery_replacements(plan.changes)
-    plan.deletions_blocked = guard_deletions(plan.changes, options.max_deletions)
+    plan.changes, plan.deletions_blocked = guard_deletions(plan.changes, options.max_deletions)
     if renewed := renewed_references(
         plan.changes
     ):  # their users are planned again, to the ARN the apply makes
@@ -119,8 +119,7 @@ def make_plan(
             ):
                 _forget(plan, resource.key)
                 plan_one(resource, replace(inputs, arns=unknown))
-    _guard_clusters(plan.changes, options.allowed_clusters)
-    plan.changes = order_changes(plan.changes)
+    plan.changes = order_changes(_guard_clusters(plan.changes, options.allowed_clusters))
     return plan
 
 
@@ -164,7 +163,7 @@ def _service(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -
 def _listener(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -> Outcome:
     outcome = _entry(resource, inputs, context)
     if context.pair and isinstance(outcome, Change):
-        hold_during_deployment(
+        return hold_during_deployment(
             outcome, inputs.desired, inputs.live.deployments_running, reference_name(resource)
         )
     return outcome
@@ -245,8 +244,7 @@ def _record(plan: Plan, key: ResourceKey, outcome: Outcome, *, deps: set[Resourc
     if isinstance(outcome, Conflict):
         plan.conflicts.append(outcome)
     elif isinstance(outcome, Change):
-        outcome.depends_on = sorted(deps)
-        plan.changes.append(outcome)
+        plan.changes.append(outcome.model_copy(update={"depends_on": sorted(deps)}))
     else:
         plan.in_sync.append(key)
 
@@ -267,12 +265,13 @@ def _forget(plan: Plan, key: ResourceKey) -> None:
     plan.owned = [o for o in plan.owned if ResourceKey(o.kind, o.name) != key]
 
 
-def _hold_replacing_used_target_groups(changes: list[Change], desired: DesiredState) -> None:
+def _hold_replacing_used_target_groups(changes: list[Change], desired: DesiredState) -> list[Change]:
     """AWS refuses to delete a target group that a listener, rule or service uses, so replacing it in place
     would fail on every pass. Say what to do instead."""
-    for change in changes:
+
+    def held(change: Change) -> Change:
         if change.kind != "TargetGroup" or change.action is not Action.REPLACE:
-            continue
+            return change
         users = sorted(
             str(r.key)
             for r in desired
@@ -281,21 +280,29 @@ def _hold_replacing_used_target_groups(changes: list[Change], desired: DesiredSt
                 for v in iter_reference_values(r)
             )
         )
-        if users:
-            change.held = (
-                f"in use by {', '.join(users)}: AWS cannot delete it to re-create it; declare a target group with a "
-                "new name, point them at it, then remove this one"
-            )
+        if not users:
+            return change
+        why = (
+            f"in use by {', '.join(users)}: AWS cannot delete it to re-create it; declare a target group with a "
+            "new name, point them at it, then remove this one"
+        )
+        return change.model_copy(update={"held": why})
+
+    return [held(c) for c in changes]
 
 
-def _guard_clusters(changes: list[Change], allowed: frozenset[str]) -> None:
+def _guard_clusters(changes: list[Change], allowed: frozenset[str]) -> list[Change]:
     """``--allowed-clusters`` bounds what may be written, whatever a document names or AWS holds: documents
     outside it were refused above, and this holds the rest (an orphan of ours in another cluster)."""
     if not allowed:
-        return
-    for change in changes:
+        return changes
+
+    def guarded(change: Change) -> Change:
         refused = refused_clusters(change.kind, change.name, change.live_spec, allowed)
         if change.cluster and change.cluster not in allowed:
             refused.insert(0, change.cluster)
-        if refused:
-            change.held = f"cluster {refused[0]!r} is not in --allowed-clusters"
+        if not refused:
+            return change
+        return change.model_copy(update={"held": f"cluster {refused[0]!r} is not in --allowed-clusters"})
+
+    return [guarded(c) for c in changes]

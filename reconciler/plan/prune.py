@@ -96,23 +96,31 @@ def _candidates(desired: DesiredState, live: LiveState) -> Iterator[_Candidate]:
                 yield candidate
 
 
-def order_deletions(changes: list[Change]) -> None:
-    """Each deletion waits for the deletions of the kinds created after its kind (which may refer to it)."""
+def order_deletions(changes: list[Change]) -> list[Change]:
+    """``changes`` with each deletion waiting for the deletions of the kinds created after its kind (which may
+    refer to it)."""
     deletions = [c for c in changes if c.action is Action.DELETE]
-    for change in deletions:
+
+    def ordered(change: Change) -> Change:
         rank = KIND_RANK.get(change.kind, 0)
-        change.depends_on = [d.key for d in deletions if KIND_RANK.get(d.kind, 0) > rank]
+        after = [d.key for d in deletions if KIND_RANK.get(d.kind, 0) > rank]
+        return change.model_copy(update={"depends_on": after})
+
+    return [ordered(c) if c.action is Action.DELETE else c for c in changes]
 
 
-def guard_deletions(changes: list[Change], limit: int) -> int:
-    """A revision that would delete (or delete and re-create) more than ``limit`` resources does neither; returns
-    how many it holds."""
+def guard_deletions(changes: list[Change], limit: int) -> tuple[list[Change], int]:
+    """A revision that would delete (or delete and re-create) more than ``limit`` resources does neither:
+    ``changes`` with those held, and how many."""
     deleting = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
     if len(deleting) <= limit:
-        return 0
-    for change in deleting:
-        change.held = (
-            f"this revision would delete {len(deleting)} resources (deletions and replacements), "
-            f"more than --max-deletions {limit}"
-        )
-    return len(deleting)
+        return changes, 0
+    held = (
+        f"this revision would delete {len(deleting)} resources (deletions and replacements), "
+        f"more than --max-deletions {limit}"
+    )
+    guarded = [
+        c.model_copy(update={"held": held}) if c.action in (Action.DELETE, Action.REPLACE) else c
+        for c in changes
+    ]
+    return guarded, len(deleting)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.model.resource import Mode, ResourceKey
 from reconciler.plan.diff import FieldDiff, top_level_field
@@ -27,7 +27,10 @@ class Cause(StrEnum):
 
 
 class Change(BaseModel):
-    """One resource's planned action, with every difference that motivates it."""
+    """One resource's planned action, with every difference that motivates it. A value: planning makes changed
+    copies (``model_copy``), nothing changes one in place."""
+
+    model_config = ConfigDict(frozen=True)
 
     kind: str
     name: str
@@ -55,7 +58,6 @@ class Change(BaseModel):
     deployment_application: str = ""
     deployment_group: str = ""
     deployment_failed: str = ""  # held: the ID of the failed deployment of this very document
-    deployment_id: str = ""  # applied: the CodeDeploy deployment the writer started
     # services: what an ECS deployment in progress meant for the change, when it did not hold it (see rollouts)
     deployment_note: str = ""
     # only our spec-hash tag is stale (the document was rewritten with the same meaning, imported, or hashed by an

@@ -21,6 +21,7 @@ from enum import StrEnum
 import structlog
 
 from reconciler import metrics
+from reconciler.apply.executor import Written
 from reconciler.model.resource import ResourceKey
 from reconciler.model.secrets import mask_at, redact
 from reconciler.plan.types import Cause, Change, Plan
@@ -98,7 +99,7 @@ class Tracker:
             self._undrift(key)
         for change in outcome.result.applied:
             seen.add(change.key)
-            self._applied(change, revision)
+            self._applied(change, revision, outcome.result.written.get(change.key))
         for change, error in outcome.result.failed:
             seen.add(change.key)
             self._failed(change, error)
@@ -117,13 +118,13 @@ class Tracker:
     def _status(self, key: ResourceKey) -> ResourceStatus:
         return self.statuses.setdefault(key, ResourceStatus(kind=key.kind, name=key.name))
 
-    def _applied(self, change: Change, revision: str) -> None:
+    def _applied(self, change: Change, revision: str, written: Written | None) -> None:
         status = self._status(change.key)
         if change.restamp:  # bookkeeping: nothing in AWS changed, so no change is counted
             status.state, status.lastError = State.SYNCED, ""
             return
-        if change.deployment_id:
-            status.deployment = f"{change.deployment_id} started by revision {revision}"
+        if written is not None and written.deployment_id:
+            status.deployment = f"{written.deployment_id} started by revision {revision}"
             metrics.DEPLOYMENTS_STARTED.labels(name=change.name).inc()
             metrics.set_deployment_failed(change.kind, change.name, failed=False)
         elif change.deployment_note or status.deployment.endswith("failed"):

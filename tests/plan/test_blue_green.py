@@ -38,14 +38,14 @@ def test_route_deployment(
     failed: dict[str, FailedDeployment], deployed: bool, held: str,
 ) -> None:  # fmt: skip
     planned = change(*paths)
-    route_deployment(planned, group, running, failed)
+    planned = route_deployment(planned, group, running, failed)
     assert bool(planned.deployment_group) is deployed
     assert held in planned.held if held else planned.held == ""
 
 
 def test_a_failed_deployment_of_another_document_does_not_hold_a_new_one() -> None:
     planned = change("taskDefinition").model_copy(update={"spec_hash": "hash-2"})
-    route_deployment(planned, GROUP, {}, {"bg": FAILED})
+    planned = route_deployment(planned, GROUP, {}, {"bg": FAILED})
     assert planned.deployment_group == "bg" and planned.held == ""
 
 
@@ -66,7 +66,7 @@ def test_what_neither_updateservice_nor_codedeploy_can_change_is_a_replace(
     paths: list[str], action: Action
 ) -> None:
     planned = change(*paths)
-    route_deployment(planned, GROUP, {}, {})
+    planned = route_deployment(planned, GROUP, {}, {})
     assert planned.action is action
     if action is Action.REPLACE:
         assert "CODE_DEPLOY service" in planned.reason and not planned.deployment_group and not planned.held
@@ -74,5 +74,5 @@ def test_what_neither_updateservice_nor_codedeploy_can_change_is_a_replace(
 
 def test_a_replace_waits_for_a_running_deployment() -> None:
     planned = change("enableExecuteCommand")
-    route_deployment(planned, GROUP, {"bg": ["d-RUN"]}, {})
+    planned = route_deployment(planned, GROUP, {"bg": ["d-RUN"]}, {})
     assert planned.action is Action.UPDATE and "d-RUN is in progress" in planned.held

@@ -80,7 +80,7 @@ def test_a_secret_seen_in_a_diff_is_masked_in_every_other_string_of_the_plan() -
     plan.changes[0].diff.append(
         FieldDiff(path=f"{PREFIX}.command", desired=["sh", "-c", f"run --pw {value}"])
     )
-    plan.changes[0].held = f"AWS said: invalid value {value}"
+    plan.changes[0] = plan.changes[0].model_copy(update={"held": f"AWS said: invalid value {value}"})
     text, body = plan_as_text(plan), plan_as_json(plan)
     assert value not in text and value not in body
     assert f"run --pw {masked(value)}" in text
