@@ -177,9 +177,9 @@ async def _drift_during_a_rollout_from_git(estate: Estate, boto: BotoFactory) ->
 async def test_drift_waits_for_the_reconcilers_own_deployment_until_its_deadline(
     estate: Estate, boto: BotoFactory, emulator: EmulatorProcess
 ) -> None:
-    emulator.set_timing(ecs_rollout=6)
     async with daemon_on(estate, interval=0.5) as (_, base):
         await asyncio.to_thread(wait_until_settled, boto)
+        emulator.set_timing(ecs_rollout=6)  # the next rollouts: the estate's first ones are done
         await _drift_during_a_rollout_from_git(estate, boto)
         await asyncio.sleep(2)  # several passes, during the rollout
         assert described(boto)["desiredCount"] == 3, "corrected during the reconciler's own rollout"
@@ -191,9 +191,9 @@ async def test_drift_waits_for_the_reconcilers_own_deployment_until_its_deadline
 async def test_past_the_deadline_drift_is_corrected_during_the_reconcilers_own_deployment(
     estate: Estate, boto: BotoFactory, emulator: EmulatorProcess
 ) -> None:
-    emulator.set_timing(ecs_rollout=12)
     async with daemon_on(estate, interval=0.5, plan_options=PlanOptions(deployment_deadline=2)) as (_, base):
         await asyncio.to_thread(wait_until_settled, boto, timeout=60)
+        emulator.set_timing(ecs_rollout=12)  # the next rollouts: the estate's first ones are done
         await _drift_during_a_rollout_from_git(estate, boto)
         await eventually(lambda: described(boto)["desiredCount"] == 1, within=10)
         assert primary(described(boto))["rolloutState"] == "IN_PROGRESS"  # not waited for: past its deadline
