@@ -65,7 +65,9 @@ def route_deployment(
     """``change`` to a CODE_DEPLOY service as a deployment where it must be one, or held: while a deployment
     runs, and when the last deployment of this very document failed (it is not retried until Git changes)."""
     update = _routing(change, blue_green, running, failed or {})
-    return change.model_copy(update=update) if update else change
+    detail = {k: update.pop(k) for k in list(update) if k.startswith("deployment_")}  # the service's detail
+    routed = change.with_service(**detail) if detail else change
+    return routed.model_copy(update=update) if update else routed
 
 
 def _routing(

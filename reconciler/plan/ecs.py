@@ -299,21 +299,21 @@ def _finish_service_change(
 ) -> Change:
     """``change`` with what a service's change carries: its cluster, the revision to run, the scaling facts a
     re-created service keeps, and what the service's deployments mean for it (``rollouts``)."""
-    update: dict[str, Any] = {
+    detail: dict[str, Any] = {
         "cluster": cluster,
         "task_definition_arn": reference if family is None else family.arn,
     }
     if change.action is Action.CREATE and entry is not None:  # re-created: keep the scaling facts it carried
         tags = tags_as_map(entry.get("tags"))
-        update["carried_tags"] = {k: v for k, v in tags.items() if k.startswith(FACT_PREFIX)}
+        detail["carried_tags"] = {k: v for k, v in tags.items() if k.startswith(FACT_PREFIX)}
         if entry.get("status") == "DRAINING":
-            return change.model_copy(update={**update, "held": DRAINING_HOLD})
-    change = change.model_copy(update=update)
+            return change.with_service(**detail).model_copy(update={"held": DRAINING_HOLD})
+    change = change.with_service(**detail)
     decided = rollout(
         change, entry, change.task_definition_arn, live.failed_rollouts.get((cluster, change.name), ()),
         now=live.read_at, deadline=deadline, unreadable=live.rollout_read_errors.get((cluster, change.name), ""),
     )  # fmt: skip
+    change = change.with_service(deployment_note=decided.note)
     if decided.held:
-        update = {"held": decided.held, "deployment_failed": decided.failed}
-        return change.model_copy(update={**update, "deployment_note": decided.note})
-    return change.model_copy(update={"deployment_note": decided.note})
+        return change.with_service(deployment_failed=decided.failed).model_copy(update={"held": decided.held})
+    return change

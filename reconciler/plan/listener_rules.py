@@ -20,7 +20,7 @@ from typing import Any
 from reconciler.model.live import LiveEntry, LiveState
 from reconciler.model.references import is_literal, reference_name
 from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
-from reconciler.plan.types import Action, Cause, Change, Plan, Unmanaged
+from reconciler.plan.types import Action, Cause, Change, Plan, RuleDetail, Unmanaged
 
 RULE = "ListenerRule"
 
@@ -99,7 +99,7 @@ def batch_rule_priorities(plan: Plan, desired: DesiredState, live: LiveState) ->
         }
         for change in [change for change, _ in moves.get(listener, [])] + created:
             updates[change.key] = {
-                "rule_priorities": batch, "depends_on": sorted(set(change.depends_on) | freeing)
+                "rule": RuleDetail(priorities=batch), "depends_on": sorted(set(change.depends_on) | freeing)
             }  # fmt: skip
     plan.changes = [c.model_copy(update=updates[c.key]) if c.key in updates else c for c in plan.changes]
 

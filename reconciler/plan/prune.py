@@ -16,7 +16,7 @@ from reconciler.model.live import LiveState
 from reconciler.model.ownership import REPLACED_BY_TAG, may_prune, owner_of
 from reconciler.model.resource import DesiredState
 from reconciler.plan.order import KIND_RANK
-from reconciler.plan.types import Action, Cause, Change, Orphan, Plan
+from reconciler.plan.types import Action, Cause, Change, Orphan, Plan, ServiceDetail
 
 REASON = "its document is gone and its last document said deletionPolicy: Delete"
 REPLACED = "replaced by a new one in another namespace: the old one goes, whatever its deletionPolicy"
@@ -60,7 +60,7 @@ class _Candidate:
             cause=Cause.ORPHAN,
             reason=reason,
             live_arn=self.arn,
-            cluster=self.cluster,
+            service=ServiceDetail(cluster=self.cluster) if self.cluster else None,
             parent_arn=self.parent,
             live_spec=self.live_spec,
         )

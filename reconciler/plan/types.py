@@ -26,9 +26,40 @@ class Cause(StrEnum):
     ORPHAN = "orphan"  # ours, but its document is gone
 
 
+class ServiceDetail(BaseModel):
+    """What a change of an ECS service carries beyond the core of every change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cluster: str = ""  # the cluster's name
+    # the revision to run; "" with a TaskDefinition dependency = the one that change registers
+    task_definition_arn: str = ""
+    carried_tags: dict[str, str] = Field(default_factory=dict)  # re-created: facts kept in the old one's tags
+    # CODE_DEPLOY: the CodeDeploy application and deployment group through which the change deploys
+    deployment_application: str = ""
+    deployment_group: str = ""
+    deployment_failed: str = ""  # held: the ID of the failed deployment of this very document
+    # what an ECS deployment in progress meant for the change, when it did not hold it (see rollouts)
+    deployment_note: str = ""
+
+
+class RuleDetail(BaseModel):
+    """What a change of a listener rule carries beyond the core of every change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # every priority move on this rule's listener in this plan, sent in one SetRulePriorities call (AWS applies
+    # them together, so a swap never clashes); empty when the rule's priority stays
+    priorities: list[dict[str, Any]] = Field(default_factory=list)
+
+
+NO_SERVICE = ServiceDetail()
+
+
 class Change(BaseModel):
-    """One resource's planned action, with every difference that motivates it. A value: planning makes changed
-    copies (``model_copy``), nothing changes one in place."""
+    """One resource's planned action, with every difference that motivates it: a core every kind has, and the
+    detail of a service (``service``) or a listener rule (``rule``). A value: planning makes changed copies
+    (``model_copy``, ``with_service``), nothing changes one in place."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -43,23 +74,12 @@ class Change(BaseModel):
     depends_on: list[ResourceKey] = Field(default_factory=list)
     spec_hash: str = ""  # the desired hash the change applies
     live_arn: str = ""
-    cluster: str = ""  # services: the cluster name
-    # services: the revision to run; "" with a TaskDefinition dependency = the one that change registers
-    task_definition_arn: str = ""
     parent_arn: str = ""  # what deleting the resource also needs (a rule's listener, a policy's target)
-    # listener rules: every priority move on this rule's listener in this plan, sent in one SetRulePriorities
-    # call (AWS applies them together, so a swap never clashes); empty when the rule's priority stays
-    rule_priorities: list[dict[str, Any]] = Field(default_factory=list)
     live_spec: dict[str, Any] = Field(default_factory=dict)  # deletions: the identity fields AWS needs
-    carried_tags: dict[str, str] = Field(default_factory=dict)  # re-created services: facts kept in old tags
     # a replace that creates the new resource beside the old one, which a later pass deletes when AWS lets it
     create_first: bool = False
-    # CODE_DEPLOY services: the CodeDeploy application and deployment group through which the change deploys
-    deployment_application: str = ""
-    deployment_group: str = ""
-    deployment_failed: str = ""  # held: the ID of the failed deployment of this very document
-    # services: what an ECS deployment in progress meant for the change, when it did not hold it (see rollouts)
-    deployment_note: str = ""
+    service: ServiceDetail | None = None  # services only
+    rule: RuleDetail | None = None  # listener rules only
     # only our spec-hash tag is stale (the document was rewritten with the same meaning, imported, or hashed by an
     # older reconciler): AWS is as Git says, so this is bookkeeping, written by apply but not a change to report
     restamp: bool = False
@@ -67,6 +87,43 @@ class Change(BaseModel):
     @property
     def key(self) -> ResourceKey:
         return ResourceKey(self.kind, self.name)
+
+    def with_service(self, **detail: Any) -> Change:
+        """A copy whose service detail has ``detail`` set."""
+        return self.model_copy(update={"service": (self.service or NO_SERVICE).model_copy(update=detail)})
+
+    # The service detail as the writers and the report read it ("" where the change is not a service's).
+    @property
+    def cluster(self) -> str:
+        return (self.service or NO_SERVICE).cluster
+
+    @property
+    def task_definition_arn(self) -> str:
+        return (self.service or NO_SERVICE).task_definition_arn
+
+    @property
+    def carried_tags(self) -> dict[str, str]:
+        return (self.service or NO_SERVICE).carried_tags
+
+    @property
+    def deployment_application(self) -> str:
+        return (self.service or NO_SERVICE).deployment_application
+
+    @property
+    def deployment_group(self) -> str:
+        return (self.service or NO_SERVICE).deployment_group
+
+    @property
+    def deployment_failed(self) -> str:
+        return (self.service or NO_SERVICE).deployment_failed
+
+    @property
+    def deployment_note(self) -> str:
+        return (self.service or NO_SERVICE).deployment_note
+
+    @property
+    def rule_priorities(self) -> list[dict[str, Any]]:
+        return self.rule.priorities if self.rule is not None else []
 
     @property
     def changed_fields(self) -> set[str]:
