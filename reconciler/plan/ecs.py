@@ -90,6 +90,12 @@ class RevisionMemo:
     # (revision ARN, document's revision hash, registered-from tag, document's ignored paths) → whether it matches
     matches: dict[tuple[str, str, str | None, tuple[str, ...]], bool] = field(default_factory=dict)
 
+    def keep_documents(self, revision_hashes: set[str]) -> None:
+        """Forget the answers about documents no longer declared: every commit to a family brings a new revision
+        hash, and a daemon would otherwise keep the answers for all of them for its whole life. (Canonical forms
+        go with the revisions the reader keeps.)"""
+        self.matches = {key: found for key, found in self.matches.items() if key[1] in revision_hashes}
+
 
 @dataclass
 class FamilyPlan:
@@ -231,17 +237,18 @@ def plan_service(
     ``deployment_deadline``: how long drift waits for the reconciler's own ECS deployment (see ``rollouts``)."""
     cluster = cluster_name_of(str(resource.spec["cluster"]))
     entry = live.services.get((cluster, resource.name))
-    settled = settle(resource.kind, entry, resolve(resource, arns), context)
+    resolved = resolve(resource, arns)  # target group names → ARNs
+    settled = settle(resource.kind, entry, resolved, context)
     if (
         settled.unowned
     ):  # left to their owner: neither compared nor hashed (Git's value only seeds a new service)
         spec = {k: v for k, v in resource.spec.items() if k not in settled.unowned}
         resource = replace(resource, spec=spec)
+        resolved = {k: v for k, v in resolved.items() if k not in settled.unowned}
     reference = str(resource.spec["taskDefinition"])
     family = None if is_literal(reference) else families.get(reference)
     hash_extra = (family.revision_hash if family else reference,)  # a new revision is a desired change
     sides = sides_of(resource, settled.live, canonical_service, arn_field="serviceArn", hash_extra=hash_extra)
-    resolved = resolve(resource, arns)  # target group names → ARNs
     sides = replace(sides, desired=canonical_service(resolved))
     running = str(entry.get("taskDefinition", "")) if entry else ""
     memo = memo if memo is not None else RevisionMemo()

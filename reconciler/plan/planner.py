@@ -77,6 +77,8 @@ def make_plan(
         r.name: plan_task_definition(r, live, memo, instance=options.instance)
         for r in desired.of_kind("TaskDefinition")
     }
+    if not targeted:  # the whole desired state: the memo keeps what it declares, and forgets the rest
+        memo.keep_documents({family.revision_hash for family in families.values()})
     plan.families_to_read = sorted(name for name, family in families.items() if family.needs_read)
     declared = declared_by_reference(desired)
     attachments = Attachments(desired)

@@ -408,3 +408,28 @@ def test_a_service_connect_namespace_moved_by_hand_is_drift() -> None:
     assert [(d.path, d.desired, d.live) for d in change.diff] == [
         ("serviceConnectDefaults.namespace", "ns-abc123", "ns-zz")
     ]
+
+
+def test_the_revision_memo_forgets_documents_no_longer_declared() -> None:
+    """A daemon meets a new revision hash with every commit to a family; answers about the old ones go."""
+    from reconciler.plan.ecs import RevisionMemo
+
+    memo = RevisionMemo()
+    desired = desired_state()
+    live = converged_live(desired)
+    make_plan(desired, live, PlanOptions(), memo=memo)
+    first = {key[1] for key in memo.matches}
+    assert len(first) == 1
+    task = TASK_SPEC | {"containerDefinitions": [{**TASK_SPEC["containerDefinitions"][0], "image": "web:2"}]}
+    changed = DesiredState(
+        revision="r2",
+        resources=tuple(
+            resource("TaskDefinition", "web", task) if r.kind == "TaskDefinition" else r for r in desired
+        ),
+    )
+    make_plan(changed, live, PlanOptions(), targeted=True, memo=memo)
+    assert first < {
+        key[1] for key in memo.matches
+    }  # a targeted plan sees part of the estate: it forgets nothing
+    make_plan(changed, live, PlanOptions(), memo=memo)
+    assert {key[1] for key in memo.matches}.isdisjoint(first)
