@@ -1,8 +1,10 @@
 """What each cache or memo buys: warm full passes at N services with one turned off at a time.
 
 The estate is bench/steady_state.py's --full one, converged in the emulator; then, in this process, five warm full
-passes for each row, each row turning one more memo off, printing the median CPU a pass and the AWS calls.
-A row's figure against the row above it is what that memo buys (docs/performance.md keeps the table).
+passes for each row, each row turning one more memo off, printing the median CPU a pass and the AWS calls, then
+one more pass traced by tracemalloc: the peak of memory allocated during it (over what was held before it), and
+what it left held (the caches it filled). A row's figure against the row above it is what that memo buys
+(docs/performance.md keeps the table).
 
     python bench/caches.py [--services 1000]
 """
@@ -15,6 +17,7 @@ import os
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -39,9 +42,18 @@ def _no_reference_memo() -> None:
     references.iter_reference_values = references.iter_reference_values.__wrapped__  # type: ignore[attr-defined]
 
 
+INTERNING_READERS = (live_elbv2, live_autoscaling, live_ecs)
+INTERNED = live_ecs.shared_strings
+
+
 def _no_interning() -> None:
-    for module in (live_elbv2, live_autoscaling, live_ecs):
+    for module in INTERNING_READERS:
         module.shared_strings = lambda value: value  # type: ignore[attr-defined]
+
+
+def _interning() -> None:
+    for module in INTERNING_READERS:
+        module.shared_strings = INTERNED  # type: ignore[attr-defined]
 
 
 # (what is turned off, how, whether each pass starts with a fresh revision memo)
@@ -66,6 +78,16 @@ async def _passes(engine: Engine, desired: Any, *, fresh_memo: bool) -> tuple[fl
     return statistics.median(cpu), max(calls)
 
 
+async def _traced_pass(engine: Engine, desired: Any) -> tuple[float, float]:
+    """The peak MiB allocated during one pass above what was held before it, and the MiB it left held."""
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    await engine.reconcile(desired)
+    after, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return (peak - before) / 2**20, (after - before) / 2**20
+
+
 async def _bench(url: str, services: int) -> None:
     async with (
         seeded_estate(url, services, full=True) as source,
@@ -79,12 +101,25 @@ async def _bench(url: str, services: int) -> None:
         desired = source.load()
         for _ in range(3):  # warm: caches filled, tags read
             await engine.reconcile(desired)
-        print("| turned off | CPU a pass | AWS calls a pass |\n|---|---|---|")
+        print("| turned off | CPU a pass | AWS calls a pass | peak MiB of a pass | MiB a pass left held |")
+        print("|---|---|---|---|---|")
         for name, turn_off, fresh_memo in ROWS:
             if turn_off is not None:
                 turn_off()
             cpu, calls = await _passes(engine, desired, fresh_memo=fresh_memo)
-            print(f"| {name} | {cpu:.2f} s | {calls} |", flush=True)
+            if fresh_memo:
+                engine._revisions = RevisionMemo()
+            peak, held = await _traced_pass(engine, desired)
+            print(f"| {name} | {cpu:.2f} s | {calls} | {peak:.1f} | {held:.1f} |", flush=True)
+        # What interning keeps is the process's caches, filled by its first pass: a fresh engine's, traced.
+        print("\n| a fresh engine's first pass | peak MiB | MiB it left held |\n|---|---|---|")
+        for name, setting in (
+            ("live reads not interned", _no_interning),
+            ("live reads interned", _interning),
+        ):
+            setting()
+            peak, held = await _traced_pass(Engine(clients, options=PlanOptions()), desired)
+            print(f"| {name} | {peak:.1f} | {held:.1f} |", flush=True)
 
 
 def main() -> None:
