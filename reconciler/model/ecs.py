@@ -169,15 +169,15 @@ def canonical_service(spec: Spec) -> dict[str, Any]:
     result = drop_keys(spec, SERVICE_READ_ONLY | SERVICE_WRITE_ONLY)
     result.update(_fields_from_primary_deployment(spec))
     result.update(with_defaults({k: spec.get(k) for k in SERVICE_DEFAULTS}, SERVICE_DEFAULTS))
-    result["deploymentConfiguration"] = canonical_deployment_configuration(
-        spec.get("deploymentConfiguration")
+    result["deploymentConfiguration"] = _comparable_hooks(
+        canonical_deployment_configuration(spec.get("deploymentConfiguration"))
     )
     if spec.get("launchType") == "FARGATE":
         result["platformVersion"] = spec.get("platformVersion") or "LATEST"
     if spec.get("networkConfiguration"):
         result["networkConfiguration"] = canonical_network_configuration(spec["networkConfiguration"])
     result["loadBalancers"] = sorted_by(
-        spec.get("loadBalancers"),
+        [_canonical_load_balancer(balancer) for balancer in spec.get("loadBalancers") or ()],
         sort_key("targetGroupArn", "loadBalancerName", "containerName", "containerPort"),
     )
     result["serviceRegistries"] = sorted_by(spec.get("serviceRegistries"), sort_key("registryArn"))
@@ -186,6 +186,28 @@ def canonical_service(spec: Spec) -> dict[str, Any]:
     )
     result["role"] = role_name(spec.get("role") or spec.get("roleArn"))
     return prune_empty(result)
+
+
+def _canonical_load_balancer(balancer: Spec) -> dict[str, Any]:
+    """A role of ECS's blue/green traffic shifting is the same role by name or by ARN."""
+    advanced = balancer.get("advancedConfiguration")
+    if not isinstance(advanced, Mapping) or not advanced.get("roleArn"):
+        return dict(balancer)
+    return {**balancer, "advancedConfiguration": {**advanced, "roleArn": role_name(advanced["roleArn"])}}
+
+
+def _comparable_hooks(config: dict[str, Any]) -> dict[str, Any]:
+    """The role of each lifecycle hook, by name or by ARN alike (only for comparing: UpdateService sends the
+    document's)."""
+    hooks = config.get("lifecycleHooks")
+    if not isinstance(hooks, list):
+        return config
+    named = [
+        {**hook, "roleArn": role_name(hook["roleArn"])} if isinstance(hook, Mapping) and hook.get("roleArn")
+        else hook
+        for hook in hooks
+    ]  # fmt: skip
+    return {**config, "lifecycleHooks": named}
 
 
 def _fields_from_primary_deployment(service: Spec) -> dict[str, Any]:

@@ -97,6 +97,11 @@ SERVICE = KindInfo(
         Reference("cluster", "Cluster", external_allowed=True),
         Reference("taskDefinition", "TaskDefinition"),
         Reference("loadBalancers[].targetGroupArn", "TargetGroup"),
+        # ECS's own blue/green, linear and canary deployments: the other target group of the pair, and the rules
+        # whose forward weights ECS moves between the two
+        Reference("loadBalancers[].advancedConfiguration.alternateTargetGroupArn", "TargetGroup"),
+        Reference("loadBalancers[].advancedConfiguration.productionListenerRule", "ListenerRule"),
+        Reference("loadBalancers[].advancedConfiguration.testListenerRule", "ListenerRule"),
         Reference("serviceRegistries[].registryArn", "DiscoveryService"),
     ),
     # CreateService fields that UpdateService lacks (checked against botocore by a test).

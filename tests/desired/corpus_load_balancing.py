@@ -172,9 +172,11 @@ ESTATE: dict[str, str] = {
 _SCALING_FILES = ("scaling/target.yaml", "scaling/policy.yaml", "scaling/night.yaml")
 
 
-def estate(*changes: tuple[str, str, str], add: dict[str, str] | None = None) -> dict[str, str | bytes]:
-    """``ESTATE`` with each ``(file, old, new)`` replacement made once, plus the files in ``add``."""
-    files: dict[str, str | bytes] = dict(ESTATE)
+def estate(
+    *changes: tuple[str, str, str], add: dict[str, str] | None = None, base: dict[str, str] = ESTATE
+) -> dict[str, str | bytes]:
+    """``base`` (``ESTATE``) with each ``(file, old, new)`` replacement made once, plus the files in ``add``."""
+    files: dict[str, str | bytes] = dict(base)
     for name, old, new in changes:
         text = str(files[name])
         assert old in text, (name, old)

@@ -1,7 +1,8 @@
 """The bad-input corpus: every validation rule and every safety limit, each pointing at its FILE:LINE.
 
 Each case is its own small directory; the expected line is the line of the offending node, counted by hand.
-The load balancer and autoscaling cases live in ``corpus_load_balancing``; ``CASES`` holds them all.
+The load balancer and autoscaling cases live in ``corpus_load_balancing``, those of services ECS deploys
+blue/green, linear or canary in ``corpus_strategies``; ``CASES`` holds them all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from reconciler.errors import InvalidDesiredState, Problem
 from reconciler.shapes import BotocoreSpecChecker
 from tests.desired.corpus import TASK, Case, doc
 from tests.desired.corpus_load_balancing import LOAD_BALANCING_CASES
+from tests.desired.corpus_strategies import STRATEGY_CASES
 from tests.files import write_tree
 
 CHECKER = BotocoreSpecChecker()
@@ -326,6 +328,7 @@ CASES = [
     ),
     Case("too-deep", {"a.yaml": nested(60)}, "a.yaml", 51, "nesting deeper than 50 levels"),
     *LOAD_BALANCING_CASES,
+    *STRATEGY_CASES,
 ]
 
 
