@@ -21,6 +21,7 @@ from typing import Any
 from reconciler.desired.crosscheck import Candidate
 from reconciler.desired.load_balancing import IP_TARGET_TYPE
 from reconciler.desired.scope import touched_clusters
+from reconciler.desired.strategies import forwards_to_pair, on_two_load_balancers, rule_facts
 from reconciler.model.autoscaling_ids import (
     ECS_NAMESPACE,
     EcsServiceId,
@@ -41,6 +42,7 @@ from reconciler.model.kinds import (
 )
 from reconciler.model.references import is_literal, iter_reference_values, reference_name
 from reconciler.model.resource import ResourceKey
+from reconciler.model.strategies import shifted_balancers
 
 _ATTACHED_KINDS = frozenset({SCALING_POLICY.kind, SCHEDULED_ACTION.kind})
 _UNIQUE_VALUES = {LISTENER.kind: ("LoadBalancerArn", "Port"), LISTENER_RULE.kind: ("ListenerArn", "Priority")}
@@ -63,6 +65,12 @@ class CrossFacts:
     not_ip_groups: frozenset[str]  # target groups whose TargetType is not ip
     grouped: frozenset[str]  # target groups that services register tasks in
     touched: frozenset[str]  # clusters the documents touch (--allowed-clusters)
+    rules: frozenset[
+        tuple[str, str, frozenset[str]]
+    ]  # ListenerRules: (name, listener, groups it forwards to)
+    shifts: frozenset[
+        tuple[str, str, frozenset[str]]
+    ]  # shifted load balancers: (production, test rule, pair)
 
 
 def cross_facts(candidates: Iterable[Candidate]) -> CrossFacts:
@@ -87,6 +95,8 @@ class _Gathering:
         self.not_ip_groups: set[str] = set()
         self.grouped: set[str] = set()
         self.touched: set[str] = set()
+        self.rules: set[tuple[str, str, frozenset[str]]] = set()
+        self.shifts: set[tuple[str, str, frozenset[str]]] = set()
 
     def add(self, candidate: Candidate) -> None:
         resource = candidate.resource
@@ -95,6 +105,8 @@ class _Gathering:
         self.declared.add(ResourceKey(kind, reference_name(resource)))
         self._add_references(candidate)
         self.touched.update(cluster for _, cluster in touched_clusters(kind, resource.name, spec))
+        if kind == LISTENER_RULE.kind:
+            self.rules.add((resource.name, *rule_facts(spec)))
         if kind in _UNIQUE_VALUES:
             self._add_claim(kind, spec)
         elif kind == SCALABLE_TARGET.kind:
@@ -103,8 +115,10 @@ class _Gathering:
             self.attached_ids.add(identity)
         elif kind == CLUSTER.kind:
             self.clusters.add(resource.name)
-        elif kind == SERVICE.kind and isinstance(spec.get("cluster"), str):
-            self.services.add(EcsServiceId(cluster_name(spec["cluster"]), resource.name))
+        elif kind == SERVICE.kind:
+            if isinstance(spec.get("cluster"), str):
+                self.services.add(EcsServiceId(cluster_name(spec["cluster"]), resource.name))
+            self.shifts.update((b.production_rule, b.test_rule, b.pair) for b in shifted_balancers(spec))
         elif kind == TARGET_GROUP.kind and _not_ip(spec.get("TargetType")):
             self.not_ip_groups.add(resource.name)
 
@@ -148,6 +162,8 @@ class _Gathering:
             not_ip_groups=frozenset(self.not_ip_groups),
             grouped=frozenset(self.grouped),
             touched=frozenset(self.touched),
+            rules=frozenset(self.rules),
+            shifts=frozenset(self.shifts),
         )
 
 
@@ -167,6 +183,7 @@ def surely_clean(files: Sequence[CrossFacts], allowed_clusters: Collection[str])
         and merged.union("attached_ids") <= merged.union("target_ids")
         and not (merged.union("not_ip_groups") & merged.union("grouped"))
         and _scaled_services_declared(merged)
+        and _shifts_clean(merged)
         and (not allowed_clusters or merged.union("touched") <= set(allowed_clusters))
     )
 
@@ -176,6 +193,19 @@ def _scaled_services_declared(merged: _Merged) -> bool:
     clusters = merged.union("clusters")
     unknown = merged.union("scaled") - merged.union("services")
     return not any(service.cluster in clusters for service in unknown)
+
+
+def _shifts_clean(merged: _Merged) -> bool:
+    """Every shifted load balancer's rules forward to its pair, on listeners of one load balancer (the rules of
+    ``strategies.across_documents``)."""
+    rules = {name: (listener, groups) for name, listener, groups in merged.union("rules")}
+    for production, test, pair in merged.union("shifts"):
+        named = [rules[name] for name in (production, test) if name in rules]
+        if any(not forwards_to_pair(groups, pair) for _, groups in named):
+            return False
+        if len(named) == 2 and on_two_load_balancers(named[0][0], named[1][0]):
+            return False
+    return True
 
 
 class _Merged:

@@ -2,7 +2,7 @@
 
 The checks run in this order: variables first (so that validation sees final values), then the
 envelope, then ``spec`` against the AWS request shape and the rules of one document (Fargate, attributes,
-capacities). Every check runs even when an
+capacities, deployment strategies). Every check runs even when an
 earlier one failed, so a user sees all of a document's problems at once.
 """
 
@@ -19,6 +19,7 @@ from reconciler.desired.envelope import Envelope, Metadata, parse_envelope
 from reconciler.desired.fargate import fargate_problems
 from reconciler.desired.load_balancing import attribute_problems
 from reconciler.desired.spec_checker import SpecChecker, SpecProblem, describe_type, unknown_field_path
+from reconciler.desired.strategies import strategy_problems
 from reconciler.desired.variables import VariableValue, substitute
 from reconciler.desired.yaml_reader import YamlDocument
 from reconciler.errors import Problem, echoed
@@ -109,6 +110,7 @@ def _spec_problems(*, kind: KindInfo, spec: Mapping[str, Any], check_spec: SpecC
     problems.extend(fargate_problems(kind=kind.kind, spec=spec))
     problems.extend(attribute_problems(kind=kind.kind, spec=spec))
     problems.extend(capacity_problems(kind=kind.kind, spec=spec))
+    problems.extend(strategy_problems(kind=kind.kind, spec=spec))
     return problems
 
 

@@ -2,7 +2,7 @@
 
 The steps, in order: collect variables, find and read the files (within ``limits``), read each YAML
 document, substitute variables, validate each document, then the checks across documents (duplicate names,
-dangling references, load-balancing and autoscaling rules) and, with ``--allowed-clusters``, the clusters the
+dangling references, load-balancing, autoscaling and deployment strategy rules) and, with ``--allowed-clusters``, the clusters the
 documents touch (``scope``). Nothing here talks to AWS: the request-shape check is the injected ``check_spec``.
 Secret-looking values written in clear are remembered (``secrets``), so that the process never prints them.
 
@@ -28,6 +28,7 @@ from reconciler.desired.scope import cluster_scope_problems
 from reconciler.desired.secrets import remember_secret_values
 from reconciler.desired.sources import RACY_NS, FileStamp, SourceReader, display_path, stat_before_reading
 from reconciler.desired.spec_checker import SpecChecker
+from reconciler.desired.strategies import across_documents as strategy_problems_across
 from reconciler.desired.tree import TreeFile, walk_tree
 from reconciler.desired.variable_sources import load_variables
 from reconciler.desired.variables import VariableValue
@@ -91,6 +92,7 @@ _ACROSS_DOCUMENTS: tuple[Callable[[Sequence[Candidate]], list[Problem]], ...] = 
     dangling_reference_problems,
     load_balancing_problems,
     autoscaling_problems,
+    strategy_problems_across,
 )
 
 

@@ -20,6 +20,7 @@ from reconciler.model.resource import DesiredState, ResourceKey
 from reconciler.shapes import BotocoreSpecChecker
 from tests.desired.corpus import Case
 from tests.desired.corpus_load_balancing import LOAD_BALANCING_CASES, SERVICE, estate
+from tests.desired.corpus_strategies import STRATEGY_CASES, strategy_estate
 from tests.files import write_tree
 
 CHECKER = BotocoreSpecChecker()
@@ -39,13 +40,18 @@ def replace_tree(root: Path, files: dict[str, str | bytes]) -> None:
     write_tree(root, files)
 
 
-@pytest.mark.parametrize("case", [*LOAD_BALANCING_CASES, OTHER_CLUSTER], ids=lambda case: case.id)
+@pytest.mark.parametrize(
+    ("case", "before"),
+    [*((case, estate()) for case in [*LOAD_BALANCING_CASES, OTHER_CLUSTER]),
+     *((case, strategy_estate()) for case in STRATEGY_CASES)],
+    ids=lambda value: value.id if isinstance(value, Case) else "",
+)  # fmt: skip
 def test_a_commit_breaking_a_rule_is_caught_with_the_unchanged_files_cached(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case, before: dict[str, str | bytes]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     cache = FileCache()
-    write_tree(Path("ds"), estate())
+    write_tree(Path("ds"), before)
     load_desired_state(Path("ds"), check_spec=CHECKER, allowed_clusters={"prod"}, cache=cache)
     replace_tree(Path("ds"), case.files)
     hits = cache.hits
@@ -63,13 +69,13 @@ def facts_by_file(desired: DesiredState) -> list[CrossFacts]:
     return [cross_facts(candidates) for candidates in by_file.values()]
 
 
-@pytest.mark.parametrize("tree", ["example", "estate"])
+@pytest.mark.parametrize("tree", ["example", "estate", "blue/green estate"])
 def test_valid_estates_are_proven_clean(tmp_path: Path, tree: str) -> None:
     if tree == "example":
         root = EXAMPLE
     else:
         root = tmp_path / "ds"
-        write_tree(root, estate())
+        write_tree(root, estate() if tree == "estate" else strategy_estate())
     desired = load_desired_state(root, check_spec=CHECKER)
     facts = facts_by_file(desired)
     assert len(facts) > 1
@@ -94,6 +100,26 @@ def test_each_rule_broken_across_two_files_is_not_proven_clean(tmp_path: Path) -
         ),
         "instance target group": replace(empty, not_ip_groups=next(f.grouped for f in facts if f.grouped)),
         "undeclared scaled service": replace(empty, scaled=frozenset({EcsServiceId("prod", "not-declared")})),
+    }
+    assert surely_clean([*facts, empty], allowed_clusters=())
+    for rule, broken in breaking.items():
+        assert not surely_clean([*facts, broken], allowed_clusters=()), rule
+
+
+def test_rules_that_do_not_fit_their_pair_across_two_files_are_not_proven_clean(tmp_path: Path) -> None:
+    write_tree(tmp_path / "ds", strategy_estate())
+    facts = facts_by_file(load_desired_state(tmp_path / "ds", check_spec=CHECKER))
+    empty = cross_facts([])
+    pair = frozenset({"web-tg", "web-tg-green"})
+    breaking = {  # a service in one file whose rules, declared in the others, break a rule
+        "forwards elsewhere": dataclasses.replace(
+            empty, shifts=frozenset({("web-prod", "", frozenset({"a", "b"}))})
+        ),
+        "two load balancers": dataclasses.replace(
+            empty,
+            rules=frozenset({("other", "api-alb:8080", pair)}),
+            shifts=frozenset({("web-prod", "other", pair)}),
+        ),
     }
     assert surely_clean([*facts, empty], allowed_clusters=())
     for rule, broken in breaking.items():
