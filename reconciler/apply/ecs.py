@@ -112,7 +112,10 @@ class EcsWriter:
     async def _service_create(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> None:
-        spec = _without(resolve(resource, ctx.arns), "tags", "cluster", "taskDefinition")
+        # re-created by a replace: each pair as ECS served it, so that the rules ECS left on it still serve
+        spec = _without(
+            {**resolve(resource, ctx.arns), **change.settled}, "tags", "cluster", "taskDefinition"
+        )
         # the same token on botocore's retries: a retry after a lost answer returns the service made, not an error
         spec.setdefault("clientToken", uuid.uuid4().hex)
         response = await ecs.create_service(
@@ -127,7 +130,9 @@ class EcsWriter:
     async def _service_update(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
     ) -> Written | None:
-        spec = resolve(resource, ctx.arns)
+        # the pair of each load balancer as ECS serves it (``Change.settled``): the document's order breaks ECS's
+        # alternation of the two
+        spec = {**resolve(resource, ctx.arns), **change.settled}
         written = None
         if change.deployment_group:  # CODE_DEPLOY: what UpdateService may not change goes through CodeDeploy
             written = Written(deployment_id=await self._deploy(change, resource, spec, ctx))

@@ -47,14 +47,14 @@ async def _apply_create(
     elbv2: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
 ) -> None:
     assert resource is not None
-    await _created(elbv2, change, resource, resolve(resource, context.arns), context)
+    await _created(elbv2, change, resource, _spec(change, resource, context), context)
 
 
 async def _apply_replace(
     elbv2: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
 ) -> None:
     assert resource is not None
-    spec = resolve(resource, context.arns)
+    spec = _spec(change, resource, context)
     await _delete(elbv2, change)
     await _created(elbv2, change, resource, spec, context)
 
@@ -71,11 +71,17 @@ async def _apply_update(
     elbv2: Any, change: Change, resource: DesiredResource | None, context: ApplyContext
 ) -> None:
     assert resource is not None
-    spec = resolve(resource, context.arns)
+    spec = _spec(change, resource, context)
     await _move_rules(elbv2, change, context)
     await _update(elbv2, change, spec)
     # every change writes our tags: they carry the revision that wrote the resource
     await elbv2.add_tags(ResourceArns=[change.live_arn], Tags=context.key_value_tags(change, resource))
+
+
+def _spec(change: Change, resource: DesiredResource, context: ApplyContext) -> dict[str, Any]:
+    """What to write: the document, names resolved, with the values another actor keeps (``Change.settled``: the
+    weights ECS settles a production rule at)."""
+    return {**resolve(resource, context.arns), **change.settled}
 
 
 async def _apply_delete(

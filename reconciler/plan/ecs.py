@@ -30,6 +30,7 @@ from reconciler.plan.blue_green import BlueGreen, is_code_deploy, route_deployme
 from reconciler.plan.diff import FieldDiff, scoped_diff
 from reconciler.plan.owners import NO_OWNERS, OwnerContext, settle, unignored
 from reconciler.plan.rollouts import DEFAULT_DEADLINE, rollout
+from reconciler.plan.strategies import Deploying, held_while_deploying
 from reconciler.plan.types import Action, Cause, Change, Conflict
 
 Outcome = Change | Conflict | None
@@ -231,14 +232,16 @@ def plan_service(
     blue_green: BlueGreen | None = None,
     deployment_deadline: float = DEFAULT_DEADLINE,
     memo: RevisionMemo | None = None,
+    deploying: Deploying | None = None,
 ) -> Outcome:
     """``context``: what the table of fields other actors own (``owners``) needs to know of the service.
     ``blue_green``: the deployment group of a CODE_DEPLOY service (see ``blue_green``).
-    ``deployment_deadline``: how long drift waits for the reconciler's own ECS deployment (see ``rollouts``)."""
+    ``deployment_deadline``: how long drift waits for the reconciler's own ECS deployment (see ``rollouts``).
+    ``deploying``: the blue/green, linear or canary deployment ECS is running for it (see ``strategies``)."""
     cluster = cluster_name_of(str(resource.spec["cluster"]))
     entry = live.services.get((cluster, resource.name))
-    resolved = resolve(resource, arns)  # target group names → ARNs
-    settled = settle(resource.kind, entry, resolved, context)
+    settled = settle(resource.kind, entry, resolve(resource, arns), context)  # names → ARNs
+    resolved = dict(settled.desired)  # the owners' values declared (the pair as ECS serves it)
     if (
         settled.unowned
     ):  # left to their owner: neither compared nor hashed (Git's value only seeds a new service)
@@ -256,9 +259,10 @@ def plan_service(
         sides, instance=instance, extra_diff=_task_definition_diff(reference, running, family, live, memo)
     )
     if isinstance(outcome, Change):
+        outcome = outcome.model_copy(update={"settled": dict(settled.declared)})
         outcome = _finish_service_change(
             outcome, cluster=cluster, reference=reference, family=family, entry=entry, live=live,
-            deadline=deployment_deadline,
+            deadline=deployment_deadline, deploying=deploying,
         )  # fmt: skip
         if is_code_deploy(resource.spec):
             outcome = route_deployment(outcome, blue_green, live.deployments_running, live.deployments_failed)
@@ -303,6 +307,7 @@ def _finish_service_change(
     entry: Described | None,
     live: LiveState,
     deadline: float,
+    deploying: Deploying | None = None,
 ) -> Change:
     """``change`` with what a service's change carries: its cluster, the revision to run, the scaling facts a
     re-created service keeps, and what the service's deployments mean for it (``rollouts``)."""
@@ -316,6 +321,8 @@ def _finish_service_change(
         if entry.get("status") == "DRAINING":
             return change.with_service(**detail).model_copy(update={"held": DRAINING_HOLD})
     change = change.with_service(**detail)
+    if deploying is not None and change.cause is not Cause.DESIRED:  # ECS's blue/green: however long it takes
+        return held_while_deploying(change, deploying)
     decided = rollout(
         change, entry, change.task_definition_arn, live.failed_rollouts.get((cluster, change.name), ()),
         now=live.read_at, deadline=deadline, unreadable=live.rollout_read_errors.get((cluster, change.name), ""),

@@ -61,7 +61,7 @@ def plan_entry(
     sides = Sides(
         resource=resource,
         spec_hash=entry_spec_hash(resource),
-        desired=rules.canonical(resolved),
+        desired=rules.canonical(settled.desired),
         desired_tags=tags,
         live=rules.canonical(settled.live) if settled.live is not None else None,
         live_tags=entry.tags if entry else {},
@@ -70,6 +70,10 @@ def plan_entry(
         remembered_hash=live.remembered.get(resource.key),
     )
     outcome = assess(sides, instance=instance)
+    if (
+        isinstance(outcome, Change) and settled.declared
+    ):  # written as their owner keeps them (a rule ECS shifts)
+        outcome = outcome.model_copy(update={"settled": dict(settled.declared)})
     if isinstance(outcome, Change) and entry is not None:
         # live bounds taken for Git's because a schedule set them: a new hash may be new bounds, and registering
         # them writes them, so it is a change to show, not bookkeeping (Git stopping a service at night)

@@ -26,6 +26,7 @@ from reconciler.model.references import (
     reference_name,
 )
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
+from reconciler.model.strategies import shifts_traffic, strategy_of
 from reconciler.plan.blue_green import blue_green_of, hold_during_deployment, is_code_deploy, listener_pairs
 from reconciler.plan.discovery import plan_discovery_replacements, renewed_references
 from reconciler.plan.ecs import (
@@ -42,6 +43,7 @@ from reconciler.plan.order import order_changes
 from reconciler.plan.owners import OwnerContext, owned
 from reconciler.plan.prune import guard_deletions, order_deletions, plan_orphans
 from reconciler.plan.rollouts import DEFAULT_DEADLINE, needs_history, overdue
+from reconciler.plan.strategies import NOTHING_SHIFTED, Shifting, held_while_deploying, shifting_of
 from reconciler.plan.types import Action, Change, Conflict, Plan
 
 
@@ -86,8 +88,9 @@ def make_plan(
     scaled = scaled_services(desired)
 
     inputs = Inputs(
-        desired=desired, live=live, families=families, arns=arns, options=options, scaled=scaled, memo=memo
-    )
+        desired=desired, live=live, families=families, arns=arns, options=options, scaled=scaled, memo=memo,
+        shifting=shifting_of(desired, live, arns),
+    )  # fmt: skip
 
     def plan_one(resource: DesiredResource, inputs: Inputs) -> None:
         planning = PLANNING.get(resource.kind, ENTRY)
@@ -136,6 +139,8 @@ class Inputs:
     options: PlanOptions
     scaled: set[tuple[str, str]]  # (cluster, service) of the services a ScalableTarget scales
     memo: RevisionMemo  # what plans worked out about task definition revisions
+    # the rules, target groups and services of services ECS deploys blue/green, linear or canary (``strategies``)
+    shifting: Shifting = NOTHING_SHIFTED
 
 
 # --- Planning each kind --------------------------------------------------------------------------------------
@@ -159,7 +164,26 @@ def _service(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -
     return plan_service(
         resource, inputs.live, inputs.families, arns, instance=options.instance, context=context,
         blue_green=blue_green, deployment_deadline=options.deployment_deadline, memo=inputs.memo,
+        deploying=inputs.shifting.deploying.get(resource.key),
     )  # fmt: skip
+
+
+def _target_group(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -> Outcome:
+    """The pair of a service ECS is deploying blue/green, linear or canary is not corrected meanwhile."""
+    outcome = _entry(resource, inputs, context)
+    if not isinstance(outcome, Change):
+        return outcome
+    return held_while_deploying(outcome, inputs.shifting.deploying.get(resource.key))
+
+
+def _listener_rule(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -> Outcome:
+    """A rule whose weights ECS shifts is not corrected while ECS deploys its service, nor are its actions
+    rewritten."""
+    outcome = _entry(resource, inputs, context)
+    if not isinstance(outcome, Change) or context.shift is None or not context.shift.deployment:
+        return outcome
+    deploying = inputs.shifting.deploying.get(ResourceKey("Service", context.shift.service))
+    return held_while_deploying(outcome, deploying, rewrites_traffic="Actions" in outcome.changed_fields)
 
 
 def _listener(resource: DesiredResource, inputs: Inputs, context: OwnerContext) -> Outcome:
@@ -181,7 +205,12 @@ def _service_context(resource: DesiredResource, inputs: Inputs) -> OwnerContext:
     code_deploy = is_code_deploy(resource.spec)
     blue_green = blue_green_of(resource, inputs.desired, inputs.arns) if code_deploy else None
     pair = blue_green.pair if blue_green is not None else frozenset()
-    return OwnerContext(scaled=is_scaled, pair=pair, ignored=ignored)
+    strategy = strategy_of(resource.spec) if shifts_traffic(resource.spec) else ""
+    return OwnerContext(scaled=is_scaled, pair=pair, ignored=ignored, strategy=strategy)
+
+
+def _listener_rule_context(resource: DesiredResource, inputs: Inputs) -> OwnerContext:
+    return OwnerContext(shift=inputs.shifting.rules.get(resource.name), ignored=resource.ignore_differences)
 
 
 def _listener_context(resource: DesiredResource, inputs: Inputs) -> OwnerContext:
@@ -206,13 +235,17 @@ class KindPlanning:
 # From the kind's canonical form and tags (``plan/entries.py``): most kinds need no more.
 ENTRY = KindPlanning()
 # The kinds that need more: the ECS kinds (``KindInfo.read_as_entry`` False) have planning of their own; a
-# listener is held while a CodeDeploy deployment moves its traffic; another actor may own fields of a service
-# (Application Auto Scaling, CodeDeploy) or of a scalable target (its scheduled actions).
+# listener is held while a CodeDeploy deployment moves its traffic, a listener rule and a target group while ECS
+# deploys a service blue/green, linear or canary through them; another actor may own fields of a service
+# (Application Auto Scaling, CodeDeploy, ECS), of a listener rule (ECS) or of a scalable target (its scheduled
+# actions).
 PLANNING: Mapping[str, KindPlanning] = {
     "Cluster": KindPlanning(plan=_cluster),
     "TaskDefinition": KindPlanning(plan=_task_definition),
     "Service": KindPlanning(plan=_service, context=_service_context),
     "Listener": KindPlanning(plan=_listener, context=_listener_context),
+    "ListenerRule": KindPlanning(plan=_listener_rule, context=_listener_rule_context),
+    "TargetGroup": KindPlanning(plan=_target_group),
     "ScalableTarget": KindPlanning(context=_scalable_target_context),
 }
 

@@ -78,6 +78,9 @@ class Change(BaseModel):
     live_spec: dict[str, Any] = Field(default_factory=dict)  # deletions: the identity fields AWS needs
     # a replace that creates the new resource beside the old one, which a later pass deletes when AWS lets it
     create_first: bool = False
+    # top-level fields written as another actor keeps them rather than as the document writes them (plan/owners.py:
+    # the weights ECS settles a production rule at, a target group pair in the orientation ECS serves it)
+    settled: dict[str, Any] = Field(default_factory=dict)
     service: ServiceDetail | None = None  # services only
     rule: RuleDetail | None = None  # listener rules only
     # only our spec-hash tag is stale (the document was rewritten with the same meaning, imported, or hashed by an

@@ -59,7 +59,7 @@ def test_a_scaled_services_desired_count_is_neither_compared_nor_hashed() -> Non
 def test_every_row_names_its_kind_field_and_owner() -> None:
     assert {(row.kind, row.owner) for row in OWNERS} == {
         ("Service", "Application Auto Scaling"), ("Service", "CodeDeploy"), ("Listener", "CodeDeploy"),
-        ("ScalableTarget", "ScheduledAction"),
+        ("ScalableTarget", "ScheduledAction"), ("Service", "ECS"), ("ListenerRule", "ECS"),
     }  # fmt: skip
 
 
@@ -117,3 +117,19 @@ def test_an_image_set_by_ci_reuses_its_revision_where_the_document_ignores_the_i
         revision="r1", resources=tuple(task if r.kind == "TaskDefinition" else r for r in base)
     )
     assert [c.kind for c in plan_of(ignoring, live).changes if not c.restamp] == []
+
+
+def test_ecs_s_orientation_of_a_pair_is_declared_and_written_as_ecs_holds_it() -> None:
+    declared = {
+        "loadBalancers": [
+            {
+                "targetGroupArn": "arn:tg/blue",
+                "advancedConfiguration": {"alternateTargetGroupArn": "arn:tg/green"},
+            }
+        ]
+    }
+    live = {"loadBalancers": [{"targetGroupArn": "arn:tg/green",
+                               "advancedConfiguration": {"alternateTargetGroupArn": "arn:tg/blue"}}]}  # fmt: skip
+    settled = settle("Service", live, declared, OwnerContext(strategy="BLUE_GREEN"))
+    assert settled.desired == live and settled.declared == live
+    assert settle("Service", live, declared, OwnerContext()).declared == {}  # a rolling service: as written

@@ -7,15 +7,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
+from reconciler.apply.ecs import service_update_request
 from reconciler.model.ecs import canonical_service, service_update_value
-from reconciler.model.live import LiveEntry, LiveState
+from reconciler.model.live import FailedRollout, LiveEntry, LiveState
 from reconciler.model.ownership import DELETION_POLICY_TAG, INSTANCE_TAG, NAME_TAG, SPEC_HASH_TAG
 from reconciler.model.references import resolve
 from reconciler.model.resource import DesiredState, ResourceKey
 from reconciler.plan.entries import reference_arns
 from reconciler.plan.planner import PlanOptions, make_plan
-from reconciler.plan.targets import ScopeIndex
-from reconciler.plan.types import Plan
+from reconciler.plan.targets import ScopeIndex, subset
+from reconciler.plan.types import Change, Plan
 from tests.plan.test_planner import ACCOUNT, SERVICE_SPEC, TASK_SPEC, resource, tags
 
 ELB = "arn:aws:elasticloadbalancing:us-east-1:123456789012"
@@ -44,7 +47,13 @@ BG_SERVICE_SPEC: dict[str, Any] = {
     "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5},
     "loadBalancers": [BALANCER],
 }
-TG_SPEC: dict[str, Any] = {"Protocol": "HTTP", "Port": 80, "VpcId": "vpc-1", "TargetType": "ip"}
+TG_SPEC: dict[str, Any] = {
+    "Protocol": "HTTP",
+    "Port": 80,
+    "VpcId": "vpc-1",
+    "TargetType": "ip",
+    "HealthCheckPath": "/",
+}
 
 
 def rule_spec(listener: str, priority: int, blue: int = 100, green: int = 0) -> dict[str, Any]:
@@ -155,7 +164,7 @@ def bg_live(desired: DesiredState, *, primary: str = BLUE, test_primary: str | N
         clusters={"demo": cluster}, services={("demo", "web"): service}, task_definitions={TD_ARN: task}
     )
     for name, arn in (("web-tg", BLUE), ("web-tg-green", GREEN)):
-        spec = {**TG_SPEC, "TargetGroupArn": arn, "TargetGroupName": name, "HealthCheckPath": "/"}
+        spec = {**TG_SPEC, "TargetGroupArn": arn, "TargetGroupName": name}
         key = ResourceKey("TargetGroup", name)
         live.entries_of("TargetGroup")[name] = LiveEntry(name, arn, spec, _entry_tags(name, h[key]))
     for name, arn, listener, serving in (
@@ -238,3 +247,237 @@ def test_a_role_by_name_and_by_arn_compare_equal_and_the_document_s_is_sent() ->
     assert canonical_service(written) == canonical_service(described)
     sent = service_update_value(written, "deploymentConfiguration")
     assert sent["lifecycleHooks"][0]["roleArn"] == "hooks"
+
+
+# --- Who owns what --------------------------------------------------------------------------------------------
+
+ECS_ROWS = {
+    (
+        "Service",
+        "web",
+        "loadBalancers[].targetGroupArn, loadBalancers[].advancedConfiguration.alternateTargetGroupArn",
+    ),
+    ("ListenerRule", "web-prod", "Actions[].ForwardConfig.TargetGroups[].Weight"),
+    ("ListenerRule", "web-test", "Actions[].ForwardConfig.TargetGroups[].Weight"),
+}
+
+
+def changes(plan: Plan) -> list[tuple[str, str, str, str]]:
+    return [(c.kind, c.name, c.action.value, c.cause.value) for c in plan.reported_changes]
+
+
+def rule(plan: Plan, name: str = "web-prod") -> Change:
+    return next(c for c in plan.changes if c.key == ResourceKey("ListenerRule", name))
+
+
+def written_weights(change: Change, desired: DesiredState, live: LiveState) -> dict[str, int]:
+    """The weights the writer sends for ``change``: the document's, names resolved, or the settled ones."""
+    document = desired.get(change.kind, change.name)
+    assert document is not None
+    actions = {**resolve(document, reference_arns(desired, live)), **change.settled}["Actions"]
+    return {g["TargetGroupArn"]: g["Weight"] for g in actions[0]["ForwardConfig"]["TargetGroups"]}
+
+
+def hand_weights(live: LiveState, name: str, blue: int, green: int) -> None:
+    groups = live.entries_of("ListenerRule")[name].spec["Actions"][0]["ForwardConfig"]["TargetGroups"]
+    for group in groups:
+        group["Weight"] = blue if group["TargetGroupArn"] == BLUE else green
+
+
+@pytest.mark.parametrize("strategy", ["BLUE_GREEN", "LINEAR", "CANARY"])
+@pytest.mark.parametrize("primary", [BLUE, GREEN])
+def test_either_orientation_of_the_pair_is_in_sync_and_left_to_ecs(strategy: str, primary: str) -> None:
+    """After each deployment ECS serves from the other target group and moves both rules onto it: not drift (the
+    reconciler used to plan Weight 0 → 100 back onto the drained group, and its own ModifyRule's event reverted
+    ECS at once)."""
+    desired = bg_desired(strategy)
+    plan = plan_of(desired, bg_live(desired, primary=primary))
+    assert changes(plan) == []
+    assert {(o.kind, o.name, o.path) for o in plan.owned if o.owner == "ECS"} == ECS_ROWS
+
+
+def test_a_rolling_service_leaves_nothing_to_ecs() -> None:
+    desired = bg_desired("ROLLING")
+    plan = plan_of(desired, bg_live(desired))
+    assert not [o for o in plan.owned if o.owner == "ECS"]
+
+
+# --- The production rule's settled weights ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("primary", "blue", "green"),
+    [
+        (BLUE, 50, 50),  # a hand edit that moves production traffic
+        (BLUE, 0, 100),
+        (GREEN, 100, 0),  # equal to the document as written, but onto the target group ECS drained
+        (GREEN, 20, 80),
+    ],
+)
+def test_production_traffic_moved_by_hand_goes_back_to_the_live_primary(
+    primary: str, blue: int, green: int
+) -> None:
+    desired = bg_desired()
+    live = bg_live(desired, primary=primary)
+    hand_weights(live, "web-prod", blue, green)
+    plan = plan_of(desired, live)
+    assert changes(plan) == [("ListenerRule", "web-prod", "update", "drift")]
+    corrected = rule(plan)
+    assert written_weights(corrected, desired, live) == {
+        primary: 100,
+        (GREEN if primary == BLUE else BLUE): 0,
+    }
+    assert all(d.path.startswith("Actions[0].ForwardConfig.TargetGroups[") for d in corrected.diff)
+    assert {d.desired for d in corrected.diff if d.path.endswith("Weight")} <= {0, 100}
+
+
+def test_a_production_rule_forwarding_elsewhere_keeps_the_documents_target() -> None:
+    """Only weights across the pair are ECS's: a forward moved out of the pair is drift to the document."""
+    desired = bg_desired()
+    live = bg_live(desired)
+    live.entries_of("ListenerRule")["web-prod"].spec["Actions"] = [
+        {"Type": "fixed-response", "Order": 1, "FixedResponseConfig": {"StatusCode": "503"}}
+    ]
+    corrected = rule(plan_of(desired, live))
+    assert corrected.cause.value == "drift"
+    assert written_weights(corrected, desired, live) == {BLUE: 100, GREEN: 0}
+
+
+@pytest.mark.parametrize(("blue", "green"), [(0, 100), (30, 70), (100, 0)])
+def test_the_test_rule_weights_are_ecs_s_at_any_value_across_the_pair(blue: int, green: int) -> None:
+    desired = bg_desired()
+    live = bg_live(desired)
+    hand_weights(live, "web-test", blue, green)
+    assert changes(plan_of(desired, live)) == []
+
+
+def test_a_new_production_rule_is_created_at_the_settled_weights() -> None:
+    desired = bg_desired()
+    live = bg_live(desired, primary=GREEN)
+    del live.entries_of("ListenerRule")["web-prod"]  # deleted by hand: AWS keeps no trace
+    created = rule(plan_of(desired, live))
+    assert created.action.value == "create"
+    assert written_weights(created, desired, live) == {GREEN: 100, BLUE: 0}
+
+
+# --- Deployments ------------------------------------------------------------------------------------------------
+
+IN_PROGRESS = [deployment("PRIMARY", "IN_PROGRESS", "ecs-svc/2222222222222222222")]
+BAKING = [
+    deployment("PRIMARY", "COMPLETED", "ecs-svc/2222222222222222222"),
+    deployment("ACTIVE", "COMPLETED"),
+]
+NOT_REPORTED = [{**deployment("PRIMARY", "COMPLETED"), "rolloutState": None}]
+
+
+def deploying(deployments: list[dict[str, Any]], *, primary: str = BLUE) -> tuple[DesiredState, LiveState]:
+    desired = bg_desired()
+    live = bg_live(desired, primary=primary)
+    live.services[("demo", "web")]["deployments"] = copy.deepcopy(deployments)
+    return desired, live
+
+
+@pytest.mark.parametrize(
+    "deployments", [IN_PROGRESS, BAKING, NOT_REPORTED], ids=["rolling", "baking", "unknown"]
+)
+def test_nothing_of_the_service_its_rules_or_its_pair_is_corrected_while_ecs_deploys(
+    deployments: list[dict[str, Any]],
+) -> None:
+    desired, live = deploying(deployments)
+    hand_weights(live, "web-prod", 40, 60)  # ECS shifting: not even drift
+    hand_weights(live, "web-test", 0, 100)
+    assert changes(plan_of(desired, live)) == []
+    live.services[("demo", "web")]["desiredCount"] = 5  # drift of each: held, and the plan says why
+    live.entries_of("ListenerRule")["web-prod"].spec["Conditions"][0]["Values"] = ["/other/*"]
+    live.entries_of("TargetGroup")["web-tg-green"].spec["HealthCheckPath"] = "/nowhere"
+    plan = plan_of(desired, live)
+    assert {c.key.kind for c in plan.changes} == {"Service", "ListenerRule", "TargetGroup"}
+    for change in plan.changes:
+        assert "is in progress" in change.held and "nothing of it is corrected until it ends" in change.held
+    assert not [c for c in plan.changes if c.writes]
+
+
+def test_a_git_change_during_a_deployment_is_one_updateservice() -> None:
+    desired, live = deploying(IN_PROGRESS, primary=GREEN)
+    spec = copy.deepcopy(BG_SERVICE_SPEC)
+    spec["desiredCount"] = 4
+    changed = DesiredState(
+        revision="r2",
+        resources=tuple(resource("Service", "web", spec) if r.kind == "Service" else r for r in desired),
+    )
+    plan = plan_of(changed, live)
+    assert changes(plan) == [("Service", "web", "update", "desired")]
+    [service] = plan.changes
+    assert service.writes and service.changed_fields == {"desiredCount"}
+
+
+def test_a_git_change_to_a_rule_s_actions_waits_for_the_deployment_and_other_fields_do_not() -> None:
+    desired, live = deploying(IN_PROGRESS)
+    prod = desired.get("ListenerRule", "web-prod")
+    assert prod is not None
+    actions = copy.deepcopy(prod.spec["Actions"])
+    actions[0]["ForwardConfig"]["TargetGroupStickinessConfig"] = {"Enabled": True, "DurationSeconds": 60}
+    for update, held in (({"Actions": actions}, True), ({"Priority": 11}, False)):
+        edited = resource("ListenerRule", "web-prod", {**prod.spec, **update})
+        changed = DesiredState(
+            revision="r2", resources=tuple(edited if r.key == prod.key else r for r in desired)
+        )
+        planned = rule(plan_of(changed, live))
+        assert planned.cause.value == "desired"
+        assert ("ECS is moving traffic on this rule" in planned.held) is held
+
+
+def test_a_deployment_that_failed_without_a_rollback_is_reported_and_holds() -> None:
+    desired, live = deploying([deployment("PRIMARY", "FAILED", "ecs-svc/3333333333333333333")])
+    live.services[("demo", "web")]["desiredCount"] = 5
+    [service] = plan_of(desired, live).changes
+    assert service.deployment_failed == "ecs-svc/3333333333333333333"
+    assert "failed and was not rolled back" in service.held
+
+
+def test_a_revision_ecs_rolled_back_is_reported_and_not_deployed_again() -> None:
+    """Alarms, a failed hook, StopServiceDeployment: ECS rolls back, the service runs the old revision again, and
+    ListServiceDeployments says so. Held as any rolled-back deployment, until Git changes."""
+    desired = bg_desired()
+    live = bg_live(desired)
+    new = f"{ACCOUNT}:task-definition/web:2"
+    live.services[("demo", "web")]["taskDefinition"] = new  # the document's revision is 2...
+    live.task_definitions[new] = {**live.task_definitions[TD_ARN], "taskDefinitionArn": new, "revision": 2}
+    live.task_definitions[TD_ARN]["containerDefinitions"] = [{"name": "app", "image": "web:0"}]
+    live.services[("demo", "web")]["taskDefinition"] = TD_ARN  # ... but ECS rolled back to 1
+    plan = plan_of(desired, live)
+    assert plan.rollouts_to_read == [("demo", "web")]  # the history is read first
+    live.failed_rollouts[("demo", "web")] = [
+        FailedRollout(
+            f"{ACCOUNT}:service-deployment/demo/web/ecs-svc-9", "ROLLBACK_SUCCESSFUL", new, "hook failed"
+        )
+    ]
+    service = next(c for c in plan_of(desired, live).changes if c.kind == "Service")
+    assert service.deployment_failed == "ecs-svc-9" and "not deployed again until Git changes" in service.held
+
+
+# --- What is written ----------------------------------------------------------------------------------------------
+
+
+def test_a_git_change_to_the_load_balancers_sends_the_pair_as_ecs_serves_it() -> None:
+    desired, live = bg_desired(), None
+    live = bg_live(desired, primary=GREEN)
+    spec = copy.deepcopy(BG_SERVICE_SPEC)
+    spec["loadBalancers"][0]["containerPort"] = 8080
+    changed = DesiredState(
+        revision="r2",
+        resources=tuple(resource("Service", "web", spec) if r.kind == "Service" else r for r in desired),
+    )
+    [service] = plan_of(changed, live).changes
+    assert service.changed_fields == {"loadBalancers"}
+    [sent] = service_update_request(service, {**spec, **service.settled})["loadBalancers"]
+    assert sent["targetGroupArn"] == GREEN and sent["containerPort"] == 8080
+    assert sent["advancedConfiguration"]["alternateTargetGroupArn"] == BLUE
+
+
+def test_a_targeted_pass_on_an_event_of_ecs_s_own_modifyrule_changes_nothing() -> None:
+    desired = bg_desired()
+    live = bg_live(desired, primary=GREEN)
+    scope = ScopeIndex(desired).scope({ResourceKey("ListenerRule", "web-prod")})
+    assert scope is not None
+    assert changes(plan_of(subset(desired, scope), live, targeted=True)) == []
