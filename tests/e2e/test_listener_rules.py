@@ -78,13 +78,14 @@ OPT_IN = (
 
 
 class Site:
-    """A small desired-state directory of its own (one ALB, one listener, two rules) on the seeded network."""
+    """A small desired-state directory of its own (one ALB, one listener, two rules, or ``text``) on the seeded
+    network."""
 
-    def __init__(self, root: Path, variables: dict[str, str]) -> None:
+    def __init__(self, root: Path, variables: dict[str, str], *, text: str = SITE) -> None:
         self.dir = root / "desired-state"
         self.dir.mkdir()
         self.file = self.dir / "site.yaml"
-        self.file.write_text(SITE)
+        self.file.write_text(text)
         self.vars_file = root / "vars.yaml"
         self.vars_file.write_text(yaml.safe_dump(variables))
         self.variables = variables
