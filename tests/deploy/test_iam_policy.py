@@ -369,7 +369,8 @@ def test_roles_are_passed_and_service_linked_roles_created_only_for_the_services
             for s in statements(document)
             if "iam:PassRole" in actions_of(s)
         }
-        assert passed == {"ecs-tasks.amazonaws.com", "codedeploy.amazonaws.com"}
+        # ECS assumes the roles of a blue/green service's traffic shift and lifecycle hooks
+        assert passed == {"ecs-tasks.amazonaws.com", "codedeploy.amazonaws.com", "ecs.amazonaws.com"}
         (linked,) = [s for s in statements(document) if "iam:CreateServiceLinkedRole" in actions_of(s)]
         assert set(linked["Condition"]["StringEquals"]["iam:AWSServiceName"]) == {
             "elasticloadbalancing.amazonaws.com",
