@@ -21,6 +21,7 @@ from reconciler.live.ecs import EcsReader
 from reconciler.model.ecs import SERVICE_WRITE_ONLY, service_update_value
 from reconciler.model.references import resolve
 from reconciler.model.resource import DesiredResource, ResourceKey
+from reconciler.model.strategies import with_role_arns
 from reconciler.model.units import task_cpu_units, task_memory_mib
 from reconciler.plan.blue_green import DEPLOYED_FIELDS
 from reconciler.plan.diff import top_level_field
@@ -114,7 +115,10 @@ class EcsWriter:
     ) -> None:
         # re-created by a replace: each pair as ECS served it, so that the rules ECS left on it still serve
         spec = _without(
-            {**resolve(resource, ctx.arns), **change.settled}, "tags", "cluster", "taskDefinition"
+            with_role_arns({**resolve(resource, ctx.arns), **change.settled}),
+            "tags",
+            "cluster",
+            "taskDefinition",
         )
         # the same token on botocore's retries: a retry after a lost answer returns the service made, not an error
         spec.setdefault("clientToken", uuid.uuid4().hex)
@@ -132,7 +136,7 @@ class EcsWriter:
     ) -> Written | None:
         # the pair of each load balancer as ECS serves it (``Change.settled``): the document's order breaks ECS's
         # alternation of the two
-        spec = {**resolve(resource, ctx.arns), **change.settled}
+        spec = with_role_arns({**resolve(resource, ctx.arns), **change.settled})
         written = None
         if change.deployment_group:  # CODE_DEPLOY: what UpdateService may not change goes through CodeDeploy
             written = Written(deployment_id=await self._deploy(change, resource, spec, ctx))

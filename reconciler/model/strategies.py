@@ -86,5 +86,45 @@ def forwarded_groups(actions: Any) -> frozenset[str]:
     return frozenset(found)
 
 
+def with_role_arns(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """``spec`` (a Service's, references resolved to ARNs) with each role of ECS's traffic shift and lifecycle hooks
+    that the document names by name written as an ARN. ECS documents these fields as ARNs, and a document may name
+    the role as it names any role; the partition and account are those of a sibling ARN the request carries (the
+    alternate target group, the hook's function). A role under a path must be written as its ARN: its name alone
+    does not say the path. A name with no sibling ARN to take them from is left as written."""
+    result = dict(spec)
+    balancers = spec.get("loadBalancers")
+    if isinstance(balancers, list):
+        result["loadBalancers"] = [_balancer_role_as_arn(balancer) for balancer in balancers]
+    config = spec.get("deploymentConfiguration")
+    hooks = config.get("lifecycleHooks") if isinstance(config, Mapping) else None
+    if isinstance(config, Mapping) and isinstance(hooks, list):
+        result["deploymentConfiguration"] = {
+            **config,
+            "lifecycleHooks": [_with_role_arn(hook, "hookTargetArn") for hook in hooks],
+        }
+    return result
+
+
+def _balancer_role_as_arn(balancer: Any) -> Any:
+    advanced = balancer.get("advancedConfiguration") if isinstance(balancer, Mapping) else None
+    if not isinstance(advanced, Mapping):
+        return balancer
+    return {**balancer, "advancedConfiguration": _with_role_arn(advanced, "alternateTargetGroupArn")}
+
+
+def _with_role_arn(holder: Any, sibling: str) -> Any:
+    """``holder`` with its ``roleArn`` as an ARN in the partition and account of its ``sibling`` ARN."""
+    if not isinstance(holder, Mapping):
+        return holder
+    role, arn = holder.get("roleArn"), holder.get(sibling)
+    if not isinstance(role, str) or not role or role.startswith("arn:") or not isinstance(arn, str):
+        return holder
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not parts[1] or not parts[4]:
+        return holder
+    return {**holder, "roleArn": f"arn:{parts[1]}:iam::{parts[4]}:role/{role}"}
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""

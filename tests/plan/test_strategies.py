@@ -15,6 +15,7 @@ from reconciler.model.live import FailedRollout, LiveEntry, LiveState
 from reconciler.model.ownership import DELETION_POLICY_TAG, INSTANCE_TAG, NAME_TAG, SPEC_HASH_TAG
 from reconciler.model.references import resolve
 from reconciler.model.resource import DesiredState, ResourceKey
+from reconciler.model.strategies import with_role_arns
 from reconciler.plan.entries import reference_arns
 from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.targets import ScopeIndex, subset
@@ -481,3 +482,43 @@ def test_a_targeted_pass_on_an_event_of_ecs_s_own_modifyrule_changes_nothing() -
     scope = ScopeIndex(desired).scope({ResourceKey("ListenerRule", "web-prod")})
     assert scope is not None
     assert changes(plan_of(subset(desired, scope), live, targeted=True)) == []
+
+
+TG_ARN = "arn:aws-cn:elasticloadbalancing:cn-north-1:210987654321:targetgroup/green/0123456789abcdef"
+HOOK_ARN = "arn:aws:lambda:us-east-1:123456789012:function:check-green"
+
+
+@pytest.mark.parametrize(
+    ("role", "sibling", "expected"),
+    [
+        ("ecs-traffic", TG_ARN, "arn:aws-cn:iam::210987654321:role/ecs-traffic"),
+        ("arn:aws:iam::111122223333:role/x/ecs", TG_ARN, "arn:aws:iam::111122223333:role/x/ecs"),
+        ("ecs-traffic", "green", "ecs-traffic"),  # no ARN to take the account from: as written
+    ],
+)
+def test_a_role_named_by_name_is_sent_as_an_arn_of_its_siblings_account(
+    role: str, sibling: str, expected: str
+) -> None:
+    spec = {
+        "loadBalancers": [
+            {
+                "targetGroupArn": "blue",
+                "advancedConfiguration": {"alternateTargetGroupArn": sibling, "roleArn": role},
+            }
+        ],
+        "deploymentConfiguration": {
+            "strategy": "BLUE_GREEN",
+            "lifecycleHooks": [
+                {"hookTargetArn": HOOK_ARN, "roleArn": "hook-role", "lifecycleStages": ["POST_SCALE_UP"]}
+            ],
+        },
+    }
+    sent = with_role_arns(spec)
+    assert sent["loadBalancers"][0]["advancedConfiguration"]["roleArn"] == expected
+    assert (
+        sent["deploymentConfiguration"]["lifecycleHooks"][0]["roleArn"]
+        == "arn:aws:iam::123456789012:role/hook-role"
+    )
+    assert (
+        spec["loadBalancers"][0]["advancedConfiguration"]["roleArn"] == role
+    )  # the document is left as it was
