@@ -41,13 +41,20 @@ class FargateEstate:
         self, name: str, check: Callable[[dict[str, Any]], bool], *, timeout: float = 10.0
     ) -> dict[str, Any]:
         """Poll DescribeServices until ``check(service)`` holds (time passes in the emulator); the service then."""
-        deadline = time.monotonic() + timeout
-        while True:
-            service = self.describe_service(name)
-            if check(service):
-                return service
-            assert time.monotonic() < deadline, f"not reached in {timeout} s: {service}"
-            time.sleep(0.05)
+        return poll(lambda: self.describe_service(name), check, timeout=timeout)
+
+    def register(self, image: str) -> str:
+        """A new revision of the task definition, its container ``app`` on port 8080 running ``image``."""
+        answer = self.ecs.register_task_definition(
+            family=self.task_definition,
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu="256",
+            memory="512",
+            containerDefinitions=[{"name": "app", "image": image, "portMappings": [{"containerPort": 8080}]}],
+        )
+        arn: str = answer["taskDefinition"]["taskDefinitionArn"]
+        return arn
 
     def settled(self, name: str) -> dict[str, Any]:
         """The service once its PRIMARY deployment has COMPLETED and it runs only that one."""
@@ -62,6 +69,23 @@ class FargateEstate:
         assert answer["failures"] == [], answer["failures"]
         service: dict[str, Any] = answer["services"][0]
         return service
+
+
+def poll(
+    read: Callable[[], dict[str, Any]],
+    check: Callable[[dict[str, Any]], bool],
+    *,
+    timeout: float,
+    every: float = 0.05,
+) -> dict[str, Any]:
+    """``read()`` again and again until ``check`` holds of what it reads (time passes in the emulator); that then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = read()
+        if check(found):
+            return found
+        assert time.monotonic() < deadline, f"not reached in {timeout} s: {found}"
+        time.sleep(every)
 
 
 @pytest.fixture

@@ -29,16 +29,7 @@ class BlueGreen:
     test_listener: str
 
     def register(self, image: str) -> str:
-        answer = self.fargate.ecs.register_task_definition(
-            family="frontapp",
-            requiresCompatibilities=["FARGATE"],
-            networkMode="awsvpc",
-            cpu="256",
-            memory="512",
-            containerDefinitions=[{"name": "app", "image": image, "portMappings": [{"containerPort": 8080}]}],
-        )
-        arn: str = answer["taskDefinition"]["taskDefinitionArn"]
-        return arn
+        return self.fargate.register(image)
 
     def deploy(self, task_definition: str, *, content: str | None = None) -> dict[str, Any]:
         """CreateDeployment, then the deployment once it has ended (time passes in the emulator)."""

@@ -23,16 +23,7 @@ def times(emulator: EmulatorProcess, fargate: FargateEstate) -> Callable[..., di
 
 
 def register(fargate: FargateEstate, image: str) -> str:
-    answer = fargate.ecs.register_task_definition(
-        family="frontapp",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "app", "image": image}],
-    )
-    arn: str = answer["taskDefinition"]["taskDefinitionArn"]
-    return arn
+    return fargate.register(image)
 
 
 def primary(service: dict[str, Any]) -> dict[str, Any]:
