@@ -24,6 +24,7 @@ nothing to roll back to and stays FAILED; a scale that is overtaken by another w
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +54,7 @@ BREAKER_MIN_THRESHOLD, BREAKER_MAX_THRESHOLD = 3, 200
 EVENTS_KEPT = 100  # DescribeServices shows a service's 100 most recent events
 REPEAT_FLOOR_SECONDS = 0.1  # a change that repeats (a crash loop) never repeats faster, even in instant mode
 ROLLBACK_REASON = "Service deployment rolled back because the circuit breaker threshold was exceeded."
+BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
 
 
 @dataclass
@@ -106,12 +108,12 @@ class ServiceDeployment:
 
     def brief(self) -> dict[str, Any]:
         """A ServiceDeploymentBrief (ListServiceDeployments)."""
-        return _present({**self._shared(), "targetServiceRevisionArn": self.target.revision_arn})
+        return present({**self._shared(), "targetServiceRevisionArn": self.target.revision_arn})
 
     def full(self) -> dict[str, Any]:
         """A ServiceDeployment (DescribeServiceDeployments)."""
         breaker = self.deployment_configuration.get("deploymentCircuitBreaker") or {}
-        return _present(
+        return present(
             {
                 **self._shared(),
                 "stoppedAt": self.stopped_at,
@@ -129,7 +131,7 @@ class ServiceDeployment:
         )
 
 
-def _present(mapping: dict[str, Any]) -> dict[str, Any]:
+def present(mapping: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in mapping.items() if value is not None}
 
 
@@ -179,7 +181,7 @@ def render(service: Any) -> None:
 
 def _deployment(service: Any, rollout: Rollout) -> dict[str, Any]:
     revision = rollout.revision
-    return _present(
+    return present(
         {
             "id": rollout.id,
             "status": rollout.status,
@@ -202,28 +204,28 @@ def _deployment(service: Any, rollout: Rollout) -> dict[str, Any]:
 
 
 def revision_of(service: Any) -> dict[str, Any]:
-    return {name: _copy(getattr(service, name, None)) for name in DEPLOYMENT_FIELDS}
+    return {name: copy_value(getattr(service, name, None)) for name in DEPLOYMENT_FIELDS}
 
 
-def _copy(value: Any) -> Any:
+def copy_value(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
+        return {key: copy_value(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_copy(item) for item in value]
+        return [copy_value(item) for item in value]
     return value
 
 
 def add_event(service: Any, message: str, when: float | None = None) -> None:
-    created = _time(when)
+    created = at_time(when)
     service.events.insert(0, {"id": str(mock_random.uuid4()), "createdAt": created, "message": message})
     del service.events[EVENTS_KEPT:]
 
 
-def _time(when: float | None) -> datetime:
+def at_time(when: float | None) -> datetime:
     return datetime.fromtimestamp(TIMELINE.now() if when is None else when, UTC)
 
 
-def _arn(service: Any, kind: str, identifier: str) -> str:
+def arn_of(service: Any, kind: str, identifier: str) -> str:
     prefix = service.arn.split(":service/")[0]
     return f"{prefix}:{kind}/{service.cluster_name}/{service.name}/{identifier}"
 
@@ -232,15 +234,27 @@ def _arn(service: Any, kind: str, identifier: str) -> str:
 
 
 def start_deployment(service: Any, *, rollback_of: ServiceDeployment | None = None) -> None:
-    """A new PRIMARY deployment of what the service now says; the previous ones become ACTIVE."""
+    """A new PRIMARY deployment of what the service now says, rolling: its tasks run after ``ecs_rollout``."""
+    rollout = begin_deployment(service, rollback_of=rollback_of)
+    if rollout.healthy or rollout.desired == 0:
+        TIMELINE.after(
+            TIMELINE.timing.ecs_rollout, lambda when: _complete(service, rollout, rollback_of, when)
+        )
+    else:
+        schedule_failure(service, rollout, start=TIMELINE.now())
+
+
+def begin_deployment(service: Any, *, rollback_of: ServiceDeployment | None = None) -> Rollout:
+    """A new PRIMARY deployment of what the service now says, and its service deployment (unless it is the
+    rollback of one): the previous deployments become ACTIVE, service deployments in progress STOPPED."""
     now = TIMELINE.now()
     number = str(mock_random.randint(10**18, 10**19 - 1))
     rollout = Rollout(
         id=f"ecs-svc/{number}",
-        created_at=_time(now),
+        created_at=at_time(now),
         revision=revision_of(service),
-        revision_arn=_arn(service, "service-revision", number),
-        healthy=not _crash_loops(service),
+        revision_arn=arn_of(service, "service-revision", number),
+        healthy=not service_crash_loops(service),
         desired=service.desired_count,
         pending=service.desired_count,
         rollout_state_reason=f"ECS deployment ecs-svc/{number} in progress.",
@@ -249,34 +263,29 @@ def start_deployment(service: Any, *, rollback_of: ServiceDeployment | None = No
         previous.status, previous.pending = "ACTIVE", 0
     for history in service.service_deployments:
         if history is not rollback_of and history.status in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
-            _end(history, "STOPPED", now, reason="A newer service deployment started.")
+            end_record(history, "STOPPED", now, reason="A newer service deployment started.")
     if rollback_of is None:
         sources = [previous for previous in service.rollouts if previous.running]
         service.service_deployments.insert(
             0,
             ServiceDeployment(
-                arn=_arn(service, "service-deployment", number),
+                arn=arn_of(service, "service-deployment", number),
                 service_arn=service.arn,
                 cluster_arn=service.cluster_arn,
                 created_at=rollout.created_at,
                 target=rollout,
                 sources=sources,
-                deployment_configuration=_copy(service.deployment_configuration),
+                deployment_configuration=copy_value(service.deployment_configuration),
             ),
         )
     else:
         rollout.revision_arn = service.last_completed.revision_arn
     service.rollouts.insert(0, rollout)
     render(service)
-    if rollout.healthy or rollout.desired == 0:
-        TIMELINE.after(
-            TIMELINE.timing.ecs_rollout, lambda when: _complete(service, rollout, rollback_of, when)
-        )
-    else:
-        _schedule_failure(service, rollout, start=now)
+    return rollout
 
 
-def _crash_loops(service: Any) -> bool:
+def service_crash_loops(service: Any) -> bool:
     try:
         task_definition = service._backend.describe_task_definition(service.task_definition)
     except Exception:  # a task definition AWS cannot find starts no task either
@@ -290,33 +299,33 @@ def crash_loops(task_definition: Any) -> bool:
     return any(CRASHLOOP_MARKER in str(c.get("image", "")) for c in task_definition.container_definitions)
 
 
-def _is_current(service: Any, rollout: Rollout) -> bool:
+def is_current(service: Any, rollout: Rollout) -> bool:
     return service.status == "ACTIVE" and bool(service.rollouts) and service.rollouts[0] is rollout
 
 
 def _complete(service: Any, rollout: Rollout, rollback_of: ServiceDeployment | None, when: float) -> None:
-    if not _is_current(service, rollout) or rollout.rollout_state != "IN_PROGRESS":
+    if not is_current(service, rollout) or rollout.rollout_state != "IN_PROGRESS":
         return
     rollout.rollout_state = "COMPLETED"
     rollout.rollout_state_reason = f"ECS deployment {rollout.id} completed."
     rollout.desired = service.desired_count
-    rollout.running, rollout.pending, rollout.updated_at = rollout.desired, 0, _time(when)
+    rollout.running, rollout.pending, rollout.updated_at = rollout.desired, 0, at_time(when)
     service.rollouts = [rollout]  # the ACTIVE deployments' tasks have drained
     service.last_completed = rollout
-    record = rollback_of or _record_of(service, rollout)
+    record = rollback_of or record_of(service, rollout)
     if record is not None:
-        _end(record, "ROLLBACK_SUCCESSFUL" if rollback_of else "SUCCESSFUL", when)
+        end_record(record, "ROLLBACK_SUCCESSFUL" if rollback_of else "SUCCESSFUL", when)
     add_event(service, f"(service {service.name}) (deployment {rollout.id}) deployment completed.", when)
     add_event(service, f"(service {service.name}) has reached a steady state.", when)
     render(service)
 
 
-def _record_of(service: Any, rollout: Rollout) -> ServiceDeployment | None:
+def record_of(service: Any, rollout: Rollout) -> ServiceDeployment | None:
     return next((record for record in service.service_deployments if record.target is rollout), None)
 
 
-def _end(record: ServiceDeployment, status: str, when: float, *, reason: str | None = None) -> None:
-    record.status, record.updated_at = status, _time(when)
+def end_record(record: ServiceDeployment, status: str, when: float, *, reason: str | None = None) -> None:
+    record.status, record.updated_at = status, at_time(when)
     record.status_reason = reason or record.status_reason
     if status == "STOPPED":
         record.stopped_at = record.updated_at
@@ -324,52 +333,70 @@ def _end(record: ServiceDeployment, status: str, when: float, *, reason: str | N
         record.finished_at = record.updated_at
 
 
-def _schedule_failure(service: Any, rollout: Rollout, *, start: float) -> None:
+Trip = Callable[[Any, Rollout, bool, float], None]  # (service, rollout, rollback, when): the breaker tripped
+
+
+def schedule_failure(service: Any, rollout: Rollout, *, start: float, trip: Trip | None = None) -> None:
+    """A task of the deployment fails every ``ecs_task_failure`` while it is the service's current one; when the
+    circuit breaker trips, ``trip`` (default: the rolling update's) decides what follows."""
     delay = max(TIMELINE.timing.ecs_task_failure, REPEAT_FLOOR_SECONDS)
-    TIMELINE.after(delay, lambda when: _task_failed(service, rollout, when), start=start)
+    TIMELINE.after(delay, lambda when: _task_failed(service, rollout, when, trip or _fail), start=start)
 
 
-def _task_failed(service: Any, rollout: Rollout, when: float) -> None:
+def _task_failed(service: Any, rollout: Rollout, when: float, trip: Trip) -> None:
     """One more of the deployment's tasks stopped before it was healthy; the circuit breaker may trip."""
-    if not _is_current(service, rollout) or rollout.rollout_state != "IN_PROGRESS":
+    if not is_current(service, rollout) or rollout.rollout_state != "IN_PROGRESS":
         return
     rollout.failed_tasks += 1
-    rollout.updated_at = _time(when)
+    rollout.updated_at = at_time(when)
     breaker = service.deployment_configuration.get("deploymentCircuitBreaker") or {}
     if breaker.get("enable") and rollout.failed_tasks >= breaker_threshold(service.desired_count):
-        _fail(service, rollout, rollback=bool(breaker.get("rollback")), when=when)
+        fail_rollout(service, rollout, BREAKER_REASON, when)
+        trip(service, rollout, bool(breaker.get("rollback")), when)
     else:
-        _schedule_failure(service, rollout, start=when)
+        schedule_failure(service, rollout, start=when, trip=trip)
     render(service)
 
 
-def _fail(service: Any, rollout: Rollout, *, rollback: bool, when: float) -> None:
-    rollout.rollout_state = "FAILED"
-    rollout.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
-    rollout.pending = 0
-    add_event(
-        service,
-        f"(service {service.name}) (deployment {rollout.id}) deployment failed: tasks failed to start.",
-        when,
-    )
-    record = _record_of(service, rollout)
-    target = service.last_completed
-    if not (rollback and target is not None):
+def fail_rollout(service: Any, rollout: Rollout, reason: str, when: float) -> None:
+    """The deployment is FAILED (rolloutState and its reason) and starts no more tasks."""
+    rollout.rollout_state, rollout.rollout_state_reason = "FAILED", reason
+    rollout.pending, rollout.updated_at = 0, at_time(when)
+    what = "tasks failed to start." if reason == BREAKER_REASON else reason
+    add_event(service, f"(service {service.name}) (deployment {rollout.id}) deployment failed: {what}", when)
+
+
+def _fail(service: Any, rollout: Rollout, rollback: bool, when: float) -> None:
+    record = record_of(service, rollout)
+    if not (rollback and service.last_completed is not None):
         if record is not None:
-            _end(record, "STOPPED", when, reason=rollout.rollout_state_reason)
+            end_record(record, "STOPPED", when, reason=rollout.rollout_state_reason)
         return
+    roll_back(service, record, reason=ROLLBACK_REASON, when=when)
+
+
+def roll_back(service: Any, record: ServiceDeployment | None, *, reason: str, when: float) -> None:
+    """A rolling rollback: the service goes back to its last completed revision, which a new deployment (its own
+    ID) deploys; the service deployment is ROLLBACK_IN_PROGRESS with ``rollback``, ROLLBACK_SUCCESSFUL once done."""
+    target = service.last_completed
     for name, value in target.revision.items():
-        setattr(service, name, _copy(value))
+        setattr(service, name, copy_value(value))
     if record is not None:
-        record.status, record.updated_at = "ROLLBACK_IN_PROGRESS", _time(when)
-        record.status_reason = rollout.rollout_state_reason
-        record.rollback = {
-            "reason": ROLLBACK_REASON,
-            "startedAt": _time(when),
-            "serviceRevisionArn": target.revision_arn,
-        }
+        start_rollback(record, target, reason=reason, when=when)
     add_event(service, f"(service {service.name}) rolling back to deployment {target.id}.", when)
     start_deployment(service, rollback_of=record)
+
+
+def start_rollback(record: ServiceDeployment, target: Rollout, *, reason: str, when: float) -> None:
+    """The service deployment is ROLLBACK_IN_PROGRESS towards ``target``'s revision (its statusReason is the
+    failure's, if one was recorded)."""
+    record.status, record.updated_at = "ROLLBACK_IN_PROGRESS", at_time(when)
+    record.status_reason = record.target.rollout_state_reason or reason
+    record.rollback = {
+        "reason": reason,
+        "startedAt": at_time(when),
+        "serviceRevisionArn": target.revision_arn,
+    }
 
 
 # --- scaling and deleting -------------------------------------------------------------------------------------
@@ -394,8 +421,8 @@ def scale(service: Any) -> None:
     delay = TIMELINE.timing.ecs_rollout if growing else TIMELINE.timing.ecs_drain
 
     def settle(when: float) -> None:
-        if _is_current(service, primary) and service.scale_generation == generation:
-            primary.running, primary.pending, primary.updated_at = primary.desired, 0, _time(when)
+        if is_current(service, primary) and service.scale_generation == generation:
+            primary.running, primary.pending, primary.updated_at = primary.desired, 0, at_time(when)
             add_event(service, f"(service {service.name}) has reached a steady state.", when)
             render(service)
 
@@ -409,7 +436,7 @@ def delete(service: Any) -> None:
     now = TIMELINE.now()
     for record in service.service_deployments:
         if record.status in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
-            _end(record, "STOPPED", now, reason="The service was deleted.")
+            end_record(record, "STOPPED", now, reason="The service was deleted.")
     # a PENDING task is stopped too (the rollouts keep their counts: moto's own DeleteService zeroed pendingCount)
     had_tasks = service.running_count > 0 or any(
         rollout.running + rollout.pending for rollout in service.rollouts
@@ -519,7 +546,7 @@ def _describe_service_revisions(self: Any) -> ActionResult:
 
 def _service_revision(service: Any, rollout: Rollout) -> dict[str, Any]:
     revision = rollout.revision
-    return _present(
+    return present(
         {
             "serviceRevisionArn": rollout.revision_arn,
             "serviceArn": service.arn,
