@@ -47,6 +47,7 @@ __all__ = [
     "WriteCall",
     "deliver_account_in_envelopes",
     "identify_write_call",
+    "put_service_call_event",
     "request_parameters",
 ]
 
@@ -207,6 +208,47 @@ def put_cloudtrail_event(detail: dict[str, Any], *, source: str, account: str, r
     failed = [entry for entry in entries if "ErrorCode" in entry]
     if failed:
         log.error("sandbox CloudTrail event for %s was refused: %s", detail.get("eventName"), failed)
+
+
+def put_service_call_event(
+    call: WriteCall,
+    *,
+    parameters: dict[str, Any],
+    account: str,
+    region: str,
+    role_arn: str,
+    invoked_by: str,
+    session_name: str,
+) -> None:
+    """The event of a write that an AWS service makes for the account with a role the account gave it (ECS shifting
+    a blue/green deployment's traffic with its infrastructure role). ``parameters`` are the request's, as sent.
+
+    CloudTrail User Guide, "CloudTrail userIdentity element": the identity is the ``AssumedRole`` session of that
+    role, and ``invokedBy`` names the AWS service that made the request; "CloudTrail record contents":
+    ``sourceIPAddress`` and ``userAgent`` are the service's name (``ecs.amazonaws.com``) when a service makes the
+    call. The role session's name is the sandbox's own (AWS's is not documented)."""
+    shape = get_service_model(call.model).operation_model(call.operation).input_shape
+    converted = _lower_camel(shape, parameters)
+    detail = cloudtrail_detail(
+        call,
+        parameters=converted if isinstance(converted, dict) else {},
+        account=account,
+        region=region,
+        user_agent=invoked_by,
+        source_ip=invoked_by,
+    )
+    role_name = role_arn.rsplit("/", 1)[-1]
+    detail["userIdentity"] = {
+        "type": "AssumedRole",
+        "arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}",
+        "accountId": account,
+        "sessionContext": {
+            "sessionIssuer": {"type": "Role", "arn": role_arn, "accountId": account, "userName": role_name},
+            "attributes": {"mfaAuthenticated": "false"},
+        },
+        "invokedBy": invoked_by,
+    }
+    put_cloudtrail_event(detail, source=call.source, account=account, region=region)
 
 
 # EventBridge's envelope, in AWS's order; moto's default template (no input transformer) leaves out "account"

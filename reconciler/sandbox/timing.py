@@ -2,7 +2,8 @@
 
 AWS does nothing at once: an ECS rolling deployment starts tasks, waits for them to be healthy, then drains the
 old ones; a deleted service drains before it is INACTIVE; a CodeDeploy blue/green deployment shifts traffic, then
-waits out ``terminationWaitTimeInMinutes``. The emulator keeps the shape of each and scales the minutes down to
+waits out ``terminationWaitTimeInMinutes``; an ECS blue/green, linear or canary deployment goes through its lifecycle
+stages, bakes between traffic shifts and after the last one. The emulator keeps the shape of each and scales the minutes down to
 seconds. Nothing runs in the background: each change is scheduled on the ``TIMELINE`` at the moment it is due,
 and every request first applies what has come due (``TIMELINE.run_due``), inside the server's one-request lock.
 A request therefore sees exactly the state that AWS would show at that moment, whatever came before it.
@@ -42,6 +43,12 @@ class Timing:
     codedeploy_step: float = 1.0
     # One minute of a deployment group's terminationWaitTimeInMinutes.
     codedeploy_wait_minute: float = 1.0
+    # One minute of what an ECS blue/green, linear or canary deployment counts in minutes: bakeTimeInMinutes,
+    # stepBakeTimeInMinutes, canaryBakeTimeInMinutes, a lifecycle hook's timeoutInMinutes.
+    ecs_deployment_minute: float = 1.0
+    # Each lifecycle stage of such a deployment without tasks to start or stop, and each of its hooks (a Lambda
+    # function's run): PRE_SCALE_UP, POST_SCALE_UP, the traffic shifts, POST_PRODUCTION_TRAFFIC_SHIFT, ...
+    ecs_lifecycle_stage: float = 0.5
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Timing:

@@ -54,6 +54,8 @@ BREAKER_MIN_THRESHOLD, BREAKER_MAX_THRESHOLD = 3, 200
 EVENTS_KEPT = 100  # DescribeServices shows a service's 100 most recent events
 REPEAT_FLOOR_SECONDS = 0.1  # a change that repeats (a crash loop) never repeats faster, even in instant mode
 ROLLBACK_REASON = "Service deployment rolled back because the circuit breaker threshold was exceeded."
+# service deployments still under way (ECS API Reference: ServiceDeploymentStatus)
+UNFINISHED = ("PENDING", "IN_PROGRESS", "STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
 BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
 
 
@@ -74,6 +76,9 @@ class Rollout:
     pending: int = 0
     failed_tasks: int = 0
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # the share of production and test traffic (percent) a traffic-shifting deployment has given it, if any
+    production_weight: float | None = None
+    test_weight: float | None = None
 
 
 @dataclass
@@ -93,6 +98,8 @@ class ServiceDeployment:
     stopped_at: datetime | None = None
     updated_at: datetime | None = None
     rollback: dict[str, Any] | None = None
+    lifecycle_stage: str | None = None  # blue/green, linear and canary deployments only
+    hook_details: list[dict[str, Any]] = field(default_factory=list)
 
     def _shared(self) -> dict[str, Any]:
         return {
@@ -122,6 +129,8 @@ class ServiceDeployment:
                 "targetServiceRevision": _revision_summary(self.target),
                 "deploymentConfiguration": self.deployment_configuration,
                 "rollback": self.rollback,
+                "lifecycleStage": self.lifecycle_stage,
+                "lifecycleHookDetails": [present(hook) for hook in self.hook_details] or None,
                 "deploymentCircuitBreaker": {
                     "status": "MONITORING" if breaker.get("enable") else "DISABLED",
                     "failureCount": self.target.failed_tasks,
@@ -136,12 +145,16 @@ def present(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def _revision_summary(rollout: Rollout) -> dict[str, Any]:
-    return {
-        "arn": rollout.revision_arn,
-        "requestedTaskCount": rollout.desired,
-        "runningTaskCount": rollout.running,
-        "pendingTaskCount": rollout.pending,
-    }
+    return present(
+        {
+            "arn": rollout.revision_arn,
+            "requestedTaskCount": rollout.desired,
+            "runningTaskCount": rollout.running,
+            "pendingTaskCount": rollout.pending,
+            "requestedTestTrafficWeight": rollout.test_weight,
+            "requestedProductionTrafficWeight": rollout.production_weight,
+        }
+    )
 
 
 def breaker_threshold(desired_count: int) -> int:
@@ -262,7 +275,7 @@ def begin_deployment(service: Any, *, rollback_of: ServiceDeployment | None = No
     for previous in service.rollouts:
         previous.status, previous.pending = "ACTIVE", 0
     for history in service.service_deployments:
-        if history is not rollback_of and history.status in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
+        if history is not rollback_of and history.status in UNFINISHED:
             end_record(history, "STOPPED", now, reason="A newer service deployment started.")
     if rollback_of is None:
         sources = [previous for previous in service.rollouts if previous.running]
@@ -435,7 +448,7 @@ def delete(service: Any) -> None:
     once if it has no task."""
     now = TIMELINE.now()
     for record in service.service_deployments:
-        if record.status in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
+        if record.status in UNFINISHED:
             end_record(record, "STOPPED", now, reason="The service was deleted.")
     # a PENDING task is stopped too (the rollouts keep their counts: moto's own DeleteService zeroed pendingCount)
     had_tasks = service.running_count > 0 or any(

@@ -16,7 +16,7 @@ from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, Service
 from moto.ecs.responses import EC2ContainerServiceResponse
 
-from reconciler.sandbox.patches import ecs_deployments
+from reconciler.sandbox.patches import ecs_blue_green, ecs_deployments
 from reconciler.sandbox.patches._wrapping import Method, add_method, replace_method
 from reconciler.sandbox.patches.paging import paginate_request
 
@@ -109,6 +109,13 @@ def _create_keeps_whole_request(original: Method) -> Method:
         made = _made_with_token(self.ecs_backend, cluster, self._get_param("serviceName"), token)
         if made is not None:
             return ActionResult({"service": made})
+        controller = (self._get_param("deploymentController") or {}).get("type", "ECS")
+        ecs_blue_green.check_request(
+            controller=controller,
+            configuration=given["deploymentConfiguration"] or {},
+            given=given["deploymentConfiguration"],
+            load_balancers=self._get_param("loadBalancers"),
+        )
         original(self)
         service = self.ecs_backend._get_service(cluster, self._get_param("serviceName"))
         service.client_token = token
@@ -167,7 +174,7 @@ def start(service: Any) -> None:
     """A new service's tasks start: the rolling update's first deployment (``ecs_deployments``). Under another
     deployment controller the tasks belong to task sets, which this sandbox runs at once."""
     if _is_ecs_controller(service):
-        ecs_deployments.start_deployment(service)
+        ecs_blue_green.start_deployment(service)
     else:
         service.running_count, service.pending_count = service.desired_count, 0
 
@@ -192,10 +199,15 @@ def _update_like_aws(original: Method) -> Method:
         desired_before = service.desired_count
         force = bool(service_properties.get("force_new_deployment"))
         given_config = service_properties.get("deployment_configuration")
+        merged = merge_deployment_configuration(service.deployment_configuration, given_config)
+        ecs_blue_green.check_request(
+            controller=(service.deployment_controller or {}).get("type", "ECS"),
+            configuration=merged,
+            given=given_config,
+            load_balancers=service_properties.get("load_balancers"),
+        )
         if given_config is not None:
-            service_properties["deployment_configuration"] = merge_deployment_configuration(
-                service.deployment_configuration, given_config
-            )
+            service_properties["deployment_configuration"] = merged
         updated = original(self, service_properties)
         if updated.task_definition and not updated.task_definition.startswith("arn:"):
             updated.task_definition = self.describe_task_definition(updated.task_definition).arn
@@ -203,7 +215,7 @@ def _update_like_aws(original: Method) -> Method:
         if not _is_ecs_controller(updated):
             updated.running_count, updated.pending_count = updated.desired_count, 0
         elif force or ecs_deployments.revision_of(updated) != before:
-            ecs_deployments.start_deployment(updated)
+            ecs_blue_green.start_deployment(updated)
         elif updated.desired_count != desired_before:
             ecs_deployments.scale(updated)
         else:
