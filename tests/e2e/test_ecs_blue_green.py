@@ -1,10 +1,8 @@
-"""A service that ECS deploys itself (``strategy: BLUE_GREEN``) through the real command line and the emulator:
-its alternate target group and rules named by document name reach AWS as ARNs, the pair served the other way
-round (as ECS leaves it after a deployment) is in sync, a hand edit of the production rule's weights goes back to
-the live primary target group, and a Git change is one UpdateService without touching the rules.
-
-The emulator does not run ECS's blue/green lifecycle (it moves no weights by itself): the swap ECS makes at the
-end of a deployment is made here by hand, with the calls ECS makes.
+"""A service that ECS deploys itself (``strategy: BLUE_GREEN``) through the real command line and the emulator,
+which runs ECS's lifecycle (it shifts the rules' weights and swaps the pair at the end of each deployment, the first
+included): its alternate target group and rules named by document name reach AWS as ARNs, the pair as ECS leaves
+it is in sync, a hand edit of the production rule's weights goes back to the live primary target group, and a Git
+change is one UpdateService without touching the rules.
 """
 
 from __future__ import annotations
@@ -119,17 +117,6 @@ def _set_weights(boto: BotoFactory, rule_arn: str, weights: dict[str, int]) -> N
     )
 
 
-def _swap_as_ecs_does(boto: BotoFactory, arns: dict[str, str]) -> None:
-    """What ECS leaves at the end of a blue/green deployment: green is primary, both rules forward to it."""
-    balancer = _service(boto)["loadBalancers"][0]
-    advanced = {**balancer["advancedConfiguration"], "alternateTargetGroupArn": arns["web-blue"]}
-    swapped = {**balancer, "targetGroupArn": arns["web-green"], "advancedConfiguration": advanced}
-    boto("ecs").update_service(cluster=CLUSTER, service="web", loadBalancers=[swapped])
-    wait_until_settled(boto)
-    for rule in ("web-prod", "web-test-rule"):
-        _set_weights(boto, arns[rule], {arns["web-blue"]: 0, arns["web-green"]: 100})
-
-
 def _plan(cli: CLI, site: Site) -> dict[str, Any]:
     result = cli("plan", *site.args("--output", "json"))
     assert result.code in (0, 2), result.out + result.err
@@ -137,39 +124,35 @@ def _plan(cli: CLI, site: Site) -> dict[str, Any]:
     return plan
 
 
-def test_names_reach_aws_as_arns_and_the_converged_service_is_in_sync(
+def test_names_reach_aws_as_arns_and_the_service_as_ecs_leaves_it_is_in_sync(
     site: Site, cli: CLI, boto: BotoFactory
 ) -> None:
     arns = _arns(boto)
     balancer = _service(boto)["loadBalancers"][0]
-    assert balancer["targetGroupArn"] == arns["web-blue"]
-    assert balancer["advancedConfiguration"]["alternateTargetGroupArn"] == arns["web-green"]
+    # the first deployment ended on the alternate target group, as every deployment does
+    assert balancer["targetGroupArn"] == arns["web-green"]
+    assert balancer["advancedConfiguration"]["alternateTargetGroupArn"] == arns["web-blue"]
     assert balancer["advancedConfiguration"]["productionListenerRule"] == arns["web-prod"]
     assert balancer["advancedConfiguration"]["testListenerRule"] == arns["web-test-rule"]
+    assert balancer["advancedConfiguration"]["roleArn"].endswith(":role/ecs-infrastructure-role")
+    assert _weights(boto, arns["web-prod"]) == {arns["web-blue"]: 0, arns["web-green"]: 100}
     plan = _plan(cli, site)
     assert plan["changes"] == []
     assert {(o["kind"], o["name"]) for o in plan["owned"] if o["owner"] == "ECS"} == {
         ("Service", "web"), ("ListenerRule", "web-prod"), ("ListenerRule", "web-test-rule"),
     }  # fmt: skip
+    modified = calls_of("ModifyRule")
+    assert cli("apply", *site.args()).code == 0
+    assert calls_of("ModifyRule") == modified
 
 
 @pytest.fixture
 def swapped(site: Site, boto: BotoFactory) -> dict[str, str]:
-    """The site as ECS leaves it after a deployment; the ARNs of its target groups and rules."""
+    """The site as ECS leaves it after its first deployment (green serving); the ARNs of its target groups and
+    rules."""
     arns = _arns(boto)
-    _swap_as_ecs_does(boto, arns)
+    assert _service(boto)["loadBalancers"][0]["targetGroupArn"] == arns["web-green"]
     return arns
-
-
-def test_the_pair_as_ecs_leaves_it_is_in_sync(
-    site: Site, cli: CLI, boto: BotoFactory, swapped: dict[str, str]
-) -> None:
-    arns = swapped
-    assert _plan(cli, site)["changes"] == []
-    modified = calls_of("ModifyRule")
-    assert cli("apply", *site.args()).code == 0
-    assert calls_of("ModifyRule") == modified
-    assert _weights(boto, arns["web-prod"]) == {arns["web-blue"]: 0, arns["web-green"]: 100}
 
 
 def test_production_traffic_moved_by_hand_goes_back_to_the_live_primary(
