@@ -45,7 +45,17 @@ CODEDEPLOY_TRUST = {
         {"Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
+# ECS's infrastructure role for load balancers: ECS moves a blue/green, linear or canary service's listener rules
+# with it (Amazon ECS Developer Guide: "Amazon ECS infrastructure IAM role for load balancers").
+ECS_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+ECS_LOAD_BALANCERS_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 LOG_GROUPS = (
+    "/ecs/catalog",
     "/ecs/frontapp",
     "/ecs/frontapp/firelens",
     "/ecs/wordpress",
@@ -284,8 +294,15 @@ async def _create_roles(iam: Any) -> dict[str, str]:
         iam, name=f"{SYSTEM}-codedeploy-role", description="CodeDeploy blue/green", trust=CODEDEPLOY_TRUST
     )
     await iam.attach_role_policy(RoleName=f"{SYSTEM}-codedeploy-role", PolicyArn=CODEDEPLOY_POLICY_ARN)
+    infrastructure = await _role(
+        iam, name=f"{SYSTEM}-ecs-infrastructure-role", description="ECS traffic shifting", trust=ECS_TRUST
+    )
+    await iam.attach_role_policy(
+        RoleName=f"{SYSTEM}-ecs-infrastructure-role", PolicyArn=ECS_LOAD_BALANCERS_POLICY_ARN
+    )
     return {
         "CODEDEPLOY_ROLE_ARN": codedeploy,
+        "ECS_INFRASTRUCTURE_ROLE_ARN": infrastructure,
         "EXECUTION_ROLE_ARN": execution,
         "FRONTAPP_TASK_ROLE_ARN": frontapp,
         "WORDPRESS_TASK_ROLE_ARN": wordpress,

@@ -256,7 +256,7 @@ async def test_status_command_prints_the_daemon_status_as_a_table(
     header, *rows = [line for line in table.splitlines() if line.startswith(("KIND", "Service", "Cluster"))]
     assert header.split()[:4] == ["KIND", "NAME", "STATE", "REVISION"]
     assert ["Service", "wordpress", "Synced"] in [row.split()[:3] for row in rows]
-    assert "27 resources: 27 Synced" in table
+    assert "33 resources: 33 Synced" in table
 
 
 def test_status_command_exits_1_when_the_daemon_is_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
