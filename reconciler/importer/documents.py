@@ -76,6 +76,7 @@ def _names(estate: ImportedEstate) -> _Names:
     names.by_arn |= {arn: g["TargetGroupName"] for arn, g in estate.target_groups.items()}
     names.by_arn |= {arn: lb["LoadBalancerName"] for arn, lb in estate.load_balancers.items()}
     names.by_arn |= {arn: _listener_reference(listener, estate) for arn, listener in estate.listeners.items()}
+    names.by_arn |= {arn: _rule_name(rule, estate, names) for arn, rule in estate.rules.items()}
     names.by_arn |= {arn: td["family"] for arn, td in estate.task_definitions.items()}
     names.by_arn |= {arn: s["Name"] for arn, s in estate.discovery_services.items()}
     return names
@@ -120,6 +121,10 @@ def _service(described: Described, estate: ImportedEstate, names: _Names) -> Doc
     spec = head | _without(spec, *head)
     for balancer in spec.get("loadBalancers") or ():
         balancer["targetGroupArn"] = names.of(balancer.get("targetGroupArn"))
+        advanced = balancer.get("advancedConfiguration") or {}
+        for key in ("alternateTargetGroupArn", "productionListenerRule", "testListenerRule"):
+            if key in advanced:
+                advanced[key] = names.of(advanced[key])
     for registry in spec.get("serviceRegistries") or ():
         registry["registryArn"] = names.of(registry.get("registryArn"))
     return Document(
@@ -248,8 +253,16 @@ def _rule(described: Described, estate: ImportedEstate, names: _Names) -> Docume
     spec["Conditions"] = [_condition(c) for c in spec.get("Conditions") or ()]
     spec["Actions"] = [_action(a, names) for a in spec.get("Actions") or ()]
     tags = estate.tags.get(described["RuleArn"], {})
-    name = tags.get(NAME_TAG) or f"{spec['ListenerArn'].replace(':', '-')}-{spec['Priority']}"
-    return Document("ListenerRule", name, _with_tags(spec, tags), _policy(tags))
+    return Document(
+        "ListenerRule", _rule_name(described, estate, names), _with_tags(spec, tags), _policy(tags)
+    )
+
+
+def _rule_name(described: Described, estate: ImportedEstate, names: _Names) -> str:
+    """Its document's name (its ``reconciler:name`` tag), else its listener's and its priority."""
+    tags = estate.tags.get(described["RuleArn"], {})
+    listener = str(names.of(described["ListenerArn"]))
+    return tags.get(NAME_TAG) or f"{listener.replace(':', '-')}-{described['Priority']}"
 
 
 def _condition(condition: dict[str, Any]) -> dict[str, Any]:

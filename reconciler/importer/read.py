@@ -115,7 +115,13 @@ async def _load_balancing(clients: AwsClients, estate: ImportedEstate) -> None:
     """Target groups the services use (and both of a blue/green pair), their load balancers, every listener
     and rule of those load balancers, the attributes and tags of all of them."""
     elbv2 = await clients.client("elbv2")
-    group_arns = {b["targetGroupArn"] for s in estate.services for b in s.get("loadBalancers") or ()}
+    balancers = [b for s in estate.services for b in s.get("loadBalancers") or ()]
+    group_arns = {b["targetGroupArn"] for b in balancers if b.get("targetGroupArn")}
+    group_arns |= {  # the other of a pair ECS deploys blue/green, linear or canary
+        b["advancedConfiguration"]["alternateTargetGroupArn"]
+        for b in balancers
+        if (b.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
+    }
     pair_names = {
         t["name"]
         for g in estate.deployment_groups

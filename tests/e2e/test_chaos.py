@@ -46,14 +46,14 @@ def _converged(cli: CLI, estate: Estate) -> bool:
 def _assert_no_duplicates(boto: BotoFactory, estate: Estate) -> None:
     ecs, elbv2 = boto("ecs"), boto("elbv2")
     services = ecs.list_services(cluster="myapp-prod")["serviceArns"]
-    assert len(services) == 4, services
+    assert len(services) == 5, services
     groups = [g["TargetGroupName"] for g in elbv2.describe_target_groups()["TargetGroups"]]
-    assert sorted(groups) == sorted(set(groups)) and len(groups) == 4, groups
+    assert sorted(groups) == sorted(set(groups)) and len(groups) == 6, groups
     balancers = elbv2.describe_load_balancers()["LoadBalancers"]
     listeners = [li for lb in balancers for li in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]]  # fmt: skip
     assert len(listeners) == 4
     rules = [r for li in listeners for r in elbv2.describe_rules(ListenerArn=li["ListenerArn"])["Rules"]]
-    assert sum(1 for r in rules if not r["IsDefault"]) == 2
+    assert sum(1 for r in rules if not r["IsDefault"]) == 4
     policies = boto("application-autoscaling").describe_scaling_policies(ServiceNamespace="ecs")
     assert len(policies["ScalingPolicies"]) == 1
     revisions = Counter(

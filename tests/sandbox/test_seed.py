@@ -23,6 +23,7 @@ EXPECTED_VARIABLES = {
     "SCOREKEEP_API_SECURITY_GROUP",
     "CODEDEPLOY_ROLE_ARN",
     "EXECUTION_ROLE_ARN",
+    "ECS_INFRASTRUCTURE_ROLE_ARN",
     "FRONTAPP_TASK_ROLE_ARN",
     "WORDPRESS_TASK_ROLE_ARN",
     "WORDPRESS_DB_PASSWORD_ARN",
@@ -46,6 +47,7 @@ async def test_seed_returns_every_variable_and_the_resources_exist(aws: str, bot
     _assert_roles(boto("iam"), variables)
     log_groups = boto("logs").describe_log_groups(logGroupNamePrefix="/ecs/")["logGroups"]
     assert {group["logGroupName"] for group in log_groups} == {
+        "/ecs/catalog",
         "/ecs/frontapp",
         "/ecs/frontapp/firelens",
         "/ecs/wordpress",
@@ -95,6 +97,16 @@ def _assert_roles(iam: Any, variables: dict[str, str]) -> None:
     assert (trusted, [p["PolicyName"] for p in attached]) == (
         "codedeploy.amazonaws.com",
         ["AWSCodeDeployRoleForECS"],
+    )
+    infrastructure = iam.get_role(RoleName="myapp-prod-ecs-infrastructure-role")["Role"]
+    assert infrastructure["Arn"] == variables["ECS_INFRASTRUCTURE_ROLE_ARN"]
+    trusted = infrastructure["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+    attached = iam.list_attached_role_policies(RoleName="myapp-prod-ecs-infrastructure-role")[
+        "AttachedPolicies"
+    ]
+    assert (trusted, [p["PolicyName"] for p in attached]) == (
+        "ecs.amazonaws.com",
+        ["AmazonECSInfrastructureRolePolicyForLoadBalancers"],
     )
 
 
