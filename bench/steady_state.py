@@ -1,7 +1,8 @@
 """Steady-state cost of one reconcile pass over N services, in the sandbox's emulator.
 
 Creates one cluster with N Fargate services (each with its own task definition family; with --full also a target
-group, a rule on a shared ALB listener, a scalable target and a CPU policy), converges, then measures:
+group, a rule on a shared ALB listener, a scalable target and a CPU policy), converges, waits for ECS to finish the
+services' first deployments (the emulator takes seconds over them, as ECS takes minutes), then measures:
   * the first pass of a fresh engine on the converged estate (cold task definition cache), and
   * the steady-state passes of a warm engine: as many as it takes ELBv2 tags to be re-read once each (they are
     cached and re-read a third at a time, see reconciler/live/tag_cache.py); the costliest of them is judged,
@@ -35,6 +36,7 @@ import yaml
 
 from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
+from reconciler.live.paging import chunks, paginate
 from reconciler.live.tag_cache import REFRESH_PASSES
 from reconciler.logs import configure_logging
 from reconciler.plan.planner import PlanOptions
@@ -175,6 +177,7 @@ async def bench(services: int, emulator_url: str, *, full: bool, aws_rates: bool
             calls, _, changes = await measured_pass(engine, source)
             print(f"converge from empty: {changes} changes, {sum(calls.values())} calls, "
                   f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+            print(f"deployments settled after {await settled(clients):.1f} s more")
         proxy = FaultProxyProcess.start(emulator_url, FaultRules(aws_rates=True)) if aws_rates else None
         endpoint, budget = (proxy.url, ApiBudget()) if proxy else (emulator_url, None)
         async with AwsClients(region=REGION, endpoint_url=endpoint, budget=budget) as clients:
@@ -195,6 +198,33 @@ async def bench(services: int, emulator_url: str, *, full: bool, aws_rates: bool
             if throttled or limited:
                 return 1
     return verdict(services, warm[0], warm[2], full=full)
+
+
+SETTLE_TIMEOUT = 120.0  # seconds
+
+
+async def settled(clients: AwsClients) -> float:
+    """Wait until no service of the bench's cluster has a deployment rolling out; the seconds it took. With
+    ``clients``, not the measured engine's: these calls are not a pass's. A pass over services still rolling out
+    is not the steady state: what it reads of their deployments changes from one pass to the next."""
+    ecs = await clients.client("ecs")
+    started = time.perf_counter()
+    while True:
+        arns = await paginate(ecs, "list_services", "serviceArns", cluster="bench", maxResults=100)
+        pages = [
+            await ecs.describe_services(cluster="bench", services=list(batch)) for batch in chunks(arns, 10)
+        ]
+        rolling = sum(
+            any(d.get("rolloutState") == "IN_PROGRESS" for d in service.get("deployments") or ())
+            for page in pages
+            for service in page["services"]
+        )
+        waited = time.perf_counter() - started
+        if not rolling:
+            return waited
+        if waited > SETTLE_TIMEOUT:
+            raise SystemExit(f"{rolling} services still rolling out after {SETTLE_TIMEOUT:.0f} s")
+        await asyncio.sleep(0.5)
 
 
 def verdict(services: int, calls: Counter[str], changes: int, *, full: bool) -> int:
