@@ -124,8 +124,8 @@ DEPLOYMENTS_STARTED = Counter(
 )
 DEPLOYMENT_FAILED = Gauge(
     "reconciler_deployment_failed",
-    "1 while the newest deployment of a service's desired revision failed or was rolled back (ECS circuit breaker"
-    " or CodeDeploy) and is not retried until Git changes.",
+    "1 while the newest deployment of a service's desired revision failed or was rolled back (ECS's circuit breaker,"
+    " with or without rollback; an ECS rollback; CodeDeploy) and is not retried until Git changes.",
     ["kind", "name"],
     registry=REGISTRY,
 )

@@ -42,7 +42,7 @@ from reconciler.plan.listener_rules import batch_rule_priorities, plan_listener_
 from reconciler.plan.order import order_changes
 from reconciler.plan.owners import OwnerContext, owned
 from reconciler.plan.prune import guard_deletions, order_deletions, plan_orphans
-from reconciler.plan.rollouts import DEFAULT_DEADLINE, needs_history, overdue
+from reconciler.plan.rollouts import DEFAULT_DEADLINE, failed_in_place, needs_history, overdue
 from reconciler.plan.strategies import NOTHING_SHIFTED, Shifting, held_while_deploying, shifting_of
 from reconciler.plan.types import Action, Change, Conflict, Plan
 
@@ -109,6 +109,7 @@ def make_plan(
         plan_listener_rules(plan, desired, live)
     plan.rollouts_to_read = _rollouts_to_read(plan.changes, live)
     plan.deployments_overdue = _overdue(desired, live, options.deployment_deadline)
+    plan.deployments_failed = _failed_in_place(desired, live, families)
     plan.changes = order_deletions(plan.changes)  # orphans and unmanaged rules alike
     plan.changes = _hold_replacing_used_target_groups(plan.changes, desired)
     plan.changes = plan_discovery_replacements(plan.changes)
@@ -291,6 +292,20 @@ def _overdue(desired: DesiredState, live: LiveState, deadline: float) -> dict[st
         for r in desired.of_kind("Service")
     )  # fmt: skip
     return {name: note for name, note in found if note}
+
+
+def _failed_in_place(
+    desired: DesiredState, live: LiveState, families: dict[str, FamilyPlan]
+) -> dict[str, str]:
+    """Services that ECS left on a failed deployment of the revision their document runs."""
+    found = {}
+    for resource in desired.of_kind("Service"):
+        reference = str(resource.spec.get("taskDefinition", ""))
+        wanted = families[reference].arn if reference in families else reference
+        service = live.services.get((cluster_name_of(str(resource.spec.get("cluster", ""))), resource.name))
+        if deployment := failed_in_place(service, wanted):
+            found[resource.name] = deployment
+    return found
 
 
 def _forget(plan: Plan, key: ResourceKey) -> None:

@@ -16,6 +16,8 @@ plan decides from that, for a service whose drift would be corrected:
 
 Whatever its drift, a service whose ``PRIMARY`` deployment has rolled out for longer than the deadline is reported
 as overdue (``overdue``): a rollout that never ends is a failure ECS does not report when its circuit breaker is off.
+A service whose circuit breaker failed the deployment of the wanted revision without rolling it back stays on it, in
+sync with Git and never deployed again until Git changes: it is reported as failed (``failed_in_place``).
 
 Only drift waits: a change that Git made goes out at once, as ECS supersedes a deployment in progress with a new
 one. Pure: reads ``DescribeServices`` entries and the deployment history ``live`` read.
@@ -113,6 +115,19 @@ def overdue(service: Described | None, *, now: datetime, deadline: float) -> str
     return (
         f"ECS deployment {primary.get('id', '')} of {label} has been rolling out for {_duration(age)},"
         f" past the {_duration(deadline)} deadline"
+    )
+
+
+def failed_in_place(service: Described | None, wanted: str) -> str:
+    """The ID of ``service``'s ``PRIMARY`` deployment when ECS failed it (its circuit breaker, without rollback)
+    while it deployed ``wanted``, else "". ECS leaves the service on that deployment, running what tasks it can."""
+    if service is None or service.get("status") != "ACTIVE":
+        return ""
+    primary = primary_deployment(service)
+    if primary is None or primary.get("rolloutState") != "FAILED":
+        return ""
+    return (
+        str(primary.get("id", "")) if _same_revision(str(primary.get("taskDefinition", "")), wanted) else ""
     )
 
 

@@ -187,6 +187,8 @@ class Plan(BaseModel):
     rollouts_to_read: list[tuple[str, str]] = Field(default_factory=list)
     # declared services whose ECS deployment has rolled out past --deployment-deadline, and what to say of it
     deployments_overdue: dict[str, str] = Field(default_factory=dict)  # Service name → what to say
+    # declared services left by ECS on a failed deployment of the revision Git wants (``rollouts.failed_in_place``)
+    deployments_failed: dict[str, str] = Field(default_factory=dict)  # Service name → the deployment's ID
     # fields of declared resources left to another owner (plan/owners.py): why a difference there is not drift
     owned: list[Owned] = Field(default_factory=list)
 

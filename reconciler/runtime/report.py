@@ -90,11 +90,12 @@ class Tracker:
             _masked_diff(change)
         self._owned(outcome.plan)
         seen = set(outcome.plan.in_sync)
+        failed_in_place = {ResourceKey("Service", name) for name in outcome.plan.deployments_failed}
         for key in outcome.plan.in_sync:
             status = self._status(key)
             status.state = State.SYNCED
-            if status.deployment.endswith("failed"):  # Git moved on, or someone deployed by hand
-                status.deployment = ""
+            if status.deployment.endswith("failed") and key not in failed_in_place:
+                status.deployment = ""  # Git moved on, or someone deployed by hand
                 metrics.set_deployment_failed(key.kind, key.name, failed=False)
             self._undrift(key)
         for change in outcome.result.applied:
@@ -106,6 +107,7 @@ class Tracker:
         for change, why in outcome.result.skipped:
             seen.add(change.key)
             self._not_applied(change, why)
+        self._failed_in_place(outcome.plan.deployments_failed)
         if outcome.targeted:
             return
         for key in set(self.statuses) - seen:  # gone from the desired state and from the plan
@@ -161,6 +163,13 @@ class Tracker:
             self._detect(change)
         else:
             status.state = State.PENDING
+
+    def _failed_in_place(self, failed: dict[str, str]) -> None:
+        """A service that ECS left on a failed deployment of its document's revision is in sync, and failed: that
+        revision is not deployed again until Git changes."""
+        for name, deployment in failed.items():
+            self._status(ResourceKey("Service", name)).deployment = f"{deployment} failed"
+            metrics.set_deployment_failed("Service", name, failed=True)
 
     def _owned(self, plan: Plan) -> None:
         rows: dict[ResourceKey, list[tuple[str, str]]] = {}

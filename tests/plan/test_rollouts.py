@@ -194,3 +194,22 @@ def test_a_history_that_cannot_be_read_holds_only_putting_the_revision_back() ->
     assert plan.rollouts_to_read == []  # read once, not asked for again
     change = service_change(plan)
     assert "cannot be read (AccessDeniedException" in change.held
+
+
+@pytest.mark.parametrize(
+    ("running", "deployments", "failed"),
+    [
+        (OURS, [deployment("PRIMARY", OURS, "FAILED")], True),  # the breaker without rollback: left on it
+        (OURS, [deployment("PRIMARY", OURS, "IN_PROGRESS")], False),
+        (OURS, [deployment("PRIMARY", OURS, "COMPLETED"), deployment("ACTIVE", ROGUE, "FAILED")], False),
+        (ROGUE, [deployment("PRIMARY", ROGUE, "FAILED")], False),  # someone else's revision: drift, put back
+    ],
+)  # fmt: skip
+def test_a_service_left_on_a_failed_deployment_of_its_revision_is_reported_failed(
+    running: str, deployments: list[dict[str, Any]], failed: bool
+) -> None:
+    live = live_with(running, deployments)
+    live.services[("demo", "web")]["desiredCount"] = 1
+    plan = plan_of(desired_state(), live)
+    primary = deployments[0]["id"]
+    assert plan.deployments_failed == ({"web": primary} if failed else {})
