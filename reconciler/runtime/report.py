@@ -124,6 +124,9 @@ class Tracker:
         status = self._status(change.key)
         if change.restamp:  # bookkeeping: nothing in AWS changed, so no change is counted
             status.state, status.lastError = State.SYNCED, ""
+            if status.deployment.endswith("failed"):  # Git moved back to what the service runs
+                status.deployment = ""
+                metrics.set_deployment_failed(change.kind, change.name, failed=False)
             return
         if written is not None and written.deployment_id:
             status.deployment = f"{written.deployment_id} started by revision {revision}"
