@@ -224,7 +224,10 @@ async def _with_source(handler: Any, settings: Settings) -> int:
             instance=settings.instance,
         )
         async with aws as clients:
-            engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
+            # each resource's health is judged (and read) for the daemon's /status; a plan or one apply needs none
+            engine = Engine(
+                clients, options=plan_options(settings), mode=settings.mode, health=handler is _run
+            )
             result: int = await handler(settings, engine, desired)
             return result
     except InvalidDesiredState as exc:  # found invalid against live AWS (an ALB's subnets in one zone)

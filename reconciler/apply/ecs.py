@@ -7,6 +7,7 @@ ownership tags are rewritten whenever the desired hash moves, so that the next p
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -25,6 +26,7 @@ from reconciler.model.strategies import with_role_arns
 from reconciler.model.units import task_cpu_units, task_memory_mib
 from reconciler.plan.blue_green import DEPLOYED_FIELDS
 from reconciler.plan.diff import top_level_field
+from reconciler.plan.rollouts import primary_deployment
 from reconciler.plan.types import Action, Cause, Change
 from reconciler.shapes import updatable_fields
 
@@ -112,7 +114,7 @@ class EcsWriter:
 
     async def _service_create(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
-    ) -> None:
+    ) -> Written:
         # re-created by a replace: each pair as ECS served it, so that the rules ECS left on it still serve
         spec = _without(
             with_role_arns({**resolve(resource, ctx.arns), **change.settled}),
@@ -130,6 +132,7 @@ class EcsWriter:
             **spec,
         )
         ctx.arns[ResourceKey("Service", resource.name)] = response["service"]["serviceArn"]
+        return deployments_of(response["service"])
 
     async def _service_update(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
@@ -147,7 +150,9 @@ class EcsWriter:
         if "taskDefinition" in change.changed_fields:
             update["taskDefinition"] = _task_definition_to_run(change, resource, ctx)
         if update:
-            await ecs.update_service(cluster=change.cluster, service=resource.name, **update)
+            response = await ecs.update_service(cluster=change.cluster, service=resource.name, **update)
+            shown = deployments_of(response.get("service") or {})
+            written = replace(shown, deployment_id=written.deployment_id) if written else shown
         if needs_tagging(change):
             await ecs.tag_resource(resourceArn=change.live_arn, tags=ctx.ecs_tags(change, resource))
         return written
@@ -167,7 +172,7 @@ class EcsWriter:
 
     async def _service_replace(
         self, ecs: Any, change: Change, resource: DesiredResource, ctx: ApplyContext
-    ) -> None:
+    ) -> Written | None:
         await ecs.delete_service(cluster=change.cluster, service=resource.name, force=True)
         # AWS refuses to create a service of the same name while the old one is still draining.
         waiter = ecs.get_waiter("services_inactive")
@@ -176,8 +181,8 @@ class EcsWriter:
         except WaiterError:
             log.info("replaced service still draining: a later pass creates it once ECS has removed it",
                      cluster=change.cluster, service=resource.name)  # fmt: skip
-            return
-        await self._service_create(ecs, change, resource, ctx)
+            return None
+        return await self._service_create(ecs, change, resource, ctx)
 
     async def _service_delete(self, ecs: Any, change: Change, resource: None, ctx: ApplyContext) -> None:
         await ecs.delete_service(cluster=change.cluster, service=change.name, force=True)
@@ -204,6 +209,15 @@ ACTIONS: Actions = {
         Action.DELETE: EcsWriter._service_delete,
     },
 }
+
+
+def deployments_of(service: dict[str, Any]) -> Written:
+    """What an UpdateService or CreateService answer shows of the service's deployments."""
+    primary = primary_deployment(service) or {}
+    return Written(
+        service_deployment=str(service.get("currentServiceDeployment") or ""),
+        primary_deployment=str(primary.get("id") or ""),
+    )
 
 
 def service_update_request(change: Change, spec: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,10 @@ class Written:
     """What a write started that the plan could not know: the report says so (``runtime/report.py``)."""
 
     deployment_id: str = ""  # the CodeDeploy deployment a CODE_DEPLOY service's change went out through
+    # what an UpdateService or CreateService answer shows of the service's deployments: its current service
+    # deployment (an ARN) and its PRIMARY deployment's ID; the engine tells from them whether the write started one
+    service_deployment: str = ""
+    primary_deployment: str = ""
 
 
 # kind → action → what a writer does to carry it out (each writer calls its own with the clients it uses)

@@ -84,7 +84,8 @@ BY_SERVICE: Mapping[str, Codes] = {
         Terminal: frozenset({
             "AvailabilityZoneNotSupported", "DuplicateTagKeys", "IncompatibleProtocols",
             "InvalidConfigurationRequest", "InvalidLoadBalancerAction", "InvalidScheme",
-            "InvalidSecurityGroup", "InvalidSubnet", "OperationNotPermitted", "TargetGroupAssociationLimit",
+            "InvalidSecurityGroup", "InvalidSubnet", "InvalidTarget", "OperationNotPermitted",
+            "TargetGroupAssociationLimit",
             "TooManyActions", "TooManyCertificates", "TooManyListeners", "TooManyLoadBalancers",
             "TooManyRegistrationsForTargetId", "TooManyRules", "TooManyTags", "TooManyTargetGroups",
             "TooManyTargets", "TooManyUniqueTargetGroupsPerLoadBalancer", "UnsupportedProtocol",

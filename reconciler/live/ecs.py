@@ -25,8 +25,10 @@ from reconciler.model.shared_text import shared_strings
 # Fields of a described service nothing reads: ``events`` alone is up to 100 messages a service in AWS, which at
 # thousands of services would be most of the process's memory. A pass holds every service at once.
 UNREAD_SERVICE_FIELDS = frozenset({"events", "createdAt", "createdBy"})
-# ... and of each of its deployments (their status, rollout state, revision, counts and start are read)
-UNREAD_DEPLOYMENT_FIELDS = frozenset({"updatedAt", "rolloutStateReason", "networkConfiguration"})
+# ... and of each of its deployments (their status, rollout state, revision, counts and start are read; when it
+# was updated and why it is in its state only while it has not completed: what its health and history read)
+UNREAD_DEPLOYMENT_FIELDS = frozenset({"networkConfiguration"})
+UNREAD_COMPLETED_FIELDS = UNREAD_DEPLOYMENT_FIELDS | {"updatedAt", "rolloutStateReason"}
 RECENT_DEPLOYMENTS = 20  # how many of a service's newest deployments are searched for a rolled-back revision
 # Read-only fields of a revision nothing compares or shows, left out of the revisions cached for the process's life
 UNREAD_REVISION_FIELDS = frozenset({"requiresAttributes", "compatibilities", "registeredAt", "registeredBy"})
@@ -220,12 +222,15 @@ def service_of(service: Described) -> Described:
     """A DescribeServices entry as a pass holds it: without what nothing reads, its short texts shared."""
     kept = {k: v for k, v in service.items() if k not in UNREAD_SERVICE_FIELDS}
     if kept.get("deployments"):
-        kept["deployments"] = [
-            {k: v for k, v in deployment.items() if k not in UNREAD_DEPLOYMENT_FIELDS}
-            for deployment in kept["deployments"]
-        ]
+        kept["deployments"] = [_deployment_of(deployment) for deployment in kept["deployments"]]
     trimmed: Described = shared_strings(kept)
     return trimmed
+
+
+def _deployment_of(deployment: Described) -> Described:
+    completed = deployment.get("rolloutState") == "COMPLETED"
+    unread = UNREAD_COMPLETED_FIELDS if completed else UNREAD_DEPLOYMENT_FIELDS
+    return {k: v for k, v in deployment.items() if k not in unread}
 
 
 def revision_of(response: Described) -> Described:

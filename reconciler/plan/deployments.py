@@ -18,3 +18,11 @@ def spec_hash_of_description(text: str) -> str | None:
         return None
     index = words.index("spec-hash")
     return words[index + 1] if index + 1 < len(words) else None
+
+
+def revision_of_description(text: str) -> str | None:
+    """The revision a deployment we made deployed; None for one made by someone else."""
+    words = (text or "").split()
+    if words[:2] != [DESCRIPTION_PREFIX, "revision"] or len(words) < 3:
+        return None
+    return words[2]

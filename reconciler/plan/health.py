@@ -51,16 +51,17 @@ class HealthInputs:
         default_factory=dict
     )  # Service → newest first
     targets: Mapping[str, TargetHealthRead] = field(default_factory=dict)  # TargetGroup → its last read
-    created: frozenset[ResourceKey] = frozenset()  # created (or replaced) by this pass: read by the next
+    created: frozenset[ResourceKey] = frozenset()  # created (or replaced) by this pass
 
 
 def assess(inputs: HealthInputs) -> dict[ResourceKey, Verdict]:
     """The health of every resource of ``inputs.desired``."""
     facts = _Facts(inputs)
-    return {
-        resource.key: CREATED if resource.key in inputs.created else facts.verdict(resource)
-        for resource in inputs.desired
-    }
+    verdicts = {resource.key: facts.verdict(resource) for resource in inputs.desired}
+    for key in inputs.created:  # read missing, made since: read by the next pass
+        if key in verdicts and verdicts[key].health is Health.MISSING:
+            verdicts[key] = CREATED
+    return verdicts
 
 
 def unsettled_target_groups(inputs: HealthInputs) -> set[str]:

@@ -10,24 +10,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from reconciler.apply.executor import ApplyResult, Executor
 from reconciler.apply.writers import make_writers, writers_by_kind
 from reconciler.errors import InvalidDesiredState
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
+from reconciler.live.health import HealthReader
 from reconciler.live.readers import make_readers
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
+from reconciler.model.health import Verdict
+from reconciler.model.history import Starters, history_entries
 from reconciler.model.kinds import KINDS
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
 from reconciler.plan.ecs import RevisionMemo
 from reconciler.plan.entries import entry_spec_hash, reference_arns
+from reconciler.plan.health import HealthInputs, assess, unsettled_target_groups
 from reconciler.plan.live_checks import live_problems
 from reconciler.plan.planner import PlanOptions, make_plan
+from reconciler.plan.rollouts import primary_deployment
 from reconciler.plan.targets import ScopeIndex, changed_resources, subset
-from reconciler.plan.types import Change, Plan
+from reconciler.plan.types import Action, Change, Plan
 from reconciler.runtime.shards import Shards
 
 # an earlier desired state, and the documents changed since (``changed_resources``)
@@ -39,6 +44,8 @@ class PassOutcome:
     plan: Plan
     result: ApplyResult
     scope: frozenset[ResourceKey] | None = None  # a targeted pass's keys; None for a full pass
+    health: dict[ResourceKey, Verdict] = field(default_factory=dict)  # of the resources the pass covered
+    deployments: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # Service → its history
 
     @property
     def targeted(self) -> bool:
@@ -55,7 +62,10 @@ class Engine:
         options: PlanOptions,
         mode: Mode = Mode.ENFORCE,
         tag_refresh_passes: int = REFRESH_PASSES,
+        health: bool = True,
     ) -> None:
+        """``health``: judge each resource's health after a pass (``plan/health.py``), reading what that needs
+        (``live/health.py``); a daemon does, a one-off ``apply`` need not."""
         self.clients = clients
         self.options = options
         self.mode = mode
@@ -71,6 +81,8 @@ class Engine:
         self.writing = False  # a pass is applying its plan (before that, cancelling it costs nothing)
         self.arn_keys: dict[str, ResourceKey] = {}  # live ARN → the document it was matched to (events' ARNs)
         self._scopes: ScopeIndex | None = None  # of the last desired state a targeted pass was asked for
+        self._health = HealthReader(clients) if health else None
+        self.starters = Starters()  # who started which deployment: this process, or whom an event named
 
     async def read(self, desired: DesiredState, *, targeted: bool = False) -> LiveState:
         live = LiveState(remembered=dict(self._remembered))
@@ -153,7 +165,50 @@ class Engine:
         for cache in self._tag_caches():  # the next pass reads back the tags we wrote
             cache.forget(c.live_arn for c in written if c.live_arn)
         self._remember(target, plan, result, targeted=scope is not None)
-        return PassOutcome(plan=plan, result=result, scope=scope)
+        self._note_started(plan, result, live)
+        health, deployments = await self._assess(target, live, plan, result, targeted=scope is not None)
+        return PassOutcome(plan=plan, result=result, scope=scope, health=health, deployments=deployments)
+
+    def _note_started(self, plan: Plan, result: ApplyResult, live: LiveState) -> None:
+        """The deployments this pass's writes started: a CodeDeploy deployment it created, or the deployment an
+        UpdateService or CreateService answer shows that the service did not have before."""
+        for change in result.applied:
+            written = result.written.get(change.key)
+            if written is None or change.kind != "Service":
+                continue
+            before = live.services.get((change.cluster, change.name)) or {}
+            had = {
+                str(before.get("currentServiceDeployment") or ""),
+                str((primary_deployment(before) or {}).get("id") or ""),
+            }
+            shown = {written.service_deployment, written.primary_deployment} - had
+            self.starters.started(shown | {written.deployment_id}, plan.revision)
+
+    async def _assess(
+        self, desired: DesiredState, live: LiveState, plan: Plan, result: ApplyResult, *, targeted: bool
+    ) -> tuple[dict[ResourceKey, Verdict], dict[str, list[dict[str, object]]]]:
+        """Each resource's health, from what the pass read and what it reads for that (only what may have
+        changed: ``live/health.py``), and each service's deployment history."""
+        if self._health is None:
+            return {}, {}
+        await self._health.read_histories(desired, live, targeted=targeted)
+        created = frozenset(c.key for c in result.applied if c.action in (Action.CREATE, Action.REPLACE))
+        inputs = HealthInputs(
+            desired=desired, live=live, plan=plan, deadline=self.options.deployment_deadline,
+            histories=self._health.histories, targets=self._health.targets, created=created,
+        )  # fmt: skip
+        await self._health.read_targets(desired, live, unsettled_target_groups(inputs), targeted=targeted)
+        verdicts = assess(replace(inputs, targets=self._health.targets))
+        histories = self._health.histories
+        if not targeted:
+            self.starters.keep(
+                {key for records in histories.values() for record in records for key in record.keys}
+            )
+        deployments = {
+            r.name: history_entries(histories.get(r.name, ()), self.starters)
+            for r in desired.of_kind("Service")
+        }
+        return verdicts, deployments
 
     def _index_arns(self, live: LiveState, *, full: bool) -> None:
         if full:  # ARNs of resources since replaced or deleted leave with the next full pass

@@ -249,8 +249,10 @@ def test_what_this_pass_created_is_read_by_the_next() -> None:
     key = ResourceKey("Service", "web")
     plan = plan_of(desired, live)
     assert assess(HealthInputs(desired=desired, live=live, plan=plan))[key].health is Health.MISSING
-    verdict = assess(HealthInputs(desired=desired, live=live, plan=plan, created=frozenset({key})))[key]
-    assert verdict == CREATED and not verdict.read
+    family = ResourceKey("TaskDefinition", "web")  # a new revision is created too: the family was there
+    verdicts = assess(HealthInputs(desired=desired, live=live, plan=plan, created=frozenset({key, family})))
+    assert verdicts[key] == CREATED and not verdicts[key].read
+    assert verdicts[family].health is Health.HEALTHY
 
 
 def with_target_group(**service: Any) -> tuple[HealthInputs, dict[str, Any]]:
