@@ -97,6 +97,13 @@ SHARDS_HELD = Gauge(
 LEADER = Gauge(
     "reconciler_leader", "1 while this process holds the lease and may write to AWS.", registry=REGISTRY
 )
+RESOURCE_HEALTH = Gauge(
+    "reconciler_resource_health",
+    "1 on a resource's current health (Healthy, Progressing, Degraded, Suspended, Missing, Unknown), 0 on the others"
+    " it has had: a resource has series from its first health other than Healthy.",
+    ["kind", "name", "health"],
+    registry=REGISTRY,
+)
 RESOURCE_FIGHTING = Gauge(
     "reconciler_resource_fighting",
     "1 when a resource drifted again within 3 passes of a correction: another actor is changing it.",

@@ -22,6 +22,7 @@ import structlog
 
 from reconciler import metrics
 from reconciler.apply.executor import Written
+from reconciler.model.health import NOT_READ, Health, Verdict
 from reconciler.model.resource import ResourceKey
 from reconciler.model.secrets import mask_at, redact
 from reconciler.plan.types import Cause, Change, Plan
@@ -51,17 +52,23 @@ class ResourceStatus:
     deployment: str = ""
     # fields left to another owner (plan/owners.py): (path, owner)
     owned: tuple[tuple[str, str], ...] = ()
+    health: Verdict = NOT_READ  # how it is doing in AWS, apart from its sync (plan/health.py)
+    deployments: list[dict[str, object]] | None = None  # services: their last deployments, newest first
 
     def as_json(self) -> dict[str, object]:
-        body = {name: getattr(self, name) for name in self.__slots__}
+        body: dict[str, object] = {name: getattr(self, name) for name in FIELDS}
         body |= {"state": self.state.value, "lastError": redact(self.lastError)}
-        if not self.deployment:
-            del body["deployment"]
+        body |= {"health": self.health.health.value, "healthReason": redact(self.health.reason)}
+        if self.deployment:
+            body["deployment"] = self.deployment
         if self.owned:
             body["owned"] = [{"path": path, "owner": owner} for path, owner in self.owned]
-        else:
-            del body["owned"]
+        if self.kind == "Service":
+            body["deployments"] = self.deployments or []
         return body
+
+
+FIELDS = ("kind", "name", "state", "revision", "lastChange", "lastError")  # what every resource's entry has
 
 
 @dataclass
@@ -79,6 +86,9 @@ class Tracker:
     _overdue: dict[str, str] = field(
         default_factory=dict
     )  # services overdue at the last full pass → the note
+    _health_series: dict[ResourceKey, set[Health]] = field(
+        default_factory=dict
+    )  # the healths it has series of
 
     def record(self, outcome: PassOutcome) -> None:
         """A targeted pass updates the resources it covered only, and does not count as a pass of the fighting
@@ -108,12 +118,11 @@ class Tracker:
             seen.add(change.key)
             self._not_applied(change, why)
         self._failed_in_place(outcome.plan.deployments_failed)
+        self._assessed(outcome, seen)
         if outcome.targeted:
             return
         for key in set(self.statuses) - seen:  # gone from the desired state and from the plan
-            del self.statuses[key]
-            self._undrift(key)
-            self._corrected_at.pop(key, None)
+            self._forget(key)
         self._end_fights()
         self._deployments_overdue(outcome.plan.deployments_overdue)
 
@@ -173,6 +182,43 @@ class Tracker:
         for name, deployment in failed.items():
             self._status(ResourceKey("Service", name)).deployment = f"{deployment} failed"
             metrics.set_deployment_failed("Service", name, failed=True)
+
+    def _forget(self, key: ResourceKey) -> None:
+        del self.statuses[key]
+        self._undrift(key)
+        self._corrected_at.pop(key, None)
+        for health in self._health_series.pop(key, ()):
+            metrics.RESOURCE_HEALTH.remove(key.kind, key.name, health.value)
+
+    def _assessed(self, outcome: PassOutcome, seen: set[ResourceKey]) -> None:
+        """The health and the deployment history the pass found, of the resources it planned."""
+        for key, verdict in outcome.health.items():
+            if key in seen:
+                self._health(key, verdict)
+        for name, entries in outcome.deployments.items():
+            if (key := ResourceKey("Service", name)) in seen:
+                self.statuses[key].deployments = entries
+
+    def _health(self, key: ResourceKey, verdict: Verdict) -> None:
+        """A resource's health, said in its status and in ``reconciler_resource_health``. A resource gets series at
+        its first health other than Healthy (an Unknown of one not read yet does not count), one per health it
+        has had, so that thousands of resources that stay healthy cost no series; then 1 is on its current
+        health and 0 on the others."""
+        status = self._status(key)
+        before, status.health = status.health, verdict
+        if before.read and before.health is not verdict.health:
+            log.info("health changed", kind=key.kind, name=key.name, health=verdict.health.value,
+                     was=before.health.value, reason=redact(verdict.reason))  # fmt: skip
+        series = self._health_series.get(key)
+        if series is None:
+            if verdict.health is Health.HEALTHY or not verdict.read:
+                return
+            series = self._health_series[key] = set()
+        series.add(verdict.health)
+        for health in series:
+            metrics.RESOURCE_HEALTH.labels(kind=key.kind, name=key.name, health=health.value).set(
+                int(health is verdict.health)
+            )
 
     def _owned(self, plan: Plan) -> None:
         rows: dict[ResourceKey, list[tuple[str, str]]] = {}

@@ -3,15 +3,120 @@ in the emulator, whose ECS deployments take time, crash-loop and roll back as EC
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from typing import Any
 
 from reconciler.live.clients import AwsClients
 from reconciler.model.resource import ResourceKey
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.engine import Engine, PassOutcome
+from reconciler.sandbox.emulator import EmulatorProcess
 from reconciler.source.directory import DirectorySource
-from tests.conftest import BotoFactory
+from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import Estate
+from tests.e2e.test_daemon import eventually, metric
+from tests.e2e.test_rollouts import crash_loop_rolled_back, described, primary, status_of
+from tests.e2e.test_targeted import daemon_on
+
+WORDPRESS = "services/wordpress.yaml"
+TAG = "${WORDPRESS_TAG:=6.6-apache}"
+BREAKER_ON = "      enable: true\n      rollback: true"
+
+
+def health_metric(health: str) -> str:
+    return f'reconciler_resource_health{{health="{health}",kind="Service",name="wordpress"}}'
+
+
+async def health_is(base: str, health: str, reason: str = "") -> bool:
+    status = await status_of(base, "Service", "wordpress")
+    return bool(status["health"] == health and reason in status["healthReason"])
+
+
+async def newest_deployment(base: str) -> dict[str, Any]:
+    deployments: list[dict[str, Any]] = (await status_of(base, "Service", "wordpress"))["deployments"]
+    return deployments[0] if deployments else {}
+
+
+async def test_a_healthy_deployment_is_progressing_then_healthy(
+    estate: Estate, boto: BotoFactory, emulator: EmulatorProcess
+) -> None:
+    async with daemon_on(estate, interval=0.5) as (daemon, base):
+        await asyncio.to_thread(wait_until_settled, boto)
+        await eventually(lambda: health_is(base, "Healthy", "1 of 1 tasks running"))
+        emulator.set_timing(ecs_rollout=3)  # the next rollouts: long enough to be seen rolling out
+        estate.edit(WORDPRESS, TAG, "6.7-apache")
+        await eventually(lambda: health_is(base, "Progressing", "is rolling out: 0 of 1 tasks running"))
+        assert daemon.last_good is not None
+        revision = daemon.last_good.revision
+        assert await metric(base, health_metric("Progressing")) == 1
+        await eventually(lambda: health_is(base, "Healthy", "1 of 1 tasks running"), within=15)
+        assert (
+            await metric(base, health_metric("Progressing")),
+            await metric(base, health_metric("Healthy")),
+        ) == (0, 1)
+        newest = await newest_deployment(base)
+        assert (newest["status"], newest["startedBy"], newest["revision"]) == (
+            "SUCCESSFUL",
+            "reconciler",
+            revision,
+        )
+        assert newest["strategy"] == "ROLLING" and newest["startedAt"] and newest["finishedAt"]
+        deployments = (await status_of(base, "Service", "wordpress"))["deployments"]
+        assert [d["startedBy"] for d in deployments] == [
+            "reconciler",
+            "reconciler",
+        ]  # and the one that created it
+
+
+async def test_a_crash_looping_service_without_the_circuit_breaker_is_degraded(
+    estate: Estate, boto: BotoFactory
+) -> None:
+    """A Git change to an image whose tasks never start, with the circuit breaker off: ECS keeps the deployment
+    IN_PROGRESS for ever; the service is Degraded once as many tasks have failed as would have tripped the breaker."""
+    async with daemon_on(estate, interval=0.5) as (_, base):
+        await asyncio.to_thread(wait_until_settled, boto)
+        estate.edit(WORDPRESS, BREAKER_ON, "      enable: false\n      rollback: false")
+        estate.edit(WORDPRESS, TAG, "6.6-crashloop")
+        await eventually(lambda: health_is(base, "Degraded", "tasks failed to start"), within=15)
+        assert primary(described(boto))["rolloutState"] == "IN_PROGRESS"
+        assert await metric(base, health_metric("Degraded")) == 1
+        assert await metric(base, health_metric("Healthy")) == 0
+        status = await status_of(base, "Service", "wordpress")
+        assert status["state"] == "Synced", status  # in sync with Git, and not healthy
+        newest = await newest_deployment(base)
+        assert (newest["status"], newest["startedBy"]) == ("IN_PROGRESS", "reconciler")
+
+
+async def test_a_rolled_back_deployment_is_degraded_then_healthy_on_the_old_revision(
+    estate: Estate, boto: BotoFactory
+) -> None:
+    """wordpress has the circuit breaker on with rollback. A crash-looping image from Git fails and ECS rolls it
+    back: the service is Degraded, saying so, for as long as Git asks for that revision; once Git is back on the old
+    revision, which the service runs again, it is Healthy, and its history says the deployment was rolled back."""
+    async with daemon_on(estate, interval=0.5) as (daemon, base):
+        good = await crash_loop_rolled_back(estate, boto)
+        assert daemon.last_good is not None
+        crashloop = daemon.last_good.revision  # the revision that asked for the crash-looping image
+        await eventually(lambda: health_is(base, "Degraded", "ECS rolled back deployment"), within=15)
+        assert (
+            "not deployed again until Git changes"
+            in (await status_of(base, "Service", "wordpress"))["healthReason"]
+        )
+        assert await metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}') == 1
+
+        estate.edit(WORDPRESS, "6.6-crashloop", TAG)  # Git back on the revision the service runs
+        await eventually(lambda: health_is(base, "Healthy", "1 of 1 tasks running"), within=15)
+        assert described(boto)["taskDefinition"] == good  # nothing deployed: it ran it already
+        assert await metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}') == 0
+        assert (
+            await metric(base, health_metric("Degraded")),
+            await metric(base, health_metric("Healthy")),
+        ) == (0, 1)
+        rolled_back = await newest_deployment(base)
+        assert rolled_back["status"] == "ROLLBACK_SUCCESSFUL"
+        assert (rolled_back["startedBy"], rolled_back["revision"]) == ("reconciler", crashloop)
+        assert "rolled back" in rolled_back["reason"]
 
 
 async def test_what_health_reads_is_read_only_when_it_may_have_changed(

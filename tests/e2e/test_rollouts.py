@@ -115,17 +115,7 @@ async def test_a_revision_ecs_rolled_back_is_not_deployed_again_until_git_change
     ECS fails it and rolls back. The reconciler reports it and makes no further UpdateService for that revision;
     the next Git change deploys normally."""
     async with daemon_on(estate, interval=0.5) as (daemon, base):
-        await asyncio.to_thread(wait_until_settled, boto)
-        good = described(boto)["taskDefinition"]
-        estate.edit("services/wordpress.yaml", "${WORDPRESS_TAG:=6.6-apache}", "6.6-crashloop")
-        await eventually(lambda: described(boto)["taskDefinition"] != good, within=15)  # deployed
-        await eventually(
-            lambda: (
-                described(boto)["taskDefinition"] == good
-                and primary(described(boto))["rolloutState"] == "COMPLETED"
-            ),
-            within=30,
-        )  # ECS rolled back
+        good = await crash_loop_rolled_back(estate, boto)
         await eventually(
             lambda: metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}'), within=15
         )
@@ -157,6 +147,23 @@ async def test_a_revision_ecs_rolled_back_is_not_deployed_again_until_git_change
             lambda: _metric_is(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}', 0),
             within=15,
         )
+
+
+async def crash_loop_rolled_back(estate: Estate, boto: BotoFactory) -> str:
+    """Once the estate has settled, Git moves wordpress (circuit breaker on, with rollback) to an image whose tasks
+    never start; the reconciler deploys it, and ECS fails it and rolls back. The revision wordpress runs again."""
+    await asyncio.to_thread(wait_until_settled, boto)
+    good: str = described(boto)["taskDefinition"]
+    estate.edit("services/wordpress.yaml", "${WORDPRESS_TAG:=6.6-apache}", "6.6-crashloop")
+    await eventually(lambda: described(boto)["taskDefinition"] != good, within=15)  # deployed
+    await eventually(
+        lambda: (
+            described(boto)["taskDefinition"] == good
+            and primary(described(boto))["rolloutState"] == "COMPLETED"
+        ),
+        within=30,
+    )  # ECS rolled back
+    return good
 
 
 async def _says(status: Any, field: str, text: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reconciler.apply.executor import ApplyResult
 from reconciler.metrics import REGISTRY
+from reconciler.model.health import NOT_READ, Health, Verdict
 from reconciler.model.resource import ResourceKey
 from reconciler.plan.types import Action, Cause, Change, Plan
 from reconciler.runtime.engine import PassOutcome
@@ -31,6 +32,73 @@ def test_a_service_left_on_a_failed_deployment_is_failed_until_git_changes() -> 
     tracker.record(outcome(Plan(revision="r2", in_sync=[key])))
     assert sample("reconciler_deployment_failed", kind="Service", name=key.name) == 0
     assert tracker.statuses[key].deployment == ""
+
+
+HEALTHY = Verdict(Health.HEALTHY, "2 of 2 tasks running")
+PROGRESSING = Verdict(Health.PROGRESSING, "ECS deployment ecs-svc/1 of web:2 is rolling out")
+
+
+def assessed(key: ResourceKey, verdict: Verdict, **deployments: list[dict[str, object]]) -> PassOutcome:
+    return PassOutcome(
+        plan=Plan(revision="r1", in_sync=[key]),
+        result=ApplyResult(),
+        health={key: verdict},
+        deployments=deployments,
+    )
+
+
+def health_series(key: ResourceKey) -> dict[str, float]:
+    found = {}
+    for health in Health:
+        value = sample("reconciler_resource_health", kind=key.kind, name=key.name, health=health.value)
+        if value is not None:
+            found[health.value] = value
+    return found
+
+
+def test_a_resource_has_health_series_from_its_first_health_other_than_healthy() -> None:
+    """Thousands of resources that stay healthy cost no series; one that has been anything else has one per health
+    it has had, 1 on the current one."""
+    tracker, key = Tracker(), ResourceKey("Service", "report-health")
+    tracker.record(assessed(key, NOT_READ))
+    tracker.record(assessed(key, HEALTHY))
+    assert health_series(key) == {}
+    tracker.record(assessed(key, PROGRESSING))
+    assert health_series(key) == {"Progressing": 1}
+    tracker.record(assessed(key, HEALTHY))
+    assert health_series(key) == {"Progressing": 0, "Healthy": 1}
+    tracker.record(PassOutcome(plan=Plan(revision="r2"), result=ApplyResult()))  # its document is gone
+    assert health_series(key) == {}
+    assert key not in tracker.statuses
+
+
+def test_an_unknown_of_a_resource_not_read_yet_makes_no_series_but_one_that_failed_does() -> None:
+    tracker, key = Tracker(), ResourceKey("TargetGroup", "report-unknown")
+    tracker.record(assessed(key, NOT_READ))
+    assert health_series(key) == {}
+    tracker.record(assessed(key, Verdict(Health.UNKNOWN, "its target health cannot be read: AccessDenied")))
+    assert health_series(key) == {"Unknown": 1}
+
+
+def test_status_says_each_resources_health_and_each_services_deployments() -> None:
+    tracker, service, group = Tracker(), ResourceKey("Service", "web"), ResourceKey("TargetGroup", "web-tg")
+    entry = {"id": "sd-1", "revision": "r1", "startedBy": "reconciler", "strategy": "ROLLING",
+             "status": "IN_PROGRESS", "reason": "", "startedAt": "2026-12-05T12:00:00+00:00", "finishedAt": None}  # fmt: skip
+    tracker.record(
+        PassOutcome(
+            plan=Plan(revision="r1", in_sync=[service, group]), result=ApplyResult(),
+            health={service: PROGRESSING, group: NOT_READ}, deployments={"web": [entry]},
+        )
+    )  # fmt: skip
+    by_kind = {body["kind"]: body for body in tracker.as_json()}
+    assert by_kind["Service"]["health"] == "Progressing"
+    assert by_kind["Service"]["healthReason"] == PROGRESSING.reason
+    assert by_kind["Service"]["deployments"] == [entry]
+    assert (by_kind["TargetGroup"]["health"], by_kind["TargetGroup"]["healthReason"]) == (
+        "Unknown",
+        "not read yet",
+    )
+    assert "deployments" not in by_kind["TargetGroup"]
 
 
 def test_git_back_on_what_the_service_runs_clears_its_failed_deployment() -> None:
