@@ -43,6 +43,44 @@ def keys_of_event(
     return ("matched" if keys else "unmatched"), keys
 
 
+STARTS_DEPLOYMENTS = frozenset({"CreateService", "UpdateService"})
+
+
+def deployments_named(event: object, *, instance: str) -> tuple[str, list[str]]:
+    """(who, deployments) of a CloudTrail CreateService or UpdateService event of someone else's call: the
+    deployments its answer names (the service's current service deployment, and its PRIMARY deployment: an
+    UpdateService that starts none names the one already there, which is then known already) and the principal
+    that made the call (``userIdentity``). ("", []) for any other event."""
+    if not isinstance(event, dict) or event.get("detail-type") != CLOUDTRAIL:
+        return "", []
+    detail = event.get("detail")
+    if not isinstance(detail, dict) or _classify(event, detail, instance=instance):
+        return "", []
+    answer = detail.get("responseElements")
+    service = answer.get("service") if isinstance(answer, dict) else None
+    if detail.get("eventName") not in STARTS_DEPLOYMENTS or not isinstance(service, dict):
+        return "", []
+    named = [str(service["currentServiceDeployment"])] if service.get("currentServiceDeployment") else []
+    named += [
+        str(d["id"])
+        for d in service.get("deployments") or ()
+        if isinstance(d, dict) and d.get("status") == "PRIMARY" and d.get("id")
+    ]
+    return principal_of(detail.get("userIdentity")), named
+
+
+def principal_of(identity: object) -> str:
+    """Who made a call, from CloudTrail's ``userIdentity``: its ARN (a user, an assumed role's session), else the
+    service that made it on someone's behalf, else its principal ID and type."""
+    if not isinstance(identity, dict):
+        return "unknown principal"
+    for name in ("arn", "invokedBy", "principalId"):
+        if isinstance(identity.get(name), str) and identity[name]:
+            return str(identity[name])
+    kind, account = identity.get("type") or "unknown principal", identity.get("accountId")
+    return f"{kind} of account {account}" if account else str(kind)
+
+
 def _classify(event: dict[str, Any], detail: dict[str, Any], *, instance: str) -> str:
     source, names = WRITE_CALLS.get(str(event.get("source")), ("", frozenset()))
     if detail.get("eventSource") != source or detail.get("eventName") not in names or detail.get("errorCode"):

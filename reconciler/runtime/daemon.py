@@ -29,7 +29,7 @@ import structlog
 from reconciler import metrics
 from reconciler.desired.secrets import secret_warnings
 from reconciler.errors import InvalidDesiredState, TerminalError
-from reconciler.events.keys import keys_of_event
+from reconciler.events.keys import deployments_named, keys_of_event
 from reconciler.events.queue import EventQueue
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.targets import changed_resources, fresh_documents
@@ -201,6 +201,9 @@ class Daemon:
         if self.last_good is None:
             return "unmatched", set()
         instance = self.engine.options.instance
+        principal, deployments = deployments_named(event, instance=instance)
+        if deployments:  # who started a deployment, for the services' deployment history
+            self.engine.starters.named(deployments, principal)
         return keys_of_event(event, self.last_good, self.engine.arn_keys, instance=instance)
 
     def _lease_changed(self, leader: bool) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.events.keys import keys_of_event
+from reconciler.events.keys import deployments_named, keys_of_event
 from reconciler.model.resource import ResourceKey
 from reconciler.source.directory import load_directory
 
@@ -106,3 +106,34 @@ def test_an_ecs_arn_of_any_partition_names_its_resource(partition: str) -> None:
         "matched",
         {ResourceKey("Service", "wordpress")},
     )
+
+
+ANSWER = {"service": {"serviceName": "wordpress", "currentServiceDeployment":
+          "arn:aws:ecs:us-east-1:123456789012:service-deployment/myapp-prod/wordpress/NCWGC2ZRtaawPAYrIaU5",
+          "deployments": [{"id": "ecs-svc/4980306466373577095", "status": "PRIMARY"},
+                          {"id": "ecs-svc/1", "status": "ACTIVE"}]}}  # fmt: skip
+ROLE = {"type": "AssumedRole", "principalId": "AROAEXAMPLE:jane", "accountId": "123456789012",
+        "arn": "arn:aws:sts::123456789012:assumed-role/Deployer/jane"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("event", "who", "named"),
+    [
+        (cloudtrail("ecs", "UpdateService", {"service": "wordpress"}, responseElements=ANSWER, userIdentity=ROLE),
+         "arn:aws:sts::123456789012:assumed-role/Deployer/jane",
+         [ANSWER["service"]["currentServiceDeployment"], "ecs-svc/4980306466373577095"]),
+        (cloudtrail("ecs", "CreateService", {"serviceName": "wordpress"}, responseElements=ANSWER,
+                    userIdentity={"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"}),
+         "cloudformation.amazonaws.com", [ANSWER["service"]["currentServiceDeployment"], "ecs-svc/4980306466373577095"]),
+        (cloudtrail("ecs", "UpdateService", {"service": "wordpress"}, responseElements=ANSWER,
+                    userIdentity={"type": "IAMUser", "accountId": "123456789012"}),
+         "IAMUser of account 123456789012", [ANSWER["service"]["currentServiceDeployment"], "ecs-svc/4980306466373577095"]),
+        (cloudtrail("ecs", "UpdateService", {"service": "wordpress"}, responseElements=None, userIdentity=ROLE),
+         "", []),  # CloudTrail left the answer out: nothing is named
+        (cloudtrail("ecs", "UpdateService", {"service": "wordpress"}, responseElements=ANSWER, userIdentity=ROLE,
+                    userAgent="aiobotocore/2.15 reconciler-instance/default"), "", []),  # our own
+        (cloudtrail("ecs", "TagResource", {"resourceArn": SERVICE_ARN}, responseElements=ANSWER), "", []),
+    ],
+)  # fmt: skip
+def test_who_started_a_deployment_an_event_names(event: dict[str, Any], who: str, named: list[str]) -> None:
+    assert deployments_named(event, instance="default") == (who, named)
