@@ -1,7 +1,8 @@
 """The command line: parse, build settings, call into the layers below, map results to exit codes.
 
 Exit codes: ``validate`` 0 valid / 1 invalid; ``plan`` 0 no changes / 2 changes / 1 error; ``apply`` 0 converged /
-1 error; ``run`` and ``sandbox`` 0 after SIGTERM/SIGINT; ``status`` 0 / 1 daemon unreachable.
+1 error; ``run`` and ``sandbox`` 0 after SIGTERM/SIGINT; ``status`` 0 / 1 daemon unreachable (or no resource of the
+name asked for).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--emulator-port", type=int, default=5055, dest="emulator_port")
     status = commands.add_parser("status", help="print a running daemon's /status as a table")
     status.add_argument("--url", help="the daemon's address (default http://127.0.0.1:8080)")
+    status.add_argument("status_name", nargs="?", metavar="NAME",
+                        help="one resource in detail, a service with its deployments (NAME or KIND/NAME)")  # fmt: skip
     adopt = commands.add_parser("import", help="write desired-state YAML for live resources of a cluster")
     adopt.add_argument("--cluster", required=True, dest="import_cluster", help="the ECS cluster to import")
     adopt.add_argument("--service", action="append", default=[], dest="import_services",
@@ -148,7 +151,7 @@ def _add_aws_options(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    ours = {"command", "emulator_port", "import_cluster", "import_services", "import_out"}
+    ours = {"command", "emulator_port", "import_cluster", "import_services", "import_out", "status_name"}
     given = {k: v for k, v in vars(args).items() if v is not None and k not in ours}
     return Settings(**given)
 
@@ -167,7 +170,7 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     if args.command == "validate":
         return _validate(settings)
     if args.command == "status":
-        return asyncio.run(print_status(settings.url))
+        return asyncio.run(print_status(settings.url, args.status_name))
     if args.command == "schema":
         print(json.dumps(schema_document(), indent=1))
         return EXIT_OK

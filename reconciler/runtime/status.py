@@ -1,4 +1,5 @@
-"""``reconciler status``: a running daemon's ``GET /status`` as a table, for a person at a terminal."""
+"""``reconciler status``: a running daemon's ``GET /status`` as a table, for a person at a terminal; with a name, one
+resource in detail (a service with its deployment history)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,26 @@ from typing import Any
 
 import aiohttp
 
-COLUMNS = ("kind", "name", "state", "revision", "lastChange", "lastError")
-HEADINGS = ("KIND", "NAME", "STATE", "REVISION", "LAST CHANGE", "LAST ERROR")
+COLUMNS = ("kind", "name", "state", "health", "revision", "lastChange", "lastError")
+HEADINGS = ("KIND", "NAME", "STATE", "HEALTH", "REVISION", "LAST CHANGE", "LAST ERROR")
+DEPLOYMENT_COLUMNS = (
+    "id",
+    "revision",
+    "startedBy",
+    "strategy",
+    "status",
+    "startedAt",
+    "finishedAt",
+    "reason",
+)
+DEPLOYMENT_HEADINGS = ("ID", "REVISION", "STARTED BY", "STRATEGY", "STATUS", "STARTED", "FINISHED", "REASON")
 REVISION_WIDTH = 12  # a Git SHA's usual short form
 TIMEOUT_SECONDS = 10
 
 
-async def print_status(url: str) -> int:
-    """Print the table; 0, or 1 when the daemon cannot be reached or answers with an error."""
+async def print_status(url: str, name: str | None = None) -> int:
+    """Print the table, or ``name``'s detail; 0, or 1 when the daemon cannot be reached or answers with an error,
+    or has no resource of that name."""
     address = url.rstrip("/") + "/status"
     try:
         timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
@@ -24,7 +37,14 @@ async def print_status(url: str) -> int:
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         print(f"error: cannot read {address}: {exc or type(exc).__name__}", file=sys.stderr)
         return 1
-    print(status_table(body))
+    if name is None:
+        print(status_table(body))
+        return 0
+    entry = find(body, name)
+    if entry is None:
+        print(f"error: {address} has no resource named {name!r}", file=sys.stderr)
+        return 1
+    print(status_detail(entry))
     return 0
 
 
@@ -32,15 +52,60 @@ def status_table(body: dict[str, Any]) -> str:
     """The resources of a ``GET /status`` body as aligned columns, under the revision and the source's state."""
     entries: list[dict[str, Any]] = body.get("resources") or []
     rows = [HEADINGS] + [tuple(_cell(entry, column) for column in COLUMNS) for entry in entries]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
-    lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
-             for row in rows]  # fmt: skip
+    summary = ", ".join(f"{n} {state}" for state, n in _counts(entries, "state")) or "no resources yet"
+    healths = ", ".join(f"{n} {health}" for health, n in _counts(entries, "health"))
+    header = [f"revision {body.get('revision') or '-'}", *_source_lines(body.get("source") or {}), ""]
+    footer = f"{len(entries)} resources: {summary}" + (f"; health: {healths}" if healths else "")
+    return "\n".join([*header, *_aligned(rows), "", footer])
+
+
+def find(body: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The resource called ``name`` (``KIND/NAME``, or a name: a service's first)."""
+    entries: list[dict[str, Any]] = body.get("resources") or []
+    kind, _, bare = name.rpartition("/")
+    named = [e for e in entries if e.get("name") == bare and (not kind or e.get("kind") == kind)]
+    return next((e for e in named if e.get("kind") == "Service"), named[0] if named else None)
+
+
+def status_detail(entry: dict[str, Any]) -> str:
+    """One resource: its sync and its health, and a service's deployments, newest first."""
+    lines = [
+        f"{entry.get('kind')}/{entry.get('name')}",
+        f"state        {entry.get('state')} at revision {_cell(entry, 'revision')}, last change "
+        f"{_cell(entry, 'lastChange')}",
+        f"health       {entry.get('health', '-')}: {entry.get('healthReason') or '-'}",
+    ]
+    for label, field in (("deployment", "deployment"), ("last error", "lastError")):
+        if entry.get(field):
+            lines.append(f"{label:<12} {_cell(entry, field)}")
+    for owned in entry.get("owned") or ():
+        lines.append(f"owned        {owned.get('path')}: {owned.get('owner')}")
+    if "deployments" in entry:
+        deployments: list[dict[str, Any]] = entry["deployments"] or []
+        lines += ["", "deployments, newest first" if deployments else "no deployments read yet"]
+        if deployments:
+            rows = [DEPLOYMENT_HEADINGS] + [
+                tuple(_cell(d, column) for column in DEPLOYMENT_COLUMNS) for d in deployments
+            ]
+            lines += _aligned(rows)
+    return "\n".join(lines)
+
+
+def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows as columns as wide as their widest cell; the last column as it is."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
+        for row in rows
+    ]
+
+
+def _counts(entries: list[dict[str, Any]], field: str) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
     for entry in entries:
-        counts[str(entry.get("state"))] = counts.get(str(entry.get("state")), 0) + 1
-    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no resources yet"
-    header = [f"revision {body.get('revision') or '-'}", *_source_lines(body.get("source") or {}), ""]
-    return "\n".join([*header, *lines, "", f"{len(entries)} resources: {summary}"])
+        if entry.get(field):
+            counts[str(entry[field])] = counts.get(str(entry[field]), 0) + 1
+    return sorted(counts.items())
 
 
 def _source_lines(source: dict[str, Any]) -> list[str]:

@@ -22,6 +22,7 @@ import pytest
 from reconciler.cli import run_command
 from reconciler.live.clients import AwsClients
 from reconciler.metrics import REGISTRY
+from reconciler.model.resource import ResourceKey
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import Daemon, DaemonOptions
 from reconciler.runtime.engine import Engine
@@ -251,12 +252,23 @@ async def test_status_command_prints_the_daemon_status_as_a_table(
 ) -> None:
     async with running_daemon(estate) as (daemon, base):
         assert await print_status(base) == 0
-    table = capsys.readouterr().out
+        table = capsys.readouterr().out
+        assert await print_status(base, "wordpress") == 0
+        detail = capsys.readouterr().out
+        assert await print_status(base, "Service/nothing") == 1
     assert daemon.last_good is not None and f"revision {daemon.last_good.revision}" in table
     header, *rows = [line for line in table.splitlines() if line.startswith(("KIND", "Service", "Cluster"))]
-    assert header.split()[:4] == ["KIND", "NAME", "STATE", "REVISION"]
-    assert ["Service", "wordpress", "Synced"] in [row.split()[:3] for row in rows]
-    assert "33 resources: 33 Synced" in table
+    assert header.split()[:5] == ["KIND", "NAME", "STATE", "HEALTH", "REVISION"]
+    # the pass created everything: what it created is read, and judged, by the next
+    assert ["Service", "wordpress", "Synced", "Unknown"] in [row.split()[:4] for row in rows]
+    assert "33 resources: 33 Synced; health: 33 Unknown" in table
+    assert detail.splitlines()[:3] == [
+        "Service/wordpress",
+        f"state        Synced at revision {daemon.last_good.revision[:12]}, last change "
+        f"{daemon.tracker.statuses[ResourceKey('Service', 'wordpress')].lastChange}",
+        "health       Unknown: created by this pass: read by the next",
+    ]
+    assert detail.splitlines()[-1] == "no deployments read yet"
 
 
 def test_status_command_exits_1_when_the_daemon_is_unreachable(capsys: pytest.CaptureFixture[str]) -> None:

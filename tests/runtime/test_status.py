@@ -1,0 +1,62 @@
+"""``reconciler status``: the table of every resource with its health, and one service in detail with its history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.runtime.status import find, status_detail, status_table
+
+DEPLOYMENTS = [
+    {"id": "sd-2", "revision": None, "startedBy": "outside the reconciler", "strategy": "ROLLING",
+     "status": "ROLLBACK_SUCCESSFUL", "reason": "Service deployment rolled back", "startedAt": "2026-12-05T12:10:00+00:00",
+     "finishedAt": "2026-12-05T12:14:00+00:00"},
+    {"id": "sd-1", "revision": "0123456789abcdef", "startedBy": "reconciler", "strategy": "ROLLING",
+     "status": "SUCCESSFUL", "reason": "", "startedAt": "2026-12-05T12:00:00+00:00", "finishedAt": None},
+]  # fmt: skip
+BODY: dict[str, Any] = {
+    "revision": "0123456789abcdef",
+    "source": {"dir": "/estate"},
+    "resources": [
+        {"kind": "Service", "name": "web", "state": "Synced", "revision": "0123456789abcdef", "lastChange": None,
+         "lastError": "", "health": "Degraded", "healthReason": "deployment sd-2 is rolling back",
+         "deployments": DEPLOYMENTS},
+        {"kind": "TargetGroup", "name": "web", "state": "Synced", "revision": "", "lastChange": None,
+         "lastError": "", "health": "Healthy", "healthReason": "2 of 2 targets healthy"},
+    ],
+}  # fmt: skip
+
+
+def test_the_table_has_a_health_column_and_counts_healths() -> None:
+    lines = status_table(BODY).splitlines()
+    assert lines[3].split() == [
+        "KIND",
+        "NAME",
+        "STATE",
+        "HEALTH",
+        "REVISION",
+        "LAST",
+        "CHANGE",
+        "LAST",
+        "ERROR",
+    ]
+    assert lines[4].split()[:5] == ["Service", "web", "Synced", "Degraded", "0123456789ab"]
+    assert lines[-1] == "2 resources: 2 Synced; health: 1 Degraded, 1 Healthy"
+
+
+def test_one_service_in_detail_with_its_deployments_newest_first() -> None:
+    entry = find(BODY, "web")
+    assert entry is not None and entry["kind"] == "Service"  # a service first, of resources of one name
+    lines = status_detail(entry).splitlines()
+    assert lines[0] == "Service/web"
+    assert lines[2] == "health       Degraded: deployment sd-2 is rolling back"
+    table = lines[lines.index("deployments, newest first") + 1 :]
+    assert table[0].split()[:3] == ["ID", "REVISION", "STARTED"]
+    assert table[1].split()[:2] == ["sd-2", "-"] and "outside the reconciler" in table[1]
+    assert "ROLLBACK_SUCCESSFUL" in table[1] and table[1].endswith("Service deployment rolled back")
+    assert table[2].split()[:3] == ["sd-1", "0123456789ab", "reconciler"]
+
+
+def test_a_resource_by_kind_and_name() -> None:
+    assert find(BODY, "TargetGroup/web") == BODY["resources"][1]
+    assert "deployments" not in status_detail(BODY["resources"][1])
+    assert find(BODY, "nothing") is None
