@@ -50,6 +50,8 @@ REQUIRED_ALERTS = {
     "ReconcilerResourceFighting",
     "ReconcilerLeaderMissing",
     "ReconcilerDeploymentOverdue",
+    "ReconcilerServiceDegraded",
+    "ReconcilerServiceProgressingTooLong",
 }
 # Metrics that must be on the dashboard (docs/metrics.md, column D, marks every metric that is).
 DASHBOARD_METRICS = {
@@ -70,6 +72,7 @@ DASHBOARD_METRICS = {
     "reconciler_codedeploy_deployments_started_total",
     "reconciler_deployment_failed",
     "reconciler_deployment_overdue",
+    "reconciler_resource_health",
 }
 # The metrics the CloudWatch agent must turn into CloudWatch metrics.
 CLOUDWATCH_METRICS = {
