@@ -22,9 +22,10 @@ something changes; a read that fails on the way (throttled, no answer) is tried 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -37,6 +38,7 @@ from reconciler.model.health import TargetHealthRead
 from reconciler.model.history import HISTORY_LENGTH, RECONCILER, DeploymentRecord, deployment_key
 from reconciler.model.live import Described, LiveState
 from reconciler.model.resource import DesiredResource, DesiredState
+from reconciler.model.shared_text import shared_text
 from reconciler.plan.blue_green import is_code_deploy
 from reconciler.plan.deployments import revision_of_description
 from reconciler.plan.rollouts import primary_deployment
@@ -179,7 +181,7 @@ class HealthReader:
             self._refused(read.name, read.signature, error)
             return read.name
         briefs: list[Described] = answer.get("serviceDeployments", [])
-        read.briefs = sorted(briefs, key=lambda b: _order(_moment(b, "createdAt")), reverse=True)
+        read.briefs = sorted(briefs, key=lambda b: _moment(b, "createdAt") or 0.0, reverse=True)
         return ""
 
     async def _describe(self, ecs: Any, arns: list[str]) -> list[Described]:
@@ -229,7 +231,7 @@ class HealthReader:
         kept = {record.id: record for record in self._histories.get(name, ())}
         window: dict[str, Any] = {}
         if kept and (oldest := min((r.started_at for r in kept.values() if r.started_at), default=None)):
-            window = {"createTimeRange": {"start": oldest}}
+            window = {"createTimeRange": {"start": datetime.fromtimestamp(oldest, UTC)}}
         try:
             answer = await codedeploy.list_deployments(
                 applicationName=application, deploymentGroupName=group, **window
@@ -300,15 +302,20 @@ def ecs_record(deployment: Described) -> DeploymentRecord:
     )
     rollback = (deployment.get("rollback") or {}).get("reason")
     stage = str(deployment.get("lifecycleStage") or "")
+    key, target_key = deployment_key(arn), deployment_key(str(target or ""))
     record = DeploymentRecord(
-        id=deployment_key(arn),
-        strategy=str((deployment.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"),
-        status=status,
-        reason="; ".join(dict.fromkeys(t for t in (deployment.get("statusReason"), rollback) if t)),
+        id=key,
+        strategy=shared_text(
+            str((deployment.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING")
+        ),
+        status=shared_text(status),
+        reason=sys.intern(
+            "; ".join(dict.fromkeys(t for t in (deployment.get("statusReason"), rollback) if t))
+        ),
         started_at=_moment(deployment, "startedAt", "createdAt"),
         finished_at=_moment(deployment, "finishedAt", "stoppedAt"),
-        lifecycle_stage=stage,
-        target=deployment_key(str(target or "")),
+        lifecycle_stage=shared_text(stage),
+        target=target_key if target_key != key else "",  # the same ID is not kept twice
     )
     return record if record.ended else replace(record, arn=arn)
 
@@ -322,9 +329,9 @@ def code_deploy_record(info: Described) -> DeploymentRecord:
     )
     return DeploymentRecord(
         id=str(info["deploymentId"]),
-        strategy=str(info.get("deploymentConfigName") or ""),
-        status=str(info.get("status", "")),
-        reason=str(reason or ""),
+        strategy=shared_text(str(info.get("deploymentConfigName") or "")),
+        status=shared_text(str(info.get("status", ""))),
+        reason=sys.intern(str(reason or "")),
         started_at=_moment(info, "createTime"),
         finished_at=_moment(info, "completeTime"),
         revision=revision or "",
@@ -335,17 +342,14 @@ def code_deploy_record(info: Described) -> DeploymentRecord:
 
 
 def _newest_first(records: Iterable[DeploymentRecord]) -> tuple[DeploymentRecord, ...]:
-    return tuple(sorted(records, key=lambda r: _order(r.started_at), reverse=True))
+    return tuple(sorted(records, key=lambda r: r.started_at or 0.0, reverse=True))
 
 
-def _order(moment: datetime | None) -> float:
-    return moment.timestamp() if moment is not None else 0.0
-
-
-def _moment(described: Described, *fields: str) -> datetime | None:
+def _moment(described: Described, *fields: str) -> float | None:
+    """The first of ``fields`` that is a time, as Unix time."""
     for name in fields:
         if isinstance(value := described.get(name), datetime):
-            return value
+            return value.timestamp()
     return None
 
 

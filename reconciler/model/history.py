@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 HISTORY_LENGTH = 10  # deployments shown per service
 RECONCILER = "reconciler"
@@ -33,8 +33,8 @@ class DeploymentRecord:
     strategy: str  # ECS: ROLLING, BLUE_GREEN, LINEAR, CANARY; CodeDeploy: the deployment configuration's name
     status: str  # as AWS says it: ECS's ServiceDeploymentStatus, CodeDeploy's deployment status
     reason: str = ""
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: float | None = None  # Unix time: a float is half a datetime's size, and there are thousands
+    finished_at: float | None = None
     lifecycle_stage: str = ""  # ECS: where a deployment in progress is (SCALE_UP, BAKE_TIME, ...)
     arn: str = ""  # ECS: the service deployment's ARN, kept while it may still change (to describe it again)
     target: str = ""  # ECS: the last part of its target service revision's ARN
@@ -113,5 +113,5 @@ def history_entries(records: Sequence[DeploymentRecord], starters: Starters) -> 
     return entries
 
 
-def _when(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment is not None else None
+def _when(moment: float | None) -> str | None:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds") if moment is not None else None

@@ -9,7 +9,7 @@ grow with the estate.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reconciler.apply.executor import ApplyResult, Executor
@@ -21,7 +21,7 @@ from reconciler.live.health import HealthReader
 from reconciler.live.readers import make_readers
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
 from reconciler.model.health import Verdict
-from reconciler.model.history import Starters, history_entries
+from reconciler.model.history import DeploymentRecord, Starters
 from reconciler.model.kinds import KINDS
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
@@ -45,7 +45,8 @@ class PassOutcome:
     result: ApplyResult
     scope: frozenset[ResourceKey] | None = None  # a targeted pass's keys; None for a full pass
     health: dict[ResourceKey, Verdict] = field(default_factory=dict)  # of the resources the pass covered
-    deployments: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # Service → its history
+    deployments: dict[str, Sequence[DeploymentRecord]] = field(default_factory=dict)  # Service → its history
+    starters: Starters | None = None  # who started which deployment, to say so in /status
 
     @property
     def targeted(self) -> bool:
@@ -167,7 +168,14 @@ class Engine:
         self._remember(target, plan, result, targeted=scope is not None)
         self._note_started(plan, result, live)
         health, deployments = await self._assess(target, live, plan, result, targeted=scope is not None)
-        return PassOutcome(plan=plan, result=result, scope=scope, health=health, deployments=deployments)
+        return PassOutcome(
+            plan=plan,
+            result=result,
+            scope=scope,
+            health=health,
+            deployments=deployments,
+            starters=self.starters,
+        )
 
     def _note_started(self, plan: Plan, result: ApplyResult, live: LiveState) -> None:
         """The deployments this pass's writes started: a CodeDeploy deployment it created, or the deployment an
@@ -186,7 +194,7 @@ class Engine:
 
     async def _assess(
         self, desired: DesiredState, live: LiveState, plan: Plan, result: ApplyResult, *, targeted: bool
-    ) -> tuple[dict[ResourceKey, Verdict], dict[str, list[dict[str, object]]]]:
+    ) -> tuple[dict[ResourceKey, Verdict], dict[str, Sequence[DeploymentRecord]]]:
         """Each resource's health, from what the pass read and what it reads for that (only what may have
         changed: ``live/health.py``), and each service's deployment history."""
         if self._health is None:
@@ -204,11 +212,7 @@ class Engine:
             self.starters.keep(
                 {key for records in histories.values() for record in records for key in record.keys}
             )
-        deployments = {
-            r.name: history_entries(histories.get(r.name, ()), self.starters)
-            for r in desired.of_kind("Service")
-        }
-        return verdicts, deployments
+        return verdicts, {r.name: histories.get(r.name, ()) for r in desired.of_kind("Service")}
 
     def _index_arns(self, live: LiveState, *, full: bool) -> None:
         if full:  # ARNs of resources since replaced or deleted leave with the next full pass

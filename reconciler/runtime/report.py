@@ -14,6 +14,7 @@ secret-looking value a diff of this pass shows, live ones included) are masked (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,6 +24,7 @@ import structlog
 from reconciler import metrics
 from reconciler.apply.executor import Written
 from reconciler.model.health import NOT_READ, Health, Verdict
+from reconciler.model.history import DeploymentRecord, Starters, history_entries
 from reconciler.model.resource import ResourceKey
 from reconciler.model.secrets import mask_at, redact
 from reconciler.plan.types import Cause, Change, Plan
@@ -53,9 +55,11 @@ class ResourceStatus:
     # fields left to another owner (plan/owners.py): (path, owner)
     owned: tuple[tuple[str, str], ...] = ()
     health: Verdict = NOT_READ  # how it is doing in AWS, apart from its sync (plan/health.py)
-    deployments: list[dict[str, object]] | None = None  # services: their last deployments, newest first
+    # services: their last deployments, newest first, as the health reader keeps them (not copied)
+    deployments: Sequence[DeploymentRecord] = ()
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self, starters: Starters | None = None) -> dict[str, object]:
+        """``starters``: who started which deployment, for a service's history."""
         body: dict[str, object] = {name: getattr(self, name) for name in FIELDS}
         body |= {"state": self.state.value, "lastError": redact(self.lastError)}
         body |= {"health": self.health.health.value, "healthReason": redact(self.health.reason)}
@@ -64,7 +68,7 @@ class ResourceStatus:
         if self.owned:
             body["owned"] = [{"path": path, "owner": owner} for path, owner in self.owned]
         if self.kind == "Service":
-            body["deployments"] = self.deployments or []
+            body["deployments"] = history_entries(self.deployments, starters or Starters())
         return body
 
 
@@ -89,6 +93,7 @@ class Tracker:
     _health_series: dict[ResourceKey, set[Health]] = field(
         default_factory=dict
     )  # the healths it has series of
+    starters: Starters = field(default_factory=Starters)  # the engine's: who started which deployment
 
     def record(self, outcome: PassOutcome) -> None:
         """A targeted pass updates the resources it covered only, and does not count as a pass of the fighting
@@ -195,9 +200,11 @@ class Tracker:
         for key, verdict in outcome.health.items():
             if key in seen:
                 self._health(key, verdict)
-        for name, entries in outcome.deployments.items():
+        if outcome.starters is not None:
+            self.starters = outcome.starters
+        for name, records in outcome.deployments.items():
             if (key := ResourceKey("Service", name)) in seen:
-                self.statuses[key].deployments = entries
+                self.statuses[key].deployments = records
 
     def _health(self, key: ResourceKey, verdict: Verdict) -> None:
         """A resource's health, said in its status and in ``reconciler_resource_health``. A resource gets series at
@@ -278,7 +285,7 @@ class Tracker:
             metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(0)
 
     def as_json(self) -> list[dict[str, object]]:
-        return [self.statuses[k].as_json() for k in sorted(self.statuses)]
+        return [self.statuses[k].as_json(self.starters) for k in sorted(self.statuses)]
 
 
 def _masked_diff(change: Change) -> list[dict[str, object]]:

@@ -148,7 +148,7 @@ async def test_what_health_reads_is_read_only_when_it_may_have_changed(
         healths = {key: verdict.health.value for key, verdict in outcome.health.items()}
         assert healths[ResourceKey("Service", "wordpress")] == "Healthy"
         assert {h for key, h in healths.items() if key.kind != "TargetGroup"} == {"Healthy"}
-        assert outcome.deployments["wordpress"][0]["status"] == "SUCCESSFUL"
+        assert outcome.deployments["wordpress"][0].status == "SUCCESSFUL"
 
         boto("ecs").update_service(cluster="myapp-prod", service="wordpress", forceNewDeployment=True)
         rolling, outcome = await spent_by_a_pass()
@@ -157,7 +157,10 @@ async def test_what_health_reads_is_read_only_when_it_may_have_changed(
         assert outcome.health[ResourceKey("Service", "wordpress")].health.value == "Progressing"
         assert outcome.health[ResourceKey("TargetGroup", "wordpress-tg")].read
         newest = outcome.deployments["wordpress"][0]
-        assert (newest["status"], newest["startedBy"]) == ("IN_PROGRESS", "outside the reconciler")
+        assert (newest.status, engine.starters.who(newest)) == (
+            "IN_PROGRESS",
+            ("outside the reconciler", None),
+        )
 
 
 HISTORY_READS = {

@@ -210,7 +210,7 @@ def test_a_service_deployment_as_a_history_keeps_it() -> None:
         "BLUE_GREEN",
         "BAKE_TIME",
         sd_arn("web", 8),
-        T0,
+        T0.timestamp(),
     )
 
 

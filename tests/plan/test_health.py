@@ -50,7 +50,12 @@ def service(*deployments: dict[str, Any], desired: int = 2, running: int = 2, pe
 
 def record(status: str, *, stage: str = "", strategy: str = "ROLLING", reason: str = "") -> DeploymentRecord:
     return DeploymentRecord(
-        id="sd-1", strategy=strategy, status=status, reason=reason, lifecycle_stage=stage, started_at=NOW
+        id="sd-1",
+        strategy=strategy,
+        status=status,
+        reason=reason,
+        lifecycle_stage=stage,
+        started_at=NOW.timestamp(),
     )
 
 

@@ -14,8 +14,8 @@ from reconciler.model.history import (
     history_entries,
 )
 
-STARTED = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
-FINISHED = datetime(2026, 12, 5, 12, 4, 30, tzinfo=UTC)
+STARTED = datetime(2026, 12, 5, 12, 0, tzinfo=UTC).timestamp()
+FINISHED = datetime(2026, 12, 5, 12, 4, 30, tzinfo=UTC).timestamp()
 
 
 def ecs(id: str, target: str = "", status: str = "SUCCESSFUL") -> DeploymentRecord:

@@ -3,9 +3,12 @@ its metric series, the deployment history ``GET /status`` shows."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from reconciler.apply.executor import ApplyResult
 from reconciler.metrics import REGISTRY
 from reconciler.model.health import NOT_READ, Health, Verdict
+from reconciler.model.history import DeploymentRecord, Starters
 from reconciler.model.resource import ResourceKey
 from reconciler.plan.types import Action, Cause, Change, Plan
 from reconciler.runtime.engine import PassOutcome
@@ -38,13 +41,8 @@ HEALTHY = Verdict(Health.HEALTHY, "2 of 2 tasks running")
 PROGRESSING = Verdict(Health.PROGRESSING, "ECS deployment ecs-svc/1 of web:2 is rolling out")
 
 
-def assessed(key: ResourceKey, verdict: Verdict, **deployments: list[dict[str, object]]) -> PassOutcome:
-    return PassOutcome(
-        plan=Plan(revision="r1", in_sync=[key]),
-        result=ApplyResult(),
-        health={key: verdict},
-        deployments=deployments,
-    )
+def assessed(key: ResourceKey, verdict: Verdict) -> PassOutcome:
+    return PassOutcome(plan=Plan(revision="r1", in_sync=[key]), result=ApplyResult(), health={key: verdict})
 
 
 def health_series(key: ResourceKey) -> dict[str, float]:
@@ -81,19 +79,25 @@ def test_an_unknown_of_a_resource_not_read_yet_makes_no_series_but_one_that_fail
 
 
 def test_status_says_each_resources_health_and_each_services_deployments() -> None:
+    """A service's history is kept as read, and said with who started each deployment when /status is asked."""
     tracker, service, group = Tracker(), ResourceKey("Service", "web"), ResourceKey("TargetGroup", "web-tg")
-    entry = {"id": "sd-1", "revision": "r1", "startedBy": "reconciler", "strategy": "ROLLING",
-             "status": "IN_PROGRESS", "reason": "", "startedAt": "2026-12-05T12:00:00+00:00", "finishedAt": None}  # fmt: skip
+    started = datetime(2026, 12, 5, 12, 0, tzinfo=UTC).timestamp()
+    record = DeploymentRecord(id="sd-1", strategy="ROLLING", status="IN_PROGRESS", started_at=started)
+    starters = Starters()
     tracker.record(
         PassOutcome(
             plan=Plan(revision="r1", in_sync=[service, group]), result=ApplyResult(),
-            health={service: PROGRESSING, group: NOT_READ}, deployments={"web": [entry]},
+            health={service: PROGRESSING, group: NOT_READ}, deployments={"web": (record,)}, starters=starters,
         )
     )  # fmt: skip
+    starters.started(["sd-1"], "r1")  # learnt after the pass: said at once
     by_kind = {body["kind"]: body for body in tracker.as_json()}
     assert by_kind["Service"]["health"] == "Progressing"
     assert by_kind["Service"]["healthReason"] == PROGRESSING.reason
-    assert by_kind["Service"]["deployments"] == [entry]
+    assert by_kind["Service"]["deployments"] == [
+        {"id": "sd-1", "revision": "r1", "startedBy": "reconciler", "strategy": "ROLLING", "status": "IN_PROGRESS",
+         "reason": "", "startedAt": "2026-12-05T12:00:00+00:00", "finishedAt": None}
+    ]  # fmt: skip
     assert (by_kind["TargetGroup"]["health"], by_kind["TargetGroup"]["healthReason"]) == (
         "Unknown",
         "not read yet",
