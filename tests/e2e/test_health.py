@@ -88,6 +88,29 @@ async def test_a_crash_looping_service_without_the_circuit_breaker_is_degraded(
         assert (newest["status"], newest["startedBy"]) == ("IN_PROGRESS", "reconciler")
 
 
+async def test_a_deployment_the_circuit_breaker_fails_without_rollback_is_failed_while_in_sync(
+    estate: Estate, boto: BotoFactory
+) -> None:
+    """The circuit breaker on, rollback off: ECS fails the deployment of the revision Git wants and leaves the service
+    on it. The service is in sync with Git, Degraded, and its deployment failed (not deployed again until Git
+    changes)."""
+    async with daemon_on(estate, interval=0.5) as (_, base):
+        await asyncio.to_thread(wait_until_settled, boto)
+        estate.edit(WORDPRESS, BREAKER_ON, "      enable: true\n      rollback: false")
+        estate.edit(WORDPRESS, TAG, "6.6-crashloop")
+        await eventually(
+            lambda: health_is(base, "Degraded", "failed: ECS deployment circuit breaker"), within=15
+        )
+        assert primary(described(boto))["rolloutState"] == "FAILED"
+        await eventually(
+            lambda: metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}'), within=5
+        )
+        status = await status_of(base, "Service", "wordpress")
+        assert (status["state"], status["deployment"].endswith("failed")) == ("Synced", True), status
+        newest = await newest_deployment(base)
+        assert (newest["status"], newest["startedBy"]) == ("STOPPED", "reconciler")
+
+
 async def test_a_rolled_back_deployment_is_degraded_then_healthy_on_the_old_revision(
     estate: Estate, boto: BotoFactory
 ) -> None:
