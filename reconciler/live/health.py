@@ -8,10 +8,11 @@ services' deployment histories, each only when something says it may have change
 - **Deployment history**: a service's is read again only when its deployments changed since the last read, as
   DescribeServices shows them (``signature``: the PRIMARY deployment's ID, its rolloutState, and, while it rolls
   out, when it was updated; a CODE_DEPLOY service's group's last attempted deployment and those running), never in
-  a pass where nothing changed. A new deployment costs ListServiceDeployments (the 10 newest), then
-  DescribeServiceDeployments of the ones not ended yet and not known, 20 a call for every service of the pass; a
-  deployment that only moved on costs its share of the latter alone. An ended deployment never changes and is
-  described once. At most ``HISTORIES_PER_PASS`` services are listed a pass (the first pass of a process lists
+  a pass where nothing changed; a blue/green, linear or canary deployment going through its lifecycle stages
+  (which DescribeServices does not show) is described again in each pass until it ends. A new deployment costs
+  ListServiceDeployments (the 10 newest), then DescribeServiceDeployments of the ones not ended yet and not known,
+  20 a call for every service of the pass; a deployment that only moved on costs its share of the latter alone.
+  An ended deployment never changes and is described once. At most ``HISTORIES_PER_PASS`` services are listed a pass (the first pass of a process lists
   every service: at thousands of them, over several passes); the others wait for the next. A CODE_DEPLOY
   service's history is its group's: ListDeployments (from the oldest deployment kept) and BatchGetDeployments of
   those not ended and known, 25 a call.
@@ -137,10 +138,16 @@ class HealthReader:
                 code_deploy.append(resource)
             else:
                 signature = ecs_signature(service)
-                if signature != self._seen.get(resource.name):
+                if signature != self._seen.get(resource.name) or self._staged(resource.name):
                     ecs_services.append((resource.name, cluster, signature))
         await self._read_ecs(ecs_services)
         await self._read_code_deploy(code_deploy, desired, live)
+
+    def _staged(self, service: str) -> bool:
+        """Whether the service has a blue/green, linear or canary deployment going through its lifecycle stages:
+        ECS moves it from stage to stage without DescribeServices showing it, so it is described again each pass
+        until it ends (its share of a DescribeServiceDeployments call)."""
+        return any(r.lifecycle_stage and not r.ended for r in self._histories.get(service, ()))
 
     async def _read_ecs(self, changed: list[tuple[str, str, Hashable]]) -> None:
         """List the services whose PRIMARY deployment is new (or whose history is not known yet), then describe,

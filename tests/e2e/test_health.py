@@ -28,8 +28,8 @@ def health_metric(health: str) -> str:
     return f'reconciler_resource_health{{health="{health}",kind="Service",name="wordpress"}}'
 
 
-async def health_is(base: str, health: str, reason: str = "") -> bool:
-    status = await status_of(base, "Service", "wordpress")
+async def health_is(base: str, health: str, reason: str = "", service: str = "wordpress") -> bool:
+    status = await status_of(base, "Service", service)
     return bool(status["health"] == health and reason in status["healthReason"])
 
 
@@ -140,6 +140,32 @@ async def test_a_rolled_back_deployment_is_degraded_then_healthy_on_the_old_revi
         assert rolled_back["status"] == "ROLLBACK_SUCCESSFUL"
         assert (rolled_back["startedBy"], rolled_back["revision"]) == ("reconciler", crashloop)
         assert "rolled back" in rolled_back["reason"]
+
+
+async def test_a_canary_deployment_ecs_makes_is_progressing_through_its_stages_then_healthy(
+    estate: Estate, boto: BotoFactory, emulator: EmulatorProcess
+) -> None:
+    """catalog is deployed by ECS itself as a canary: while it rolls out, its health names the deployment's
+    lifecycle stage (read from the service deployment, DescribeServices does not show it); then it is Healthy, and
+    its history's newest entry is the reconciler's CANARY deployment."""
+    async with daemon_on(estate, interval=0.5) as (daemon, base):
+        await asyncio.to_thread(wait_until_settled, boto)
+        await eventually(lambda: health_is(base, "Healthy", "2 of 2 tasks running", "catalog"))
+        emulator.set_timing(ecs_deployment_minute=2)  # its bakes: 2 s for the canary's, 4 s at the end
+        estate.edit("services/catalog.yaml", "catalog:${CATALOG_TAG}", "catalog:2.0.2")
+        await eventually(lambda: health_is(base, "Progressing", "CANARY stage", "catalog"), within=15)
+        await eventually(
+            lambda: health_is(base, "Progressing", "CANARY stage BAKE_TIME", "catalog"), within=15
+        )
+        await eventually(lambda: health_is(base, "Healthy", "2 of 2 tasks running", "catalog"), within=20)
+        assert daemon.last_good is not None
+        newest = (await status_of(base, "Service", "catalog"))["deployments"][0]
+        assert (newest["strategy"], newest["status"], newest["startedBy"], newest["revision"]) == (
+            "CANARY",
+            "SUCCESSFUL",
+            "reconciler",
+            daemon.last_good.revision,
+        )
 
 
 async def test_what_health_reads_is_read_only_when_it_may_have_changed(

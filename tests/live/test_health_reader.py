@@ -233,3 +233,29 @@ def test_a_codedeploy_deployment_as_a_history_keeps_it() -> None:
     assert rollback.started_by == "CodeDeploy (codeDeployRollback)"
     by_hand = code_deploy_record({"deploymentId": "d-C3", "status": "InProgress", "creator": "user"})
     assert (by_hand.started_by, by_hand.ended) == ("", False)
+
+
+async def test_a_deployment_going_through_its_lifecycle_stages_is_described_each_pass_until_it_ends() -> None:
+    """ECS moves a canary deployment from stage to stage without DescribeServices showing it."""
+    aws = FakeAws()
+    desired, live = estate(["catalog"])
+    aws.deploy(
+        "catalog", "IN_PROGRESS", lifecycleStage="SCALE_UP", deploymentConfiguration={"strategy": "CANARY"}
+    )
+    primary(live, "catalog", "ecs-svc/1", "IN_PROGRESS")
+    reader = HealthReader(aws)  # type: ignore[arg-type]
+    await reader.read_histories(desired, live, targeted=False)
+    stages = []
+    for stage in ("PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME"):
+        aws.deployments["catalog"][0]["lifecycleStage"] = stage
+        aws.calls.clear()
+        await reader.read_histories(desired, live, targeted=False)  # DescribeServices shows nothing new
+        assert aws.calls == {"DescribeServiceDeployments": 1}
+        stages.append(reader.histories["catalog"][0].lifecycle_stage)
+    assert stages == ["PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME"]
+    aws.deployments["catalog"][0].update(status="SUCCESSFUL", lifecycleStage="CLEAN_UP")
+    primary(live, "catalog", "ecs-svc/1", "COMPLETED")
+    await reader.read_histories(desired, live, targeted=False)
+    aws.calls.clear()
+    await reader.read_histories(desired, live, targeted=False)
+    assert aws.calls == {}
