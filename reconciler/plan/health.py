@@ -11,6 +11,11 @@
 | TaskDefinition | whether its family has an ACTIVE revision |
 | the other kinds | whether they exist |
 
+A deployment of the revision Git wants that failed keeps its service Degraded until Git changes, unless ECS rolled it
+back and the old revision runs again (the newest service deployment ROLLBACK_SUCCESSFUL): the service then works, so
+it is as healthy as its tasks, and its health's reason still says what failed (``reconciler_deployment_failed`` says
+it too, and alerts on it).
+
 A service is Degraded when "tasks keep failing": its deployment in progress has had as many tasks fail to start as
 would make ECS's circuit breaker fail it (half the desired count, at least 3 and at most 200: Amazon ECS Developer
 Guide, "How the Amazon ECS deployment circuit breaker detects failures"), whether the breaker is on or not.
@@ -36,6 +41,7 @@ from reconciler.plan.types import Plan
 BREAKER_MIN, BREAKER_MAX = 3, 200  # ECS's circuit breaker threshold: 0.5 * desiredCount within these
 CREATED = Verdict(Health.UNKNOWN, "created by this pass: read by the next", read=False)
 ROLLING_BACK = frozenset({"ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"})
+ROLLED_BACK = "ROLLBACK_SUCCESSFUL"
 UNSETTLED = frozenset({Health.PROGRESSING, Health.DEGRADED})
 
 
@@ -160,11 +166,16 @@ def service_health(
     verdicts."""
     if service is None or service.get("status") in ("INACTIVE", "DRAINING"):
         return _absent(service)
-    deployments = _deployments(failed, newest, list(code_deploy_running))
+    settled_back = bool(failed) and newest is not None and newest.status == ROLLED_BACK
+    deployments = _deployments("" if settled_back else failed, newest, list(code_deploy_running))
     deployments = deployments or _deployment(service, now=now, deadline=deadline, newest=newest)
     if deployments is not None:
         return deployments
     counted = _counts(service)
+    if (
+        settled_back
+    ):  # ECS put the old revision back and it runs: healthy, the failure said (and alerted on apart)
+        return Verdict(counted.health, f"{counted.reason}; {failed}")
     if counted.health is Health.HEALTHY:
         for name, verdict in targets:
             if verdict.health is Health.DEGRADED:

@@ -33,6 +33,11 @@ async def health_is(base: str, health: str, reason: str = "", service: str = "wo
     return bool(status["health"] == health and reason in status["healthReason"])
 
 
+async def _healthy_without_failure(base: str) -> bool:
+    status = await status_of(base, "Service", "wordpress")
+    return bool(status["health"] == "Healthy" and status["healthReason"] == "1 of 1 tasks running")
+
+
 async def newest_deployment(base: str) -> dict[str, Any]:
     deployments: list[dict[str, Any]] = (await status_of(base, "Service", "wordpress"))["deployments"]
     return deployments[0] if deployments else {}
@@ -115,21 +120,23 @@ async def test_a_rolled_back_deployment_is_degraded_then_healthy_on_the_old_revi
     estate: Estate, boto: BotoFactory
 ) -> None:
     """wordpress has the circuit breaker on with rollback. A crash-looping image from Git fails and ECS rolls it
-    back: the service is Degraded, saying so, for as long as Git asks for that revision; once Git is back on the old
-    revision, which the service runs again, it is Healthy, and its history says the deployment was rolled back."""
+    back: the service is Degraded while it does; once the old revision runs again it is Healthy, its reason still
+    saying what failed, for as long as Git asks for that revision (the failure is `reconciler_deployment_failed`'s to
+    say); once Git is back on the old revision the failure is gone, and the history says it was rolled back."""
     async with daemon_on(estate, interval=0.5) as (daemon, base):
         good = await crash_loop_rolled_back(estate, boto)
         assert daemon.last_good is not None
         crashloop = daemon.last_good.revision  # the revision that asked for the crash-looping image
-        await eventually(lambda: health_is(base, "Degraded", "ECS rolled back deployment"), within=15)
+        await eventually(lambda: health_is(base, "Healthy", "ECS rolled back deployment"), within=15)
         assert (
             "not deployed again until Git changes"
             in (await status_of(base, "Service", "wordpress"))["healthReason"]
         )
+        assert await metric(base, health_metric("Degraded")) == 0  # no longer
         assert await metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}') == 1
 
         estate.edit(WORDPRESS, "6.6-crashloop", TAG)  # Git back on the revision the service runs
-        await eventually(lambda: health_is(base, "Healthy", "1 of 1 tasks running"), within=15)
+        await eventually(lambda: _healthy_without_failure(base), within=15)
         assert described(boto)["taskDefinition"] == good  # nothing deployed: it ran it already
         assert await metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}') == 0
         assert (
