@@ -67,7 +67,7 @@ async def test_a_hand_made_deployment_of_a_crash_looping_revision_is_overridden_
         ours = described(boto)["taskDefinition"]
         registered = await metric(
             base,
-            'reconciler_aws_api_calls_total{service="ecs",operation="RegisterTaskDefinition",outcome="ok"}',
+            'reconciler_aws_api_calls_total{operation="RegisterTaskDefinition",outcome="ok",service="ecs"}',
         )
         bad = register_by_hand(boto, "public.ecr.aws/docker/library/wordpress:crashloop")
         boto("ecs").update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=bad)
@@ -85,7 +85,7 @@ async def test_a_hand_made_deployment_of_a_crash_looping_revision_is_overridden_
         assert (
             await metric(
                 base,
-                'reconciler_aws_api_calls_total{service="ecs",operation="RegisterTaskDefinition",outcome="ok"}',
+                'reconciler_aws_api_calls_total{operation="RegisterTaskDefinition",outcome="ok",service="ecs"}',
             )
             == registered
         )
@@ -120,13 +120,13 @@ async def test_a_revision_ecs_rolled_back_is_not_deployed_again_until_git_change
             lambda: metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}'), within=15
         )
         updates = await metric(
-            base, 'reconciler_aws_api_calls_total{service="ecs",operation="UpdateService",outcome="ok"}'
+            base, 'reconciler_aws_api_calls_total{operation="UpdateService",outcome="ok",service="ecs"}'
         )
         passes = daemon.passes
         await eventually(lambda: daemon.passes >= passes + 10, within=30)
         assert (
             await metric(
-                base, 'reconciler_aws_api_calls_total{service="ecs",operation="UpdateService",outcome="ok"}'
+                base, 'reconciler_aws_api_calls_total{operation="UpdateService",outcome="ok",service="ecs"}'
             )
             == updates
         )
