@@ -78,7 +78,7 @@ deploy-checks: $(STAMP) $(PROMTOOL)
 	$(PROMTOOL) test rules deploy/prometheus/alerts.test.yaml
 
 unit: $(STAMP) $(PROMTOOL)
-	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest -q -n 2 --durations=10
+	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest -q -n 3 --durations=10
 
 bench: $(STAMP)
 	$(BIN)/python bench/steady_state.py
