@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.events.pattern import CLOUDTRAIL, ECS_SERVICE_EVENTS, USER_AGENT_MARK, WRITE_CALLS
 from reconciler.model.autoscaling import request_of
+from reconciler.model.principal import Principal, principal_of
 from reconciler.model.resource import DesiredState, ResourceKey
 
 Hint = tuple[str, str]  # (kind, name) or ("arn", ARN)
@@ -51,11 +52,10 @@ def deployments_named(event: object, *, instance: str) -> tuple[str, list[str]]:
     deployments its answer names (the service's current service deployment, and its PRIMARY deployment: an
     UpdateService that starts none names the one already there, which is then known already) and the principal
     that made the call (``userIdentity``). ("", []) for any other event."""
-    if not isinstance(event, dict) or event.get("detail-type") != CLOUDTRAIL:
+    actor = actor_of(event, instance=instance)
+    if actor is None or not isinstance(event, dict):
         return "", []
-    detail = event.get("detail")
-    if not isinstance(detail, dict) or _classify(event, detail, instance=instance):
-        return "", []
+    detail = event["detail"]
     answer = detail.get("responseElements")
     service = answer.get("service") if isinstance(answer, dict) else None
     if detail.get("eventName") not in STARTS_DEPLOYMENTS or not isinstance(service, dict):
@@ -66,19 +66,19 @@ def deployments_named(event: object, *, instance: str) -> tuple[str, list[str]]:
         for d in service.get("deployments") or ()
         if isinstance(d, dict) and d.get("status") == "PRIMARY" and d.get("id")
     ]
-    return principal_of(detail.get("userIdentity")), named
+    return (actor[0].arn or str(actor[0])), named
 
 
-def principal_of(identity: object) -> str:
-    """Who made a call, from CloudTrail's ``userIdentity``: its ARN (a user, an assumed role's session), else the
-    service that made it on someone's behalf, else its principal ID and type."""
-    if not isinstance(identity, dict):
-        return "unknown principal"
-    for name in ("arn", "invokedBy", "principalId"):
-        if isinstance(identity.get(name), str) and identity[name]:
-            return str(identity[name])
-    kind, account = identity.get("type") or "unknown principal", identity.get("accountId")
-    return f"{kind} of account {account}" if account else str(kind)
+def actor_of(event: object, *, instance: str) -> tuple[Principal, str] | None:
+    """Who made the write call a CloudTrail event records, and when (its ``eventTime``); None for an event that
+    records no write of someone else's (an ECS service event, a read, a failed call, this instance's own)."""
+    if not isinstance(event, dict) or event.get("detail-type") != CLOUDTRAIL:
+        return None
+    detail = event.get("detail")
+    if not isinstance(detail, dict) or _classify(event, detail, instance=instance):
+        return None
+    when = detail.get("eventTime")
+    return principal_of(detail.get("userIdentity")), when if isinstance(when, str) else ""
 
 
 def _classify(event: dict[str, Any], detail: dict[str, Any], *, instance: str) -> str:

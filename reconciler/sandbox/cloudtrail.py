@@ -36,7 +36,8 @@ from moto.core.parse import QueryParser, RequestDict
 from moto.core.utils import get_service_model
 from moto.events.models import events_backends
 from moto.events.utils import EventTemplateParser
-from moto.iam.models import get_account_id_from
+from moto.iam.models import get_account_id_from, iam_backends
+from moto.sts.models import sts_backends
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.wsgi import get_input_stream
 
@@ -337,6 +338,7 @@ class CloudTrailEvents:
             source_ip=environ.get("REMOTE_ADDR"),
             request_id=request_id,
         )
+        detail["userIdentity"] = user_identity(match["key"] if match else "", account)
         put_cloudtrail_event(detail, source=pending.call.source, account=account, region=region)
 
 
@@ -365,6 +367,41 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
+
+
+def user_identity(access_key: str, account: str) -> dict[str, Any]:
+    """The ``userIdentity`` of a call signed with ``access_key``, in the shapes of the CloudTrail User Guide's
+    "CloudTrail userIdentity element": an IAM user's key gives ``IAMUser`` with its name and ARN; a key that STS's
+    AssumeRole issued gives ``AssumedRole`` with the ``assumed-role/<role>/<session>`` ARN and the role as the
+    session's issuer. A key the emulator did not issue (the sandbox's own test credentials) gives an ``IAMUser``
+    of the account and nothing more: the emulator knows no user behind it."""
+    unnamed: dict[str, Any] = {"type": "IAMUser", "accountId": account}
+    key = iam_backends[account]["aws"].access_keys.get(access_key)
+    if key is None:
+        return unnamed
+    if not key.role_arn:
+        user = iam_backends[account]["aws"].users.get(key.user_name or "")
+        return unnamed | {"principalId": user.id if user else "", "arn": f"arn:aws:iam::{account}:user/{key.user_name}",
+                          "accessKeyId": access_key, "userName": key.user_name}  # fmt: skip
+    assumed = sts_backends[account]["aws"].get_assumed_role_from_access_key(access_key)
+    session = assumed.session_name if assumed else ""
+    role_name = key.role_arn.rsplit("/", 1)[-1]
+    return {
+        "type": "AssumedRole",
+        "principalId": assumed.user_id if assumed else "",
+        "arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}",
+        "accountId": account,
+        "accessKeyId": access_key,
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "arn": key.role_arn,
+                "accountId": account,
+                "userName": role_name,
+            },
+            "attributes": {"mfaAuthenticated": "false"},
+        },
+    }
 
 
 def _account(headers: Mapping[str, str], *, access_key: str | None) -> str:

@@ -124,10 +124,10 @@ ROLE = {"type": "AssumedRole", "principalId": "AROAEXAMPLE:jane", "accountId": "
          [ANSWER["service"]["currentServiceDeployment"], "ecs-svc/4980306466373577095"]),
         (cloudtrail("ecs", "CreateService", {"serviceName": "wordpress"}, responseElements=ANSWER,
                     userIdentity={"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"}),
-         "cloudformation.amazonaws.com", [ANSWER["service"]["currentServiceDeployment"], "ecs-svc/4980306466373577095"]),
+         "service cloudformation.amazonaws.com", [ANSWER["service"]["currentServiceDeployment"], "ecs-svc/4980306466373577095"]),
         (cloudtrail("ecs", "UpdateService", {"service": "wordpress"}, responseElements=ANSWER,
                     userIdentity={"type": "IAMUser", "accountId": "123456789012"}),
-         "IAMUser of account 123456789012", [ANSWER["service"]["currentServiceDeployment"], "ecs-svc/4980306466373577095"]),
+         "user of account 123456789012", [ANSWER["service"]["currentServiceDeployment"], "ecs-svc/4980306466373577095"]),
         (cloudtrail("ecs", "UpdateService", {"service": "wordpress"}, responseElements=None, userIdentity=ROLE),
          "", []),  # CloudTrail left the answer out: nothing is named
         (cloudtrail("ecs", "UpdateService", {"service": "wordpress"}, responseElements=ANSWER, userIdentity=ROLE,
