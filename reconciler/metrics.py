@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
+from reconciler.model.principal import PrincipalType
+
 disable_created_metrics()  # type: ignore[no-untyped-call] # the *_created series double the output and no alert uses them
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -110,6 +112,14 @@ RESOURCE_FIGHTING = Gauge(
     ["kind", "name"],
     registry=REGISTRY,
 )
+DRIFT_BY_PRINCIPAL = Counter(
+    "reconciler_drift_by_principal",
+    "Drift episodes by the kind of principal an AWS event says made them (unknown: found by a pass, no event).",
+    ["principal_type"],
+    registry=REGISTRY,
+)
+for _principal_type in PrincipalType:  # a series each from the start: rate() sees the first episode
+    DRIFT_BY_PRINCIPAL.labels(principal_type=_principal_type.value)
 
 # Beyond the core set: the health of the Git source, so that a team can alert on a repository the reconciler
 # cannot read.

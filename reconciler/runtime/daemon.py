@@ -29,7 +29,7 @@ import structlog
 from reconciler import metrics
 from reconciler.desired.secrets import secret_warnings
 from reconciler.errors import InvalidDesiredState, TerminalError
-from reconciler.events.keys import deployments_named, keys_of_event
+from reconciler.events.keys import actor_of, deployments_named, keys_of_event
 from reconciler.events.queue import EventQueue
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.plan.targets import changed_resources, fresh_documents
@@ -204,7 +204,10 @@ class Daemon:
         principal, deployments = deployments_named(event, instance=instance)
         if deployments:  # who started a deployment, for the services' deployment history
             self.engine.starters.named(deployments, principal)
-        return keys_of_event(event, self.last_good, self.engine.arn_keys, instance=instance)
+        result, keys = keys_of_event(event, self.last_good, self.engine.arn_keys, instance=instance)
+        if keys and (actor := actor_of(event, instance=instance)) is not None:  # who, if it proves a drift
+            self.tracker.revealed(keys, *actor)
+        return result, keys
 
     def _lease_changed(self, leader: bool) -> None:
         self._receive(LeaseChanged(leader))
@@ -258,7 +261,7 @@ class Daemon:
         """One pass, full or targeted, or none when nothing asked for one (``schedule.decide``); never raises (a
         failed pass is logged and counted, and the loop goes on)."""
         structlog.contextvars.bind_contextvars(pass_id=uuid.uuid4().hex[:8])
-        started = time.perf_counter()
+        started, began = time.perf_counter(), time.monotonic()
         jitter = random.uniform(*schedule.JITTER)
         self._schedule, taken = schedule.begin(self._schedule, time.monotonic(), jitter=jitter)
         found: Found | None = None
@@ -286,7 +289,7 @@ class Daemon:
                 self._schedule = schedule.after(self._schedule, Stopped(taken, found))
                 log.info("full pass stopped before writing: a change goes first", times=self._schedule.stops)
                 return None
-            self._account(outcome, time.perf_counter() - started)
+            self._account(outcome, time.perf_counter() - started, began)
             self._handled(taken, decision, found, outcome)
         except Exception as exc:
             terminal = isinstance(exc, TerminalError)  # retrying at once would only fail the same way
@@ -387,8 +390,8 @@ class Daemon:
         self.last_good = desired
         return desired
 
-    def _account(self, outcome: PassOutcome, seconds: float) -> None:
-        self.tracker.record(outcome)
+    def _account(self, outcome: PassOutcome, seconds: float, began: float) -> None:
+        self.tracker.record(outcome, started=began)
         if not outcome.targeted:
             metrics.DELETIONS_BLOCKED.set(outcome.plan.deletions_blocked)
         if outcome.plan.deletions_blocked:

@@ -8,13 +8,22 @@ A resource that drifts again within ``FIGHT_WINDOW`` passes of a drift correctio
 script, a console user, another tool) keeps changing what Git says. ``reconciler_resource_fighting`` is 1 for it,
 and the log names the fields, until ``FIGHT_WINDOW`` passes go by without a correction.
 
+Who made a drift: an AWS event that names a resource (``revealed``) leaves its principal as the suspect until a
+pass that started after it sees the resource in sync; the drift that pass or a later one finds is put down to it
+(``lastDriftBy``, ``foundBy: "event"``), and ``reconciler_drift_by_principal_total`` counts the episode by the
+principal's type. Drift no event named says it was found by a periodic (or targeted) pass, by ``unknown``.
+Each resource keeps its last ``HISTORY`` changes applied and drift episodes, and, while it is not in sync, the
+diff that is pending.
+
 ``lastError`` never shows a secret: AWS error messages can echo the request, so known secret values (and every
 secret-looking value a diff of this pass shows, live ones included) are masked (``model.secrets``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -25,6 +34,7 @@ from reconciler import metrics
 from reconciler.apply.executor import Written
 from reconciler.model.health import NOT_READ, Health, Verdict
 from reconciler.model.history import DeploymentRecord, Starters, history_entries
+from reconciler.model.principal import UNKNOWN, Principal
 from reconciler.model.resource import ResourceKey
 from reconciler.model.secrets import mask_at, redact
 from reconciler.plan.types import Cause, Change, Plan
@@ -32,6 +42,7 @@ from reconciler.runtime.engine import PassOutcome
 
 log = structlog.get_logger(__name__)
 FIGHT_WINDOW = 3  # passes
+HISTORY = 10  # changes applied and drift episodes kept per resource
 
 
 class State(StrEnum):
@@ -57,6 +68,10 @@ class ResourceStatus:
     health: Verdict = NOT_READ  # how it is doing in AWS, apart from its sync (plan/health.py)
     # services: their last deployments, newest first, as the health reader keeps them (not copied)
     deployments: Sequence[DeploymentRecord] = ()
+    diff: tuple[dict[str, object], ...] = ()  # while not in sync: the change pending, masked
+    lastDriftBy: dict[str, str] | None = None
+    changes: deque[AppliedChange] | None = None  # oldest first; made at the first change
+    episodes: deque[DriftEpisode] | None = None  # oldest first; made at the first drift
 
     def as_json(self, starters: Starters | None = None) -> dict[str, object]:
         """``starters``: who started which deployment, for a service's history."""
@@ -69,7 +84,49 @@ class ResourceStatus:
             body["owned"] = [{"path": path, "owner": owner} for path, owner in self.owned]
         if self.kind == "Service":
             body["deployments"] = history_entries(self.deployments, starters or Starters())
+        if self.diff:
+            body["diff"] = list(self.diff)
+        if self.lastDriftBy is not None:
+            body["lastDriftBy"] = self.lastDriftBy
+        if self.changes:
+            body["changes"] = [change.as_json() for change in reversed(self.changes)]
+        if self.episodes:
+            body["driftEpisodes"] = [episode.as_json() for episode in reversed(self.episodes)]
         return body
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedChange:
+    at: str
+    action: str
+    cause: str
+    revision: str
+    paths: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {"at": self.at, "action": self.action, "cause": self.cause, "revision": self.revision,
+                "paths": list(self.paths)}  # fmt: skip
+
+
+@dataclass(slots=True)
+class DriftEpisode:
+    detectedAt: str
+    by: dict[str, str]  # as lastDriftBy
+    paths: tuple[str, ...]
+    correctedAt: str | None = None  # corrected, or put back by someone else
+
+    def as_json(self) -> dict[str, object]:
+        return {"detectedAt": self.detectedAt, "correctedAt": self.correctedAt, "by": self.by,
+                "paths": list(self.paths)}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Suspect:
+    """The principal of the last AWS event that named a resource, and when it came (``time.monotonic()``)."""
+
+    principal: Principal
+    at: str  # the event's time, as CloudTrail wrote it
+    received: float
 
 
 FIELDS = ("kind", "name", "state", "revision", "lastChange", "lastError")  # what every resource's entry has
@@ -94,10 +151,20 @@ class Tracker:
         default_factory=dict
     )  # the healths it has series of
     starters: Starters = field(default_factory=Starters)  # the engine's: who started which deployment
+    _suspects: dict[ResourceKey, Suspect] = field(default_factory=dict)  # who AWS events say changed what
+    _targeted: bool = False  # the pass being recorded
 
-    def record(self, outcome: PassOutcome) -> None:
+    def revealed(self, keys: Iterable[ResourceKey], principal: Principal, at: str = "") -> None:
+        """An AWS event says ``principal`` wrote these resources: a drift found in them is put down to it."""
+        received = time.monotonic()
+        for key in keys:
+            self._suspects[key] = Suspect(principal, at or _now(), received)
+
+    def record(self, outcome: PassOutcome, *, started: float | None = None) -> None:
         """A targeted pass updates the resources it covered only, and does not count as a pass of the fighting
-        window: a resource corrected twice through events between two full passes is fighting."""
+        window: a resource corrected twice through events between two full passes is fighting. ``started``:
+        when the pass began (``time.monotonic()``), so that an event that came while it ran is kept."""
+        self._targeted = outcome.targeted
         if not outcome.targeted:
             self.passes += 1
         revision = outcome.plan.revision
@@ -106,9 +173,13 @@ class Tracker:
         self._owned(outcome.plan)
         seen = set(outcome.plan.in_sync)
         failed_in_place = {ResourceKey("Service", name) for name in outcome.plan.deployments_failed}
+        cleared = time.monotonic() if started is None else started
         for key in outcome.plan.in_sync:
             status = self._status(key)
-            status.state = State.SYNCED
+            status.state, status.diff = State.SYNCED, ()
+            suspect = self._suspects.get(key)
+            if suspect is not None and suspect.received < cleared:  # the event's write was not a drift
+                del self._suspects[key]
             if status.deployment.endswith("failed") and key not in failed_in_place:
                 status.deployment = ""  # Git moved on, or someone deployed by hand
                 metrics.set_deployment_failed(key.kind, key.name, failed=False)
@@ -151,8 +222,12 @@ class Tracker:
                 change.deployment_note
             )  # a new revision went out, or a hand-made one was overridden
             metrics.set_deployment_failed(change.kind, change.name, failed=False)
-        status.state, status.revision, status.lastError = State.SYNCED, revision, ""
-        status.lastChange = datetime.now(UTC).isoformat(timespec="seconds")
+        status.state, status.revision, status.lastError, status.diff = State.SYNCED, revision, "", ()
+        status.lastChange = _now()
+        if status.changes is None:
+            status.changes = deque(maxlen=HISTORY)
+        status.changes.append(AppliedChange(status.lastChange, change.action.value, change.cause.value, revision,
+                                            tuple(d.path for d in change.diff)))  # fmt: skip
         metrics.CHANGES_APPLIED.labels(
             kind=change.kind, action=change.action.value, cause=change.cause.value
         ).inc()
@@ -165,6 +240,7 @@ class Tracker:
     def _failed(self, change: Change, error: str) -> None:
         status = self._status(change.key)
         status.state, status.lastError = State.ERROR, redact(error)
+        status.diff = tuple(_masked_diff(change))
         metrics.APPLY_ERRORS.labels(kind=change.kind, action=change.action.value).inc()
         if change.cause is Cause.DRIFT:
             self._detect(change)
@@ -172,6 +248,7 @@ class Tracker:
     def _not_applied(self, change: Change, why: str) -> None:
         status = self._status(change.key)
         status.lastError = redact(why)
+        status.diff = tuple(_masked_diff(change))
         if change.deployment_failed:
             status.deployment = f"{change.deployment_failed} failed"
             metrics.set_deployment_failed(change.kind, change.name, failed=True)
@@ -189,8 +266,9 @@ class Tracker:
             metrics.set_deployment_failed("Service", name, failed=True)
 
     def _forget(self, key: ResourceKey) -> None:
-        del self.statuses[key]
         self._undrift(key)
+        del self.statuses[key]
+        self._suspects.pop(key, None)
         self._corrected_at.pop(key, None)
         for health in self._health_series.pop(key, ()):
             metrics.RESOURCE_HEALTH.remove(key.kind, key.name, health.value)
@@ -272,20 +350,43 @@ class Tracker:
         key = change.key
         if key not in self.drifted:
             self.drifted.add(key)
+            by = self._drift_by(key)
+            diff = _masked_diff(change)
             metrics.DRIFT_DETECTED.labels(kind=key.kind).inc()
-            log.info("drift detected", kind=change.kind, name=change.name, diff=_masked_diff(change))
+            metrics.DRIFT_BY_PRINCIPAL.labels(principal_type=by["type"]).inc()
+            log.info("drift detected", kind=change.kind, name=change.name, diff=diff, by=by["name"],
+                     by_type=by["type"], found_by=by["foundBy"])  # fmt: skip
+            status = self._status(key)
+            status.lastDriftBy = by
+            if status.episodes is None:
+                status.episodes = deque(maxlen=HISTORY)
+            status.episodes.append(DriftEpisode(by["at"], by, tuple(str(d["path"]) for d in diff)))
         metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(1)
         self._drift_series.add(key)
+
+    def _drift_by(self, key: ResourceKey) -> dict[str, str]:
+        """Who made the drift just found in ``key``: the suspect an event left, else nobody known."""
+        suspect = self._suspects.pop(key, None)
+        if suspect is not None:
+            return suspect.principal.as_json() | {"foundBy": "event", "at": suspect.at}
+        found_by = "targeted pass" if self._targeted else "periodic pass"
+        return UNKNOWN.as_json() | {"foundBy": found_by, "at": _now()}
 
     def _undrift(self, key: ResourceKey) -> None:
         """Back to 0, for a resource that has a series: one is made when a resource first drifts, so that an
         estate of thousands of resources that never drifted costs no series (nor CloudWatch metrics)."""
+        if key in self.drifted and (status := self.statuses.get(key)) is not None and status.episodes:
+            status.episodes[-1].correctedAt = _now()
         self.drifted.discard(key)
         if key in self._drift_series:
             metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(0)
 
     def as_json(self) -> list[dict[str, object]]:
         return [self.statuses[k].as_json(self.starters) for k in sorted(self.statuses)]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _masked_diff(change: Change) -> list[dict[str, object]]:

@@ -80,6 +80,12 @@ def status_detail(entry: dict[str, Any]) -> str:
             lines.append(f"{label:<12} {_cell(entry, field)}")
     for owned in entry.get("owned") or ():
         lines.append(f"owned        {owned.get('path')}: {owned.get('owner')}")
+    for pending in entry.get("diff") or ():
+        lines.append(
+            f"pending      {pending.get('path')}: {pending.get('live')!r} → {pending.get('desired')!r}"
+        )
+    if by := entry.get("lastDriftBy"):
+        lines.append(f"drift by     {_who(by)}, found by {by.get('foundBy')} at {by.get('at')}")
     if "deployments" in entry:
         deployments: list[dict[str, Any]] = entry["deployments"] or []
         lines += ["", "deployments, newest first" if deployments else "no deployments read yet"]
@@ -89,6 +95,12 @@ def status_detail(entry: dict[str, Any]) -> str:
             ]
             lines += _aligned(rows)
     return "\n".join(lines)
+
+
+def _who(principal: dict[str, Any]) -> str:
+    """``role Deployer/jane`` (``arn:…``), or ``unknown``."""
+    who = " ".join(str(principal[k]) for k in ("type", "name") if principal.get(k))
+    return f"{who} ({principal['arn']})" if principal.get("arn") else who or "unknown"
 
 
 def _aligned(rows: list[tuple[str, ...]]) -> list[str]:

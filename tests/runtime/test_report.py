@@ -3,13 +3,16 @@ its metric series, the deployment history ``GET /status`` shows."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from reconciler.apply.executor import ApplyResult
 from reconciler.metrics import REGISTRY
 from reconciler.model.health import NOT_READ, Health, Verdict
 from reconciler.model.history import DeploymentRecord, Starters
+from reconciler.model.principal import Principal, PrincipalType
 from reconciler.model.resource import ResourceKey
+from reconciler.plan.diff import FieldDiff
 from reconciler.plan.types import Action, Cause, Change, Plan
 from reconciler.runtime.engine import PassOutcome
 from reconciler.runtime.report import Tracker
@@ -121,3 +124,98 @@ def test_git_back_on_what_the_service_runs_clears_its_failed_deployment() -> Non
     )
     assert sample("reconciler_deployment_failed", kind="Service", name=key.name) == 0
     assert tracker.statuses[key].deployment == ""
+
+
+SCALED = FieldDiff(path="desiredCount", live=5, desired=1)
+SECRET_ENV = FieldDiff(
+    path="containerDefinitions[app].environment.API_TOKEN", live="hunter2-live", desired="s3cr3t"
+)
+
+
+def drift(key: ResourceKey, *diff: FieldDiff) -> Change:
+    return Change(kind=key.kind, name=key.name, action=Action.UPDATE, cause=Cause.DRIFT, diff=list(diff))
+
+
+def corrected(change: Change, *, scope: frozenset[ResourceKey] | None = None) -> PassOutcome:
+    return PassOutcome(
+        plan=Plan(revision="r1", changes=[change]), result=ApplyResult(applied=[change]), scope=scope
+    )
+
+
+def held(change: Change) -> PassOutcome:
+    return PassOutcome(
+        plan=Plan(revision="r1", changes=[change]), result=ApplyResult(skipped=[(change, "detect")])
+    )
+
+
+JANE = Principal(PrincipalType.ROLE, "Deployer/jane", "arn:aws:sts::123456789012:assumed-role/Deployer/jane")
+
+
+def test_a_drift_an_event_revealed_is_put_down_to_its_principal() -> None:
+    tracker, key = Tracker(), ResourceKey("Service", "report-drift-by-event")
+    before = sample("reconciler_drift_by_principal_total", principal_type="role") or 0
+    tracker.revealed([key], JANE, "2026-12-05T12:00:00Z")
+    tracker.record(corrected(drift(key, SCALED), scope=frozenset({key})))
+    body = tracker.statuses[key].as_json()
+    assert body["lastDriftBy"] == JANE.as_json() | {"foundBy": "event", "at": "2026-12-05T12:00:00Z"}
+    assert sample("reconciler_drift_by_principal_total", principal_type="role") == before + 1
+    [episode] = body["driftEpisodes"]  # type: ignore[misc]
+    assert (episode["by"]["name"], episode["paths"], episode["correctedAt"] is not None) == (
+        "Deployer/jane",
+        ["desiredCount"],
+        True,
+    )
+    [change] = body["changes"]  # type: ignore[misc]
+    assert (change["cause"], change["action"], change["revision"], change["paths"]) == (
+        "drift",
+        "update",
+        "r1",
+        ["desiredCount"],
+    )
+    assert "diff" not in body  # corrected: nothing pending
+
+
+def test_a_drift_no_event_named_says_a_periodic_pass_found_it() -> None:
+    tracker, key = Tracker(), ResourceKey("Service", "report-drift-by-pass")
+    before = sample("reconciler_drift_by_principal_total", principal_type="unknown") or 0
+    tracker.record(held(drift(key, SCALED, SECRET_ENV)))
+    body = tracker.statuses[key].as_json()
+    assert body["lastDriftBy"]["foundBy"] == "periodic pass"  # type: ignore[index]
+    assert body["lastDriftBy"]["type"] == "unknown"  # type: ignore[index]
+    assert sample("reconciler_drift_by_principal_total", principal_type="unknown") == before + 1
+    assert [d["path"] for d in body["diff"]] == ["desiredCount", SECRET_ENV.path]  # type: ignore[union-attr]
+    assert "hunter2-live" not in str(body) and "s3cr3t" not in str(body)  # masked, live and desired
+    tracker.record(held(drift(key, SCALED)))  # the same episode: counted once
+    assert sample("reconciler_drift_by_principal_total", principal_type="unknown") == before + 1
+    assert len(body["driftEpisodes"]) == 1  # type: ignore[arg-type]
+    tracker.record(outcome(Plan(revision="r1", in_sync=[key])))  # someone put it back
+    body = tracker.statuses[key].as_json()
+    assert "diff" not in body
+    assert body["driftEpisodes"][0]["correctedAt"] is not None  # type: ignore[index]
+
+
+def test_an_event_that_came_during_a_pass_that_saw_the_resource_in_sync_still_counts() -> None:
+    """The pass read AWS before the hand-made write its event names: the drift the next pass finds is still put
+    down to that event's principal. An event older than a pass that saw the resource in sync is forgotten: its
+    write was no drift (an owned field, or put back)."""
+    tracker, key = Tracker(), ResourceKey("Service", "report-drift-race")
+    began = time.monotonic()
+    tracker.revealed([key], JANE)
+    tracker.record(outcome(Plan(revision="r1", in_sync=[key])), started=began)
+    tracker.record(corrected(drift(key, SCALED)))
+    assert tracker.statuses[key].as_json()["lastDriftBy"]["foundBy"] == "event"  # type: ignore[index]
+
+    other = ResourceKey("Service", "report-drift-stale")
+    tracker.revealed([other], JANE)
+    tracker.record(outcome(Plan(revision="r1", in_sync=[other])), started=time.monotonic())
+    tracker.record(corrected(drift(other, SCALED)))
+    assert tracker.statuses[other].as_json()["lastDriftBy"]["foundBy"] == "periodic pass"  # type: ignore[index]
+
+
+def test_a_resource_keeps_its_last_ten_changes_and_episodes_newest_first() -> None:
+    tracker, key = Tracker(), ResourceKey("Service", "report-history")
+    for n in range(12):
+        tracker.record(corrected(drift(key, FieldDiff(path="desiredCount", live=n, desired=1))))
+    body = tracker.statuses[key].as_json()
+    assert len(body["changes"]) == len(body["driftEpisodes"]) == 10  # type: ignore[arg-type]
+    assert all(e["correctedAt"] for e in body["driftEpisodes"])  # type: ignore[union-attr]

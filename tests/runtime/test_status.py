@@ -60,3 +60,20 @@ def test_a_resource_by_kind_and_name() -> None:
     assert find(BODY, "TargetGroup/web") == BODY["resources"][1]
     assert "deployments" not in status_detail(BODY["resources"][1])
     assert find(BODY, "nothing") is None
+
+
+def test_one_resource_in_detail_says_what_is_pending_and_who_made_its_drift() -> None:
+    entry = BODY["resources"][0] | {
+        "state": "Drifted",
+        "diff": [{"path": "desiredCount", "live": 5, "desired": 1}],
+        "lastDriftBy": {"type": "role", "name": "Deployer/jane", "arn": "arn:aws:sts::123456789012:assumed-role/Deployer/jane",
+                        "foundBy": "event", "at": "2026-12-05T12:00:00Z"},
+    }  # fmt: skip
+    lines = status_detail(entry).splitlines()
+    assert "pending      desiredCount: 5 → 1" in lines
+    assert (
+        "drift by     role Deployer/jane (arn:aws:sts::123456789012:assumed-role/Deployer/jane), found by event at "
+        "2026-12-05T12:00:00Z"
+    ) in lines
+    periodic = entry | {"lastDriftBy": {"type": "unknown", "name": "", "foundBy": "periodic pass", "at": "t"}}
+    assert "drift by     unknown, found by periodic pass at t" in status_detail(periodic).splitlines()
