@@ -22,7 +22,6 @@ secret-looking value a diff of this pass shows, live ones included) are masked (
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,8 +69,10 @@ class ResourceStatus:
     deployments: Sequence[DeploymentRecord] = ()
     diff: tuple[dict[str, object], ...] = ()  # while not in sync: the change pending, masked
     lastDriftBy: dict[str, str] | None = None
-    changes: deque[AppliedChange] | None = None  # oldest first; made at the first change
-    episodes: deque[DriftEpisode] | None = None  # oldest first; made at the first drift
+    # oldest first, the last HISTORY: tuples, as most resources have one change and no drift (a deque is 10 times
+    # the size of a tuple of one)
+    changes: tuple[AppliedChange, ...] = ()
+    episodes: tuple[DriftEpisode, ...] = ()
 
     def as_json(self, starters: Starters | None = None) -> dict[str, object]:
         """``starters``: who started which deployment, for a service's history."""
@@ -224,10 +225,14 @@ class Tracker:
             metrics.set_deployment_failed(change.kind, change.name, failed=False)
         status.state, status.revision, status.lastError, status.diff = State.SYNCED, revision, "", ()
         status.lastChange = _now()
-        if status.changes is None:
-            status.changes = deque(maxlen=HISTORY)
-        status.changes.append(AppliedChange(status.lastChange, change.action.value, change.cause.value, revision,
-                                            tuple(d.path for d in change.diff)))  # fmt: skip
+        applied = AppliedChange(
+            status.lastChange,
+            change.action.value,
+            change.cause.value,
+            revision,
+            tuple(d.path for d in change.diff),
+        )
+        status.changes = (*status.changes[1 - HISTORY :], applied)
         metrics.CHANGES_APPLIED.labels(
             kind=change.kind, action=change.action.value, cause=change.cause.value
         ).inc()
@@ -358,9 +363,8 @@ class Tracker:
                      by_type=by["type"], found_by=by["foundBy"])  # fmt: skip
             status = self._status(key)
             status.lastDriftBy = by
-            if status.episodes is None:
-                status.episodes = deque(maxlen=HISTORY)
-            status.episodes.append(DriftEpisode(by["at"], by, tuple(str(d["path"]) for d in diff)))
+            episode = DriftEpisode(by["at"], by, tuple(str(d["path"]) for d in diff))
+            status.episodes = (*status.episodes[1 - HISTORY :], episode)
         metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(1)
         self._drift_series.add(key)
 
