@@ -3,7 +3,8 @@
 The records are AWS's own examples, not invented shapes: the CloudTrail User Guide's "CloudTrail userIdentity
 element" (an IAM user, an assumed role, a request on behalf of an IAM Identity Center user, and the field list:
 ``Root``'s ``userName`` is the account alias, ``AWSService`` names the service in ``invokedBy``); the IAM Identity
-Center User Guide, "Logging IAM Identity Center API calls with AWS CloudTrail" and "Permission sets" (a user
+Center User Guide, "CloudTrail use cases for IAM Identity Center" (``onBehalfOf`` on an ``IdentityCenterUser`` or an
+``Unknown`` identity), "Logging IAM Identity Center API calls with AWS CloudTrail" and "Permission sets" (a user
 signed in through Identity Center acts through a role named ``AWSReservedSSO_<permission set>_<id>``, with their
 user name as the session's); the IAM User Guide's "Using service-linked roles" (path ``/aws-service-role/``).
 """
@@ -99,6 +100,8 @@ ROOT = {
         (IAM_USER, PrincipalType.USER, "Alice"),
         (ASSUMED_ROLE, PrincipalType.ROLE, "RoleToBeAssumed/MySessionName"),
         (IDENTITY_CENTER_USER, PrincipalType.SSO, "544894e8-80c1-707f-60e3-3ba6510dfac1"),
+        (IDENTITY_CENTER_USER | {"type": "Unknown"}, PrincipalType.SSO,  # "Your workflows should accept both"
+         "544894e8-80c1-707f-60e3-3ba6510dfac1"),
         (SSO_SESSION, PrincipalType.SSO, "john.doe@example.com"),
         (SERVICE_LINKED, PrincipalType.SERVICE, "ecs.application-autoscaling.amazonaws.com"),
         ({"type": "AWSService", "invokedBy": "codedeploy.amazonaws.com"}, PrincipalType.SERVICE,
