@@ -355,12 +355,13 @@ class Tracker:
         key = change.key
         if key not in self.drifted:
             self.drifted.add(key)
-            by = self._drift_by(key)
+            principal, found_by, at = self._drift_by(key)
+            by = principal.as_json() | {"foundBy": found_by, "at": at}
             diff = _masked_diff(change)
             metrics.DRIFT_DETECTED.labels(kind=key.kind).inc()
-            metrics.DRIFT_BY_PRINCIPAL.labels(principal_type=by["type"]).inc()
-            log.info("drift detected", kind=change.kind, name=change.name, diff=diff, by=by["name"],
-                     by_type=by["type"], found_by=by["foundBy"])  # fmt: skip
+            metrics.DRIFT_BY_PRINCIPAL.labels(principal_type=principal.type.value).inc()
+            log.info("drift detected", kind=change.kind, name=change.name, diff=diff, by=str(principal),
+                     by_type=principal.type.value, found_by=found_by)  # fmt: skip
             status = self._status(key)
             status.lastDriftBy = by
             episode = DriftEpisode(by["at"], by, tuple(str(d["path"]) for d in diff))
@@ -368,13 +369,13 @@ class Tracker:
         metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(1)
         self._drift_series.add(key)
 
-    def _drift_by(self, key: ResourceKey) -> dict[str, str]:
-        """Who made the drift just found in ``key``: the suspect an event left, else nobody known."""
+    def _drift_by(self, key: ResourceKey) -> tuple[Principal, str, str]:
+        """Who made the drift just found in ``key``, what found it and when: the suspect an event left, else
+        nobody known."""
         suspect = self._suspects.pop(key, None)
         if suspect is not None:
-            return suspect.principal.as_json() | {"foundBy": "event", "at": suspect.at}
-        found_by = "targeted pass" if self._targeted else "periodic pass"
-        return UNKNOWN.as_json() | {"foundBy": found_by, "at": _now()}
+            return suspect.principal, "event", suspect.at
+        return UNKNOWN, "targeted pass" if self._targeted else "periodic pass", _now()
 
     def _undrift(self, key: ResourceKey) -> None:
         """Back to 0, for a resource that has a series: one is made when a resource first drifts, so that an

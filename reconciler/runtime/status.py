@@ -99,8 +99,14 @@ def status_detail(entry: dict[str, Any]) -> str:
 
 def _who(principal: dict[str, Any]) -> str:
     """``role Deployer/jane`` (``arn:…``), or ``unknown``."""
-    who = " ".join(str(principal[k]) for k in ("type", "name") if principal.get(k))
-    return f"{who} ({principal['arn']})" if principal.get("arn") else who or "unknown"
+    who = " ".join(str(principal[k]) for k in ("type", "name") if principal.get(k)) or "unknown"
+    if principal.get("arn"):
+        return f"{who} ({principal['arn']})"
+    return (
+        f"{who} of account {principal['account']}"
+        if principal.get("account") and not principal.get("name")
+        else who
+    )
 
 
 def _aligned(rows: list[tuple[str, ...]]) -> list[str]:

@@ -77,3 +77,9 @@ def test_one_resource_in_detail_says_what_is_pending_and_who_made_its_drift() ->
     ) in lines
     periodic = entry | {"lastDriftBy": {"type": "unknown", "name": "", "foundBy": "periodic pass", "at": "t"}}
     assert "drift by     unknown, found by periodic pass at t" in status_detail(periodic).splitlines()
+    unnamed = entry | {"lastDriftBy": {"type": "user", "name": "", "account": "123456789012", "foundBy": "event",
+                                       "at": "t"}}  # fmt: skip
+    assert (
+        "drift by     user of account 123456789012, found by event at t"
+        in status_detail(unnamed).splitlines()
+    )
