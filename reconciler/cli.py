@@ -25,6 +25,7 @@ from reconciler.live.clients import AwsClients
 from reconciler.logs import configure_logging
 from reconciler.model.resource import Mode
 from reconciler.model.secrets import redact
+from reconciler.plan.markdown import plan_as_markdown
 from reconciler.plan.render import plan_as_json, plan_as_text
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine, PassOutcome
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_source_options(sub)
         _add_aws_options(sub)
         if name == "plan":
-            sub.add_argument("--output", choices=["text", "json"], default=None)
+            sub.add_argument("--output", choices=["text", "json", "markdown"], default=None)
     for name, text in (
         ("run", "the daemon"),
         ("sandbox", "the emulator, its base infrastructure, and the daemon"),
@@ -243,7 +244,10 @@ async def _with_source(handler: Any, settings: Settings) -> int:
 
 async def _plan(settings: Settings, engine: Engine, desired: Any) -> int:
     plan = await engine.plan(desired)
-    print(plan_as_json(plan, desired) if settings.output == "json" else plan_as_text(plan, desired))
+    if settings.output == "markdown":
+        print(plan_as_markdown(plan, desired), end="")  # it ends in a newline, and its size is the comment's
+    else:
+        print(plan_as_json(plan, desired) if settings.output == "json" else plan_as_text(plan, desired))
     return EXIT_CHANGES if plan.has_changes else EXIT_OK
 
 

@@ -30,7 +30,7 @@ SYMBOL = {
 
 def plan_as_json(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
     """The object ``plan --output json`` prints; ``desired`` (the desired state planned) adds ``warnings``."""
-    diffs = _masked_diffs(plan)
+    diffs = masked_diffs(plan)
     body: dict[str, Any] = {
         "revision": plan.revision,
         "changes": [_change_json(c, diffs[id(c)]) for c in plan.reported_changes],
@@ -66,7 +66,7 @@ def _change_json(change: Change, diff: list[FieldDiff]) -> dict[str, Any]:
     return out
 
 
-def _masked_diffs(plan: Plan) -> dict[int, list[FieldDiff]]:
+def masked_diffs(plan: Plan) -> dict[int, list[FieldDiff]]:
     """Every change's diff as it may be shown, by ``id`` of the change. Masked all at once before anything is
     printed, so that a secret first seen in one diff is known when any other text is printed."""
     return {
@@ -81,7 +81,7 @@ def _masked_diffs(plan: Plan) -> dict[int, list[FieldDiff]]:
 def plan_as_text(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
     """The plan as people read it; ``desired`` (the desired state planned) adds a line per secret-looking
     value written in clear."""
-    diffs = _masked_diffs(plan)
+    diffs = masked_diffs(plan)
     lines = [f"Revision {plan.revision}", ""]
     if warnings := secret_warnings(desired):
         lines += [*(_warning_text(w) for w in warnings), ""]
@@ -90,7 +90,7 @@ def plan_as_text(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
             f"  ! {plan.deletions_blocked} deletions held: more than --max-deletions; nothing is deleted",
             "",
         ]
-    owned = _owned_by_resource(plan)
+    owned = owned_by_resource(plan)
     for change in plan.reported_changes:
         lines.extend(_change_text(change, diffs[id(change)], owned.pop(change.key, [])))
     for orphan in plan.orphans:
@@ -114,7 +114,7 @@ def plan_as_text(plan: Plan, desired: Iterable[DesiredResource] = ()) -> str:
     return "\n".join(lines)
 
 
-def _owned_by_resource(plan: Plan) -> dict[ResourceKey, list[Owned]]:
+def owned_by_resource(plan: Plan) -> dict[ResourceKey, list[Owned]]:
     found: dict[ResourceKey, list[Owned]] = {}
     for row in plan.owned:
         found.setdefault(ResourceKey(row.kind, row.name), []).append(row)
