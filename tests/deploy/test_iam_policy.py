@@ -49,6 +49,7 @@ REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "reconciler"
 EXCLUDED = (SOURCE / "sandbox",)
 POLICY = REPO / "deploy" / "iam" / "reconciler-policy.json"
+READ_ONLY_POLICY = REPO / "deploy" / "iam" / "reconciler-plan-readonly-policy.json"
 TEMPLATE = REPO / "deploy" / "cloudformation" / "bootstrap.yaml"
 
 # botocore's service name → the IAM action prefix. For these services an IAM action has its operation's name.
@@ -419,7 +420,8 @@ def test_a_statement_names_resources_only_for_actions_that_take_those_resource_a
     """An action that takes no resource ARN, put in a statement with ARNs, is denied: it must be on "*". And a
     scoped statement must name, for each of its actions, ARNs of a resource type that the action takes."""
     reference = _service_authorization_reference()
-    for document in (json.loads(POLICY.read_text()), task_role_policy(load_template())):
+    documents = [json.loads(path.read_text()) for path in (POLICY, READ_ONLY_POLICY)]
+    for document in (*documents, task_role_policy(load_template())):
         for statement in statements(document):
             resources = statement["Resource"]
             if resources == "*":
