@@ -76,6 +76,8 @@ deploy-checks: $(STAMP) $(PROMTOOL)
 	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
 	$(PROMTOOL) check rules deploy/prometheus/alerts.yaml
 	$(PROMTOOL) test rules deploy/prometheus/alerts.test.yaml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows deploy/github/*.yml
+	$(BIN)/zizmor --offline --persona pedantic deploy/github/*.yml
 
 unit: $(STAMP) $(PROMTOOL)
 	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest -q -n 3 --durations=10
