@@ -177,3 +177,14 @@ def set_revision(revision: str) -> None:
     """Point ``reconciler_desired_revision_info`` at ``revision`` only."""
     DESIRED_REVISION.clear()
     DESIRED_REVISION.labels(revision=revision).set(1)
+
+
+NOTIFICATIONS = Counter(
+    "reconciler_notifications",
+    "Notifications and GitHub commit statuses, by sink (webhook, slack, github), event (drift_detected, …, "
+    "digest, commit_status) and outcome: sent, retried (a try failed and another follows), failed (given up "
+    "after the last try), held (over the sink's rate limit: told in the next digest), dropped (the sink's queue "
+    "was full).",
+    ["sink", "event", "outcome"],
+    registry=REGISTRY,
+)
