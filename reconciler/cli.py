@@ -34,6 +34,7 @@ from reconciler.runtime.options import (
     daemon_options,
     desired_source,
     events_queue,
+    notices_of,
     plan_options,
 )
 from reconciler.runtime.status import print_status
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="SQS queue of AWS events (EventBridge): the resources they name are reconciled at once")  # fmt: skip
         _add_git_options(sub)
         _add_lease_options(sub)
+        _add_notify_options(sub)
         if name == "sandbox":
             sub.add_argument("--emulator-port", type=int, default=5055, dest="emulator_port")
     status = commands.add_parser("status", help="print a running daemon's /status as a table")
@@ -107,6 +109,21 @@ def _add_lease_options(parser: argparse.ArgumentParser) -> None:
     lease.add_argument(
         "--shards", choices=["1", "auto"], help="auto: replicas split the estate (needs --lease-table)"
     )
+
+
+def _add_notify_options(parser: argparse.ArgumentParser) -> None:
+    notify = parser.add_argument_group("notifications and commit statuses (docs/notifications.md)")
+    notify.add_argument("--notify-url", action="append", dest="notify_url",
+                        help="POST each notification here as JSON (repeatable)")  # fmt: skip
+    notify.add_argument("--notify-slack-url-file", type=Path, dest="notify_slack_url_file",
+                        help="a file holding a Slack incoming webhook's URL")  # fmt: skip
+    notify.add_argument("--notify-rate-limit", type=int, dest="notify_rate_limit",
+                        help="messages a minute per sink; the rest go out as one digest (20)")  # fmt: skip
+    notify.add_argument("--github-token-file", type=Path, dest="github_token_file",
+                        help="post a commit status per revision of a Git source on GitHub")  # fmt: skip
+    notify.add_argument("--github-api-url", dest="github_api_url",
+                        help="GitHub's API (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3)")  # fmt: skip
+    notify.add_argument("--ui-url", dest="ui_url", help="the UI's public address, for links in messages")
 
 
 def _add_git_options(parser: argparse.ArgumentParser) -> None:
@@ -307,6 +324,7 @@ async def _run(settings: Settings, engine: Engine, _: Any) -> int:
         options=daemon_options(settings),
         lease=lease,
         events=events_queue(settings, engine, lease),
+        notices=notices_of(settings),
     )
     await daemon.run()
     return EXIT_OK

@@ -62,10 +62,17 @@ class Settings(BaseSettings):
     lease_duration: float = Field(default=30.0, gt=0)
     lease_renew: float = Field(default=10.0, gt=0)
     replica_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    # notifications and commit statuses (``run``, ``sandbox``; docs/notifications.md)
+    notify_url: Annotated[list[str], NoDecode] = Field(default_factory=list)  # JSON POSTs
+    notify_slack_url_file: Path | None = None  # a Slack incoming webhook's URL: a secret
+    notify_rate_limit: int = Field(default=20, ge=1)  # messages a minute per sink; then one digest
+    github_token_file: Path | None = None  # commit statuses of a Git source on GitHub
+    github_api_url: str = "https://api.github.com"
+    ui_url: str | None = None  # the UI's public address, for links
     # ``status``
     url: str = "http://127.0.0.1:8080"
 
-    @field_validator("vars", "allowed_clusters", mode="before")
+    @field_validator("vars", "allowed_clusters", "notify_url", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

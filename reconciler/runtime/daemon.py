@@ -32,11 +32,13 @@ from reconciler.errors import InvalidDesiredState, TerminalError
 from reconciler.events.keys import actor_of, deployments_named, keys_of_event
 from reconciler.events.queue import EventQueue
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
+from reconciler.model.secrets import redact
 from reconciler.plan.targets import changed_resources, fresh_documents
 from reconciler.plan.types import Action
 from reconciler.runtime import schedule
 from reconciler.runtime.engine import Engine, PassOutcome
 from reconciler.runtime.gc_policy import CollectorPolicy
+from reconciler.runtime.notices import Notices
 from reconciler.runtime.report import Tracker
 from reconciler.runtime.schedule import (
     Changed,
@@ -112,6 +114,7 @@ class Daemon:
     tracker: Tracker = field(default_factory=Tracker)
     lease: Coordinator | None = None  # with several replicas: passes run only while this one may write
     events: EventQueue | None = None  # --events-queue-url
+    notices: Notices | None = None  # --notify-url, --notify-slack-url-file, --github-token-file
     last_good: DesiredState | None = None
     passes: int = 0
     # what is pending, and what the passes so far leave for the next ones: read and replaced, never changed
@@ -186,9 +189,12 @@ class Daemon:
                 events = None
                 if self.events is not None:
                     events = group.create_task(self.events.run(self._resources_named, self.touch, self._stop))
+                sending = group.create_task(self.notices.run()) if self.notices is not None else None
                 await self._loop()
                 if events is not None:  # a long poll would hold the stop for up to 20 s
                     events.cancel()
+                if sending is not None:  # what is still queued or being retried is not waited for
+                    sending.cancel()
                 if self.lease is not None:  # the last pass is over: the next replica need not wait
                     await self.lease.release()
         finally:
@@ -360,6 +366,7 @@ class Daemon:
         except InvalidDesiredState as exc:  # invalid against live AWS (an ALB's subnets in one zone)
             metrics.DESIRED_STATE_VALID.set(0)
             log.error("desired state invalid against live AWS", problems=[str(p) for p in exc.problems])
+            self._invalid(exc, desired.revision)
             raise
         self._aws_answered = True
         return outcome
@@ -374,12 +381,15 @@ class Daemon:
                 revision=exc.revision or None,
                 problems=[str(p) for p in exc.problems],
             )
+            self._invalid(exc, exc.revision)
             if self.last_good is None:
                 raise
             log.warning("keeping the last good desired state", revision=self.last_good.revision)
             return self.last_good
         metrics.DESIRED_STATE_VALID.set(1)
         metrics.set_revision(desired.revision)
+        if (notices := self._notices()) is not None:
+            notices.loaded(desired.revision, None)
         if desired.is_empty:
             log.warning("the desired state has no documents: nothing is pruned", revision=desired.revision)
         if self.last_good is None or self.last_good.revision != desired.revision:
@@ -390,8 +400,19 @@ class Daemon:
         self.last_good = desired
         return desired
 
+    def _notices(self) -> Notices | None:
+        """The notices, when this replica is the one that tells (it may write): a follower keeps quiet."""
+        return self.notices if self.lease is None or self.lease.may_write() else None
+
+    def _invalid(self, exc: InvalidDesiredState, revision: str) -> None:
+        if (notices := self._notices()) is not None:
+            notices.loaded(revision, [redact(str(p)) for p in exc.problems])
+
     def _account(self, outcome: PassOutcome, seconds: float, began: float) -> None:
         self.tracker.record(outcome, started=began)
+        if (notices := self._notices()) is not None:  # only queued: sending is the notifier's task
+            empty = self.last_good is not None and self.last_good.is_empty
+            notices.after_pass(outcome, self.tracker, empty=empty)
         if not outcome.targeted:
             metrics.DELETIONS_BLOCKED.set(outcome.plan.deletions_blocked)
         if outcome.plan.deletions_blocked:

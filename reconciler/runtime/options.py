@@ -6,12 +6,16 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from reconciler.events.queue import EventQueue
+from reconciler.notify.github import repository_of
+from reconciler.notify.sender import GitHubTarget, Notifier
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import DaemonOptions, DesiredSource
 from reconciler.runtime.engine import Engine
 from reconciler.runtime.lease import Lease, LeaseTiming
+from reconciler.runtime.notices import Notices
 from reconciler.runtime.shards import Shards
 from reconciler.settings import Settings
 from reconciler.source.directory import DirectorySource
@@ -106,3 +110,42 @@ def desired_source(settings: Settings, *, extra_vars: Mapping[str, str] | None =
         extra_vars=variables,
         allowed_clusters=allowed,
     )
+
+
+class StartupError(ValueError):
+    """An option that cannot work, named: the daemon does not start."""
+
+
+def secret_file(option: str, path: Path) -> str:
+    """The first line of ``path``, which holds a secret; a missing, unreadable or empty file is an error naming
+    the option and the file (never the content)."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise StartupError(
+            f"{option} {path}: cannot be read ({exc.strerror or type(exc).__name__})"
+        ) from None
+    if not text:
+        raise StartupError(f"{option} {path}: the file is empty")
+    return text.splitlines()[0].strip()
+
+
+def notices_of(settings: Settings) -> Notices | None:
+    """``--notify-url``, ``--notify-slack-url-file``, ``--github-token-file``: None when none is given. Raises
+    ``StartupError`` for a missing or empty file, or commit statuses without a Git source to post them to."""
+    limit = settings.notify_rate_limit
+    notifier = Notifier(instance=settings.instance, ui_url=settings.ui_url)
+    for url in settings.notify_url:
+        notifier.webhook(url, limit=limit)
+    if settings.notify_slack_url_file is not None:
+        notifier.slack(secret_file("--notify-slack-url-file", settings.notify_slack_url_file), limit=limit)
+    if settings.github_token_file is not None:
+        token = secret_file("--github-token-file", settings.github_token_file)
+        repository = repository_of(settings.git_url) if settings.git_url else None
+        if repository is None:
+            raise StartupError("--github-token-file needs --git-url naming a repository (…/OWNER/REPO)")
+        target = GitHubTarget(*repository, context=f"reconciler/{settings.instance}")
+        notifier.commit_statuses(settings.github_api_url, token, target)
+    if not notifier.sinks and notifier.github is None:
+        return None
+    return Notices(notifier)

@@ -14,7 +14,7 @@ from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
 from reconciler.runtime.daemon import Daemon
 from reconciler.runtime.engine import Engine
-from reconciler.runtime.options import daemon_options, desired_source, events_queue, plan_options
+from reconciler.runtime.options import daemon_options, desired_source, events_queue, notices_of, plan_options
 from reconciler.sandbox.emulator import start_emulator
 from reconciler.sandbox.seed import create_events_queue, seed_base_infrastructure
 from reconciler.settings import Settings
@@ -52,7 +52,9 @@ async def run_sandbox(settings: Settings, *, emulator_port: int) -> int:
         ) as clients:
             engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
             events = events_queue(settings, engine, None)
-            await Daemon(source=source, engine=engine, options=daemon_options(settings), events=events).run()
+            notices = notices_of(settings)
+            daemon = Daemon(source, engine, daemon_options(settings), events=events, notices=notices)
+            await daemon.run()
     return 0
 
 
