@@ -83,7 +83,7 @@ class Sink:
                     item = await self.queue.get()
             self.window, held = digest(self.window, loop.time(), at=now_iso())
             if held is not None:
-                await self._send(http, self._post(held))
+                await self._deliver(http, held)
             if item is None:
                 continue
             if isinstance(item, Notice) and self.limit is not None:
@@ -91,7 +91,16 @@ class Sink:
                 if not now:
                     _count(self, item.event.value, "held")
                     continue
+            await self._deliver(http, item)
+
+    async def _deliver(self, http: aiohttp.ClientSession, item: Notice | Post) -> None:
+        """Render and send one message; whatever goes wrong is this message's failure, never the daemon's."""
+        try:
             await self._send(http, self._post(item) if isinstance(item, Notice) else item)
+        except Exception as exc:  # a message that cannot be rendered or sent at all: counted, logged, dropped
+            _count(self, _event(item), "failed")
+            log.error("notification given up", sink=self.name, notification=_event(item), tries=0,
+                      error=type(exc).__name__)  # fmt: skip
 
     def _post(self, notice: Notice) -> Post:
         assert self.render is not None

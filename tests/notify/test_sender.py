@@ -143,3 +143,19 @@ async def test_a_commit_status_carries_the_token_as_bearer_and_no_log_line_does(
         assert request.path == "/api/v3/repos/acme/deploy/statuses/0123abc"
         assert request.headers["Authorization"] == "Bearer ghp_token_value_123456"
         assert not any("ghp_token_value_123456" in str(e) for e in logs)
+
+
+async def test_a_message_that_cannot_be_sent_at_all_costs_only_itself() -> None:
+    async with receiving(Receiver()) as receiver:
+        notifier = Notifier(instance="prod")
+        notifier.webhook(receiver.url, limit=None)
+        sink = notifier.sinks[0]
+        render = sink.render
+        assert render is not None
+        sink.render = lambda n: (
+            {"not json": {1, 2}} if n.resource == ResourceKey("Service", "bad") else render(n)
+        )
+        async with running(notifier):
+            notifier.offer([notice("bad"), notice("good")])
+            await until(lambda: receiver.received)
+        assert [r.body["resource"]["name"] for r in receiver.received] == ["good"]
