@@ -7,6 +7,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from reconciler.events.queue import EventQueue
 from reconciler.notify.github import repository_of
@@ -135,17 +136,34 @@ def notices_of(settings: Settings) -> Notices | None:
     ``StartupError`` for a missing or empty file, or commit statuses without a Git source to post them to."""
     limit = settings.notify_rate_limit
     notifier = Notifier(instance=settings.instance, ui_url=settings.ui_url)
-    for url in settings.notify_url:
-        notifier.webhook(url, limit=limit)
+    for number, url in enumerate(settings.notify_url, 1):
+        notifier.webhook(_http_url(url, f"--notify-url (the {_nth(number)})"), limit=limit)
     if settings.notify_slack_url_file is not None:
-        notifier.slack(secret_file("--notify-slack-url-file", settings.notify_slack_url_file), limit=limit)
+        option = f"--notify-slack-url-file {settings.notify_slack_url_file}"
+        url = secret_file("--notify-slack-url-file", settings.notify_slack_url_file)
+        notifier.slack(_http_url(url, option), limit=limit)
+    if settings.ui_url is not None:
+        _http_url(settings.ui_url, "--ui-url")
     if settings.github_token_file is not None:
         token = secret_file("--github-token-file", settings.github_token_file)
         repository = repository_of(settings.git_url) if settings.git_url else None
         if repository is None:
             raise StartupError("--github-token-file needs --git-url naming a repository (…/OWNER/REPO)")
         target = GitHubTarget(*repository, context=f"reconciler/{settings.instance}")
-        notifier.commit_statuses(settings.github_api_url, token, target)
+        notifier.commit_statuses(_http_url(settings.github_api_url, "--github-api-url"), token, target)
     if not notifier.sinks and notifier.github is None:
         return None
     return Notices(notifier)
+
+
+def _http_url(url: str, option: str) -> str:
+    """``url`` if it is an http(s) URL with a host; else an error naming the option, never the URL (a webhook's
+    URL may carry a token)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StartupError(f"{option}: not an http:// or https:// URL with a host")
+    return url
+
+
+def _nth(number: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(number, f"{number}th")

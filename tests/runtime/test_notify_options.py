@@ -68,3 +68,29 @@ def test_run_stops_at_start_naming_the_file(tmp_path: Path, capsys: pytest.Captu
                         "--notify-slack-url-file", str(missing)])  # fmt: skip
     assert code == 1
     assert f"--notify-slack-url-file {missing}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "settings, option",
+    [
+        (
+            {"notify_url": ["https://ok.example.com/", "ftp://hooks.example.com/t0ken"]},
+            "--notify-url (the second)",
+        ),
+        ({"notify_url": ["hooks.example.com/t0ken"]}, "--notify-url (the first)"),
+        ({"ui_url": "reconciler.example.com"}, "--ui-url"),
+    ],
+)
+def test_a_url_that_is_not_http_is_an_error_naming_the_option_not_the_url(
+    settings: dict[str, object], option: str
+) -> None:
+    with pytest.raises(StartupError) as error:
+        notices_of(Settings(**settings))  # type: ignore[arg-type]
+    assert option in str(error.value) and "t0ken" not in str(error.value)
+
+
+def test_a_slack_file_without_a_url_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "slack").write_text("not-a-url-but-a-secret\n")
+    with pytest.raises(StartupError) as error:
+        notices_of(Settings(notify_slack_url_file=tmp_path / "slack"))
+    assert str(tmp_path / "slack") in str(error.value) and "not-a-url" not in str(error.value)
