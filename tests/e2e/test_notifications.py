@@ -1,7 +1,8 @@
 """Notifications end to end: the daemon on the example estate in the emulator, sending to local receivers. Drift
-(with a secret in its diff), an invalid desired state, deletions blocked, a failed deployment and Degraded are
-each told exactly once per episode across many passes, in the documented JSON and as Slack Block Kit; a receiver
-that answers 500 first gets the message after a retry, and one that never answers holds no pass."""
+(with a secret in its diff) that fails to apply until the fault proxy lets it, an invalid desired state,
+deletions blocked, a failed deployment and Degraded are each told exactly once per episode across many passes, in
+the documented JSON and as Slack Block Kit; a receiver that answers 500 first gets the message after a retry, and
+one that never answers holds no pass. A Git source on a local "GitHub" gets one commit status per state change."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from reconciler.runtime.daemon import Daemon, DaemonOptions
 from reconciler.runtime.engine import Engine
 from reconciler.runtime.notices import Notices
 from reconciler.runtime.options import desired_source, notices_of, plan_options
+from reconciler.sandbox.emulator import EmulatorProcess
+from reconciler.sandbox.fault_rules import FaultRules, OperationFaults
+from reconciler.sandbox.faults import FaultProxyProcess
 from reconciler.settings import Settings
 from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory, wait_until_settled
@@ -35,10 +39,12 @@ IN_GIT, BY_HAND = "s3cr3t-from-git-0001", "s3cr3t-by-hand-0002"
 
 
 @asynccontextmanager
-async def notifying_daemon(estate: Estate, notifier: Notifier) -> AsyncIterator[tuple[Daemon, str]]:
+async def notifying_daemon(
+    estate: Estate, notifier: Notifier, *, endpoint_url: str | None = None, max_attempts: int = 8
+) -> AsyncIterator[tuple[Daemon, str]]:
     port = free_port()
     source = DirectorySource(root=estate.dir, vars_files=(estate.vars_file,))
-    async with AwsClients(region=None, endpoint_url=None) as clients:
+    async with AwsClients(region=None, endpoint_url=endpoint_url, max_attempts=max_attempts) as clients:
         engine = Engine(clients, options=PlanOptions(max_deletions=0))
         options = DaemonOptions(interval=0.3, debounce_ms=50, host="127.0.0.1", port=port)
         daemon = Daemon(source, engine, options, notices=Notices(notifier))
@@ -58,13 +64,23 @@ async def passes_go_by(daemon: Daemon, count: int = 2) -> None:
     await eventually(lambda: daemon.tracker.passes >= start + count, within=15)
 
 
+@asynccontextmanager
+async def fault_proxy(emulator: EmulatorProcess) -> AsyncIterator[FaultProxyProcess]:
+    """The fault proxy in front of the emulator, passing everything until told otherwise."""
+    with FaultProxyProcess.start(emulator.url, FaultRules()) as proxy:
+        yield proxy
+
+
 def told(receiver: Receiver) -> Counter[str]:
     return Counter(receiver.events())
 
 
-async def test_each_event_is_told_once_per_episode(estate: Estate, boto: BotoFactory) -> None:
+async def test_each_event_is_told_once_per_episode(
+    estate: Estate, boto: BotoFactory, emulator: EmulatorProcess
+) -> None:
     add_secret_variable(estate, IN_GIT)
     async with (
+        fault_proxy(emulator) as proxy,
         receiving(Receiver(answers=[500])) as webhook,
         receiving(Receiver()) as slack,
         receiving(Receiver(hang=True)) as hanging,
@@ -73,17 +89,28 @@ async def test_each_event_is_told_once_per_episode(estate: Estate, boto: BotoFac
         notifier.webhook(webhook.url + "/hook", limit=None)
         notifier.webhook(hanging.url, limit=None)
         notifier.slack(slack.url + "/services/T0/B0/X", limit=None)
-        async with notifying_daemon(estate, notifier) as (daemon, base):
+        async with notifying_daemon(estate, notifier, endpoint_url=proxy.url, max_attempts=1) as (
+            daemon,
+            base,
+        ):
             await asyncio.to_thread(wait_until_settled, boto)
             await passes_go_by(daemon)
             assert told(webhook) == {}, webhook.events()  # creating the estate is no news
 
-            # Drift, by hand, of a secret value: detected and corrected, once; neither value in any message.
+            # Drift, by hand, of a secret value, while ECS answers every UpdateService with 500: the correction
+            # fails at every pass, told once; once ECS answers again, it is corrected. No secret in any message.
+            proxy.set_rules(
+                FaultRules(operations=[OperationFaults(match="ecs:UpdateService", server_error=1.0)])
+            )
             move_wordpress_to_a_revision_with(boto, BY_HAND)
             await status_code(base, "/sync", method="POST")
-            await eventually(lambda: told(webhook)["drift_corrected"] == 1, within=15)
+            await eventually(lambda: told(webhook)["apply_failed"] == 1)
+            await passes_go_by(daemon, 3)
+            assert told(webhook) == {"drift_detected": 1, "apply_failed": 1}, webhook.events()
+            proxy.set_rules(FaultRules())
+            await eventually(lambda: told(webhook)["drift_corrected"] == 1)
             await passes_go_by(daemon)
-            assert told(webhook) == {"drift_detected": 1, "drift_corrected": 1}
+            assert told(webhook) == {"drift_detected": 1, "apply_failed": 1, "drift_corrected": 1}
             assert webhook.attempts == len(webhook.received) + 1  # the 500, then a retry that got through
 
             # An invalid desired state: once, however many passes keep the last good one.
@@ -113,8 +140,8 @@ async def test_each_event_is_told_once_per_episode(estate: Estate, boto: BotoFac
             await passes_go_by(daemon, 5)
             assert time.monotonic() - started < 5, "passes were held"  # the hanging receiver holds none
 
-        expected = {"drift_detected": 1, "drift_corrected": 1, "desired_state_invalid": 1, "deletions_blocked": 1,
-                    "deployment_failed": 1, "degraded": 1}  # fmt: skip
+        expected = {"drift_detected": 1, "apply_failed": 1, "drift_corrected": 1, "desired_state_invalid": 1,
+                    "deletions_blocked": 1, "deployment_failed": 1, "degraded": 1}  # fmt: skip
         assert told(webhook) == expected, webhook.events()
         assert told(slack) == {}  # Slack's bodies carry no event field: counted below
         assert len(slack.received) == sum(expected.values())
@@ -134,6 +161,10 @@ async def test_each_event_is_told_once_per_episode(estate: Estate, boto: BotoFac
         problems = by_event["desired_state_invalid"]["details"]["problems"]
         assert problems and all("broken.yaml:" in p for p in problems)
         assert by_event["deployment_failed"]["resource"]["name"] == "wordpress"
+        assert (
+            by_event["apply_failed"]["resource"]["name"] == "wordpress"
+            and by_event["apply_failed"]["details"]["error"]
+        )
 
 
 TOKEN = "ghp_test_token_not_real_0123456789"
