@@ -16,7 +16,7 @@ from reconciler.notify.message import resource_url
 from reconciler.notify.sender import Notifier, now_iso
 from reconciler.plan.types import Cause
 from reconciler.runtime.engine import PassOutcome
-from reconciler.runtime.report import State, Tracker, _masked_diff
+from reconciler.runtime.report import State, Tracker, masked_diff
 
 FAILED_IN_PLACE = "ECS left the service on a failed deployment of the revision Git asks for"
 EMPTY = "the desired state has no documents (an empty or broken checkout?): nothing is pruned"
@@ -31,7 +31,7 @@ def seen_of(outcome: PassOutcome, tracker: Tracker, *, empty: bool) -> Seen:
         if change.cause is Cause.DRIFT and not change.restamp:
             status = tracker.statuses.get(change.key)
             by = status.lastDriftBy if status is not None else None  # who made it, when it was first found
-            drifted[change.key] = Drift(_masked_diff(change), by)
+            drifted[change.key] = Drift(masked_diff(change), by)
     failed_deployments = {
         deployment: (ResourceKey("Service", name), FAILED_IN_PLACE)
         for name, deployment in plan.deployments_failed.items()

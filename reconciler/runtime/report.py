@@ -170,7 +170,7 @@ class Tracker:
             self.passes += 1
         revision = outcome.plan.revision
         for change in outcome.plan.changes:  # live secret values a diff shows become known secrets
-            _masked_diff(change)
+            masked_diff(change)
         self._owned(outcome.plan)
         seen = set(outcome.plan.in_sync)
         failed_in_place = {ResourceKey("Service", name) for name in outcome.plan.deployments_failed}
@@ -245,7 +245,7 @@ class Tracker:
     def _failed(self, change: Change, error: str) -> None:
         status = self._status(change.key)
         status.state, status.lastError = State.ERROR, redact(error)
-        status.diff = tuple(_masked_diff(change))
+        status.diff = tuple(masked_diff(change))
         metrics.APPLY_ERRORS.labels(kind=change.kind, action=change.action.value).inc()
         if change.cause is Cause.DRIFT:
             self._detect(change)
@@ -253,7 +253,7 @@ class Tracker:
     def _not_applied(self, change: Change, why: str) -> None:
         status = self._status(change.key)
         status.lastError = redact(why)
-        status.diff = tuple(_masked_diff(change))
+        status.diff = tuple(masked_diff(change))
         if change.deployment_failed:
             status.deployment = f"{change.deployment_failed} failed"
             metrics.set_deployment_failed(change.kind, change.name, failed=True)
@@ -357,7 +357,7 @@ class Tracker:
             self.drifted.add(key)
             principal, found_by, at = self._drift_by(key)
             by = principal.as_json() | {"foundBy": found_by, "at": at}
-            diff = _masked_diff(change)
+            diff = masked_diff(change)
             metrics.DRIFT_DETECTED.labels(kind=key.kind).inc()
             metrics.DRIFT_BY_PRINCIPAL.labels(principal_type=principal.type.value).inc()
             log.info("drift detected", kind=change.kind, name=change.name, diff=diff, by=str(principal),
@@ -394,7 +394,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _masked_diff(change: Change) -> list[dict[str, object]]:
+def masked_diff(change: Change) -> list[dict[str, object]]:
     """The diff of ``change`` as it may be shown: ``live → desired`` per path, secrets masked."""
     return [
         {"path": d.path, "live": mask_at(d.path, d.live), "desired": mask_at(d.path, d.desired)}
