@@ -123,6 +123,11 @@ class AwsClients:
         self._clients: dict[str, Any] = {}
         self.calls: Counter[tuple[str, str, str]] = Counter()  # (service, operation, outcome) → attempts
 
+    @property
+    def region(self) -> str | None:
+        """The region the clients call (``--region``, or the AWS environment's); None: botocore's default."""
+        return self._region
+
     async def __aenter__(self) -> AwsClients:
         await self._stack.__aenter__()
         return self

@@ -36,6 +36,15 @@ class Applications:
         """The application ``key`` belongs to; None when it is shared or not in the desired state."""
         return self._owner.get(key)
 
+    def as_json(self) -> dict[str, object]:
+        """As ``GET /status`` shows them (``applications``, ``shared``): keys as ``Kind/name``."""
+        return {
+            "applications": [
+                {"name": name, "resources": [str(key) for key in keys]} for name, keys in self.by_name.items()
+            ],
+            "shared": [str(key) for key in self.shared],
+        }
+
 
 def applications(desired: DesiredState) -> Applications:
     """Group ``desired`` into applications (module docstring)."""

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
@@ -33,6 +34,7 @@ from reconciler.events.keys import actor_of, deployments_named, keys_of_event
 from reconciler.events.queue import EventQueue
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.model.secrets import redact
+from reconciler.plan.applications import applications
 from reconciler.plan.targets import changed_resources, fresh_documents
 from reconciler.plan.types import Action
 from reconciler.runtime import schedule
@@ -72,6 +74,8 @@ class Coordinator(Protocol):
 
     def may_write(self) -> bool: ...
 
+    def status(self) -> dict[str, object]: ...
+
     async def run(self, stop: asyncio.Event) -> None: ...
 
     async def release(self) -> None: ...
@@ -104,6 +108,7 @@ class DaemonOptions:
     host: str = "0.0.0.0"
     port: int = 8080
     webhook_secret: bytes | None = None
+    instance: str = "default"  # the target's name in GET /status
 
 
 @dataclass
@@ -125,6 +130,8 @@ class Daemon:
     _last_tick: float = field(default_factory=time.monotonic)
     _aws_answered: bool = False
     _collector: CollectorPolicy = field(default_factory=CollectorPolicy)
+    _last_pass: dict[str, object] | None = None  # GET /status's lastPass
+    _applications: tuple[str, dict[str, object]] | None = None  # last_good's revision → its grouping, as JSON
 
     def __post_init__(self) -> None:
         self._schedule = Schedule(interval=self.options.interval)
@@ -158,9 +165,27 @@ class Daemon:
         return time.monotonic() - self._last_tick < 3 * self.options.interval
 
     def status(self) -> dict[str, object]:
-        """``GET /status``: the revision in force, the source, and one entry per resource."""
+        """``GET /status``: the revision in force, the source, the last pass, who writes, the targets, the
+        applications, and one entry per resource."""
         revision = self.last_good.revision if self.last_good else None
-        return {"revision": revision, "source": self.source.status(), "resources": self.tracker.as_json()}
+        return {
+            "revision": revision,
+            "source": self.source.status(),
+            "lastPass": self._last_pass,
+            "coordination": self.lease.status() if self.lease is not None else None,
+            "targets": [{"instance": self.options.instance, "region": self.engine.clients.region}],
+            **self._grouped(),
+            "resources": self.tracker.as_json(),
+        }
+
+    def _grouped(self) -> dict[str, object]:
+        """The applications of the desired state in force, grouped once per revision (``plan/applications.py``)."""
+        if self.last_good is None:
+            return {"applications": [], "shared": []}
+        revision = self.last_good.revision
+        if self._applications is None or self._applications[0] != revision:
+            self._applications = revision, applications(self.last_good).as_json()
+        return self._applications[1]
 
     def ready(self) -> bool:
         answered = self._aws_answered or (self.lease is not None and self.lease.answered)
@@ -413,6 +438,15 @@ class Daemon:
         if (notices := self._notices()) is not None:  # only queued: sending is the notifier's task
             empty = self.last_good is not None and self.last_good.is_empty
             notices.after_pass(outcome, self.tracker, empty=empty)
+        self._last_pass = {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "targeted": outcome.targeted,
+            "seconds": round(seconds, 3),
+            "revision": outcome.plan.revision,
+            "applied": len(outcome.result.applied),
+            "failed": len(outcome.result.failed),
+            "notApplied": len(outcome.result.skipped),
+        }
         if not outcome.targeted:
             metrics.DELETIONS_BLOCKED.set(outcome.plan.deletions_blocked)
         if outcome.plan.deletions_blocked:

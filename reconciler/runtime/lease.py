@@ -64,6 +64,10 @@ class Lease:
     def may_write(self) -> bool:
         return time.monotonic() < self._valid_until
 
+    def status(self) -> dict[str, object]:
+        """Who writes, for ``GET /status`` (``coordination``)."""
+        return {"kind": "lease", "replica": self.holder, "leader": self.may_write()}
+
     @property
     def table_key(self) -> dict[str, Any]:
         return {"pk": {"S": self.item}}

@@ -43,6 +43,7 @@ def daemon_options(settings: Settings) -> DaemonOptions:
         host=settings.listen_host,
         port=settings.listen_port,
         webhook_secret=secret,
+        instance=settings.instance,
     )
 
 

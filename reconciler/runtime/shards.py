@@ -57,6 +57,11 @@ class Shards:
         """Holds at least one shard: passes are worth running."""
         return bool(self.held())
 
+    def status(self) -> dict[str, object]:
+        """The split, for ``GET /status`` (``coordination``)."""
+        return {"kind": "shards", "replica": self.holder, "members": sorted(self.members),
+                "held": sorted(self.held()), "count": self.count}  # fmt: skip
+
     def check_write(self, service: str, operation: str) -> None:
         """``AwsClients``' write guard: the change being applied must be of a shard whose lease is held now."""
         if service in BOOKKEEPING:
