@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--log-format", choices=["auto", "json", "console"], dest="log_format")
         sub.add_argument("--webhook-secret-file", type=Path, dest="webhook_secret_file",
                          help="POST /sync must then carry a valid X-Hub-Signature-256")  # fmt: skip
+        sub.add_argument("--ui-sync", action="store_true", default=None, dest="ui_sync",
+                         help="the web UI gets a 'Sync now' button (needs --ui-token-file)")  # fmt: skip
+        sub.add_argument("--ui-token-file", type=Path, dest="ui_token_file",
+                         help="the token the web UI's 'Sync now' must be given")  # fmt: skip
         sub.add_argument("--events-queue-url", dest="events_queue_url",
                          help="SQS queue of AWS events (EventBridge): the resources they name are reconciled at once")  # fmt: skip
         _add_git_options(sub)
@@ -185,13 +189,12 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         configure_logging(fmt=settings.log_format)
     else:  # stdout carries the plan; logs go to stderr
         configure_logging(fmt="auto", stream=sys.stderr)
-    if args.command == "validate":
-        return _validate(settings)
+    if args.command in {"run", "sandbox"} and not _options_usable(settings):
+        return EXIT_ERROR
+    if args.command in {"validate", "schema"}:
+        return _validate(settings) if args.command == "validate" else _schema()
     if args.command == "status":
         return asyncio.run(print_status(settings.url, args.status_name))
-    if args.command == "schema":
-        print(json.dumps(schema_document(), indent=1))
-        return EXIT_OK
     if args.command == "import":
         return asyncio.run(_import(settings, args.import_cluster, args.import_services, args.import_out))
     if args.command == "sandbox":
@@ -200,6 +203,22 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_sandbox(settings, emulator_port=args.emulator_port))
     handler = {"plan": _plan, "apply": _apply, "run": _run}[args.command]
     return asyncio.run(_with_source(handler, settings))
+
+
+def _schema() -> int:
+    print(json.dumps(schema_document(), indent=1))
+    return EXIT_OK
+
+
+def _options_usable(settings: Settings) -> bool:
+    """The daemon's options that read files (``--webhook-secret-file``, ``--ui-token-file``), checked before
+    anything starts: False, with the reason printed, when one cannot be used."""
+    try:
+        daemon_options(settings)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _source(settings: Settings) -> DirectorySource:

@@ -1,5 +1,6 @@
 """The daemon's one HTTP port (docs/metrics.md, "Endpoints"): /metrics, /healthz, /readyz, /status and
-POST /sync.
+POST /sync, and the web UI (docs/ui.md): ``/``, ``/applications``, ``/applications/<name>``, ``/shared``, its
+static files under ``/ui/static/``, and ``POST /ui/sync`` with ``--ui-sync``.
 
 The server knows nothing of the loop; it is handed a ``Probe`` of callables, which keeps it testable on its own.
 """
@@ -8,13 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reconciler.metrics import REGISTRY
+from reconciler.ui import assets, pages
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class Probe:
     status: Callable[[], dict[str, object]]  # the body of GET /status
     request_sync: Callable[[], None]
     webhook_secret: bytes | None = None
+    ui_sync_token: bytes | None = None  # --ui-sync: the UI's "Sync now" posts it to POST /ui/sync
 
 
 def make_app(probe: Probe) -> web.Application:
@@ -41,13 +46,105 @@ def make_app(probe: Probe) -> web.Application:
     async def sync(request: web.Request) -> web.Response:
         return await _sync(request, probe)
 
-    app = web.Application()
+    app = web.Application(middlewares=[_ui_headers])
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/status", status)
     app.router.add_post("/sync", sync)
+    _add_ui(app, probe)
     return app
+
+
+# The UI's pages load scripts and styles from the daemon only (/ui/static/), and may not be framed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+)
+UI_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+UI_STATUS_MAX_AGE = 1.0  # seconds
+_STATIC = {
+    "ui.css": (assets.CSS, "text/css"),
+    "ui.js": (assets.JS, "text/javascript"),
+    "favicon.svg": (assets.FAVICON, "image/svg+xml"),
+}
+
+
+@web.middleware
+async def _ui_headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every answer of the port, the UI's and the API's, carries the UI's security headers."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers.update(UI_HEADERS)
+        raise
+    response.headers.update(UI_HEADERS)
+    return response
+
+
+class _RecentStatus:
+    """The status body the UI's pages render, built at most once per ``UI_STATUS_MAX_AGE``: at thousands of
+    resources building it costs more than rendering a page, and every open page refreshes every few seconds."""
+
+    def __init__(self, status: Callable[[], dict[str, object]]) -> None:
+        self._status = status
+        self._body: dict[str, object] = {}
+        self._at = -UI_STATUS_MAX_AGE
+
+    def __call__(self) -> dict[str, object]:
+        now = time.monotonic()
+        if now - self._at >= UI_STATUS_MAX_AGE:
+            self._body, self._at = self._status(), now
+        return self._body
+
+
+def _add_ui(app: web.Application, probe: Probe) -> None:
+    options = pages.Options(sync=probe.ui_sync_token is not None)
+    status_of = _RecentStatus(probe.status)
+
+    def page(text: str, status: int = 200) -> web.Response:
+        return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+    async def estate(_: web.Request) -> web.Response:
+        return page(pages.estate_page(status_of(), options))
+
+    async def applications(request: web.Request) -> web.Response:
+        return page(pages.applications_page(status_of(), dict(parse_qsl(request.query_string)), options))
+
+    async def application(request: web.Request) -> web.Response:
+        status, name = status_of(), request.match_info["name"]
+        found = pages.application_page(status, name, options)
+        if found is None:
+            return page(pages.not_found_page(status, f"no application named {name}", options), status=404)
+        return page(found)
+
+    async def shared(_: web.Request) -> web.Response:
+        return page(pages.shared_page(status_of(), options))
+
+    async def static(request: web.Request) -> web.Response:
+        found = _STATIC.get(request.match_info.get("file", "favicon.svg"))
+        if found is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=found[0], content_type=found[1], charset="utf-8")
+
+    async def ui_sync(request: web.Request) -> web.Response:
+        return await _ui_sync(request, probe)
+
+    app.router.add_get("/", estate)
+    app.router.add_get("/applications", applications)
+    app.router.add_get("/applications/{name}", application)
+    app.router.add_get("/shared", shared)
+    app.router.add_get("/ui/static/{file}", static)
+    app.router.add_get("/favicon.ico", static)
+    app.router.add_post("/ui/sync", ui_sync)
 
 
 async def _metrics(_: web.Request) -> web.Response:
@@ -66,6 +163,21 @@ async def _sync(request: web.Request, probe: Probe) -> web.Response:
         probe.webhook_secret, body, request.headers.get("X-Hub-Signature-256", "")
     ):
         return web.json_response({"error": "missing or invalid X-Hub-Signature-256"}, status=401)
+    probe.request_sync()
+    return web.json_response({"sync": "requested"}, status=202)
+
+
+async def _ui_sync(request: web.Request, probe: Probe) -> web.Response:
+    """The UI's "Sync now": the token, from the form (``token``) or ``Authorization: Bearer``, must be the
+    one of ``--ui-token-file``; then a pass is requested as ``POST /sync`` requests it."""
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not given and request.content_type == "application/x-www-form-urlencoded":
+        form = await request.post()
+        given = str(form.get("token", ""))
+    if probe.ui_sync_token is None or not hmac.compare_digest(given.encode(), probe.ui_sync_token):
+        return web.json_response(
+            {"error": "missing or invalid token (--ui-sync, --ui-token-file)"}, status=401
+        )
     probe.request_sync()
     return web.json_response({"sync": "requested"}, status=202)
 

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     debounce_ms: int = Field(default=500, ge=0)
     log_format: str = "auto"  # auto (console on a TTY, else JSON) | json | console
     webhook_secret_file: Path | None = None  # POST /sync then needs a valid X-Hub-Signature-256
+    ui_sync: bool = False  # the web UI gets a "Sync now" button (needs ui_token_file)
+    ui_token_file: Path | None = None  # the token "Sync now" must be given (POST /ui/sync)
     # the daemon's Git source (instead of ``dir``)
     git_url: str | None = None
     git_ref: str | None = None  # branch, tag or commit SHA; default the remote's HEAD

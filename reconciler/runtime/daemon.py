@@ -108,6 +108,7 @@ class DaemonOptions:
     host: str = "0.0.0.0"
     port: int = 8080
     webhook_secret: bytes | None = None
+    ui_sync_token: bytes | None = None  # --ui-sync: the token of the web UI's "Sync now"
     instance: str = "default"  # the target's name in GET /status
 
 
@@ -195,7 +196,8 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
-        probe = Probe(self.healthy, self.ready, self.status, self.request_sync, self.options.webhook_secret)
+        probe = Probe(self.healthy, self.ready, self.status, self.request_sync, self.options.webhook_secret,
+                      self.options.ui_sync_token)  # fmt: skip
         runner = await start_server(probe, host=self.options.host, port=self.options.port)
         log.info(
             "daemon started",

@@ -34,7 +34,8 @@ def plan_options(settings: Settings) -> PlanOptions:
 
 
 def daemon_options(settings: Settings) -> DaemonOptions:
-    """Raises ``OSError`` when the webhook secret file cannot be read."""
+    """Raises ``OSError`` when the webhook secret file cannot be read, ``ValueError`` when ``--ui-sync`` has no
+    token."""
     secret = settings.webhook_secret_file.read_bytes().strip() if settings.webhook_secret_file else None
     return DaemonOptions(
         interval=settings.interval,
@@ -43,8 +44,29 @@ def daemon_options(settings: Settings) -> DaemonOptions:
         host=settings.listen_host,
         port=settings.listen_port,
         webhook_secret=secret,
+        ui_sync_token=ui_sync_token(settings),
         instance=settings.instance,
     )
+
+
+def ui_sync_token(settings: Settings) -> bytes | None:
+    """``--ui-sync``: the token of ``--ui-token-file``, which must exist and hold one; None without ``--ui-sync``."""
+    if not settings.ui_sync:
+        return None
+    path = settings.ui_token_file
+    if path is None:
+        raise ValueError(
+            "--ui-sync needs --ui-token-file (RECONCILER_UI_TOKEN_FILE): the token 'Sync now' takes"
+        )
+    try:
+        token = path.read_bytes().strip()
+    except OSError as exc:
+        raise ValueError(f"--ui-token-file {path}: cannot read it: {exc.strerror or exc}") from None
+    if not token:
+        raise ValueError(
+            f"--ui-token-file {path}: the file is empty; it must hold the token 'Sync now' takes"
+        )
+    return token
 
 
 def coordinator_of(settings: Settings, engine: Engine) -> Lease | Shards | None:
