@@ -87,6 +87,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/steady_state.py --full
 	$(BIN)/python bench/latency.py --services 100 1000
 	$(BIN)/python bench/caches.py --services 1000
+	$(BIN)/python bench/ui.py --services 3000
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache
