@@ -21,7 +21,14 @@ PROMETHEUS_DEB_SHA256_arm64 := ca131aa102390083398afbc80be9c8dd1dda78f9f92154fc0
 
 SCHEMA := desired-state/.schema/reconciler.schema.json
 
-.PHONY: run test lock-check lock lint types deploy-checks unit bench clean schema
+# Debian's chromium, which the web UI's browser tests drive headless through Playwright (never `playwright
+# install`: no browser is downloaded from elsewhere). Installed with apt-get when missing, through sudo when not
+# root; the package lists are updated only if the first install fails.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+.PHONY: run test lock-check lock lint types deploy-checks unit bench clean schema chromium
 
 # A new lock makes the venv anew: what the lock no longer names does not linger. --no-deps: the lock is the whole
 # set, and `pip check` proves it complete.
@@ -79,7 +86,12 @@ deploy-checks: $(STAMP) $(PROMTOOL)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows deploy/github/*.yml
 	$(BIN)/zizmor --offline --persona pedantic deploy/github/*.yml
 
-unit: $(STAMP) $(PROMTOOL)
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(SUDO) sh -c '$(APT_INSTALL) || (apt-get update && $(APT_INSTALL))'
+
+unit: $(STAMP) $(PROMTOOL) $(CHROMIUM)
 	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest -q -n 3 --durations=10
 
 bench: $(STAMP)
