@@ -72,6 +72,7 @@ def banner(settings: Settings, emulator_url: str) -> str:
             "reconciler sandbox",
             f"  AWS emulator : {emulator_url}   (export AWS_ENDPOINT_URL={emulator_url} AWS_REGION={SANDBOX_REGION}"
             " AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox)",
+            f"  web UI       : http://{settings.listen}/",
             f"  metrics      : {metrics_url}   status: http://{settings.listen}/status",
             f"  desired state: {settings.dir} (edit a file: the daemon reconciles at once)",
             "  cause drift  : aws ecs update-service --cluster myapp-prod --service wordpress --desired-count 5"
