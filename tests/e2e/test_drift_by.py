@@ -49,6 +49,9 @@ async def test_a_hand_made_drift_is_put_down_to_the_role_session_and_the_user_th
 
         as_principal(boto, jane).update_service(cluster="myapp-prod", service="wordpress", desiredCount=4)
         await eventually(lambda: desired_count(boto) == 1, within=30)
+        await eventually(
+            lambda: _by(base, "wordpress", "Deployer/jane"), within=10
+        )  # the pass has recorded it
         wordpress = await service_status(base, "wordpress")
         assert wordpress["lastDriftBy"] | {"at": ""} == {
             "type": "role", "name": "Deployer/jane", "arn": "arn:aws:sts::123456789012:assumed-role/Deployer/jane",
