@@ -126,6 +126,13 @@ def _add_ui(app: web.Application, probe: Probe) -> None:
             return page(pages.not_found_page(status, f"no application named {name}", options), status=404)
         return page(found)
 
+    async def resource(request: web.Request) -> web.Response:
+        status, kind, name = status_of(), request.match_info["kind"], request.match_info["name"]
+        found = pages.resource_page_path(status, kind, name)
+        if found is None:
+            return page(pages.not_found_page(status, f"no resource {kind}/{name}", options), status=404)
+        raise web.HTTPFound(found)
+
     async def shared(_: web.Request) -> web.Response:
         return page(pages.shared_page(status_of(), options))
 
@@ -141,6 +148,7 @@ def _add_ui(app: web.Application, probe: Probe) -> None:
     app.router.add_get("/", estate)
     app.router.add_get("/applications", applications)
     app.router.add_get("/applications/{name}", application)
+    app.router.add_get("/resources/{kind}/{name}", resource)  # where notifications link
     app.router.add_get("/shared", shared)
     app.router.add_get("/ui/static/{file}", static)
     app.router.add_get("/favicon.ico", static)

@@ -215,6 +215,16 @@ def shared_page(status: Mapping[str, Any], options: Options = Options()) -> str:
     return _layout("Shared", join(body), status, options, active="shared")
 
 
+def resource_page_path(status: Mapping[str, Any], kind: str, name: str) -> str | None:
+    """The page that shows the resource ``kind``/``name`` (its application's, or the shared resources'), for links
+    made outside the UI (a notification names a resource, not its application); None when there is none."""
+    key = f"{kind}/{name}"
+    for application in status.get("applications") or ():
+        if key in (application.get("resources") or ()):
+            return href(f"/applications/{application.get('name')}")
+    return "/shared" if key in (status.get("shared") or ()) else None
+
+
 def not_found_page(status: Mapping[str, Any], what: str, options: Options = Options()) -> str:
     body = html(
         '<h1>Not found</h1><p>{}</p><p><a href="{}">all applications</a></p>', what, href("/applications")

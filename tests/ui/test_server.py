@@ -104,3 +104,22 @@ async def test_static_files_and_missing_pages(path: str, status: int, content_ty
     assert answered == status
     if content_type:
         assert headers["Content-Type"].startswith(content_type)
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [("/resources/Service/web", "/applications/web"), ("/resources/Cluster/prod", "/shared")],
+)
+async def test_a_resource_link_of_a_notification_leads_to_its_page(path: str, location: str) -> None:
+    status = STATUS | {"shared": ["Cluster/prod"]}
+    probe = Probe(lambda: True, lambda: True, lambda: status, lambda: None)
+    port = free_port()
+    runner = await start_server(probe, host="127.0.0.1", port=port)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}{path}", allow_redirects=False) as response:
+                assert (response.status, response.headers["Location"]) == (302, location)
+            async with http.get(f"http://127.0.0.1:{port}/resources/Service/nothing") as response:
+                assert response.status == 404
+    finally:
+        await runner.cleanup()
