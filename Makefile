@@ -92,7 +92,7 @@ $(CHROMIUM):
 	$(SUDO) sh -c '$(APT_INSTALL) || (apt-get update && $(APT_INSTALL))'
 
 unit: $(STAMP) $(PROMTOOL) $(CHROMIUM)
-	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest -q -n 3 --durations=10
+	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest -q -n 5 --durations=10
 
 bench: $(STAMP)
 	$(BIN)/python bench/steady_state.py
