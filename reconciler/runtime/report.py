@@ -36,12 +36,13 @@ from reconciler.model.history import DeploymentRecord, Starters, history_entries
 from reconciler.model.principal import UNKNOWN, Principal
 from reconciler.model.resource import ResourceKey
 from reconciler.model.secrets import mask_at, redact
-from reconciler.plan.types import Cause, Change, Plan
+from reconciler.plan.types import Action, Cause, Change, Plan
 from reconciler.runtime.engine import PassOutcome
 
 log = structlog.get_logger(__name__)
 FIGHT_WINDOW = 3  # passes
 HISTORY = 10  # changes applied and drift episodes kept per resource
+WHOLE = frozenset({Action.CREATE, Action.DELETE})  # changes of a whole resource: no paths to name
 
 
 class State(StrEnum):
@@ -126,7 +127,7 @@ class Suspect:
     """The principal of the last AWS event that named a resource, and when it came (``time.monotonic()``)."""
 
     principal: Principal
-    at: str  # the event's time, as CloudTrail wrote it
+    at: str  # the event's time, in the form of every other time of /status
     received: float
 
 
@@ -157,9 +158,9 @@ class Tracker:
 
     def revealed(self, keys: Iterable[ResourceKey], principal: Principal, at: str = "") -> None:
         """An AWS event says ``principal`` wrote these resources: a drift found in them is put down to it."""
-        received = time.monotonic()
+        received, when = time.monotonic(), _moment(at)
         for key in keys:
-            self._suspects[key] = Suspect(principal, at or _now(), received)
+            self._suspects[key] = Suspect(principal, when, received)
 
     def record(self, outcome: PassOutcome, *, started: float | None = None) -> None:
         """A targeted pass updates the resources it covered only, and does not count as a pass of the fighting
@@ -230,7 +231,7 @@ class Tracker:
             change.action.value,
             change.cause.value,
             revision,
-            tuple(d.path for d in change.diff),
+            () if change.action in WHOLE else tuple(d.path for d in change.diff),
         )
         status.changes = (*status.changes[1 - HISTORY :], applied)
         metrics.CHANGES_APPLIED.labels(
@@ -392,6 +393,14 @@ class Tracker:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _moment(event_time: str) -> str:
+    """CloudTrail's ``eventTime`` (``2026-12-05T16:35:42Z``) as /status writes times; now when it is not one."""
+    try:
+        return datetime.fromisoformat(event_time).astimezone(UTC).isoformat(timespec="seconds")
+    except ValueError:
+        return _now()
 
 
 def masked_diff(change: Change) -> list[dict[str, object]]:

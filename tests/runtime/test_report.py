@@ -157,7 +157,7 @@ def test_a_drift_an_event_revealed_is_put_down_to_its_principal() -> None:
     tracker.revealed([key], JANE, "2026-12-05T12:00:00Z")
     tracker.record(corrected(drift(key, SCALED), scope=frozenset({key})))
     body = tracker.statuses[key].as_json()
-    assert body["lastDriftBy"] == JANE.as_json() | {"foundBy": "event", "at": "2026-12-05T12:00:00Z"}
+    assert body["lastDriftBy"] == JANE.as_json() | {"foundBy": "event", "at": "2026-12-05T12:00:00+00:00"}
     assert sample("reconciler_drift_by_principal_total", principal_type="role") == before + 1
     [episode] = body["driftEpisodes"]  # type: ignore[misc]
     assert (episode["by"]["name"], episode["paths"], episode["correctedAt"] is not None) == (
@@ -219,3 +219,19 @@ def test_a_resource_keeps_its_last_ten_changes_and_episodes_newest_first() -> No
     body = tracker.statuses[key].as_json()
     assert len(body["changes"]) == len(body["driftEpisodes"]) == 10  # type: ignore[arg-type]
     assert all(e["correctedAt"] for e in body["driftEpisodes"])  # type: ignore[union-attr]
+
+
+def test_a_created_resource_s_change_names_no_paths() -> None:
+    tracker, key = Tracker(), ResourceKey("Service", "report-created")
+    created = Change(kind=key.kind, name=key.name, action=Action.CREATE, cause=Cause.MISSING,
+                     diff=[FieldDiff(path="status", live="absent", desired="present")])  # fmt: skip
+    tracker.record(corrected(created))
+    assert tracker.statuses[key].as_json()["changes"] == [
+        {
+            "at": tracker.statuses[key].lastChange,
+            "action": "create",
+            "cause": "missing",
+            "revision": "r1",
+            "paths": [],
+        }
+    ]
