@@ -9,7 +9,7 @@ script, a console user, another tool) keeps changing what Git says. ``reconciler
 and the log names the fields, until ``FIGHT_WINDOW`` passes go by without a correction.
 
 Who made a drift: an AWS event that names a resource (``revealed``) leaves its principal as the suspect until a
-pass that started after it sees the resource in sync; the drift that pass or a later one finds is put down to it
+pass that started after it finds no drift there (in sync, or a change Git asked for), for at most ``SUSPECT_TTL``; the drift that pass or a later one finds is put down to it
 (``lastDriftBy``, ``foundBy: "event"``), and ``reconciler_drift_by_principal_total`` counts the episode by the
 principal's type. Drift no event named says it was found by a periodic (or targeted) pass, by ``unknown``.
 Each resource keeps its last ``HISTORY`` changes applied and drift episodes, and, while it is not in sync, the
@@ -42,6 +42,7 @@ from reconciler.runtime.engine import PassOutcome
 log = structlog.get_logger(__name__)
 FIGHT_WINDOW = 3  # passes
 HISTORY = 10  # changes applied and drift episodes kept per resource
+SUSPECT_TTL = 900.0  # seconds an event's principal stays the suspect of a drift no pass has found yet
 WHOLE = frozenset({Action.CREATE, Action.DELETE})  # changes of a whole resource: no paths to name
 
 
@@ -155,6 +156,7 @@ class Tracker:
     starters: Starters = field(default_factory=Starters)  # the engine's: who started which deployment
     _suspects: dict[ResourceKey, Suspect] = field(default_factory=dict)  # who AWS events say changed what
     _targeted: bool = False  # the pass being recorded
+    _started: float = 0.0  # when it began (time.monotonic())
 
     def revealed(self, keys: Iterable[ResourceKey], principal: Principal, at: str = "") -> None:
         """An AWS event says ``principal`` wrote these resources: a drift found in them is put down to it."""
@@ -167,6 +169,7 @@ class Tracker:
         window: a resource corrected twice through events between two full passes is fighting. ``started``:
         when the pass began (``time.monotonic()``), so that an event that came while it ran is kept."""
         self._targeted = outcome.targeted
+        self._started = time.monotonic() if started is None else started
         if not outcome.targeted:
             self.passes += 1
         revision = outcome.plan.revision
@@ -175,13 +178,10 @@ class Tracker:
         self._owned(outcome.plan)
         seen = set(outcome.plan.in_sync)
         failed_in_place = {ResourceKey("Service", name) for name in outcome.plan.deployments_failed}
-        cleared = time.monotonic() if started is None else started
         for key in outcome.plan.in_sync:
             status = self._status(key)
             status.state, status.diff = State.SYNCED, ()
-            suspect = self._suspects.get(key)
-            if suspect is not None and suspect.received < cleared:  # the event's write was not a drift
-                del self._suspects[key]
+            self._acquit(key)
             if status.deployment.endswith("failed") and key not in failed_in_place:
                 status.deployment = ""  # Git moved on, or someone deployed by hand
                 metrics.set_deployment_failed(key.kind, key.name, failed=False)
@@ -226,6 +226,8 @@ class Tracker:
             metrics.set_deployment_failed(change.kind, change.name, failed=False)
         status.state, status.revision, status.lastError, status.diff = State.SYNCED, revision, "", ()
         status.lastChange = _now()
+        if change.cause is not Cause.DRIFT:
+            self._acquit(change.key)
         applied = AppliedChange(
             status.lastChange,
             change.action.value,
@@ -247,6 +249,8 @@ class Tracker:
         status = self._status(change.key)
         status.state, status.lastError = State.ERROR, redact(error)
         status.diff = tuple(masked_diff(change))
+        if change.cause is not Cause.DRIFT:
+            self._acquit(change.key)
         metrics.APPLY_ERRORS.labels(kind=change.kind, action=change.action.value).inc()
         if change.cause is Cause.DRIFT:
             self._detect(change)
@@ -255,6 +259,8 @@ class Tracker:
         status = self._status(change.key)
         status.lastError = redact(why)
         status.diff = tuple(masked_diff(change))
+        if change.cause is not Cause.DRIFT:
+            self._acquit(change.key)
         if change.deployment_failed:
             status.deployment = f"{change.deployment_failed} failed"
             metrics.set_deployment_failed(change.kind, change.name, failed=True)
@@ -374,9 +380,16 @@ class Tracker:
         """Who made the drift just found in ``key``, what found it and when: the suspect an event left, else
         nobody known."""
         suspect = self._suspects.pop(key, None)
-        if suspect is not None:
+        if suspect is not None and time.monotonic() - suspect.received < SUSPECT_TTL:
             return suspect.principal, "event", suspect.at
         return UNKNOWN, "targeted pass" if self._targeted else "periodic pass", _now()
+
+    def _acquit(self, key: ResourceKey) -> None:
+        """A pass that began after the event saw no drift in ``key``: the event's write was none (an owned field,
+        put back by hand, or what Git asks), so a later drift is not put down to it."""
+        suspect = self._suspects.get(key)
+        if suspect is not None and suspect.received < self._started:
+            del self._suspects[key]
 
     def _undrift(self, key: ResourceKey) -> None:
         """Back to 0, for a resource that has a series: one is made when a resource first drifts, so that an

@@ -235,3 +235,14 @@ def test_a_created_resource_s_change_names_no_paths() -> None:
             "paths": [],
         }
     ]
+
+
+def test_an_event_whose_resource_a_later_pass_changed_for_git_is_no_suspect() -> None:
+    """Alice's event names the service; the next pass applies a change Git asked for there and finds no drift; a
+    drift a periodic pass finds later is not hers."""
+    tracker, key = Tracker(), ResourceKey("Service", "report-drift-acquitted")
+    tracker.revealed([key], Principal(PrincipalType.USER, "alice"))
+    deploy = Change(kind=key.kind, name=key.name, action=Action.UPDATE, cause=Cause.DESIRED, diff=[SCALED])
+    tracker.record(corrected(deploy), started=time.monotonic())
+    tracker.record(held(drift(key, SCALED)))
+    assert tracker.statuses[key].as_json()["lastDriftBy"]["foundBy"] == "periodic pass"  # type: ignore[index]
