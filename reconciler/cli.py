@@ -211,11 +211,12 @@ def _schema() -> int:
 
 
 def _options_usable(settings: Settings) -> bool:
-    """The daemon's options that read files (``--webhook-secret-file``, ``--ui-token-file``), checked before
-    anything starts: False, with the reason printed, when one cannot be used."""
+    """The daemon's options that read files or name URLs (``--webhook-secret-file``, ``--ui-token-file``, the
+    notification options), checked before anything starts: False, with the reason printed, when one cannot be used."""
     try:
         daemon_options(settings)
-    except (OSError, ValueError) as exc:
+        notices_of(settings)  # the notification options: files, URLs, a repository for commit statuses
+    except (OSError, ValueError) as exc:  # StartupError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return False
     return True

@@ -75,8 +75,10 @@ def invalid_status(problems: int, first: str) -> Status:
 
 
 def changed(told: Mapping[str, str], revision: str, status: Status) -> dict[str, str] | None:
-    """The revisions' states after saying ``status`` of ``revision``, or None when its state is unchanged."""
-    if told.get(revision) == status.state:
+    """The revisions' states after saying ``status`` of ``revision``, or None when there is nothing to say: its
+    state is unchanged, or it converged once and is only waiting again (a drift being corrected, a service
+    scaling out), which does not make the revision pending."""
+    if told.get(revision) == status.state or (told.get(revision) == "success" and status.state == "pending"):
         return None
     kept = {k: v for k, v in told.items() if k != revision}
     kept[revision] = status.state

@@ -48,9 +48,9 @@ class Sink:
 
     kind: str  # webhook | slack | github: the metric's label
     name: str  # what logs call it: the kind and its number, never its URL
-    url: str
+    url: str = field(repr=False)  # a webhook's URL may carry its token
     render: Callable[[Notice], Mapping[str, object]] | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # GitHub's: the bearer token
     limit: int | None = None
     timeout: float = 10.0
     queue: asyncio.Queue[Notice | Post] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))

@@ -74,6 +74,8 @@ class Coordinator(Protocol):
 
     def may_write(self) -> bool: ...
 
+    def speaks_for_estate(self) -> bool: ...
+
     def status(self) -> dict[str, object]: ...
 
     async def run(self, stop: asyncio.Event) -> None: ...
@@ -415,7 +417,7 @@ class Daemon:
             return self.last_good
         metrics.DESIRED_STATE_VALID.set(1)
         metrics.set_revision(desired.revision)
-        if (notices := self._notices()) is not None:
+        if (notices := self._estate_notices()) is not None:
             notices.loaded(desired.revision, None)
         if desired.is_empty:
             log.warning("the desired state has no documents: nothing is pruned", revision=desired.revision)
@@ -431,14 +433,21 @@ class Daemon:
         """The notices, when this replica is the one that tells (it may write): a follower keeps quiet."""
         return self.notices if self.lease is None or self.lease.may_write() else None
 
+    def _estate_notices(self) -> Notices | None:
+        """The notices, when this replica tells what every replica sees alike (the desired state it loads): the
+        leader, or the holder of shard 0."""
+        return self.notices if self.lease is None or self.lease.speaks_for_estate() else None
+
     def _invalid(self, exc: InvalidDesiredState, revision: str) -> None:
-        if (notices := self._notices()) is not None:
+        if (notices := self._estate_notices()) is not None:
             notices.loaded(revision, [redact(str(p)) for p in exc.problems])
 
     def _account(self, outcome: PassOutcome, seconds: float, began: float) -> None:
         self.tracker.record(outcome, started=began)
         if (notices := self._notices()) is not None:  # only queued: sending is the notifier's task
-            empty = self.last_good is not None and self.last_good.is_empty
+            empty = (
+                self.last_good is not None and self.last_good.is_empty and self._estate_notices() is not None
+            )
             notices.after_pass(outcome, self.tracker, empty=empty)
         self._last_pass = {
             "at": datetime.now(UTC).isoformat(timespec="seconds"),

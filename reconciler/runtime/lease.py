@@ -64,6 +64,9 @@ class Lease:
     def may_write(self) -> bool:
         return time.monotonic() < self._valid_until
 
+    def speaks_for_estate(self) -> bool:
+        return self.may_write()
+
     def status(self) -> dict[str, object]:
         """Who writes, for ``GET /status`` (``coordination``)."""
         return {"kind": "lease", "replica": self.holder, "leader": self.may_write()}

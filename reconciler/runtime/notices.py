@@ -75,7 +75,7 @@ def estate_of(tracker: Tracker, outcome: PassOutcome) -> github.Estate:
             degraded = f"{key}: {redact(status.health.reason)}"
         unsynced += status.state is not State.SYNCED
         progressing += status.health.health is Health.PROGRESSING
-    applied = sum(not c.restamp for c in outcome.result.applied)
+    applied = sum(not c.restamp and c.cause is not Cause.DRIFT for c in outcome.result.applied)  # Git's
     return github.Estate(
         len(tracker.statuses), unsynced, failed_apply, failed_deployment, degraded, progressing, applied
     )

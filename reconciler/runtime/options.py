@@ -168,6 +168,8 @@ def notices_of(settings: Settings) -> Notices | None:
     if settings.ui_url is not None:
         _http_url(settings.ui_url, "--ui-url")
     if settings.github_token_file is not None:
+        if settings.shards == "auto":  # each replica plans its share: none can say a revision converged
+            raise StartupError("--github-token-file needs one writer: use --lease-table, not --shards")
         token = secret_file("--github-token-file", settings.github_token_file)
         repository = repository_of(settings.git_url) if settings.git_url else None
         if repository is None:
@@ -185,6 +187,8 @@ def _http_url(url: str, option: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise StartupError(f"{option}: not an http:// or https:// URL with a host")
+    if option == "--ui-url" and (parts.username or parts.password):  # it is put into every message
+        raise StartupError(f"{option}: a user or password in the URL would be sent in every notification")
     return url
 
 

@@ -57,6 +57,10 @@ class Shards:
         """Holds at least one shard: passes are worth running."""
         return bool(self.held())
 
+    def speaks_for_estate(self) -> bool:
+        """Holds shard 0: tells what is the same in every replica (a desired state found invalid), once."""
+        return 0 in self.held()
+
     def status(self) -> dict[str, object]:
         """The split, for ``GET /status`` (``coordination``)."""
         return {"kind": "shards", "replica": self.holder, "members": sorted(self.members),

@@ -63,3 +63,11 @@ def test_one_status_per_change_of_state_per_revision() -> None:
             told = after
             posted.append((revision, state))
     assert posted == [("a", "pending"), ("a", "success"), ("b", "pending"), ("b", "failure")]
+
+
+def test_a_revision_that_converged_is_not_pending_again_but_may_fail() -> None:
+    """A drift corrected or a service scaling out after success does not make the commit pending again; a service
+    Degraded later does make it fail."""
+    told = {"a": "success"}
+    assert changed(told, "a", Status("pending", "applying: 1 changes written")) is None
+    assert changed(told, "a", Status("failure", "degraded: Service/web")) == {"a": "failure"}

@@ -94,3 +94,26 @@ def test_a_slack_file_without_a_url_is_an_error_naming_the_file(tmp_path: Path) 
     with pytest.raises(StartupError) as error:
         notices_of(Settings(notify_slack_url_file=tmp_path / "slack"))
     assert str(tmp_path / "slack") in str(error.value) and "not-a-url" not in str(error.value)
+
+
+def test_a_ui_url_with_a_password_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StartupError, match="--ui-url: a user or password") as error:
+        notices_of(Settings(ui_url="https://admin:hunter2@reconciler.example.com"))
+    assert "hunter2" not in str(error.value)
+
+
+def test_commit_statuses_need_one_writer_not_shards(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("ghp_abc")
+    settings = Settings(github_token_file=tmp_path / "token", git_url="https://github.com/acme/deploy.git",
+                        shards="auto", lease_table="reconciler")  # fmt: skip
+    with pytest.raises(StartupError, match="needs one writer"):
+        notices_of(settings)
+
+
+def test_the_sandbox_stops_before_starting_anything_on_a_bad_notification_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_command(["sandbox", str(tmp_path), "--notify-url", "hooks.example.com/t0ken"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "--notify-url (the first)" in err and "t0ken" not in err
