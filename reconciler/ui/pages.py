@@ -666,7 +666,7 @@ def commit_url(git: str, sha: str) -> str | None:
     the host is GitHub, GitLab (gitlab.com, or a host named gitlab…) or Bitbucket; https and ssh forms alike."""
     if not _SHA.fullmatch(sha):
         return None
-    url = git.rsplit("@", 1)[0] if "@" in git.rpartition("/")[2] else git
+    url = _without_ref(git)
     match = _URL.fullmatch(url) or _SCP.fullmatch(url)
     if match is None:
         return None
@@ -678,3 +678,13 @@ def commit_url(git: str, sha: str) -> str | None:
     if host == "bitbucket.org":
         return f"https://{host}/{path}/commits/{sha}"
     return None
+
+
+def _without_ref(git: str) -> str:
+    """``URL@REF`` → ``URL``. A ref may hold ``/`` (``feature/x``, ``refs/tags/v1``) and a URL an ``@`` (its user),
+    so the cut is at the last ``@`` whose left side is a URL."""
+    at = len(git)
+    while (at := git.rfind("@", 0, at)) > 0:
+        if _URL.fullmatch(git[:at]) or _SCP.fullmatch(git[:at]):
+            return git[:at]
+    return git

@@ -251,6 +251,8 @@ def test_sync_form_only_with_ui_sync_and_no_form_otherwise() -> None:
         ),
         ("https://bitbucket.org/acme/estate.git@main", f"https://bitbucket.org/acme/estate/commits/{SHA}"),
         ("git@bitbucket.org:acme/estate.git@main", f"https://bitbucket.org/acme/estate/commits/{SHA}"),
+        ("https://github.com/acme/estate@feature/x", f"https://github.com/acme/estate/commit/{SHA}"),
+        ("git@github.com:acme/estate.git@refs/tags/v1", f"https://github.com/acme/estate/commit/{SHA}"),
         ("https://git.example.com/acme/estate.git@main", None),  # an unknown host: no link
         ("file:///srv/estate.git@main", None),
         ("/srv/estate@main", None),
