@@ -21,12 +21,14 @@ PROMETHEUS_DEB_SHA256_arm64 := ca131aa102390083398afbc80be9c8dd1dda78f9f92154fc0
 
 SCHEMA := desired-state/.schema/reconciler.schema.json
 
-# Debian's chromium, which the web UI's browser tests drive headless through Playwright (never `playwright
-# install`: no browser is downloaded from elsewhere). Installed with apt-get when missing, through sudo when not
-# root; the package lists are updated only if the first install fails.
+# Debian's packages the tests drive: chromium, which the web UI's browser tests drive headless through Playwright
+# (never `playwright install`: no browser is downloaded from elsewhere), and jq, which the pull-request workflow's
+# test runs as gh's --jq. Installed with apt-get when missing, through sudo when not root; the package lists are
+# updated only if the first install fails.
 CHROMIUM := /usr/bin/chromium
+JQ := /usr/bin/jq
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium jq
 
 .PHONY: run test lock-check lock lint types deploy-checks unit bench clean schema chromium
 
@@ -88,10 +90,10 @@ deploy-checks: $(STAMP) $(PROMTOOL)
 
 chromium: $(CHROMIUM)
 
-$(CHROMIUM):
+$(CHROMIUM) $(JQ):
 	$(SUDO) sh -c '$(APT_INSTALL) || (apt-get update && $(APT_INSTALL))'
 
-unit: $(STAMP) $(PROMTOOL) $(CHROMIUM)
+unit: $(STAMP) $(PROMTOOL) $(CHROMIUM) $(JQ)
 	PROMTOOL=$(abspath $(PROMTOOL)) $(BIN)/pytest -q -n 5 --durations=10
 
 bench: $(STAMP)
