@@ -62,6 +62,17 @@ async def metric(base: str, name: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
+async def counted(base: str, name: str, at_least: float, *, within: float = 5.0) -> float:
+    """The metric once it has reached ``at_least``: a pass writes to AWS before it records what it did, so a test
+    that sees AWS corrected waits for the pass's count."""
+    await eventually(lambda: _reached(base, name, at_least), within=within)
+    return await metric(base, name)
+
+
+async def _reached(base: str, name: str, at_least: float) -> bool:
+    return await metric(base, name) >= at_least
+
+
 async def status_code(base: str, path: str, *, method: str = "GET") -> int:
     async with aiohttp.ClientSession() as http, http.request(method, f"{base}{path}") as response:
         return response.status

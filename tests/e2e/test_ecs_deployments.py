@@ -23,7 +23,7 @@ from reconciler.sandbox.seed import create_events_queue
 from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import REGION, Estate
-from tests.e2e.test_daemon import eventually, metric
+from tests.e2e.test_daemon import counted, eventually, metric
 from tests.e2e.test_rollouts import status_of
 from tests.e2e.test_targeted import daemon_on
 
@@ -192,12 +192,14 @@ async def test_ecs_s_traffic_is_left_alone_mid_bake_and_a_hand_edit_after_is_cor
 
         await asyncio.to_thread(wait_until_settled, boto)  # the bake ends; ECS serves from the other group
         assert _serving(boto) == idle
+        rules = 'reconciler_drift_corrected_total{kind="ListenerRule"}'
+        before = await metric(base, rules)
         async with aiohttp.ClientSession() as http, http.post(f"{base}/sync") as response:
             assert response.status == 202  # a full pass: the weights left by hand go to the live group
         await eventually(lambda: _weights(boto) == {serving: 0, idle: 100}, within=15)
-        corrected = await metric(base, 'reconciler_drift_corrected_total{kind="ListenerRule"}')
+        corrected = await counted(base, rules, before + 1)  # that pass has recorded its correction
         _set_weights(boto, {serving: 100, idle: 0})  # production traffic sent to the idle target group
         started = time.monotonic()
         await eventually(lambda: _weights(boto) == {serving: 0, idle: 100}, within=10)
         assert time.monotonic() - started < 2.5  # through the event, not the interval
-        assert await metric(base, 'reconciler_drift_corrected_total{kind="ListenerRule"}') == corrected + 1
+        assert await counted(base, rules, corrected + 1) == corrected + 1

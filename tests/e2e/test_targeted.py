@@ -30,7 +30,7 @@ from reconciler.sandbox.seed import create_events_queue
 from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import REGION, Estate
-from tests.e2e.test_daemon import _answers, desired_count, eventually, free_port, metric
+from tests.e2e.test_daemon import _answers, counted, desired_count, eventually, free_port, metric
 from tests.e2e.test_security import add_secret_variable
 
 INTERVAL = 300.0  # no full pass by the clock during a test: what happens is the targeted passes' doing
@@ -122,7 +122,7 @@ async def test_a_hand_made_change_is_corrected_at_once_through_events(
         assert took < 15 < INTERVAL, took  # an event, not the interval
         assert await metric(base, 'reconciler_events_received_total{result="matched"}') >= 1
         assert await metric(base, 'reconciler_targeted_passes_total{trigger="event"}') >= 1
-        assert await metric(base, 'reconciler_drift_corrected_total{kind="Service"}') >= 1
+        await counted(base, 'reconciler_drift_corrected_total{kind="Service"}', 1)
         assert await metric(base, 'reconciler_events_received_total{result="own"}') == 0
 
 
