@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -133,3 +134,15 @@ def cli(capsys: pytest.CaptureFixture[str]) -> CLI:
         return Result(code=code, out=captured.out, err=captured.err)
 
     return run
+
+
+_STARTED = time.time()  # in the controller of a run: screenshots newer than this are this run's
+SCREENSHOTS = Path(__file__).resolve().parents[1] / ".screenshots"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say where the browser tests left their screenshots (``tests/e2e/test_ui_browser.py``): a passing test's own
+    output is not shown, and with workers not even a failing one's prints reach the terminal at once."""
+    taken = sorted(p.name for p in SCREENSHOTS.glob("*.png") if p.stat().st_mtime >= _STARTED)
+    if taken:
+        terminalreporter.write_line(f"screenshots of the web UI in {SCREENSHOTS}: {', '.join(taken)}")

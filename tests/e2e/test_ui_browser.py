@@ -38,7 +38,7 @@ from tests.e2e.test_drift_by import as_principal
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
-SCREENSHOTS = REPO / ".screenshots"
+SCREENSHOTS = REPO / ".screenshots"  # named at the end of the run (tests/conftest.py)
 # Written into frontapp's Service tag in Git: a page that built HTML from it would run the script and the handler.
 HOSTILE = '"><script>window.__x=1</script><img src=x onerror="window.__y=1">'
 DRIFTED_COUNT = 3  # wordpress's desiredCount, by hand (Git says 1)
