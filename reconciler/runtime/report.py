@@ -87,8 +87,8 @@ class ResourceStatus:
             body["owned"] = [{"path": path, "owner": owner} for path, owner in self.owned]
         if self.kind == "Service":
             body["deployments"] = history_entries(self.deployments, starters or Starters())
-        if self.diff:
-            body["diff"] = list(self.diff)
+        if self.diff:  # masked again: a secret learnt since it was recorded is masked here too
+            body["diff"] = [masked_entry(entry) for entry in self.diff]
         if self.lastDriftBy is not None:
             body["lastDriftBy"] = self.lastDriftBy
         if self.changes:
@@ -414,6 +414,13 @@ def _moment(event_time: str) -> str:
         return datetime.fromisoformat(event_time).astimezone(UTC).isoformat(timespec="seconds")
     except ValueError:
         return _now()
+
+
+def masked_entry(entry: dict[str, object]) -> dict[str, object]:
+    """One entry of a masked diff with what has become known secret since masked as well (masking is
+    idempotent: a masked value stays as it is)."""
+    path = str(entry["path"])
+    return {"path": path, "live": mask_at(path, entry["live"]), "desired": mask_at(path, entry["desired"])}
 
 
 def masked_diff(change: Change) -> list[dict[str, object]]:

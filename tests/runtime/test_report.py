@@ -12,6 +12,7 @@ from reconciler.model.health import NOT_READ, Health, Verdict
 from reconciler.model.history import DeploymentRecord, Starters
 from reconciler.model.principal import Principal, PrincipalType
 from reconciler.model.resource import ResourceKey
+from reconciler.model.secrets import mask_at
 from reconciler.plan.diff import FieldDiff
 from reconciler.plan.types import Action, Cause, Change, Plan
 from reconciler.runtime.engine import PassOutcome
@@ -246,3 +247,15 @@ def test_an_event_whose_resource_a_later_pass_changed_for_git_is_no_suspect() ->
     tracker.record(corrected(deploy), started=time.monotonic())
     tracker.record(held(drift(key, SCALED)))
     assert tracker.statuses[key].as_json()["lastDriftBy"]["foundBy"] == "periodic pass"  # type: ignore[index]
+
+
+def test_a_pending_diff_masks_a_secret_learnt_after_it_was_recorded() -> None:
+    """A value in clear under a name that does not look secret is shown as it is, until the same value is seen
+    under a secret name: from then on /status masks it in the diff recorded before too."""
+    tracker, key = Tracker(), ResourceKey("Service", "report-secret-later")
+    value = "zq-report-later-known-8812"
+    tracker.record(held(drift(key, FieldDiff(path="containerDefinitions[app].environment.SETTING", live=value,
+                                             desired="x"))))  # fmt: skip
+    assert value in str(tracker.statuses[key].as_json()["diff"])
+    mask_at("containerDefinitions[app].environment.API_TOKEN", value)  # another diff shows it as a secret
+    assert value not in str(tracker.statuses[key].as_json()["diff"])
