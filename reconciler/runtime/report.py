@@ -9,11 +9,11 @@ script, a console user, another tool) keeps changing what Git says. ``reconciler
 and the log names the fields, until ``FIGHT_WINDOW`` passes go by without a correction.
 
 Who made a drift: an AWS event that names a resource (``revealed``) leaves its principal as the suspect until a
-pass that started after it finds no drift there (in sync, or a change Git asked for), for at most ``SUSPECT_TTL``; the drift that pass or a later one finds is put down to it
-(``lastDriftBy``, ``foundBy: "event"``), and ``reconciler_drift_by_principal_total`` counts the episode by the
-principal's type. Drift no event named says it was found by a periodic (or targeted) pass, by ``unknown``.
-Each resource keeps its last ``HISTORY`` changes applied and drift episodes, and, while it is not in sync, the
-diff that is pending.
+pass that started after it finds no drift there (in sync, or a change Git asked for), for at most ``SUSPECT_TTL``;
+the drift that pass or a later one finds is put down to it (``lastDriftBy``, ``foundBy: "event"``), and
+``reconciler_drift_by_principal_total`` counts the episode by the principal's type. Drift no event named says it
+was found by a periodic (or targeted) pass, by ``unknown``. Each resource keeps its last ``HISTORY`` changes
+applied and drift episodes, and, while it is not in sync, the diff that is pending.
 
 ``lastError`` never shows a secret: AWS error messages can echo the request, so known secret values (and every
 secret-looking value a diff of this pass shows, live ones included) are masked (``model.secrets``).
