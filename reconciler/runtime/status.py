@@ -8,6 +8,8 @@ from typing import Any
 
 import aiohttp
 
+from reconciler.model.principal import Principal, PrincipalType
+
 COLUMNS = ("kind", "name", "state", "health", "revision", "lastChange", "lastError")
 HEADINGS = ("KIND", "NAME", "STATE", "HEALTH", "REVISION", "LAST CHANGE", "LAST ERROR")
 DEPLOYMENT_COLUMNS = (
@@ -98,15 +100,14 @@ def status_detail(entry: dict[str, Any]) -> str:
 
 
 def _who(principal: dict[str, Any]) -> str:
-    """``role Deployer/jane`` (``arn:…``), or ``unknown``."""
-    who = " ".join(str(principal[k]) for k in ("type", "name") if principal.get(k)) or "unknown"
-    if principal.get("arn"):
-        return f"{who} ({principal['arn']})"
-    return (
-        f"{who} of account {principal['account']}"
-        if principal.get("account") and not principal.get("name")
-        else who
-    )
+    """``role Deployer/jane (arn:…)``, ``user of account 123456789012``, or ``unknown``: as the daemon's log says it
+    (``Principal.__str__``), with the ARN when there is one."""
+    try:
+        kind = PrincipalType(str(principal.get("type")))
+    except ValueError:  # a type this version does not know
+        kind = PrincipalType.UNKNOWN
+    text = str(Principal(kind, str(principal.get("name") or ""), account=str(principal.get("account") or "")))
+    return f"{text} ({principal['arn']})" if principal.get("arn") else text
 
 
 def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
