@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
+from reconciler.model.targets import DEFAULT_TARGET, Target
+
 API_VERSION = "reconciler/v1"
 
 
@@ -94,6 +96,18 @@ class DesiredState(BaseModel):
 
     resources: tuple[DesiredResource, ...]
     revision: str  # a Git SHA, or a content hash of the files for a plain directory
+    target: str = DEFAULT_TARGET  # the target (account and Region) these resources are for: ``model/targets.py``
+    # With targets.yaml: every target it declares, and each target's own desired state (its resources, its
+    # ``target``, this revision). This state's ``resources`` are then all of them, in file order, and it is never
+    # planned as one: names are unique per target only. Without: empty, and this state is the only part.
+    targets: tuple[Target, ...] = ()
+    parts: tuple[DesiredState, ...] = ()
+
+    def by_target(self) -> dict[str, DesiredState]:
+        """Each target's desired state by the target's name: this state alone when there is no targets.yaml."""
+        if not self.parts:
+            return {self.target: self}
+        return {part.target: part for part in self.parts}
 
     def __iter__(self) -> Iterator[DesiredResource]:  # type: ignore[override]
         return iter(self.resources)
