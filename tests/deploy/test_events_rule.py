@@ -3,6 +3,10 @@ of deploy/cloudformation/bootstrap.yaml matches what the daemon reads (``reconci
 the queue, only that rule may send to it, and the reconciler's task gets the queue's URL and may only receive and
 delete on it.
 
+deploy/cloudformation/target-events.yaml, in each account and Region a target of targets.yaml names, forwards the
+same events to the default bus of the account and Region the reconciler runs in, where the rule above picks them
+up: its pattern is the daemon's too, and its role may only put events on that bus.
+
 The last test creates the queue, its policy and the rule in the emulator from the template's own properties and
 puts a CloudTrail-shaped ECS ``UpdateService`` event on the default bus: it lands in the queue, and events the
 pattern does not name do not. (AWS itself refuses ``PutEvents`` with an ``aws.*`` source: only the emulator can
@@ -19,7 +23,7 @@ import yaml
 
 from reconciler.events.pattern import CLOUDTRAIL, ECS_SERVICE_EVENTS, WRITE_CALLS, event_pattern
 from tests.conftest import REGION, BotoFactory
-from tests.deploy.test_bootstrap import ACCOUNT, DESIRED, Resolver
+from tests.deploy.test_bootstrap import ACCOUNT, DESIRED, REPO, Resolver
 from tests.deploy.test_iam_policy import (
     POLICY,
     actions_of,
@@ -33,6 +37,7 @@ QUEUE_ACTIONS = {
     "sqs:DeleteMessage",
 }  # DeleteMessageBatch is authorised by DeleteMessage
 ENV = "RECONCILER_EVENTS_QUEUE_URL"
+TARGET_EVENTS = REPO / "deploy" / "cloudformation" / "target-events.yaml"
 
 
 def _resources() -> dict[str, Any]:
@@ -151,6 +156,59 @@ def test_the_desired_state_passes_the_queue_url_from_the_stack_output() -> None:
     assert re.search(
         rf"^{ENV}: \S+/reconciler-events\s+# output EventsQueueUrl$", variables_text, re.MULTILINE
     )
+
+
+# --- a target's rule, forwarding to the central bus --------------------------------------------------------------
+
+
+def _forwarding() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The target events template, its rule and the role the rule sends with."""
+    template = load_template(TARGET_EVENTS)
+    resources = template["Resources"]
+    (rule,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    (target,) = rule["Targets"]
+    role_name, attribute = target["RoleArn"]["Fn::GetAtt"]
+    assert attribute == "Arn"
+    return template, rule, resources[role_name]["Properties"]
+
+
+def test_a_targets_rule_forwards_the_daemons_pattern_to_the_central_bus() -> None:
+    template, rule, _ = _forwarding()
+    assert rule["EventPattern"] == event_pattern()
+    assert rule["EventBusName"] == "default"  # where ECS and CloudTrail put the target account's events
+    assert rule["State"] == "ENABLED"  # write calls only, as the central rule
+    # Not the central rule's name: the bootstrap stack's rule and this one may meet in the reconciler's own account
+    assert rule["Name"] != _rule()[1]["Name"]
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Ref": "CentralEventBusArn"}
+    assert not {"Input", "InputPath", "InputTransformer"} & set(target), (
+        "the central rule reads the whole event"
+    )
+    assert set(template["Parameters"]) == {"CentralEventBusArn"}  # for StackSets: nothing account-specific
+    assert not re.search(r"\b\d{12}\b", json.dumps(template))
+
+
+def test_a_targets_rule_sends_with_a_role_that_may_only_put_events_on_the_central_bus() -> None:
+    _, rule, role = _forwarding()
+    (trust,) = statements(role["AssumeRolePolicyDocument"])
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert actions_of(trust) == {"sts:AssumeRole"}
+    assert trust["Condition"] == {
+        "ArnEquals": {
+            "aws:SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/"
+                + rule["Name"]
+            }
+        },
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+    }
+    (policy,) = role["Policies"]
+    (send,) = statements(policy["PolicyDocument"])
+    assert send["Effect"] == "Allow"
+    assert actions_of(send) == {"events:PutEvents"}
+    assert send["Resource"] == {"Ref": "CentralEventBusArn"}
+    assert "Condition" not in send
+    assert "ManagedPolicyArns" not in role
 
 
 # --- the rule and queue in the emulator -------------------------------------------------------------------------
