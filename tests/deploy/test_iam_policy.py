@@ -81,6 +81,9 @@ CLIENT_NAMES = {
     "dynamodb": "dynamodb",
     "sqs": "sqs",
 }
+# Variables that never hold an AWS client, though their attributes may share an operation's name: aiohttp's
+# request in server.py (``request.query``, the query string, is not DynamoDB's Query).
+NOT_CLIENTS = frozenset({"request"})
 # Calls authorised by another action's name: SQS's batch calls need the single call's action ("Amazon SQS batch
 # actions" in the SQS Developer Guide); there is no sqs:DeleteMessageBatch action to grant.
 AUTHORISED_AS = {"sqs:DeleteMessageBatch": "sqs:DeleteMessage"}
@@ -214,7 +217,8 @@ class Module:
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Attribute) and node.attr in names:
                 receiver = node.value.id if isinstance(node.value, ast.Name) else None
-                yield Use(self.path, node.lineno, node.attr, receiver)
+                if receiver not in NOT_CLIENTS:
+                    yield Use(self.path, node.lineno, node.attr, receiver)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names:
                 yield Use(self.path, node.lineno, node.value, string_receivers.get(id(node)))
 
@@ -357,6 +361,18 @@ def test_the_analysis_sees_every_way_the_code_names_a_call() -> None:
         "dynamodb:DeleteItem",
         "dynamodb:Scan",  # --shards auto: the live members
     }
+
+
+def test_an_attribute_of_a_web_request_is_no_aws_call(tmp_path: Path) -> None:
+    """A request's ``query`` is not DynamoDB's Query, even in a file that makes a DynamoDB client."""
+    source = tmp_path / "server.py"
+    source.write_text(
+        'dynamodb = clients.client("dynamodb")\n'
+        'found = dynamodb.query(TableName="t")\n'
+        'target = request.query.get("target")\n'
+    )
+    uses = Module.parse(source).mentions({"query"})
+    assert [(use.line, use.receiver) for use in uses] == [(2, "dynamodb")]
 
 
 def test_the_bootstrap_task_role_holds_the_same_statements_as_the_policy_file() -> None:
