@@ -73,7 +73,7 @@ def make_plan(
     scoped = ((resource, resource.line) for resource in desired)
     if problems := cluster_scope_problems(scoped, options.allowed_clusters):
         raise InvalidDesiredState(problems, revision=desired.revision)
-    plan = Plan(revision=desired.revision)
+    plan = Plan(revision=desired.revision, target=desired.target)
     memo = memo if memo is not None else RevisionMemo()
     families = {
         r.name: plan_task_definition(r, live, memo, instance=options.instance)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.model.resource import Mode, ResourceKey
+from reconciler.model.targets import DEFAULT_TARGET
 from reconciler.plan.diff import FieldDiff, top_level_field
 
 
@@ -175,6 +176,8 @@ class Conflict(BaseModel):
 
 class Plan(BaseModel):
     revision: str
+    # the target (account and Region) the plan is for: the planned desired state's (``DesiredState.target``)
+    target: str = DEFAULT_TARGET
     changes: list[Change] = Field(default_factory=list)
     in_sync: list[ResourceKey] = Field(default_factory=list)
     orphans: list[Orphan] = Field(default_factory=list)

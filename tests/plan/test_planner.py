@@ -111,6 +111,12 @@ def test_empty_account_creates_everything_in_dependency_order() -> None:
     assert service_change(plan).task_definition_arn == ""  # the revision the TaskDefinition change registers
 
 
+def test_plan_is_for_the_target_of_the_desired_state_it_plans() -> None:
+    assert plan_of(desired_state(), LiveState()).target == "default"  # no targets.yaml
+    prod = desired_state().model_copy(update={"target": "prod-eu"})
+    assert plan_of(prod, LiveState(families_read={"web"})).target == "prod-eu"
+
+
 def test_converged_account_has_no_changes_and_needs_no_extra_reads() -> None:
     desired = desired_state()
     plan = plan_of(desired, converged_live(desired))
