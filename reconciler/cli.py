@@ -17,13 +17,14 @@ from typing import Any
 
 import structlog
 
+from reconciler.desired.allowed_targets import allowed
 from reconciler.desired.secrets import secret_warnings
 from reconciler.errors import InvalidDesiredState
 from reconciler.importer import NotFound, import_estate
 from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
 from reconciler.logs import configure_logging
-from reconciler.model.resource import Mode
+from reconciler.model.resource import DesiredState, Mode
 from reconciler.model.secrets import redact
 from reconciler.plan.markdown import plan_as_markdown
 from reconciler.plan.render import plan_as_json, plan_as_text
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(validate)
     validate.add_argument("--allowed-clusters", dest="allowed_clusters",
                           help="documents touching any other cluster are invalid")  # fmt: skip
+    _add_allowed_targets(validate)
     for name, text in (("plan", "diff desired against live AWS"), ("apply", "one reconcile pass")):
         sub = commands.add_parser(name, help=text)
         _add_source_options(sub)
@@ -164,12 +166,18 @@ def _add_aws_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deployment-deadline", type=float, dest="deployment_deadline",
                         help="seconds drift waits for the reconciler's own ECS deployment to finish (1800)")  # fmt: skip
     parser.add_argument("--allowed-clusters", dest="allowed_clusters")
+    _add_allowed_targets(parser)
     parser.add_argument("--region")
     parser.add_argument("--endpoint-url", dest="endpoint_url")
     parser.add_argument("--aws-read-timeout", type=float, dest="aws_read_timeout",
                         help="seconds to wait for an AWS answer before retrying (30)")  # fmt: skip
     parser.add_argument("--api-budget", type=float, dest="api_budget",
                         help="share of AWS's API rates to use, per throttling group (0.5; 0: no limit)")  # fmt: skip
+
+
+def _add_allowed_targets(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allowed-targets", dest="allowed_targets", metavar="A,B",
+                        help="reconcile only these targets of targets.yaml; the others are still validated")  # fmt: skip
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -222,6 +230,14 @@ def _options_usable(settings: Settings) -> bool:
     return True
 
 
+def _load(settings: Settings) -> DesiredState:
+    """The desired state of ``settings.dir``; invalid, too, when ``--allowed-targets`` names a target it does not
+    declare."""
+    desired = _source(settings).load()
+    allowed(desired, settings.allowed_targets)
+    return desired
+
+
 def _source(settings: Settings) -> DirectorySource:
     return DirectorySource(
         root=settings.dir,
@@ -232,7 +248,7 @@ def _source(settings: Settings) -> DirectorySource:
 
 def _validate(settings: Settings) -> int:
     try:
-        desired = _source(settings).load()
+        desired = _load(settings)
     except InvalidDesiredState as exc:
         _print_problems(exc)
         return EXIT_ERROR
@@ -250,7 +266,7 @@ def _print_problems(exc: InvalidDesiredState) -> None:
 
 async def _with_source(handler: Any, settings: Settings) -> int:
     try:
-        desired = _source(settings).load() if handler is not _run else None
+        desired = _load(settings) if handler is not _run else None
     except InvalidDesiredState as exc:
         _print_problems(exc)
         return EXIT_ERROR

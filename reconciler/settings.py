@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_deletions: int = Field(default=5, ge=0)
     deployment_deadline: float = Field(default=1800.0, gt=0)
     allowed_clusters: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # the targets (targets.yaml) reconciled; the others' documents are still validated. Empty: every target
+    allowed_targets: Annotated[frozenset[str], NoDecode] = Field(default_factory=frozenset)
     region: str | None = None
     endpoint_url: str | None = None
     output: str = "text"
@@ -74,7 +76,7 @@ class Settings(BaseSettings):
     # ``status``
     url: str = "http://127.0.0.1:8080"
 
-    @field_validator("vars", "allowed_clusters", "notify_url", mode="before")
+    @field_validator("vars", "allowed_clusters", "allowed_targets", "notify_url", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
