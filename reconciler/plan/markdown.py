@@ -14,10 +14,15 @@ names and free text go into code spans delimited the same way (nothing in a code
 @mention); names inside ``<summary>`` (raw HTML) are HTML-escaped; and every value is first made one line (control
 characters and line separators written as escapes), so no line of a value can end a block or start one.
 
+With targets.yaml (``plans_as_markdown``: one plan per target), the summary counts over all of them, and each
+target gets a heading (its name, account and Region, what its plan does) above its own sections, the
+applications grouped within each target (names are unique per target only), even when only one of them is
+planned (``--allowed-targets``). Without targets.yaml the comment is ``plan_as_markdown``'s.
+
 A comment holds at most ``COMMENT_LIMIT`` characters (GitHub's limit on a comment's body; counted here in UTF-8
 bytes, never fewer than characters). When the whole plan is longer, whole sections are left out, in order, until
 the rest fits, and a note under the summary says how many applications and changes were left out and to run
-``reconciler plan`` for all of them.
+``reconciler plan`` for all of them. The targets' headings are never left out.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +40,7 @@ from reconciler.model.resource import DesiredState, Mode, ResourceKey
 from reconciler.model.secrets import redact
 from reconciler.plan.applications import applications
 from reconciler.plan.diff import FieldDiff
-from reconciler.plan.render import SYMBOL, masked_diffs, owned_by_resource
+from reconciler.plan.render import SYMBOL, masked_diffs, owned_by_resource, target_named
 from reconciler.plan.types import Action, Cause, Change, Conflict, Orphan, Owned, Plan, Unmanaged
 
 MARKER = "<!-- reconciler-plan -->"
@@ -62,6 +67,7 @@ class _Section:
     changes: int
     application: bool  # an application's (else the shared resources' or the warnings')
     title: str  # what the cut note calls it when it is not an application's
+    kept: bool = False  # never left out (a target's heading)
 
 
 def plan_as_markdown(plan: Plan, desired: DesiredState, *, limit: int = COMMENT_LIMIT) -> str:
@@ -73,11 +79,66 @@ def plan_as_markdown(plan: Plan, desired: DesiredState, *, limit: int = COMMENT_
     sections: list[_Section] = []
     if warnings := secret_warnings(desired):
         sections.append(_warnings_section(warnings))
+    sections += _sections(groups, diffs, owned, shared="the shared resources")
+    return _fit(_head(plan), sections, limit)
+
+
+def plans_as_markdown(plans: Sequence[Plan], desired: DesiredState, *, limit: int = COMMENT_LIMIT) -> str:
+    """The comment for one plan per target of ``desired``, in that order (module docstring): a heading per
+    target above its sections. Without targets.yaml (one plan): ``plan_as_markdown``."""
+    parts = desired.by_target()
+    if len(plans) == 1 and not desired.targets:  # no targets.yaml
+        return plan_as_markdown(plans[0], desired, limit=limit)
+    diffs = masked_diffs(*plans)
+    sections: list[_Section] = []
+    if warnings := secret_warnings(desired):
+        sections.append(_warnings_section(warnings))
+    for plan in plans:
+        empty = DesiredState(resources=(), revision=plan.revision, target=plan.target)
+        groups = _grouped(plan, parts.get(plan.target, empty))
+        sections.append(_target_heading(plan, desired))
+        shared = f"the shared resources of {_code(plan.target)}"
+        sections += _sections(groups, diffs, owned_by_resource(plan), shared=shared)
+    every = Plan(
+        revision=plans[0].revision if plans else desired.revision,
+        changes=[change for plan in plans for change in plan.changes],
+        conflicts=[conflict for plan in plans for conflict in plan.conflicts],
+    )
+    return _fit(_head(every, targets=len(plans)), sections, limit)
+
+
+def _sections(
+    groups: dict[str | None, _Group],
+    diffs: dict[int, list[FieldDiff]],
+    owned: dict[ResourceKey, list[Owned]],
+    *,
+    shared: str,
+) -> list[_Section]:
+    sections = []
     for name, group in groups.items():
         title = f"<code>{_html(name)}</code>" if name is not None else "shared resources"
         text = _section(title, group, diffs, owned)
-        sections.append(_Section(text, len(group.changes), name is not None, "the shared resources"))
-    return _fit(_head(plan), sections, limit)
+        sections.append(_Section(text, len(group.changes), name is not None, shared))
+    return sections
+
+
+def _target_heading(plan: Plan, desired: DesiredState) -> _Section:
+    """A target's heading: its name, account and Region, and what its plan does in a few words."""
+    target = target_named(desired, plan.target)
+    where = " ".join(_code(part) for part in (target.account, target.region) if part)
+    changes = plan.reported_changes
+    counts = Counter(c.action for c in changes)
+    about = ", ".join(f"{counts[a]} to {a.value}" for a in Action if counts[a]) or "no changes"
+    if drifted := sum(1 for c in changes if c.cause is Cause.DRIFT):
+        about += f", {drifted} drifted"
+    lines = [f"#### target {_code(target.name)}" + (f" · {where}" if where else "") + f" · {about}", ""]
+    if plan.deletions_blocked:
+        lines += [
+            f"> **{plan.deletions_blocked} deletions held**: more than `--max-deletions`; nothing of this target "
+            "is deleted.",
+            "",
+        ]
+    return _Section("\n".join(lines) + "\n", 0, False, "", kept=True)
 
 
 def _grouped(plan: Plan, desired: DesiredState) -> dict[str | None, _Group]:
@@ -95,8 +156,8 @@ def _grouped(plan: Plan, desired: DesiredState) -> dict[str | None, _Group]:
     return {name: g for name, g in groups.items() if g.changes or g.conflicts or g.unmanaged or g.orphans}
 
 
-def _head(plan: Plan) -> str:
-    lines = [MARKER, "### reconciler plan", "", _summary(plan), ""]
+def _head(plan: Plan, *, targets: int = 0) -> str:
+    lines = [MARKER, "### reconciler plan", "", _summary(plan, targets=targets), ""]
     if plan.deletions_blocked:
         lines += [
             f"> **{plan.deletions_blocked} deletions held**: more than `--max-deletions`; nothing is deleted.",
@@ -105,7 +166,7 @@ def _head(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _summary(plan: Plan) -> str:
+def _summary(plan: Plan, *, targets: int = 0) -> str:
     changes = plan.reported_changes
     causes = Counter(c.cause for c in changes)
     held = sum(1 for c in changes if c.held)
@@ -121,6 +182,8 @@ def _summary(plan: Plan) -> str:
     parts.append(f"{held} held, {len(plan.conflicts)} conflicts")
     if plan.restamps:
         parts.append(f"{len(plan.restamps)} tags refreshed")
+    if targets:
+        parts.append(f"{targets} target" + ("" if targets == 1 else "s"))
     parts.append(f"revision {_code(plan.revision)}")
     return " · ".join(parts)
 
@@ -193,12 +256,14 @@ def _fit(head: str, sections: list[_Section], limit: int) -> str:
     whole = head + "".join(s.text for s in sections)
     if _size(whole) <= limit:
         return whole
-    worst = _note(sections, sections)  # the longest the note can be
-    budget = limit - _size(head) - _size(worst)
+    worst = _note([s for s in sections if not s.kept], sections)  # the longest the note can be
+    budget = limit - _size(head) - _size(worst) - sum(_size(s.text) for s in sections if s.kept)
     kept, left = [], []
     for section in sections:
         size = _size(section.text)
-        if size <= budget:
+        if section.kept:
+            kept.append(section)
+        elif size <= budget:
             kept.append(section)
             budget -= size
         else:
