@@ -121,20 +121,20 @@ def _add_ui(app: web.Application, probe: Probe) -> None:
 
     async def application(request: web.Request) -> web.Response:
         status, name = status_of(), request.match_info["name"]
-        found = pages.application_page(status, name, options)
+        found = pages.application_page(status, name, options, target=_target_of(request))
         if found is None:
             return page(pages.not_found_page(status, f"no application named {name}", options), status=404)
         return page(found)
 
     async def resource(request: web.Request) -> web.Response:
         status, kind, name = status_of(), request.match_info["kind"], request.match_info["name"]
-        found = pages.resource_page_path(status, kind, name)
+        found = pages.resource_page_path(status, kind, name, _target_of(request))
         if found is None:
             return page(pages.not_found_page(status, f"no resource {kind}/{name}", options), status=404)
         raise web.HTTPFound(found)
 
-    async def shared(_: web.Request) -> web.Response:
-        return page(pages.shared_page(status_of(), options))
+    async def shared(request: web.Request) -> web.Response:
+        return page(pages.shared_page(status_of(), options, target=_target_of(request)))
 
     async def static(request: web.Request) -> web.Response:
         found = _STATIC.get(request.match_info.get("file", "favicon.svg"))
@@ -148,11 +148,16 @@ def _add_ui(app: web.Application, probe: Probe) -> None:
     app.router.add_get("/", estate)
     app.router.add_get("/applications", applications)
     app.router.add_get("/applications/{name}", application)
-    app.router.add_get("/resources/{kind}/{name}", resource)  # where notifications link
+    app.router.add_get("/resources/{kind}/{name}", resource)  # where notifications link (?target=: whose)
     app.router.add_get("/shared", shared)
     app.router.add_get("/ui/static/{file}", static)
     app.router.add_get("/favicon.ico", static)
     app.router.add_post("/ui/sync", ui_sync)
+
+
+def _target_of(request: web.Request) -> str | None:
+    """``?target=``: the target a page or a resource link is of, with several targets."""
+    return dict(parse_qsl(request.query_string)).get("target")
 
 
 async def _metrics(_: web.Request) -> web.Response:

@@ -1,6 +1,12 @@
 """The web UI's pages, rendered from the ``GET /status`` body (docs/ui.md): the estate, the applications (filtered
 by state, health and name, a page at a time), one application, the shared resources.
 
+With several targets (accounts and Regions; ``targets`` of the body), the estate page gets a panel of them, the
+lists a target column and a ``target`` filter, and every link to an application or a resource names its target
+(``?target=``), since names are unique per target only. Each resource entry and each application names its
+target (``target``); a key of ``shared`` is looked up in every target. With one target the pages are as they
+were before targets: no column, no filter, no ``?target=``.
+
 Pure: a status dict in, a string out. The status body is already masked (``runtime/report.py``: secrets in
 diffs, errors and reasons); every value of it is escaped here through ``markup.html``.
 """
@@ -12,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from reconciler.ui.markup import Markup, escape, href, html, join
 
@@ -42,32 +48,77 @@ class Options:
 
 @dataclass
 class Estate:
-    """The status body, indexed once per page: entries by ``Kind/name``, the applications' summaries."""
+    """The status body, indexed once per page: entries by target and ``Kind/name``, the applications by target
+    and name (the target ``None`` when the body does not say), the targets' names."""
 
     status: Mapping[str, Any]
-    entries: dict[str, Entry] = field(default_factory=dict)
-    applications: dict[str, list[str]] = field(default_factory=dict)  # name → its keys, the service first
+    entries: dict[tuple[str | None, str], Entry] = field(default_factory=dict)
+    # (target, name) → its keys, the service first
+    applications: dict[tuple[str | None, str], list[str]] = field(default_factory=dict)
     shared: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)  # in the body's order; more than one: the pages say them
 
     @classmethod
     def of(cls, status: Mapping[str, Any]) -> Estate:
-        entries = {f"{e.get('kind')}/{e.get('name')}": e for e in status.get("resources") or ()}
+        resources = status.get("resources") or ()
+        named = [
+            str(t["name"]) for t in status.get("targets") or () if isinstance(t, Mapping) and t.get("name")
+        ]
+        targets = list(dict.fromkeys([*named, *(t for e in resources if (t := _target(e)) is not None)]))
+        of = _target if len(targets) > 1 else _no_target  # one target: nothing is told apart by it
+        entries = {(of(e), f"{e.get('kind')}/{e.get('name')}"): e for e in resources}
         applications = {
-            str(a.get("name")): list(a.get("resources") or ()) for a in status.get("applications") or ()
+            (of(a), str(a.get("name"))): list(a.get("resources") or ())
+            for a in status.get("applications") or ()
         }
-        return cls(status, entries, applications, list(status.get("shared") or ()))
+        return cls(status, entries, applications, list(status.get("shared") or ()), targets)
 
-    def entry(self, key: str) -> Entry:
-        """A resource's status entry; one grouped but not planned yet is Pending and of unknown health."""
-        found = self.entries.get(key)
+    @property
+    def several(self) -> bool:
+        """More than one target: the pages name them."""
+        return len(self.targets) > 1
+
+    def entry(self, key: str, target: str | None = None) -> Entry:
+        """A resource's status entry (in any target when ``target`` is None); one grouped but not planned yet is
+        Pending and of unknown health."""
+        found = self.entries.get((target, key))
+        if found is None and target is None and self.several:
+            found = next((e for (_, k), e in self.entries.items() if k == key), None)
         if found is not None:
             return found
         kind, _, name = key.partition("/")
         return {"kind": kind, "name": name, "state": "Pending", "health": "Unknown"}
 
-    def summary(self, name: str) -> Summary:
-        entries = [self.entry(key) for key in self.applications.get(name, ())]
-        return Summary(name, entries)
+    def shared_entries(self) -> list[Entry]:
+        """The shared resources: each key in every target that has it (Pending when none has it yet); a key that
+        several targets list is shown once for each target that has it."""
+        if not self.several:
+            return [self.entry(key) for key in self.shared]
+        found = []
+        for key in dict.fromkeys(self.shared):
+            matching = [e for (_, k), e in self.entries.items() if k == key]
+            found += matching or [self.entry(key)]
+        return found
+
+    def summary(self, app: tuple[str | None, str]) -> Summary:
+        entries = [self.entry(key, app[0]) for key in self.applications.get(app, ())]
+        return Summary(app[1], entries, app[0])
+
+    def find(self, name: str, target: str | None) -> tuple[str | None, str] | None:
+        """The application ``name`` of ``target`` (of the first target that has one when ``target`` is None)."""
+        return next(
+            (app for app in self.applications if app[1] == name and (target is None or app[0] == target)),
+            None,
+        )
+
+
+def _target(entry: Mapping[str, Any]) -> str | None:
+    target = entry.get("target")
+    return str(target) if target is not None else None
+
+
+def _no_target(_: Mapping[str, Any]) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -76,6 +127,7 @@ class Summary:
 
     name: str
     entries: list[Entry]
+    target: str | None = None
 
     @property
     def state(self) -> str:
@@ -115,14 +167,14 @@ def estate_page(status: Mapping[str, Any], options: Options = Options()) -> str:
         _card("Last pass", _last_pass(status.get("lastPass"))),
         _card("Writer", _coordination(status.get("coordination"))),
     ]
-    targets = status.get("targets") or []
-    if len(targets) > 1:  # one target today: said in the header
-        cards.append(_card("Targets", _targets(targets)))
+    targets = [t for t in status.get("targets") or () if isinstance(t, Mapping)]
     attention = [e for e in entries if e.get("state") != "Synced" or e.get("health") not in ("Healthy", None)]
-    app_of = {key: name for name, keys in estate.applications.items() for key in keys}
+    app_of = {(target, key): name for (target, name), keys in estate.applications.items() for key in keys}
+    panel = [html("<h2>Targets</h2>"), _targets(targets)] if len(targets) > 1 else []
     body = [
         html("<h1>Estate</h1>"),
         html('<section class="cards">{}</section>', join(cards)),
+        *panel,
         html(
             '<h2>Applications</h2><p><a href="{}">{} applications</a>; {} shared resources (<a href="{}">shared</a>)'
             "</p>",
@@ -132,7 +184,7 @@ def estate_page(status: Mapping[str, Any], options: Options = Options()) -> str:
             href("/shared"),
         ),
         html("<h2>Needing attention</h2>"),
-        _attention(attention, app_of)
+        _attention(attention, app_of, several=estate.several)
         if attention
         else html('<p class="muted">every resource is Synced and Healthy</p>'),
     ]
@@ -144,6 +196,7 @@ def applications_page(
 ) -> str:
     estate = Estate.of(status)
     state, health, name = query.get("state", ""), query.get("health", ""), query.get("q", "").strip()
+    target = query.get("target", "") if estate.several else ""
     summaries = [estate.summary(app) for app in estate.applications]
     chosen = [
         s
@@ -151,22 +204,32 @@ def applications_page(
         if (not state or s.state == state)
         and (not health or s.health == health)
         and (not name or name in s.name)
+        and (not target or s.target == target)
     ]
     page = _page_number(query.get("page", ""), len(chosen))
     shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    filters = {"state": state, "health": health, "q": name}
+    filters = {"state": state, "health": health, "q": name} | ({"target": target} if estate.several else {})
+    headings = ("application", "state", "health", "resources", "revision", "last change", "deployment")
     table = (
         _table(
-            ("application", "state", "health", "resources", "revision", "last change", "deployment"),
+            _with_target(headings, estate.several),
             (
-                (
-                    html('<a href="{}">{}</a>', _app_href(a.name), a.name),
-                    _badge("s", a.state),
-                    _badge("h", a.health),
-                    len(a.entries),
-                    _code(_short(a.service.get("revision") or status.get("revision"))),
-                    a.last_change or "-",
-                    a.service.get("deployment") or "",
+                _with_target(
+                    (
+                        html(
+                            '<a href="{}">{}</a>',
+                            _app_href(a.name, a.target if estate.several else None),
+                            a.name,
+                        ),
+                        _badge("s", a.state),
+                        _badge("h", a.health),
+                        len(a.entries),
+                        _code(_short(a.service.get("revision") or status.get("revision"))),
+                        a.last_change or "-",
+                        a.service.get("deployment") or "",
+                    ),
+                    estate.several,
+                    a.target,
                 )
                 for a in shown
             ),
@@ -176,23 +239,28 @@ def applications_page(
     )
     body = [
         html("<h1>Applications</h1>"),
-        _filters(filters),
+        _filters(filters, estate.targets if estate.several else ()),
         _pager(page, len(chosen), len(summaries), filters),
         table,
     ]
     return _layout("Applications", join(body), status, options, active="applications")
 
 
-def application_page(status: Mapping[str, Any], name: str, options: Options = Options()) -> str | None:
-    """One application's page; None when the estate has no application ``name``."""
+def application_page(
+    status: Mapping[str, Any], name: str, options: Options = Options(), *, target: str | None = None
+) -> str | None:
+    """One application's page (of ``target``: with several targets, ``?target=``; None: the first target that
+    has one of that name); None when the estate has no application ``name`` there."""
     estate = Estate.of(status)
-    if name not in estate.applications:
+    found = estate.find(name, (target or None) if estate.several else None)
+    if found is None:
         return None
-    summary = estate.summary(name)
+    summary = estate.summary(found)
     service = summary.service
     head = html(
-        '<h1>{} <span class="kind">application</span></h1><p>{} {} · revision <code>{}</code>{}</p>',
+        '<h1>{} <span class="kind">application</span></h1><p>{}{} {} · revision <code>{}</code>{}</p>',
         name,
+        html("target <strong>{}</strong> · ", summary.target) if estate.several else "",
         _badge("s", summary.state),
         _badge("h", summary.health),
         _short(service.get("revision") or status.get("revision")),
@@ -202,27 +270,40 @@ def application_page(status: Mapping[str, Any], name: str, options: Options = Op
     return _layout(name, join(body), status, options, active="applications")
 
 
-def shared_page(status: Mapping[str, Any], options: Options = Options()) -> str:
+def shared_page(status: Mapping[str, Any], options: Options = Options(), *, target: str | None = None) -> str:
+    """The shared resources (of ``target`` only, with several targets and ``?target=``)."""
     estate = Estate.of(status)
-    entries = [estate.entry(key) for key in estate.shared]
+    entries = estate.shared_entries()
+    if estate.several and target:
+        entries = [e for e in entries if _target(e) == target]
     body = [
         html("<h1>Shared resources</h1>"),
         html(
             '<p class="muted">used by several applications, or by none: clusters, load balancers, listeners…</p>'
         ),
-        *_resource_sections(entries, deployments=None),
+        *([_target_filter("/shared", estate.targets, target or "")] if estate.several else []),
+        *_resource_sections(entries, deployments=None, several=estate.several),
     ]
     return _layout("Shared", join(body), status, options, active="shared")
 
 
-def resource_page_path(status: Mapping[str, Any], kind: str, name: str) -> str | None:
+def resource_page_path(
+    status: Mapping[str, Any], kind: str, name: str, target: str | None = None
+) -> str | None:
     """The page that shows the resource ``kind``/``name`` (its application's, or the shared resources'), for links
-    made outside the UI (a notification names a resource, not its application); None when there is none."""
+    made outside the UI (a notification names a resource, not its application); None when there is none. With
+    several targets, the resource of ``target`` (``?target=``; None: of any target), and the page's link names
+    the target."""
     key = f"{kind}/{name}"
+    estate = Estate.of(status)
     for application in status.get("applications") or ():
-        if key in (application.get("resources") or ()):
-            return href(f"/applications/{application.get('name')}")
-    return "/shared" if key in (status.get("shared") or ()) else None
+        mine = not target or not estate.several or _target(application) in (None, target)
+        if mine and key in (application.get("resources") or ()):
+            where = _target(application) or target
+            return _app_href(str(application.get("name")), where if estate.several else None)
+    if key not in (status.get("shared") or ()):
+        return None
+    return href("/shared", {"target": target or ""}) if estate.several else "/shared"
 
 
 def not_found_page(status: Mapping[str, Any], what: str, options: Options = Options()) -> str:
@@ -376,28 +457,85 @@ def _coordination(coordination: Mapping[str, Any] | None) -> Markup:
 
 
 def _targets(targets: Sequence[Mapping[str, Any]]) -> Markup:
-    return html(
-        "<ul>{}</ul>",
-        join(html("<li>{}</li>", " ".join(f"{k} {v}" for k, v in t.items())) for t in targets),
+    """The targets panel: each target's account and Region, whether it answered (or why not), its last pass."""
+    instances = any(t.get("instance") for t in targets)
+    headings = ("target", "account", "Region", *(("instance",) if instances else ()), "answered", "last pass")
+    return _table(
+        headings,
+        (
+            (
+                html(
+                    '<a href="{}">{}</a>',
+                    href("/applications", {"target": str(t.get("name") or "")}),
+                    t["name"],
+                )
+                if t.get("name")
+                else "-",
+                t.get("account") or "-",
+                t.get("region") or "-",
+                *((t.get("instance") or "-",) if instances else ()),
+                _answered(t),
+                _target_pass(t.get("lastPass")),
+            )
+            for t in targets
+        ),
     )
 
 
-def _attention(entries: Sequence[Entry], app_of: Mapping[str, str]) -> Markup:
+_NO_ANSWER = Markup('<span class="badge s-Error">no answer</span>')
+
+
+def _answered(target: Mapping[str, Any]) -> Markup:
+    """Whether the target answered on its last pass (``answered``: true, false, or when), or why not (``error``)."""
+    if target.get("error"):
+        return html('{} <span class="error">{}</span>', _NO_ANSWER, target["error"])
+    answered = target.get("answered")
+    if answered is None:
+        return html('<span class="muted">not asked yet</span>')
+    if answered is False:
+        return _NO_ANSWER
+    yes = Markup('<span class="badge h-Healthy">answered</span>')
+    return html("{}{}", yes, "" if answered is True else html(" at {}", answered))
+
+
+def _target_pass(last: object) -> Markup:
+    if not last:
+        return html('<span class="muted">no pass yet</span>')
+    if not isinstance(last, Mapping):
+        return escape(last)
+    return html(
+        "{} · {} applied, {} failed",
+        last.get("at", "-"),
+        last.get("applied", 0),
+        last.get("failed", 0),
+    )
+
+
+def _attention(
+    entries: Sequence[Entry], app_of: Mapping[tuple[str | None, str], str], *, several: bool = False
+) -> Markup:
     def where(entry: Entry) -> Markup:
-        app = app_of.get(f"{entry.get('kind')}/{entry.get('name')}")
-        return (
-            html('<a href="{}">{}</a>', _app_href(app), app) if app else html('<a href="/shared">shared</a>')
+        target = _target(entry) if several else None
+        app = app_of.get((target, f"{entry.get('kind')}/{entry.get('name')}"))
+        if app:
+            return html('<a href="{}">{}</a>', _app_href(app, target if several else None), app)
+        return html(
+            '<a href="{}">shared</a>', href("/shared", {"target": target or ""}) if several else "/shared"
         )
 
     table = _table(
-        ("resource", "application", "state", "health", "why"),
+        _with_target(("resource", "application", "state", "health", "why"), several),
         (
-            (
-                _resource_name(e),
-                where(e),
-                _badge("s", e.get("state")),
-                _badge("h", e.get("health")),
-                e.get("lastError") or e.get("healthReason") or "",
+            _with_target(
+                (
+                    _resource_name(e),
+                    where(e),
+                    _badge("s", e.get("state")),
+                    _badge("h", e.get("health")),
+                    e.get("lastError") or e.get("healthReason") or "",
+                ),
+                several,
+                _target(e),
             )
             for e in entries[:ATTENTION_LIMIT]
         ),
@@ -412,7 +550,7 @@ def _attention(entries: Sequence[Entry], app_of: Mapping[str, str]) -> Markup:
     )
 
 
-def _filters(filters: Mapping[str, str]) -> Markup:
+def _filters(filters: Mapping[str, str], targets: Sequence[str] = ()) -> Markup:
     def choices(field_: str, values: Sequence[str]) -> Markup:
         links = []
         for value in ("", *values):
@@ -422,12 +560,32 @@ def _filters(filters: Mapping[str, str]) -> Markup:
         return html("<span>{}: {}</span>", field_, join(links))
 
     return html(
-        '<div class="filters">{}{}<label>name <input id="name-filter" value="{}" placeholder="part of a name, Enter">'
-        "</label></div>",
+        '<div class="filters">{}{}{}<label>name <input id="name-filter" value="{}" placeholder="part of a name, '
+        'Enter"></label></div>',
+        choices("target", targets) if targets else "",
         choices("state", STATES),
         choices("health", HEALTHS),
         filters.get("q", ""),
     )
+
+
+def _target_filter(path: str, targets: Sequence[str], chosen: str) -> Markup:
+    """``target: all | prod-eu | …``, each a link to ``path`` with that ``?target=``."""
+    links = [
+        html(
+            '<a href="{}"{}>{}</a>',
+            href(path, {"target": value}),
+            Markup(' class="on"') if chosen == value else "",
+            value or "all",
+        )
+        for value in ("", *targets)
+    ]
+    return html('<div class="filters"><span>target: {}</span></div>', join(links))
+
+
+def _with_target(row: Sequence[object], several: bool, target: object = "target") -> tuple[object, ...]:
+    """``row`` with the target after its first cell, when there are several targets."""
+    return (row[0], target or "-", *row[1:]) if several else tuple(row)
 
 
 def _page_number(text: str, total: int) -> int:
@@ -462,9 +620,11 @@ _KIND_GROUPS = (
 )
 
 
-def _resource_sections(entries: Sequence[Entry], *, deployments: object) -> list[Markup]:
+def _resource_sections(
+    entries: Sequence[Entry], *, deployments: object, several: bool = False
+) -> list[Markup]:
     """The tree, the diff, the fields left to others, the last changes, the deployments, the drift episodes."""
-    sections = [html("<h2>Resources</h2>"), _tree(entries)]
+    sections = [html("<h2>Resources</h2>"), _tree(entries, several=several)]
     diffs = [(e, d) for e in entries for d in e.get("diff") or ()]
     sections += [html("<h2>Diff (live → desired)</h2>"), _diff(diffs) if diffs else _none("no difference")]
     owned = [(e, o) for e in entries for o in e.get("owned") or ()]
@@ -481,25 +641,24 @@ def _none(text: str) -> Markup:
     return html('<p class="muted">{}</p>', text)
 
 
-def _tree(entries: Sequence[Entry]) -> Markup:
+def _tree(entries: Sequence[Entry], *, several: bool = False) -> Markup:
     services = [e for e in entries if e.get("kind") == "Service"]
     rest = [e for e in entries if e.get("kind") != "Service"]
     branches = []
     for label, kinds in _KIND_GROUPS:
         members = [e for e in rest if e.get("kind") in kinds]
         if members:
-            branches.append(
-                html('<li><span class="kind">{}</span><ul>{}</ul></li>', label, join(map(_leaf, members)))
-            )
+            leaves = join(_leaf(e, several=several) for e in members)
+            branches.append(html('<li><span class="kind">{}</span><ul>{}</ul></li>', label, leaves))
     others = [e for e in rest if not any(e.get("kind") in kinds for _, kinds in _KIND_GROUPS)]
-    branches += [_leaf(e) for e in others]
+    branches += [_leaf(e, several=several) for e in others]
     if services:
         roots = [html("{}<ul>{}</ul>", _leaf(s, tag=False), join(branches)) for s in services]
         return html('<ul class="tree">{}</ul>', join(html("<li>{}</li>", r) for r in roots))
     return html('<ul class="tree">{}</ul>', join(branches))
 
 
-def _leaf(entry: Entry, *, tag: bool = True) -> Markup:
+def _leaf(entry: Entry, *, tag: bool = True, several: bool = False) -> Markup:
     details = []
     if entry.get("healthReason"):
         details.append(html('<span class="muted">{}</span>', entry["healthReason"]))
@@ -524,7 +683,8 @@ def _leaf(entry: Entry, *, tag: bool = True) -> Markup:
             )
         )
     text = html(
-        "{} {} {}{}",
+        "{}{} {} {}{}",
+        html('<span class="muted">{}</span> ', _target(entry) or "-") if several else "",
         _resource_name(entry),
         _badge("s", entry.get("state")),
         _badge("h", entry.get("health")),
@@ -635,7 +795,7 @@ def _episodes(entries: Sequence[Entry]) -> Markup:
     )
 
 
-def _table(headings: Sequence[str], rows: Iterable[Sequence[object]]) -> Markup:
+def _table(headings: Sequence[object], rows: Iterable[Sequence[object]]) -> Markup:
     """A table of ``rows``, each cell escaped unless it is ``Markup``."""
     return html(
         "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
@@ -657,8 +817,9 @@ def _short(revision: object) -> str:
     return text[:12]
 
 
-def _app_href(name: str) -> str:
-    return "/applications/" + quote(name, safe="")
+def _app_href(name: str, target: str | None = None) -> str:
+    """An application's page; with several targets, ``target``'s (``?target=``)."""
+    return "/applications/" + quote(name, safe="") + ("?" + urlencode({"target": target}) if target else "")
 
 
 def commit_url(git: str, sha: str) -> str | None:

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from reconciler.server import CONTENT_SECURITY_POLICY, Probe, start_server
+from tests.ui.test_pages_targets import status as targets_status
 
 TOKEN = b"s3cret-token"
 STATUS: dict[str, object] = {
@@ -121,5 +122,32 @@ async def test_a_resource_link_of_a_notification_leads_to_its_page(path: str, lo
                 assert (response.status, response.headers["Location"]) == (302, location)
             async with http.get(f"http://127.0.0.1:{port}/resources/Service/nothing") as response:
                 assert response.status == 404
+    finally:
+        await runner.cleanup()
+
+
+async def test_with_several_targets_links_and_pages_name_the_target() -> None:
+    status = targets_status()
+    probe = Probe(lambda: True, lambda: True, lambda: status, lambda: None)
+    port = free_port()
+    runner = await start_server(probe, host="127.0.0.1", port=port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for path, location in (
+                ("/resources/Service/web?target=staging", "/applications/web?target=staging"),
+                ("/resources/Cluster/main?target=prod-eu", "/shared?target=prod-eu"),
+            ):
+                async with http.get(base + path, allow_redirects=False) as response:
+                    assert (response.status, response.headers["Location"]) == (302, location)
+            async with http.get(base + "/resources/Service/api?target=prod-eu") as response:
+                assert response.status == 404
+        _, staging, _ = await fetch(base + "/applications/web?target=staging")
+        _, prod, _ = await fetch(base + "/applications/web?target=prod-eu")
+        assert "target <strong>staging</strong>" in staging and "target <strong>prod-eu</strong>" in prod
+        _, shared, _ = await fetch(base + "/shared?target=staging")
+        assert shared.count("<strong>main</strong>") == 1
+        answered, _, _ = await fetch(base + "/applications/api?target=prod-eu")
+        assert answered == 404
     finally:
         await runner.cleanup()
