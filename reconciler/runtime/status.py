@@ -51,14 +51,33 @@ async def print_status(url: str, name: str | None = None) -> int:
 
 
 def status_table(body: dict[str, Any]) -> str:
-    """The resources of a ``GET /status`` body as aligned columns, under the revision and the source's state."""
+    """The resources of a ``GET /status`` body as aligned columns, under the revision and the source's state;
+    with more than one target, a TARGET column first, and a line for each target that did not answer."""
     entries: list[dict[str, Any]] = body.get("resources") or []
-    rows = [HEADINGS] + [tuple(_cell(entry, column) for column in COLUMNS) for entry in entries]
+    several = len(_target_names(body)) > 1
+    columns, headings = (("target", *COLUMNS), ("TARGET", *HEADINGS)) if several else (COLUMNS, HEADINGS)
+    rows = [headings] + [tuple(_cell(entry, column) for column in columns) for entry in entries]
     summary = ", ".join(f"{n} {state}" for state, n in _counts(entries, "state")) or "no resources yet"
     healths = ", ".join(f"{n} {health}" for health, n in _counts(entries, "health"))
-    header = [f"revision {body.get('revision') or '-'}", *_source_lines(body.get("source") or {}), ""]
+    failing = [
+        f"target {t.get('name') or '-'} did not answer: {t['error']}".replace("\n", " ")
+        for t in body.get("targets") or ()
+        if isinstance(t, dict) and t.get("error")
+    ]
+    header = [
+        f"revision {body.get('revision') or '-'}",
+        *_source_lines(body.get("source") or {}),
+        *failing,
+        "",
+    ]
     footer = f"{len(entries)} resources: {summary}" + (f"; health: {healths}" if healths else "")
     return "\n".join([*header, *_aligned(rows), "", footer])
+
+
+def _target_names(body: dict[str, Any]) -> set[str]:
+    """The targets a body names: its ``targets``' names and its resources' ``target``."""
+    named = {str(t["name"]) for t in body.get("targets") or () if isinstance(t, dict) and t.get("name")}
+    return named | {str(e["target"]) for e in body.get("resources") or () if e.get("target")}
 
 
 def find(body: dict[str, Any], name: str) -> dict[str, Any] | None:

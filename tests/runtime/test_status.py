@@ -43,6 +43,39 @@ def test_the_table_has_a_health_column_and_counts_healths() -> None:
     assert lines[-1] == "2 resources: 2 Synced; health: 1 Degraded, 1 Healthy"
 
 
+def test_a_target_column_when_the_body_has_several_targets() -> None:
+    failed = "cannot assume role arn:aws:iam::333333333333:role/reconciler: AccessDenied"
+    body = BODY | {
+        "targets": [
+            {
+                "name": "prod-eu",
+                "account": "111111111111",
+                "region": "eu-west-1",
+                "answered": True,
+                "error": None,
+            },
+            {
+                "name": "dr",
+                "account": "333333333333",
+                "region": "eu-central-1",
+                "answered": False,
+                "error": failed,
+            },
+        ],
+        "resources": [
+            BODY["resources"][0] | {"target": "prod-eu"},
+            BODY["resources"][1] | {"target": "prod-eu"},
+        ],
+    }
+    lines = status_table(body).splitlines()
+    assert lines[2] == f"target dr did not answer: {failed}"
+    assert lines[4].split()[:3] == ["TARGET", "KIND", "NAME"]
+    assert lines[5].split()[:5] == ["prod-eu", "Service", "web", "Synced", "Degraded"]
+    one = BODY | {"targets": [{"name": "default", "answered": True}],
+                  "resources": [r | {"target": "default"} for r in BODY["resources"]]}  # fmt: skip
+    assert status_table(one) == status_table(BODY)  # one target: no column
+
+
 def test_one_service_in_detail_with_its_deployments_newest_first() -> None:
     entry = find(BODY, "web")
     assert entry is not None and entry["kind"] == "Service"  # a service first, of resources of one name
