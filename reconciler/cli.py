@@ -17,15 +17,16 @@ from typing import Any
 
 import structlog
 
-from reconciler.desired.allowed_targets import allowed
+from reconciler.desired.allowed_targets import allowed, unknown_target_problems
 from reconciler.desired.secrets import secret_warnings
-from reconciler.errors import InvalidDesiredState
-from reconciler.importer import NotFound, import_estate
+from reconciler.errors import InvalidDesiredState, echoed
+from reconciler.importer import NotFound, OtherAccount, import_estate
 from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
 from reconciler.logs import configure_logging
 from reconciler.model.resource import DesiredState, Mode
 from reconciler.model.secrets import redact
+from reconciler.model.targets import Target, default_target
 from reconciler.plan.markdown import plan_as_markdown
 from reconciler.plan.render import plan_as_json, plan_as_text
 from reconciler.runtime.daemon import Daemon
@@ -97,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     adopt.add_argument("--service", action="append", default=[], dest="import_services",
                        help="a service to import (repeatable; default: every service of the cluster)")  # fmt: skip
     adopt.add_argument("--out", required=True, type=Path, dest="import_out", help="directory to write into")
+    adopt.add_argument("--target", dest="import_target", metavar="NAME",
+                       help="read this target of targets.yaml (its account, Region and role); documents say so")  # fmt: skip
+    adopt.add_argument("--desired", type=Path, dest="dir", metavar="DIR",
+                       help="the desired state whose targets.yaml names --target (default ./desired-state)")  # fmt: skip
     _add_aws_options(adopt)
     commands.add_parser("schema", help="print the JSON Schema of every kind (for editors)")
     return parser
@@ -181,7 +186,8 @@ def _add_allowed_targets(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    ours = {"command", "emulator_port", "import_cluster", "import_services", "import_out", "status_name"}
+    ours = {"command", "emulator_port", "import_cluster", "import_services", "import_out", "import_target",
+            "status_name"}  # fmt: skip
     given = {k: v for k, v in vars(args).items() if v is not None and k not in ours}
     return Settings(**given)
 
@@ -204,7 +210,9 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     if args.command == "status":
         return asyncio.run(print_status(settings.url, args.status_name))
     if args.command == "import":
-        return asyncio.run(_import(settings, args.import_cluster, args.import_services, args.import_out))
+        return asyncio.run(
+            _import(settings, args.import_cluster, args.import_services, args.import_out, args.import_target)
+        )
     if args.command == "sandbox":
         from reconciler.sandbox.runner import run_sandbox  # noqa: PLC0415 - needs the [sandbox] extra
 
@@ -336,11 +344,21 @@ def _print_apply_result(outcome: PassOutcome) -> None:
     )
 
 
-async def _import(settings: Settings, cluster: str, services: list[str], out: Path) -> int:
+async def _import(
+    settings: Settings, cluster: str, services: list[str], out: Path, target_name: str | None = None
+) -> int:
     try:
-        async with AwsClients(region=settings.region, endpoint_url=settings.endpoint_url) as clients:
-            written = await import_estate(clients, cluster=cluster, services=services, out=out)
-    except (NotFound, FileExistsError) as exc:
+        target = _import_target(settings, target_name) if target_name is not None else None
+    except InvalidDesiredState as exc:
+        _print_problems(exc)
+        return EXIT_ERROR
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        async with _clients_of(settings, target) as clients:
+            written = await import_estate(clients, cluster=cluster, services=services, out=out, target=target)
+    except (NotFound, FileExistsError, OtherAccount) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # AWS unreachable, no credentials, access denied: one clear line, exit 1
@@ -350,6 +368,24 @@ async def _import(settings: Settings, cluster: str, services: list[str], out: Pa
         print(f"wrote {path}")
     print(f"Imported cluster {cluster} into {out}: {len(written)} files. Run `reconciler plan {out}` next.")
     return EXIT_OK
+
+
+def _import_target(settings: Settings, name: str) -> Target:
+    """The target ``import --target NAME`` reads: declared in the desired state of ``--desired`` (loaded and
+    validated), and among ``--allowed-targets`` when that is given."""
+    if settings.allowed_targets and name not in settings.allowed_targets:
+        allowed_names = ", ".join(sorted(settings.allowed_targets))
+        raise ValueError(f"target {echoed(name)} is not in --allowed-targets ({allowed_names})")
+    desired = _load(settings)
+    if problems := unknown_target_problems(desired, [name], option="--target"):
+        raise InvalidDesiredState(problems, revision=desired.revision)
+    return next((t for t in desired.targets if t.name == name), default_target(settings.region))
+
+
+def _clients_of(settings: Settings, target: Target | None) -> AwsClients:
+    """The clients ``import`` reads with: the target's Region, else ``--region``."""
+    region = target.region if target is not None and target.region else settings.region
+    return AwsClients(region=region, endpoint_url=settings.endpoint_url)
 
 
 async def _run(settings: Settings, engine: Engine, _: Any) -> int:

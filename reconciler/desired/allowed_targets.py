@@ -28,8 +28,11 @@ def allowed(desired: DesiredState, allowed_targets: Collection[str]) -> dict[str
     return {name: part for name, part in parts.items() if not allowed_targets or name in allowed_targets}
 
 
-def unknown_target_problems(desired: DesiredState, allowed_targets: Collection[str]) -> list[Problem]:
-    """One problem per name in ``allowed_targets`` that ``desired`` does not declare, at ``targets.yaml``."""
+def unknown_target_problems(
+    desired: DesiredState, allowed_targets: Collection[str], *, option: str = "--allowed-targets"
+) -> list[Problem]:
+    """One problem per name in ``allowed_targets`` that ``desired`` does not declare, at ``targets.yaml``;
+    ``option`` is what named them."""
     declared = list(_declared(desired))
     where = next((t.file for t in desired.targets if t.file), TARGETS_FILE)
     names = ", ".join(f"'{echoed(name)}'" for name in declared)
@@ -39,7 +42,7 @@ def unknown_target_problems(desired: DesiredState, allowed_targets: Collection[s
         else f"no {TARGETS_FILE}: the only target is {names}"
     )
     return [
-        Problem(where, 1, f"--allowed-targets names '{echoed(name)}', which is not a target ({said})")
+        Problem(where, 1, f"{option} names '{echoed(name)}', which is not a target ({said})")
         for name in sorted(set(allowed_targets) - set(declared))
     ]
 

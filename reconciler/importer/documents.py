@@ -24,9 +24,12 @@ class Document:
     spec: dict[str, Any]
     # a resource a reconciler manages keeps the policy its tags (or facts) record
     deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
+    target: str = ""  # ``import --target``: the target of targets.yaml it is for (``metadata.target``)
 
     def as_yaml_object(self) -> dict[str, Any]:
         metadata: dict[str, Any] = {"name": self.name}
+        if self.target:
+            metadata["target"] = self.target
         if self.deletion_policy is not DeletionPolicy.RETAIN:
             metadata["deletionPolicy"] = self.deletion_policy.value
         return {"apiVersion": API_VERSION, "kind": self.kind, "metadata": metadata, "spec": self.spec}

@@ -7,9 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
-from tests.conftest import BotoFactory, wait_until_settled
+from reconciler.importer import OtherAccount, import_estate
+from reconciler.live.clients import AwsClients
+from reconciler.model.targets import Target
+from tests.conftest import REGION, BotoFactory, wait_until_settled
 from tests.e2e.conftest import CLI, Estate
 
 
@@ -162,3 +166,57 @@ def test_a_missing_cluster_or_an_existing_file_is_an_error_that_writes_nothing(
     assert clash.code == 1 and "not overwriting" in clash.err and "wordpress.yaml" in clash.err
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml")) == ["services/wordpress.yaml"]
     assert (out / "services/wordpress.yaml").read_text() == "# mine\n"
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "desired-state"
+
+
+async def test_import_of_a_target_reads_its_account_and_says_its_target(
+    aws: str, boto: BotoFactory, tmp_path: Path
+) -> None:
+    boto("ecs").create_cluster(clusterName="legacy")
+    account = boto("sts").get_caller_identity()["Account"]
+    target = Target("prod-eu", account=account, region=REGION)
+    async with AwsClients(region=REGION, endpoint_url=aws) as clients:
+        written = await import_estate(
+            clients, cluster="legacy", services=[], out=tmp_path / "prod", target=target
+        )
+    assert written == [tmp_path / "prod" / "cluster.yaml"]
+    [document] = [d for d in yaml.safe_load_all(written[0].read_text()) if d]
+    assert document["metadata"] == {"name": "legacy", "target": "prod-eu"}
+
+    elsewhere = Target("staging", account="111111111111", region=REGION)  # credentials of another account
+    async with AwsClients(region=REGION, endpoint_url=aws) as clients:
+        with pytest.raises(
+            OtherAccount, match=f"reach account {account}, not the target's account 111111111111"
+        ):
+            await import_estate(
+                clients, cluster="legacy", services=[], out=tmp_path / "staging", target=elsewhere
+            )
+    assert not (tmp_path / "staging").exists()
+
+
+def test_import_target_names_a_target_of_the_desired_state(
+    boto: BotoFactory, cli: CLI, tmp_path: Path
+) -> None:
+    boto("ecs").create_cluster(clusterName="legacy")
+    assert cli("import", "--cluster", "legacy", "--out", str(tmp_path / "plain")).code == 0
+    default = cli("import", "--cluster", "legacy", "--target", "default", "--desired", str(EXAMPLE),
+                  "--out", str(tmp_path / "default"))  # fmt: skip
+    assert default.code == 0, default.err  # without targets.yaml: the one target, written as without --target
+    assert (tmp_path / "default" / "cluster.yaml").read_text() == (
+        tmp_path / "plain" / "cluster.yaml"
+    ).read_text()
+
+    unknown = cli("import", "--cluster", "legacy", "--target", "prod-eu", "--desired", str(EXAMPLE),
+                  "--out", str(tmp_path / "unknown"))  # fmt: skip
+    assert unknown.code == 1
+    problem = "targets.yaml:1: --target names 'prod-eu', which is not a target (no targets.yaml: the only target is 'default')"
+    assert problem in unknown.err.splitlines()
+    refused = cli("import", "--cluster", "legacy", "--target", "default", "--desired", str(EXAMPLE),
+                  "--allowed-targets", "staging", "--out", str(tmp_path / "refused"))  # fmt: skip
+    assert (refused.code, refused.err.strip()) == (
+        1,
+        "error: target default is not in --allowed-targets (staging)",
+    )
+    assert not (tmp_path / "unknown").exists() and not (tmp_path / "refused").exists()
