@@ -96,7 +96,7 @@ class DesiredState(BaseModel):
 
     resources: tuple[DesiredResource, ...]
     revision: str  # a Git SHA, or a content hash of the files for a plain directory
-    target: str = DEFAULT_TARGET  # the target (account and Region) these resources are for: ``model/targets.py``
+    target: str = DEFAULT_TARGET  # the target (account and Region) of these resources: ``model/targets.py``
     # With targets.yaml: every target it declares, and each target's own desired state (its resources, its
     # ``target``, this revision). This state's ``resources`` are then all of them, in file order, and it is never
     # planned as one: names are unique per target only. Without: empty, and this state is the only part.
