@@ -6,7 +6,7 @@ so that any later layer can still point a user at the line to fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -108,6 +108,15 @@ class DesiredState(BaseModel):
         if not self.parts:
             return {self.target: self}
         return {part.target: part for part in self.parts}
+
+    def with_resources(self, resources: Iterable[DesiredResource]) -> DesiredState:
+        """Other resources for this state's target and revision: a part of it (a targeted pass's scope)."""
+        return DesiredState(resources=tuple(resources), revision=self.revision, target=self.target)
+
+    def with_revision(self, revision: str) -> DesiredState:
+        """This state named by another revision (a commit's SHA), and so is each of its parts."""
+        parts = tuple(part.with_revision(revision) for part in self.parts)
+        return self.model_copy(update={"revision": revision, "parts": parts})
 
     def __iter__(self) -> Iterator[DesiredResource]:  # type: ignore[override]
         return iter(self.resources)

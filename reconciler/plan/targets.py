@@ -120,7 +120,7 @@ class ScopeIndex:
     def subset(self, scope: frozenset[ResourceKey]) -> DesiredState:
         """``subset(self.desired, scope)``, found by key rather than by a walk over the estate."""
         resources = sorted((self._resources[key] for key in scope), key=_document_order)
-        return DesiredState(resources=tuple(resources), revision=self.desired.revision)
+        return self.desired.with_resources(resources)
 
     def _unit_links(self, key: ResourceKey) -> Iterable[ResourceKey]:
         """The documents in one unit with ``key``: what it needs, and what needs it, that no unit shares."""
@@ -140,7 +140,7 @@ class ScopeIndex:
 
 def subset(desired: DesiredState, scope: frozenset[ResourceKey]) -> DesiredState:
     """The desired state of ``scope`` only, in document order: what a targeted pass reads and plans."""
-    return DesiredState(resources=tuple(r for r in desired if r.key in scope), revision=desired.revision)
+    return desired.with_resources(r for r in desired if r.key in scope)
 
 
 def _document_order(resource: DesiredResource) -> tuple[str, int]:

@@ -79,7 +79,7 @@ class GitSource:
             raise InvalidDesiredState(problems, revision=checkout.sha) from None
         if self._loaded is None or self._loaded[0] is not desired or self._loaded[1].revision != checkout.sha:
             # the same commit loaded again is the same object, as from a directory (``FileCache.last_state``)
-            self._loaded = (desired, desired.model_copy(update={"revision": checkout.sha}))
+            self._loaded = (desired, desired.with_revision(checkout.sha))
         return self._loaded[1]
 
     async def load_async(self) -> DesiredState:

@@ -16,7 +16,7 @@ from reconciler.model.references import (
     iter_reference_values,
 )
 from reconciler.model.resource import DesiredState, ResourceKey
-from reconciler.plan.targets import MIN_FULL_PASS_SCOPE, ScopeIndex, changed_keys, changed_resources
+from reconciler.plan.targets import MIN_FULL_PASS_SCOPE, ScopeIndex, changed_keys, changed_resources, subset
 
 ESTATE = Path(__file__).resolve().parents[2] / "desired-state"
 
@@ -197,3 +197,21 @@ def test_an_index_moved_on_by_what_changed_is_the_index_built_afresh() -> None:
         assert index.subset(frozenset(r.key for r in after)).resources == after.resources
         before = after
     assert index.needs(key("Service/scorekeep-api")) >= {key("TargetGroup/late-tg")}
+
+
+def test_a_part_of_a_target_keeps_its_target_in_a_targeted_scope() -> None:
+    """A targeted pass plans the scope with the clients of the target its documents are for."""
+    part = DesiredState(resources=DESIRED.resources, revision=DESIRED.revision, target="staging")
+    scope = frozenset({key("Service/wordpress"), key("Cluster/myapp-prod")})
+    for scoped in (subset(part, scope), ScopeIndex(part).subset(scope)):
+        assert (scoped.target, scoped.revision) == ("staging", DESIRED.revision)
+        assert {r.key for r in scoped} == scope
+
+
+def test_a_state_named_by_a_commit_names_its_parts_by_it_too() -> None:
+    part = DesiredState(resources=DESIRED.resources, revision=DESIRED.revision, target="staging")
+    whole = DesiredState(resources=DESIRED.resources, revision=DESIRED.revision, parts=(part,))
+    named = whole.with_revision("0123abc")
+    assert named.revision == "0123abc"
+    assert [(p.target, p.revision) for p in named.parts] == [("staging", "0123abc")]
+    assert named.parts[0].resources is part.resources
