@@ -20,7 +20,7 @@ from reconciler.desired.fargate import fargate_problems
 from reconciler.desired.load_balancing import attribute_problems
 from reconciler.desired.spec_checker import SpecChecker, SpecProblem, describe_type, unknown_field_path
 from reconciler.desired.strategies import strategy_problems
-from reconciler.desired.variables import VariableValue, substitute
+from reconciler.desired.variables import VariableValue, substitute, undefined_variable
 from reconciler.desired.yaml_reader import YamlDocument
 from reconciler.errors import Problem, echoed
 from reconciler.model.kinds import KINDS, KindInfo
@@ -69,7 +69,7 @@ def check_document(
         return CheckedDocument([locator.problem("", message)])
     substitution = substitute(document.value, variables=variables)
     result = CheckedDocument(
-        [locator.problem(path, _undefined(name)) for path, name in substitution.undefined]
+        [locator.problem(path, undefined_variable(name)) for path, name in substitution.undefined]
     )
     envelope = parse_envelope(substitution.value)
     if isinstance(envelope, list):
@@ -86,12 +86,6 @@ def check_document(
                     result.problems.append(locator.problem(where, f"{where}: '{echoed(path)}' {why}"))
         result.candidate = _candidate(substitution.value, envelope=envelope, locator=locator)
     return result
-
-
-def _undefined(name: str) -> str:
-    name = echoed(name)
-    hint = f"define it in vars.yaml or a --vars file, or write ${{{name}:=default}}"
-    return f"undefined variable '{name}' ({hint})"
 
 
 def _known_kind(document: Mapping[str, Any]) -> KindInfo | None:

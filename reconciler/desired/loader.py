@@ -60,9 +60,10 @@ def load_desired_state(
         raise InvalidDesiredState([Problem(display_path(root), 1, "desired-state directory not found")])
     reader = SourceReader(root=root, shown_as=shown_as or root)
     tree = walk_tree(root, display=reader.display, bound=repository)
-    variables, problems = load_variables(
+    layers, problems = load_variables(
         vars_file=tree.vars_file, vars_files=vars_files, extra_vars=extra_vars, reader=reader
     )
+    variables = layers.merged()
     loading = _Loading(problems=problems + tree.problems)
     cache = cache if cache is not None else FileCache()
     _load_files(

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.errors import echoed
 from reconciler.model.shared_text import shared_text
 
 VariableValue = str | int | float | bool
@@ -42,6 +43,13 @@ def substitute(value: Any, *, variables: Mapping[str, VariableValue]) -> Substit
     result = Substitution()
     result.value = _substitute_value(value, path="", variables=variables, undefined=result.undefined)
     return result
+
+
+def undefined_variable(name: str) -> str:
+    """The problem of a reference to a variable no file defines."""
+    name = echoed(name)
+    hint = f"define it in vars.yaml or a --vars file, or write ${{{name}:=default}}"
+    return f"undefined variable '{name}' ({hint})"
 
 
 def as_text(value: VariableValue) -> str:
