@@ -3,12 +3,13 @@ resources."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.errors import Problem, echoed
 from reconciler.model.references import is_literal, iter_reference_values, reference_name
 from reconciler.model.resource import DesiredResource, ResourceKey
+from reconciler.model.targets import DEFAULT_TARGET
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,9 @@ class Candidate:
     resource: DesiredResource
     name_line: int  # the line of ``metadata.name``
     spec_line: int  # the line of ``spec``
+    target: str = (
+        DEFAULT_TARGET  # the target it is for: names are unique, and references resolved, per target
+    )
 
     def problem(self, path: str, message: str) -> Problem:
         """A problem at ``spec.<path>`` (at ``spec`` itself when ``path`` is empty), located at its line."""
@@ -46,20 +50,39 @@ def duplicate_problems(candidates: Sequence[Candidate]) -> list[Problem]:
     return problems
 
 
-def dangling_reference_problems(candidates: Sequence[Candidate]) -> list[Problem]:
-    """Every reference by name to a resource the desired state does not declare (unless allowed)."""
+def dangling_reference_problems(
+    candidates: Sequence[Candidate], elsewhere: Mapping[ResourceKey, Sequence[str]] | None = None
+) -> list[Problem]:
+    """Every reference by name to a resource the desired state does not declare (unless allowed), ``candidates``
+    being one target's documents; ``elsewhere``: what other targets declare (by reference name), which none of
+    them may refer to, even where a resource outside the repository is allowed."""
     declared = {ResourceKey(c.resource.kind, reference_name(c.resource)) for c in candidates}
+    elsewhere = elsewhere or {}
     problems = []
     for candidate in candidates:
         resource = candidate.resource
         for found in iter_reference_values(resource):
             target = ResourceKey(found.reference.target_kind, found.value)
-            literal = is_literal(found.value, found.reference.target_kind)
-            if literal or found.reference.external_allowed or target in declared:
+            if is_literal(found.value, found.reference.target_kind) or target in declared:
                 continue
-            message = (
-                f"spec.{found.path}: no {target.kind} named '{echoed(found.value)}' is declared "
-                f"(declare it, or give its ARN)"
-            )
+            if target in elsewhere:
+                message = _crossing(candidate, found.path, target, elsewhere[target])
+            elif found.reference.external_allowed:
+                continue
+            else:
+                message = (
+                    f"spec.{found.path}: no {target.kind} named '{echoed(found.value)}' is declared "
+                    f"(declare it, or give its ARN)"
+                )
             problems.append(Problem(resource.file, resource.line_of(found.path), message))
     return problems
+
+
+def _crossing(candidate: Candidate, path: str, target: ResourceKey, others: Sequence[str]) -> str:
+    resource = candidate.resource
+    of = f"target {others[0]}" if len(others) == 1 else f"targets {', '.join(others)}"
+    return (
+        f"spec.{path}: {resource.kind}/{echoed(resource.name)} references {target.kind}/{echoed(target.name)} "
+        f"of {of}; references never cross targets (this document is in {candidate.target}: declare it there, "
+        "or give its ARN)"
+    )

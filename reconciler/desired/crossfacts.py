@@ -14,7 +14,7 @@ for one in which none does (the checks then run and find nothing).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,7 @@ class CrossFacts:
     keys: tuple[ResourceKey, ...]  # (kind, metadata.name): duplicates
     declared: frozenset[ResourceKey]  # (kind, the name references use)
     needed: frozenset[ResourceKey]  # references by name that must be declared somewhere
+    external: frozenset[ResourceKey]  # references by name that may be to a resource outside the repository
     claimed: tuple[tuple[str, str, int], ...]  # (kind, listener or load balancer, priority or port)
     target_ids: tuple[ScalableTargetId, ...]  # of ScalableTargets
     attached_ids: frozenset[ScalableTargetId]  # that policies and scheduled actions name
@@ -86,6 +87,7 @@ class _Gathering:
         self.keys: list[ResourceKey] = []
         self.declared: set[ResourceKey] = set()
         self.needed: set[ResourceKey] = set()
+        self.external: set[ResourceKey] = set()
         self.claimed: list[tuple[str, str, int]] = []
         self.target_ids: list[ScalableTargetId] = []
         self.attached_ids: set[ScalableTargetId] = set()
@@ -129,8 +131,8 @@ class _Gathering:
                 continue
             if candidate.resource.kind == SERVICE.kind and target_kind == TARGET_GROUP.kind:
                 self.grouped.add(found.value)
-            if not found.reference.external_allowed:
-                self.needed.add(ResourceKey(target_kind, found.value))
+            key = ResourceKey(target_kind, found.value)
+            (self.external if found.reference.external_allowed else self.needed).add(key)
 
     def _add_claim(self, kind: str, spec: dict[str, Any]) -> None:
         scope, value = _UNIQUE_VALUES[kind]
@@ -153,6 +155,7 @@ class _Gathering:
             keys=tuple(self.keys),
             declared=frozenset(self.declared),
             needed=frozenset(self.needed),
+            external=frozenset(self.external),
             claimed=tuple(self.claimed),
             target_ids=tuple(self.target_ids),
             attached_ids=frozenset(self.attached_ids),
@@ -174,7 +177,31 @@ def _not_ip(target_type: object) -> bool:
 
 def surely_clean(files: Sequence[CrossFacts], allowed_clusters: Collection[str]) -> bool:
     """True only when no check across documents can find a problem in the documents of ``files``."""
-    merged = _Merged(files)
+    return not unclean_targets({"": files}, allowed_clusters)
+
+
+def unclean_targets(
+    files: Mapping[str, Sequence[CrossFacts]], allowed_clusters: Collection[str]
+) -> list[str]:
+    """The targets whose documents (``files``: each target's facts, of each file with documents for it) the
+    checks across documents must look at: every target but those proven clean. A target's documents are checked
+    among themselves, and may not refer to what only another target declares."""
+    merged = {target: _Merged(facts) for target, facts in files.items()}
+    return [
+        target
+        for target, its in merged.items()
+        if not _clean(its, allowed_clusters)
+        or _refers_elsewhere(its, [m for t, m in merged.items() if t != target])
+    ]
+
+
+def _refers_elsewhere(merged: _Merged, others: Sequence[_Merged]) -> bool:
+    """Whether a reference that may name a resource outside the repository names one another target declares."""
+    outside = merged.union("external") - merged.union("declared")
+    return bool(outside) and any(outside & other.union("declared") for other in others)
+
+
+def _clean(merged: _Merged, allowed_clusters: Collection[str]) -> bool:
     return (
         merged.all_unique("keys")
         and merged.all_unique("claimed")

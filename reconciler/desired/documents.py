@@ -26,8 +26,10 @@ from reconciler.errors import Problem, echoed
 from reconciler.model.kinds import KINDS, KindInfo
 from reconciler.model.resource import DesiredResource
 from reconciler.model.shared_text import shared_offsets
+from reconciler.model.targets import DEFAULT_TARGET
 
 _SPEC_PREFIX = "spec."
+_TARGET_PATH = "metadata.target"
 
 
 @dataclass(slots=True)
@@ -57,9 +59,15 @@ class _Locator:
 
 
 def check_document(
-    document: YamlDocument, *, file: str, variables: Mapping[str, VariableValue], check_spec: SpecChecker
+    document: YamlDocument,
+    *,
+    file: str,
+    variables: Mapping[str, VariableValue],
+    check_spec: SpecChecker,
+    target: str = DEFAULT_TARGET,
 ) -> CheckedDocument:
-    """Every problem of one document, and the candidate resource it declares (if it got that far)."""
+    """Every problem of one document, and the candidate resource it declares (if it got that far) for ``target``
+    (``targets.Assignment`` works it out, and the ``variables`` that apply)."""
     locator = _Locator(file, document)
     if not isinstance(document.value, dict):
         message = (
@@ -69,7 +77,11 @@ def check_document(
         return CheckedDocument([locator.problem("", message)])
     substitution = substitute(document.value, variables=variables)
     result = CheckedDocument(
-        [locator.problem(path, undefined_variable(name)) for path, name in substitution.undefined]
+        [
+            locator.problem(path, undefined_variable(name))
+            for path, name in substitution.undefined
+            if path != _TARGET_PATH  # read as written, before substitution: ``targets.Assignment`` says so
+        ]
     )
     envelope = parse_envelope(substitution.value)
     if isinstance(envelope, list):
@@ -84,7 +96,7 @@ def check_document(
                 if why := unknown_field_path(kind, path, check_spec):
                     where = f"metadata.ignoreDifferences[{index}]"
                     result.problems.append(locator.problem(where, f"{where}: '{echoed(path)}' {why}"))
-        result.candidate = _candidate(substitution.value, envelope=envelope, locator=locator)
+        result.candidate = _candidate(substitution.value, envelope=envelope, locator=locator, target=target)
     return result
 
 
@@ -114,7 +126,7 @@ def _located(problem: SpecProblem, *, locator: _Locator) -> Problem:
 
 
 def _candidate(
-    document: Mapping[str, Any], *, envelope: Envelope | list[tuple[str, str]], locator: _Locator
+    document: Mapping[str, Any], *, envelope: Envelope | list[tuple[str, str]], locator: _Locator, target: str
 ) -> Candidate | None:
     metadata = document.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
@@ -136,7 +148,8 @@ def _candidate(
         line=locator.document.line,
         line_offsets=_spec_line_offsets(locator.document.lines, first=locator.document.line),
     )
-    return Candidate(resource, name_line=locator.line_of("metadata.name"), spec_line=locator.line_of("spec"))
+    name_line, spec_line = locator.line_of("metadata.name"), locator.line_of("spec")
+    return Candidate(resource, name_line=name_line, spec_line=spec_line, target=target)
 
 
 def _spec_line_offsets(document_lines: Mapping[str, int], *, first: int) -> Mapping[str, int]:

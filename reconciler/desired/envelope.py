@@ -44,6 +44,8 @@ class Metadata(BaseModel):
     pruneUnmanagedRules: bool = False
     # paths, as the plan prints them, where a difference is never a change (Argo CD's ignoreDifferences)
     ignoreDifferences: list[str] = Field(default_factory=list)
+    # the target (targets.yaml) the document is for, over its folder's; checked by ``desired/targets.py``
+    target: str | None = None
 
     @field_validator("ignoreDifferences")
     @classmethod

@@ -31,6 +31,8 @@ DisplayName = Callable[[Path], str]  # how a path is named in problems (``Source
 
 YAML_SUFFIXES = (".yaml", ".yml")
 VARS_FILE_NAME = "vars.yaml"
+TARGETS_FILE_NAME = "targets.yaml"
+ROOT_FILES = (VARS_FILE_NAME, TARGETS_FILE_NAME)  # at the root: not documents, returned apart
 
 _SPECIAL = {
     stat.S_IFIFO: "a FIFO",
@@ -58,12 +60,13 @@ class TreeFile:
 class Tree:
     files: list[TreeFile] = field(default_factory=list)  # the documents' files, in a stable order
     vars_file: TreeFile | None = None  # ``vars.yaml`` at the root, when there is one
+    targets_file: TreeFile | None = None  # ``targets.yaml`` at the root, when there is one
     problems: list[Problem] = field(default_factory=list)
 
 
 def walk_tree(root: Path, *, display: DisplayName, bound: Path | None = None) -> Tree:
     """Every ``*.yaml``/``*.yml`` below ``root`` in a stable order, skipping ``.``/``_`` names and root
-    vars.yaml (returned apart). Links may lead anywhere inside ``bound`` (default: ``root``)."""
+    vars.yaml and targets.yaml (returned apart). Links may lead anywhere inside ``bound`` (default: ``root``)."""
     real_root = Path(os.path.realpath(root))
     real_bound = Path(os.path.realpath(bound)) if bound is not None else real_root
     walk = _Walk(root=root, real_root=real_root, bound=real_bound, display=display, outside=_outside(bound))
@@ -91,7 +94,8 @@ class _Walk:
     _linked: deque[tuple[Path, Path]] = field(default_factory=deque)  # linked folders to walk: (path, real)
 
     def run(self) -> None:
-        self._vars_file()
+        for name in ROOT_FILES:
+            self._root_file(name)
         folders = [(self.root, self.real_root)]
         while folders or self._linked:
             if not folders:  # the tree itself is done: now each linked folder, in the order found
@@ -108,8 +112,8 @@ class _Walk:
                 self.tree.files, self.tree.problems = [], [Problem(self.display(self.root), 1, message)]
                 return
 
-    def _vars_file(self) -> None:
-        path = self.root / VARS_FILE_NAME
+    def _root_file(self, name: str) -> None:
+        path = self.root / name
         try:
             found = path.lstat()
         except OSError:
@@ -117,7 +121,7 @@ class _Walk:
         if stat.S_ISLNK(found.st_mode):
             self._link(path, real_parent=self.real_root, document=True)
         elif stat.S_ISREG(found.st_mode):
-            self.tree.vars_file = TreeFile(path, self.real_root / VARS_FILE_NAME)
+            self._set_root_file(name, TreeFile(path, self.real_root / name))
         elif not stat.S_ISDIR(found.st_mode):
             self._problem(path, f"is {_special(found.st_mode)}, not a regular file: not read")
 
@@ -168,8 +172,8 @@ class _Walk:
         elif stat.S_ISDIR(found.st_mode):
             self._linked.append((path, target))
         elif stat.S_ISREG(found.st_mode):
-            if path == self.root / VARS_FILE_NAME:
-                self.tree.vars_file = TreeFile(path, target)
+            if path.parent == self.root and path.name in ROOT_FILES:
+                self._set_root_file(path.name, TreeFile(path, target))
             elif document:
                 self.tree.files.append(TreeFile(path, target))
         elif document:
@@ -177,8 +181,14 @@ class _Walk:
                 path, f"is a symbolic link to {_special(found.st_mode)}, not a regular file: not read"
             )
 
+    def _set_root_file(self, name: str, file: TreeFile) -> None:
+        if name == VARS_FILE_NAME:
+            self.tree.vars_file = file
+        else:
+            self.tree.targets_file = file
+
     def _is_document_name(self, path: Path) -> bool:
-        return path.suffix in YAML_SUFFIXES and path != self.root / VARS_FILE_NAME
+        return path.suffix in YAML_SUFFIXES and not (path.parent == self.root and path.name in ROOT_FILES)
 
     def _problem(self, path: Path, message: str) -> None:
         self.tree.problems.append(Problem(self.display(path), 1, message))

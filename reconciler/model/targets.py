@@ -9,10 +9,14 @@ Region. Names are unique per target, and references never cross targets: each ta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_TARGET = "default"  # the one target of a desired state without targets.yaml
+# A target's name: it names the target in problems, logs, metrics and ``metadata.target``, never anything in AWS
+TARGET_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
+TargetVariable = str | int | float | bool  # as in vars.yaml: ``desiredCount: ${COUNT}`` stays a number
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +31,7 @@ class Target:
     external_id: str | None = None
     session_name: str | None = None
     events_queue_url: str | None = None  # this target's own events queue, if it has one
-    vars: Mapping[str, str] = field(default_factory=dict)  # win over vars.yaml for its documents
+    vars: Mapping[str, TargetVariable] = field(default_factory=dict)  # win over vars.yaml for its documents
     file: str = ""  # where it is declared, for problems found later
     line: int = 0
 

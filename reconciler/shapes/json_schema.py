@@ -21,6 +21,7 @@ from typing import Any
 
 from reconciler.model.kinds import KINDS, LISTENER, KindInfo
 from reconciler.model.resource import API_VERSION, DeletionPolicy, Mode
+from reconciler.model.targets import TARGET_NAME
 from reconciler.shapes.checker import ALSO_REQUIRED, EXTRA_FIELD_SHAPES
 from reconciler.shapes.models import input_shape, service_model
 
@@ -117,6 +118,14 @@ def _metadata_schema() -> dict[str, Any]:
                 "description": (
                     "Field paths, as `plan` prints them (containerDefinitions[app].image, tags.CostCenter), "
                     "where a difference between Git and AWS is never a change."
+                ),
+            },
+            "target": {
+                "type": "string",
+                "pattern": f"^{TARGET_NAME.pattern}$",
+                "description": (
+                    "The target (a name in targets.yaml) this document is for, over its folder's. Written as "
+                    "it is: no variables."
                 ),
             },
             "pruneUnmanagedRules": {

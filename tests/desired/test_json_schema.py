@@ -219,6 +219,8 @@ def test_an_unknown_kind_is_rejected(validator: Draft202012Validator) -> None:
         (("metadata", "labels", "team"), 3),
         (("metadata", "name"), ""),
         (("metadata", "pruneUnmanagedRules"), "yes"),
+        (("metadata", "target"), "${TARGET}"),  # the target decides the variables: never one itself
+        (("metadata", "target"), 3),
     ],
 )
 def test_bad_envelope_values_are_rejected(
@@ -232,6 +234,12 @@ def test_bad_envelope_values_are_rejected(
     errors = errors_of(validator, listener)
     assert errors
     assert all(tuple(error.absolute_path) == path for error in errors)
+
+
+def test_a_document_may_name_its_target(validator: Draft202012Validator) -> None:
+    service = real_document("Service", "frontapp")
+    service["metadata"]["target"] = "prod-eu"
+    assert not errors_of(validator, service)
 
 
 def test_a_missing_metadata_name_is_rejected(validator: Draft202012Validator) -> None:
