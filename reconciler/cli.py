@@ -263,6 +263,9 @@ def _validate(settings: Settings) -> int:
     for warning in secret_warnings(desired):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"{settings.dir}: {len(desired.resources)} resources valid (revision {desired.revision})")
+    for part in desired.parts:  # none without targets.yaml
+        count = len(part.resources)
+        print(f"  target {part.target}: {count} resource{'' if count == 1 else 's'}")
     return EXIT_OK
 
 

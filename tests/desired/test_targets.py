@@ -16,6 +16,7 @@ from reconciler.errors import InvalidDesiredState, Problem
 from reconciler.model.resource import DesiredState
 from reconciler.model.targets import DEFAULT_TARGET, Target
 from reconciler.shapes import BotocoreSpecChecker
+from tests.conftest import CLI
 from tests.desired.corpus import TASK, Case, doc
 from tests.desired.corpus_load_balancing import CLUSTER, TARGET_GROUP
 from tests.desired.corpus_load_balancing import SERVICE as BALANCED_SERVICE
@@ -533,3 +534,18 @@ def test_a_linked_targets_yaml_is_followed_inside_the_directory_only(tmp_path: P
     (tmp_path / "ds/targets.yaml").symlink_to(tmp_path / "outside.yaml")
     with pytest.raises(InvalidDesiredState, match=r"targets\.yaml:1: is a symbolic link pointing outside"):
         load(tmp_path / "ds")
+
+
+def test_validate_says_how_many_documents_each_target_has(tmp_path: Path, cli: CLI) -> None:
+    write_tree(tmp_path / "ds", {**ESTATE, "prod/us/web.yaml": CLUSTER})
+    valid = cli("validate", "ds")
+    assert valid.code == 0, valid.err
+    assert valid.out.splitlines()[1:] == [
+        "  target prod-eu: 4 resources",
+        "  target prod-us: 1 resource",
+        "  target staging: 4 resources",
+    ]
+    write_tree(tmp_path / "ds", {"elsewhere/cluster.yaml": CLUSTER})
+    invalid = cli("validate", "ds")
+    assert invalid.code == 1
+    assert "ds/elsewhere/cluster.yaml:1: the document is in no folder that targets.yaml maps" in invalid.err
