@@ -30,7 +30,11 @@ from reconciler.model.targets import DEFAULT_TARGET, TARGET_NAME, Target
 
 _SECTIONS = ("targets", "folders")
 _FIELDS = ("account", "region", "roleArn", "externalId", "sessionName", "eventsQueueUrl", "vars")
-_REQUIRED = ("account", "region", "roleArn")
+_REQUIRED = (
+    "account",
+    "region",
+)  # no roleArn: the reconciler's own credentials, which must be of that account
+_NEED_ROLE = ("externalId", "sessionName")  # what only an AssumeRole uses
 ACCOUNT = re.compile(r"[0-9]{12}")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+){1,2}-[1-9][0-9]?")  # us-east-1, us-gov-west-1, ap-southeast-5
 ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::(?P<account>[0-9]{12}):role/[\w+=,.@/-]{1,576}")
@@ -163,6 +167,12 @@ class _Reading:
         if "vars" in entry:
             variables = self.target_variables(name, entry["vars"])
         account, role = values.get("account"), values.get("roleArn")
+        for key in _NEED_ROLE if "roleArn" not in entry else ():
+            if key in entry:
+                self.problem(
+                    self.line(f"{path}.{key}", line),
+                    f"target '{name}': {key} is given to the role it assumes, and it has no roleArn",
+                )
         match = ROLE_ARN.fullmatch(role or "")
         if account is not None and match is not None and match["account"] != account:
             self.problem(

@@ -157,6 +157,16 @@ def test_targets_are_read_with_their_fields(tmp_path: Path) -> None:
     assert not staging.default
 
 
+def test_a_target_without_a_role_is_reached_with_the_reconcilers_own_credentials(tmp_path: Path) -> None:
+    own = TARGETS.replace(', roleArn: "arn:aws:iam::111111111111:role/reconciler"}', "}")
+    state = loaded(tmp_path, {**ESTATE, "targets.yaml": own})
+    prod_us = state.targets[1]
+    assert (prod_us.name, prod_us.account, prod_us.region, prod_us.role_arn) == (
+        "prod-us", "111111111111", "us-east-1", None,
+    )  # fmt: skip
+    assert not prod_us.default  # a named account: the runtime checks its credentials reach it
+
+
 def test_variables_fill_targets_yaml_and_given_ones_win(tmp_path: Path) -> None:
     state = loaded(tmp_path, ESTATE)
     assert [t.external_id for t in state.targets] == ["id-from-vars-yaml", None, None]
@@ -329,6 +339,16 @@ REJECTED = [
         "targets.yaml",
         4,
         "target 'staging': required field 'region' is missing",
+    ),
+    Case(
+        "an-external-id-without-a-role",
+        {
+            **ESTATE,
+            "targets.yaml": TARGETS.replace("    roleArn: arn:aws:iam::222222222222:role/reconciler\n", ""),
+        },
+        "targets.yaml",
+        7,
+        "target 'staging': sessionName is given to the role it assumes, and it has no roleArn",
     ),
     Case(
         "an-account-not-of-12-digits",
