@@ -24,6 +24,7 @@ from reconciler.sandbox.patches import (
     events_disabled_rules,
     iam_managed_policies,
     sqs_long_poll,
+    sts_assume_role,
     tags,
 )
 
@@ -49,6 +50,7 @@ def apply_patches() -> None:
         cloud_map,
         events_disabled_rules,
         sqs_long_poll,
+        sts_assume_role,
         tags,
     ):
         if module.__name__ not in _applied:
