@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.retries.standard import ThrottledRetryableChecker, TransientRetryableChecker
 
@@ -157,6 +157,10 @@ BY_SERVICE: Mapping[str, Codes] = {
         Terminal: frozenset({"ItemCollectionSizeLimitExceededException"}),
         Retriable: frozenset({"InternalServerError"}),
     },
+    # AssumeRole, called for a target's credentials (``live/credentials.py``); AccessDenied is a common code
+    "sts": {
+        Terminal: frozenset({"MalformedPolicyDocument", "PackedPolicyTooLarge", "RegionDisabledException"}),
+    },
     "sqs": {
         NotFound: frozenset({"QueueDoesNotExist", "KmsNotFound"}),
         Throttled: frozenset({"KmsThrottled"}),
@@ -208,3 +212,19 @@ def translated(
     code = type(error).__name__
     text = f"{code} when calling the {operation} operation: {error}"
     return Unreachable(service, operation, code, str(error), text=text)
+
+
+def assume_role_failed(
+    target: str,
+    role_arn: str,
+    error: ClientError | BotocoreConnectionError | HTTPClientError | NoCredentialsError,
+) -> AwsError:
+    """The error for a target whose role could not be assumed: the class its code means (AccessDenied:
+    ``Terminal``; throttled, or STS unreachable: transient), worded with the target and the role first, as
+    ``/status``, the log and ``reconciler plan`` say it."""
+    if isinstance(error, NoCredentialsError):
+        cause: AwsError = Terminal("sts", "AssumeRole", "NoCredentials", str(error))
+    else:
+        cause = translated("sts", "AssumeRole", error)
+    text = f"target {target}: cannot assume role {role_arn}: {cause}"
+    return type(cause)("sts", "AssumeRole", cause.code, cause.message, text=text, response=cause.response)

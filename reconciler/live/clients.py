@@ -30,6 +30,7 @@ from botocore.retries.standard import ThrottledRetryableChecker
 
 from reconciler.live.aws_errors import translated
 from reconciler.live.budget import ApiBudget
+from reconciler.live.credentials import RoleToAssume, assumed_credentials
 from reconciler.metrics import AWS_API_CALLS, AWS_BUDGET_WAIT
 from reconciler.model.ownership import USER_AGENT_MARK
 from reconciler.shapes.models import data_loader
@@ -95,7 +96,10 @@ class AwsClients:
         budget: ApiBudget | None = None,
         read_timeout: float = 30.0,
         instance: str = "default",
+        role: RoleToAssume | None = None,
     ) -> None:
+        """``role``: the clients act with this role's credentials, assumed with the process's own
+        (``live/credentials.py``); None: with the process's own."""
         self._session: AioSession = get_session()
         self._session.register_component("data_loader", data_loader())  # the models validation loaded
         self._session.get_component("response_parser_factory").set_parser_defaults(
@@ -119,6 +123,11 @@ class AwsClients:
                 [f"{USER_AGENT_MARK}{instance}"] + ([f"reconciler-replica/{replica}"] if replica else [])
             ),
         )
+        self.role = role
+        if role is not None:  # every client of the session signs with them
+            self._session._credentials = assumed_credentials(
+                role, region=self._region, endpoint_url=endpoint_url, config=self._config
+            )
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
         self.calls: Counter[tuple[str, str, str]] = Counter()  # (service, operation, outcome) → attempts
@@ -152,7 +161,10 @@ class AwsClients:
     async def transient(self, service: str) -> AsyncIterator[Any]:
         """A client of a session of its own, closed (and its service model freed) on exit: for a service called
         once in a long while. EC2's model alone is about 15 MiB in memory; the subnet lookups need it once."""
-        creator = get_session().create_client(
+        session = get_session()
+        if self.role is not None:
+            session._credentials = self._session._credentials  # the target's, already assumed or refreshed
+        creator = session.create_client(
             service, region_name=self._region, endpoint_url=self._endpoint_url, config=self._config
         )
         async with creator as client:
