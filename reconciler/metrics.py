@@ -46,25 +46,25 @@ EVENTS_RECEIVED = Counter(
 RESOURCE_DRIFTED = Gauge(
     "reconciler_resource_drifted",
     "1 while a resource differs from Git because AWS was changed (cause drift) and is not yet corrected.",
-    ["kind", "name"],
+    ["kind", "name", "target"],
     registry=REGISTRY,
 )
 DRIFT_DETECTED = Counter(
     "reconciler_drift_detected",
     "Drift found: counted once each time a resource goes from in sync to drifted.",
-    ["kind"],
+    ["kind", "target"],
     registry=REGISTRY,
 )
 DRIFT_CORRECTED = Counter(
     "reconciler_drift_corrected",
     "Drifted resources brought back to the desired state.",
-    ["kind"],
+    ["kind", "target"],
     registry=REGISTRY,
 )
 CHANGES_APPLIED = Counter(
     "reconciler_changes_applied",
     "Changes written to AWS, by kind, action and cause (drift tells corrections from deploys).",
-    ["kind", "action", "cause"],
+    ["kind", "action", "cause", "target"],
     registry=REGISTRY,
 )
 APPLY_ERRORS = Counter(
@@ -103,7 +103,7 @@ RESOURCE_HEALTH = Gauge(
     "reconciler_resource_health",
     "1 on a resource's current health (Healthy, Progressing, Degraded, Suspended, Missing, Unknown), 0 on the others"
     " it has had: a resource has series from its first health other than Healthy.",
-    ["kind", "name", "health"],
+    ["kind", "name", "health", "target"],
     registry=REGISTRY,
 )
 RESOURCE_FIGHTING = Gauge(

@@ -36,6 +36,7 @@ from reconciler.model.history import DeploymentRecord, Starters, history_entries
 from reconciler.model.principal import UNKNOWN, Principal
 from reconciler.model.resource import ResourceKey
 from reconciler.model.secrets import mask_at, redact
+from reconciler.model.targets import DEFAULT_TARGET
 from reconciler.plan.types import Action, Cause, Change, Plan
 from reconciler.runtime.engine import PassOutcome
 
@@ -154,6 +155,7 @@ class Tracker:
         default_factory=dict
     )  # the healths it has series of
     starters: Starters = field(default_factory=Starters)  # the engine's: who started which deployment
+    target: str = DEFAULT_TARGET  # whose resources these are: every entry and metric series names it
     _suspects: dict[ResourceKey, Suspect] = field(default_factory=dict)  # who AWS events say changed what
     _targeted: bool = False  # the pass being recorded
     _started: float = 0.0  # when it began (time.monotonic())
@@ -237,11 +239,11 @@ class Tracker:
         )
         status.changes = (*status.changes[1 - HISTORY :], applied)
         metrics.CHANGES_APPLIED.labels(
-            kind=change.kind, action=change.action.value, cause=change.cause.value
+            kind=change.kind, action=change.action.value, cause=change.cause.value, target=self.target
         ).inc()
         if change.cause is Cause.DRIFT:
             self._detect(change)
-            metrics.DRIFT_CORRECTED.labels(kind=change.kind).inc()
+            metrics.DRIFT_CORRECTED.labels(kind=change.kind, target=self.target).inc()
             self._corrected(change)
         self._undrift(change.key)
 
@@ -283,7 +285,7 @@ class Tracker:
         self._suspects.pop(key, None)
         self._corrected_at.pop(key, None)
         for health in self._health_series.pop(key, ()):
-            metrics.RESOURCE_HEALTH.remove(key.kind, key.name, health.value)
+            metrics.RESOURCE_HEALTH.remove(key.kind, key.name, health.value, self.target)
 
     def _assessed(self, outcome: PassOutcome, seen: set[ResourceKey]) -> None:
         """The health and the deployment history the pass found, of the resources it planned."""
@@ -313,9 +315,9 @@ class Tracker:
             series = self._health_series[key] = set()
         series.add(verdict.health)
         for health in series:
-            metrics.RESOURCE_HEALTH.labels(kind=key.kind, name=key.name, health=health.value).set(
-                int(health is verdict.health)
-            )
+            metrics.RESOURCE_HEALTH.labels(
+                kind=key.kind, name=key.name, health=health.value, target=self.target
+            ).set(int(health is verdict.health))
 
     def _owned(self, plan: Plan) -> None:
         rows: dict[ResourceKey, list[tuple[str, str]]] = {}
@@ -365,7 +367,7 @@ class Tracker:
             principal, found_by, at = self._drift_by(key)
             by = principal.as_json() | {"foundBy": found_by, "at": at}
             diff = masked_diff(change)
-            metrics.DRIFT_DETECTED.labels(kind=key.kind).inc()
+            metrics.DRIFT_DETECTED.labels(kind=key.kind, target=self.target).inc()
             metrics.DRIFT_BY_PRINCIPAL.labels(principal_type=principal.type.value).inc()
             log.info("drift detected", kind=change.kind, name=change.name, diff=diff, by=str(principal),
                      by_type=principal.type.value, found_by=found_by)  # fmt: skip
@@ -373,7 +375,7 @@ class Tracker:
             status.lastDriftBy = by
             episode = DriftEpisode(by["at"], by, tuple(str(d["path"]) for d in diff))
             status.episodes = (*status.episodes[1 - HISTORY :], episode)
-        metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(1)
+        metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name, target=self.target).set(1)
         self._drift_series.add(key)
 
     def _drift_by(self, key: ResourceKey) -> tuple[Principal, str, str]:
@@ -398,10 +400,12 @@ class Tracker:
             status.episodes[-1].correctedAt = _now()
         self.drifted.discard(key)
         if key in self._drift_series:
-            metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name).set(0)
+            metrics.RESOURCE_DRIFTED.labels(kind=key.kind, name=key.name, target=self.target).set(0)
 
     def as_json(self) -> list[dict[str, object]]:
-        return [self.statuses[k].as_json(self.starters) for k in sorted(self.statuses)]
+        return [
+            self.statuses[k].as_json(self.starters) | {"target": self.target} for k in sorted(self.statuses)
+        ]
 
 
 def _now() -> str:

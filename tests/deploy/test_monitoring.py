@@ -143,7 +143,7 @@ def test_the_registry_is_read_with_suffixes() -> None:
     assert {"reconciler_cycle_duration_seconds_bucket", "reconciler_cycle_duration_seconds_sum"} <= set(
         EXPOSED
     )
-    assert EXPOSED["reconciler_resource_drifted"] == {"kind", "name"}
+    assert EXPOSED["reconciler_resource_drifted"] == {"kind", "name", "target"}
     assert "le" in EXPOSED["reconciler_cycle_duration_seconds_bucket"]
 
 

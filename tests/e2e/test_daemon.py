@@ -121,7 +121,9 @@ async def test_daemon_corrects_drift_and_keeps_the_last_good_state(estate: Estat
         boto("ecs").update_service(cluster="myapp-prod", service="wordpress", desiredCount=5)
         assert await status_code(base, "/sync", method="POST") == 202
         await eventually(lambda: desired_count(boto) == 1)
-        await eventually(lambda: metric(base, 'reconciler_drift_corrected_total{kind="Service"}'))
+        await eventually(
+            lambda: metric(base, 'reconciler_drift_corrected_total{kind="Service",target="default"}')
+        )
 
         # A commit with one invalid document and one valid change: nothing of it is applied.
         estate.edit("services/wordpress.yaml", "desiredCount: 1", "desiredCount: 9")

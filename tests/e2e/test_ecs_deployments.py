@@ -192,7 +192,7 @@ async def test_ecs_s_traffic_is_left_alone_mid_bake_and_a_hand_edit_after_is_cor
 
         await asyncio.to_thread(wait_until_settled, boto)  # the bake ends; ECS serves from the other group
         assert _serving(boto) == idle
-        rules = 'reconciler_drift_corrected_total{kind="ListenerRule"}'
+        rules = 'reconciler_drift_corrected_total{kind="ListenerRule",target="default"}'
         before = await metric(base, rules)
         async with aiohttp.ClientSession() as http, http.post(f"{base}/sync") as response:
             assert response.status == 202  # a full pass: the weights left by hand go to the live group

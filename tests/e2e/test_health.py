@@ -25,7 +25,7 @@ BREAKER_ON = "      enable: true\n      rollback: true"
 
 
 def health_metric(health: str) -> str:
-    return f'reconciler_resource_health{{health="{health}",kind="Service",name="wordpress"}}'
+    return f'reconciler_resource_health{{health="{health}",kind="Service",name="wordpress",target="default"}}'
 
 
 async def health_is(base: str, health: str, reason: str = "", service: str = "wordpress") -> bool:

@@ -89,7 +89,7 @@ async def test_a_hand_made_deployment_of_a_crash_looping_revision_is_overridden_
             )
             == registered
         )
-        await counted(base, 'reconciler_drift_corrected_total{kind="Service"}', 1)
+        await counted(base, 'reconciler_drift_corrected_total{kind="Service",target="default"}', 1)
 
 
 async def test_without_events_the_override_comes_within_one_interval(
@@ -105,7 +105,7 @@ async def test_without_events_the_override_comes_within_one_interval(
         started = time.monotonic()
         await eventually(lambda: described(boto)["taskDefinition"] == ours, within=15)
         assert time.monotonic() - started < 3.0 * 1.1 + 2, "more than one interval (jittered) and a pass"
-        await counted(base, 'reconciler_drift_corrected_total{kind="Service"}', 1)
+        await counted(base, 'reconciler_drift_corrected_total{kind="Service",target="default"}', 1)
 
 
 async def test_a_revision_ecs_rolled_back_is_not_deployed_again_until_git_changes(

@@ -122,7 +122,7 @@ async def test_a_hand_made_change_is_corrected_at_once_through_events(
         assert took < 15 < INTERVAL, took  # an event, not the interval
         assert await metric(base, 'reconciler_events_received_total{result="matched"}') >= 1
         assert await metric(base, 'reconciler_targeted_passes_total{trigger="event"}') >= 1
-        await counted(base, 'reconciler_drift_corrected_total{kind="Service"}', 1)
+        await counted(base, 'reconciler_drift_corrected_total{kind="Service",target="default"}', 1)
         assert await metric(base, 'reconciler_events_received_total{result="own"}') == 0
 
 

@@ -52,7 +52,9 @@ def assessed(key: ResourceKey, verdict: Verdict) -> PassOutcome:
 def health_series(key: ResourceKey) -> dict[str, float]:
     found = {}
     for health in Health:
-        value = sample("reconciler_resource_health", kind=key.kind, name=key.name, health=health.value)
+        value = sample(
+            "reconciler_resource_health", kind=key.kind, name=key.name, health=health.value, target="default"
+        )
         if value is not None:
             found[health.value] = value
     return found
