@@ -147,6 +147,13 @@ class AwsClients:
         await self._stack.__aexit__(exc_type, exc, tb)
         self._clients.clear()
 
+    async def check_credentials(self) -> None:
+        """With a role: its credentials, assumed now unless they are fresh. Raises the target's error when the
+        role cannot be assumed, before any other call is made: one AssumeRole a pass for a target that fails,
+        not one per call of its readers."""
+        if self.role is not None:
+            await self._session._credentials.get_frozen_credentials()
+
     async def client(self, service: str) -> Any:
         """The client for ``service`` (botocore's name: ``ecs``, ``elbv2``, …), created on first use."""
         if service not in self._clients:

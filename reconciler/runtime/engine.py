@@ -86,6 +86,7 @@ class Engine:
         self.starters = Starters()  # who started which deployment: this process, or whom an event named
 
     async def read(self, desired: DesiredState, *, targeted: bool = False) -> LiveState:
+        await self.clients.check_credentials()  # a target whose role cannot be assumed fails here, once
         live = LiveState(remembered=dict(self._remembered))
         first = [reader for reader in self._readers if not reader.after_others]
         await asyncio.gather(*(reader.read(desired, live, targeted=targeted) for reader in first))

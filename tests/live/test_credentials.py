@@ -29,6 +29,7 @@ async def test_clients_of_a_role_act_in_its_account_and_region(aws: str, boto: B
     async with AwsClients(region="eu-west-1", endpoint_url=None, role=role) as clients:
         ecs = await clients.client("ecs")
         arn = (await ecs.create_cluster(clusterName="there"))["cluster"]["clusterArn"]
+        await clients.check_credentials()  # assumed and fresh: nothing to say
     assert arn == f"arn:aws:ecs:eu-west-1:{OTHER}:cluster/there"
     assert boto("ecs").list_clusters()["clusterArns"] == []  # not in the process's own account
 
@@ -42,6 +43,8 @@ async def test_a_role_that_cannot_be_assumed_names_the_target_and_role(
     )
     role = RoleToAssume("eu", ROLE, "reconciler-test", external_id)
     async with AwsClients(region="eu-west-1", endpoint_url=None, role=role) as clients:
+        with pytest.raises(Terminal, match=f"^target eu: cannot assume role {ROLE}: "):
+            await clients.check_credentials()  # what a pass asks first: it fails there, before any read
         ecs = await clients.client("ecs")
         for _ in range(2):  # every call, not only the first
             with pytest.raises(Terminal) as refused:
