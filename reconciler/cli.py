@@ -21,21 +21,20 @@ from reconciler.desired.allowed_targets import allowed, unknown_target_problems
 from reconciler.desired.secrets import secret_warnings
 from reconciler.errors import InvalidDesiredState, echoed
 from reconciler.importer import NotFound, OtherAccount, import_estate
-from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
+from reconciler.live.credentials import RoleToAssume
 from reconciler.logs import configure_logging
 from reconciler.model.resource import DesiredState, Mode
 from reconciler.model.secrets import redact
 from reconciler.model.targets import Target, default_target
-from reconciler.plan.markdown import plan_as_markdown
-from reconciler.plan.render import plan_as_json, plan_as_text
-from reconciler.runtime.daemon import Daemon
+from reconciler.plan.markdown import plans_as_markdown
+from reconciler.plan.render import plan_as_json, plan_as_text, plans_as_json, plans_as_text
+from reconciler.plan.types import Plan
 from reconciler.runtime.engine import Engine, PassOutcome
 from reconciler.runtime.options import (
-    coordinator_of,
+    clients_of,
     daemon_options,
-    desired_source,
-    events_queue,
+    fleet_of,
     notices_of,
     plan_options,
 )
@@ -282,22 +281,10 @@ async def _with_source(handler: Any, settings: Settings) -> int:
         _print_problems(exc)
         return EXIT_ERROR
     try:
-        budget = ApiBudget(share=settings.api_budget) if settings.api_budget else None
-        aws = AwsClients(
-            region=settings.region,
-            endpoint_url=settings.endpoint_url,
-            replica=settings.replica_id,
-            budget=budget,
-            read_timeout=settings.aws_read_timeout,
-            instance=settings.instance,
-        )
-        async with aws as clients:
-            # each resource's health is judged (and read) for the daemon's /status; a plan or one apply needs none
-            engine = Engine(
-                clients, options=plan_options(settings), mode=settings.mode, health=handler is _run
-            )
-            result: int = await handler(settings, engine, desired)
-            return result
+        if desired is None:
+            async with clients_of(settings) as home:
+                return await _run(settings, home)
+        return await _each_target(handler, settings, desired)
     except InvalidDesiredState as exc:  # found invalid against live AWS (an ALB's subnets in one zone)
         _print_problems(exc)
         return EXIT_ERROR
@@ -306,20 +293,76 @@ async def _with_source(handler: Any, settings: Settings) -> int:
         return EXIT_ERROR
 
 
-async def _plan(settings: Settings, engine: Engine, desired: Any) -> int:
-    plan = await engine.plan(desired)
-    if settings.output == "markdown":
-        print(plan_as_markdown(plan, desired), end="")  # it ends in a newline, and its size is the comment's
+async def _each_target(handler: Any, settings: Settings, desired: DesiredState) -> int:
+    """``plan`` or ``apply`` over every target (``--allowed-targets``: those only), each with its own clients,
+    all at once; then what they did, in the order targets.yaml declares them (``plans_as_text``, …). The exit
+    code is the worst: 1 if a target failed (named on stderr), else 2 if one has changes (``plan``). Without
+    targets.yaml, the one default target, exactly as before targets existed."""
+    if not desired.targets:
+        async with clients_of(settings) as clients:
+            engine = Engine(clients, options=plan_options(settings), mode=settings.mode, health=False)
+            done = await handler(engine, desired)
+        return _report(settings, desired, [done])
+    parts = allowed(desired, settings.allowed_targets)
+    declared = {target.name: target for target in desired.targets}
+    for name in declared.keys() - parts.keys():
+        print(f"target {name}: not in --allowed-targets, not planned", file=sys.stderr)
+
+    async def one(name: str) -> Plan | PassOutcome | Exception:
+        try:
+            async with clients_of(settings, declared[name]) as clients:
+                engine = Engine(clients, options=plan_options(settings), mode=settings.mode, health=False,
+                                identity=name)  # fmt: skip
+                done: Plan | PassOutcome = await handler(engine, parts[name])
+                return done
+        except Exception as exc:  # this target only: the others are planned (or applied) still
+            return exc
+
+    outcomes = dict(zip(parts, await asyncio.gather(*(one(name) for name in parts)), strict=True))
+    failed = []
+    for name, outcome in outcomes.items():
+        if isinstance(outcome, InvalidDesiredState):
+            print(f"target {name}:", file=sys.stderr)
+            _print_problems(outcome)
+        elif isinstance(outcome, Exception):
+            print(redact(f"error: target {name}: {type(outcome).__name__}: {outcome}"), file=sys.stderr)
+        else:
+            continue
+        failed.append(name)
+    done = [outcome for outcome in outcomes.values() if not isinstance(outcome, Exception)]
+    code = _report(settings, desired, done) if done else EXIT_OK
+    if failed:
+        print(f"error: {len(failed)} target(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return EXIT_ERROR
+    return code
+
+
+def _report(settings: Settings, desired: DesiredState, done: Sequence[Plan | PassOutcome]) -> int:
+    """Print what ``plan`` (plans) or ``apply`` (outcomes) did, over one target or several; the exit code."""
+    plans = [item if isinstance(item, Plan) else item.plan for item in done]
+    outcomes = [item for item in done if isinstance(item, PassOutcome)]
+    if outcomes or settings.output not in ("json", "markdown"):
+        print(plan_as_text(plans[0], desired) if not desired.targets else plans_as_text(plans, desired))
+    elif settings.output == "markdown":  # it ends in a newline, and its size is the comment's
+        print(plans_as_markdown(plans, desired), end="")
     else:
-        print(plan_as_json(plan, desired) if settings.output == "json" else plan_as_text(plan, desired))
-    return EXIT_CHANGES if plan.has_changes else EXIT_OK
+        print(plan_as_json(plans[0], desired) if not desired.targets else plans_as_json(plans, desired))
+    if not outcomes:
+        return EXIT_CHANGES if any(plan.has_changes for plan in plans) else EXIT_OK
+    for outcome in outcomes:
+        if desired.targets:
+            print(f"target {outcome.plan.target}:")
+        _print_apply_result(outcome)
+    failing = any(outcome.result.failed or _blocked(outcome, settings) for outcome in outcomes)
+    return EXIT_ERROR if failing else EXIT_OK
 
 
-async def _apply(settings: Settings, engine: Engine, desired: Any) -> int:
-    outcome = await engine.reconcile(desired)
-    print(plan_as_text(outcome.plan, desired))
-    _print_apply_result(outcome)
-    return EXIT_ERROR if outcome.result.failed or _blocked(outcome, settings) else EXIT_OK
+async def _plan(engine: Engine, desired: DesiredState) -> Plan:
+    return await engine.plan(desired)
+
+
+async def _apply(engine: Engine, desired: DesiredState) -> PassOutcome:
+    return await engine.reconcile(desired)
 
 
 def _blocked(outcome: PassOutcome, settings: Settings) -> bool:
@@ -386,22 +429,17 @@ def _import_target(settings: Settings, name: str) -> Target:
 
 
 def _clients_of(settings: Settings, target: Target | None) -> AwsClients:
-    """The clients ``import`` reads with: the target's Region, else ``--region``."""
+    """The clients ``import`` reads with: the target's Region, else ``--region``; its role's credentials when it
+    has a role (``live/credentials.py``)."""
     region = target.region if target is not None and target.region else settings.region
-    return AwsClients(region=region, endpoint_url=settings.endpoint_url)
+    role = RoleToAssume.of(target, instance=settings.instance) if target is not None else None
+    return AwsClients(region=region, endpoint_url=settings.endpoint_url, role=role)
 
 
-async def _run(settings: Settings, engine: Engine, _: Any) -> int:
-    lease = coordinator_of(settings, engine)
-    daemon = Daemon(
-        source=desired_source(settings),
-        engine=engine,
-        options=daemon_options(settings),
-        lease=lease,
-        events=events_queue(settings, engine, lease),
-        notices=notices_of(settings),
-    )
-    await daemon.run()
+async def _run(settings: Settings, home: AwsClients) -> int:
+    """The daemon: a loop per target (``runtime/fleet.py``); ``home``, the process's own clients, hold the lease
+    and the events queue."""
+    await fleet_of(settings, home).run()
     return EXIT_OK
 
 

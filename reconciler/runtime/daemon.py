@@ -20,7 +20,8 @@ import random
 import signal
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -34,6 +35,7 @@ from reconciler.events.keys import actor_of, deployments_named, keys_of_event
 from reconciler.events.queue import EventQueue
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.model.secrets import redact
+from reconciler.model.targets import DEFAULT_TARGET, Target, default_target
 from reconciler.plan.applications import applications
 from reconciler.plan.targets import changed_resources, fresh_documents
 from reconciler.plan.types import Action
@@ -74,6 +76,10 @@ class Coordinator(Protocol):
 
     def may_write(self) -> bool: ...
 
+    def check_write(self, service: str, operation: str) -> None:
+        """A write guard (``live/clients.py``): raises when this replica may not send this write now."""
+        ...
+
     def speaks_for_estate(self) -> bool: ...
 
     def status(self) -> dict[str, object]: ...
@@ -102,6 +108,25 @@ class DesiredSource(Protocol):
     async def watch(self, wake: Callable[[str], None], stop: asyncio.Event, *, debounce_ms: int) -> None: ...
 
 
+@asynccontextmanager
+async def serving(
+    probe: Probe, options: DaemonOptions, source: DesiredSource, *, stop: Callable[[], None]
+) -> AsyncIterator[None]:
+    """The HTTP port open and SIGTERM and SIGINT calling ``stop`` while the body runs; both undone after it."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+    runner = await start_server(probe, host=options.host, port=options.port)
+    log.info("daemon started", listen=f"{options.host}:{options.port}", source=source.description)
+    try:
+        yield
+    finally:
+        await runner.cleanup()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        log.info("daemon stopped")
+
+
 @dataclass
 class DaemonOptions:
     interval: float = 30.0
@@ -116,6 +141,10 @@ class DaemonOptions:
 
 @dataclass
 class Daemon:
+    """The loop of one target (``model/targets.py``): its engine (its own clients, caches and API budget), its
+    tracker and its schedule. ``run`` serves the HTTP port, watches the source and runs the lease beside the loop;
+    a fleet of targets (``fleet.py``) does those once and runs each target's ``run_loop``."""
+
     source: DesiredSource
     engine: Engine
     options: DaemonOptions
@@ -125,6 +154,8 @@ class Daemon:
     notices: Notices | None = None  # --notify-url, --notify-slack-url-file, --github-token-file
     last_good: DesiredState | None = None
     passes: int = 0
+    target: Target | None = None  # None: the default target (the process's own credentials and Region)
+    last_error: str = ""  # why the last pass failed, redacted; "" once a pass succeeds
     # what is pending, and what the passes so far leave for the next ones: read and replaced, never changed
     _schedule: Schedule = field(init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)  # rung by wake-ups: the loop stops sleeping
@@ -138,6 +169,12 @@ class Daemon:
 
     def __post_init__(self) -> None:
         self._schedule = Schedule(interval=self.options.interval)
+        self.tracker.target = self.name
+
+    @property
+    def name(self) -> str:
+        """The target's name: ``default`` without targets.yaml."""
+        return self.target.name if self.target is not None else DEFAULT_TARGET
 
     def request_sync(self) -> None:
         self._receive(SyncAsked())
@@ -176,10 +213,30 @@ class Daemon:
             "source": self.source.status(),
             "lastPass": self._last_pass,
             "coordination": self.lease.status() if self.lease is not None else None,
-            "targets": [{"instance": self.options.instance, "region": self.engine.clients.region}],
+            "targets": [self.target_status()],
             **self._grouped(),
             "resources": self.tracker.as_json(),
         }
+
+    def target_status(self) -> dict[str, object]:
+        """This target in ``GET /status``'s ``targets``: where it is, whether AWS has answered it, why its last
+        pass failed. ``instance`` and ``region`` as before targets existed."""
+        target = self.target or default_target(self.engine.clients.region)
+        return {
+            "instance": self.options.instance,
+            "region": target.region or self.engine.clients.region,
+            "name": target.name,
+            "account": target.account,
+            "roleArn": target.role_arn,
+            "answered": self._aws_answered,
+            "error": self.last_error or None,
+            "lastPass": self._last_pass,
+        }
+
+    @property
+    def answered(self) -> bool:
+        """AWS has answered a pass of this target."""
+        return self._aws_answered
 
     def _grouped(self) -> dict[str, object]:
         """The applications of the desired state in force, grouped once per revision (``plan/applications.py``)."""
@@ -195,22 +252,13 @@ class Daemon:
         return self.last_good is not None and answered
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop)
         probe = Probe(self.healthy, self.ready, self.status, self.request_sync, self.options.webhook_secret,
                       self.options.ui_sync_token)  # fmt: skip
-        runner = await start_server(probe, host=self.options.host, port=self.options.port)
-        log.info(
-            "daemon started",
-            listen=f"{self.options.host}:{self.options.port}",
-            source=self.source.description,
-        )
-        if self.lease is None:
-            metrics.LEADER.set(1)
-        else:
-            self.lease.on_change = self._lease_changed
-        try:
+        async with serving(probe, self.options, self.source, stop=self.stop):
+            if self.lease is None:
+                metrics.LEADER.set(1)
+            else:
+                self.lease.on_change = self._lease_changed
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._watch())
                 if self.lease is not None:
@@ -226,11 +274,12 @@ class Daemon:
                     sending.cancel()
                 if self.lease is not None:  # the last pass is over: the next replica need not wait
                     await self.lease.release()
-        finally:
-            await runner.cleanup()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
-            log.info("daemon stopped")
+
+    async def run_loop(self) -> None:
+        """The loop alone, until ``stop``: a fleet's target, whose HTTP port, source watch, lease and notifier are
+        the fleet's. Every log line of it names the target."""
+        structlog.contextvars.bind_contextvars(target=self.name)
+        await self._loop()
 
     def _resources_named(self, event: object) -> tuple[str, set[ResourceKey]]:
         if self.last_good is None:
@@ -326,8 +375,10 @@ class Daemon:
                 return None
             self._account(outcome, time.perf_counter() - started, began)
             self._handled(taken, decision, found, outcome)
+            self.last_error = ""
         except Exception as exc:
             terminal = isinstance(exc, TerminalError)  # retrying at once would only fail the same way
+            self.last_error = redact(f"{type(exc).__name__}: {exc}")
             log.error("pass failed", error=str(exc), error_type=type(exc).__name__, terminal=terminal)
             metrics.CYCLES.labels(result="error").inc()
             self._schedule = schedule.after(self._schedule, Failed(taken, decision, found, terminal=terminal))

@@ -25,6 +25,7 @@ from reconciler.model.history import DeploymentRecord, Starters
 from reconciler.model.kinds import KINDS
 from reconciler.model.live import LiveState
 from reconciler.model.resource import DesiredResource, DesiredState, Mode, ResourceKey
+from reconciler.model.targets import DEFAULT_TARGET
 from reconciler.plan.ecs import RevisionMemo
 from reconciler.plan.entries import entry_spec_hash, reference_arns
 from reconciler.plan.health import HealthInputs, assess, unsettled_target_groups
@@ -64,10 +65,14 @@ class Engine:
         mode: Mode = Mode.ENFORCE,
         tag_refresh_passes: int = REFRESH_PASSES,
         health: bool = True,
+        identity: str = DEFAULT_TARGET,
     ) -> None:
         """``health``: judge each resource's health after a pass (``plan/health.py``), reading what that needs
-        (``live/health.py``); a daemon does, a one-off ``apply`` need not."""
+        (``live/health.py``); a daemon does, a one-off ``apply`` need not. ``identity``: the target this engine
+        reads and writes (its name, ``model/targets.py``), stable across passes and processes: what it keeps is
+        of that target only."""
         self.clients = clients
+        self.identity = identity
         self.options = options
         self.mode = mode
         self.shards: Shards | None = None  # --shards auto: only the changes of the shards held are applied

@@ -10,11 +10,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from reconciler.events.queue import EventQueue
+from reconciler.live.budget import ApiBudget
+from reconciler.live.clients import AwsClients
+from reconciler.live.credentials import RoleToAssume
+from reconciler.model.targets import Target
 from reconciler.notify.github import repository_of
 from reconciler.notify.sender import GitHubTarget, Notifier
 from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import DaemonOptions, DesiredSource
 from reconciler.runtime.engine import Engine
+from reconciler.runtime.fleet import EngineFactory, Fleet
 from reconciler.runtime.lease import Lease, LeaseTiming
 from reconciler.runtime.notices import Notices
 from reconciler.runtime.shards import Shards
@@ -69,9 +74,63 @@ def ui_sync_token(settings: Settings) -> bytes | None:
     return token
 
 
-def coordinator_of(settings: Settings, engine: Engine) -> Lease | Shards | None:
-    """With ``--lease-table``: the leader lease, or with ``--shards auto`` the shard leases; either then guards
-    every AWS write of the engine's clients."""
+def clients_of(settings: Settings, target: Target | None = None) -> AwsClients:
+    """The clients of a target: its Region, and its role's credentials when it has a role, with an API budget of
+    its own (AWS's rates are per account and Region). Without a target, or for the default one: the process's
+    own credentials and ``--region``, as before targets existed. Not yet entered."""
+    region = target.region if target is not None and target.region else settings.region
+    return AwsClients(
+        region=region,
+        endpoint_url=settings.endpoint_url,
+        replica=settings.replica_id,
+        budget=ApiBudget(share=settings.api_budget) if settings.api_budget else None,
+        read_timeout=settings.aws_read_timeout,
+        instance=settings.instance,
+        role=RoleToAssume.of(target, instance=settings.instance) if target is not None else None,
+    )
+
+
+def engine_factory(settings: Settings, *, health: bool = True, shards: Shards | None = None) -> EngineFactory:
+    """Each target's engine, on clients of its own (``clients_of``). Its identity, for what it keeps between
+    passes and processes, is ``Engine.identity``: the target's name."""
+
+    def make(target: Target) -> Engine:
+        engine = Engine(clients_of(settings, target), options=plan_options(settings), mode=settings.mode,
+                        health=health, identity=target.name)  # fmt: skip
+        engine.shards = shards
+        return engine
+
+    return make
+
+
+def fleet_of(settings: Settings, home: AwsClients) -> Fleet:
+    """``reconciler run``: a loop per target of the desired state, and, once, the lease on ``home`` (the
+    process's own clients: the lease table and the events queue are in its own account), the events queue and
+    the notifier. Raises ``StartupError`` for options that cannot work."""
+    coordinator = coordinator_of(settings, home)
+    shards = coordinator if isinstance(coordinator, Shards) else None
+    notices = notices_of(settings)
+
+    def target_queue(engine: Engine, url: str) -> EventQueue:
+        may_consume = coordinator.may_write if coordinator is not None else (lambda: True)
+        return EventQueue(engine.clients, url, may_consume=may_consume)
+
+    return Fleet(
+        source=desired_source(settings),
+        make_engine=engine_factory(settings, shards=shards),
+        options=daemon_options(settings),
+        lease=coordinator,
+        events=events_queue(settings, home, coordinator),
+        notifier=notices.notifier if notices is not None else None,
+        allowed=frozenset(settings.allowed_targets),
+        region=home.region,
+        make_events=target_queue,
+    )
+
+
+def coordinator_of(settings: Settings, clients: AwsClients) -> Lease | Shards | None:
+    """With ``--lease-table``: the leader lease, or with ``--shards auto`` the shard leases, on ``clients``;
+    either then guards every AWS write of those clients (and of every target's: ``Fleet``)."""
     if not settings.lease_table:
         if settings.shards == "auto":
             raise ValueError("--shards auto needs --lease-table (the members and shards are kept there)")
@@ -81,24 +140,22 @@ def coordinator_of(settings: Settings, engine: Engine) -> Lease | Shards | None:
         renew_every=settings.lease_renew,
         safety=min(5.0, settings.lease_duration / 6),
     )
-    clients, holder = engine.clients, settings.replica_id
+    holder = settings.replica_id
     coordinator: Lease | Shards
     if settings.shards == "auto":
-        coordinator = engine.shards = Shards(
-            clients, table=settings.lease_table, holder=holder, timing=timing
-        )
+        coordinator = Shards(clients, table=settings.lease_table, holder=holder, timing=timing)
     else:
         coordinator = Lease(clients, table=settings.lease_table, holder=holder, timing=timing)
     clients.write_guard = coordinator.check_write
     return coordinator
 
 
-def events_queue(settings: Settings, engine: Engine, lease: Lease | Shards | None) -> EventQueue | None:
+def events_queue(settings: Settings, clients: AwsClients, lease: Lease | Shards | None) -> EventQueue | None:
     """``--events-queue-url``: consumed by the replica that may write (all of them with one replica)."""
     if not settings.events_queue_url:
         return None
     may_consume = lease.may_write if lease is not None else (lambda: True)
-    return EventQueue(engine.clients, settings.events_queue_url, may_consume=may_consume)
+    return EventQueue(clients, settings.events_queue_url, may_consume=may_consume)
 
 
 def desired_source(settings: Settings, *, extra_vars: Mapping[str, str] | None = None) -> DesiredSource:

@@ -51,7 +51,7 @@ async def run_sandbox(settings: Settings, *, emulator_port: int) -> int:
             instance=settings.instance,
         ) as clients:
             engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
-            events = events_queue(settings, engine, None)
+            events = events_queue(settings, clients, None)
             notices = notices_of(settings)
             daemon = Daemon(source, engine, daemon_options(settings), events=events, notices=notices)
             await daemon.run()

@@ -1,0 +1,245 @@
+"""Many targets in one daemon, end to end against the emulator: three targets in two other accounts and two
+Regions, each reached through its role (assumed with the process's own credentials, with an external ID), converge
+from empty; drift made by hand in each, with that account's credentials, is corrected there; a fourth target whose
+role cannot be assumed is reported in /status with the reason while the others converge and stay corrected.
+
+The desired state is built by hand here, one part per target (``DesiredState.parts``), as the loader makes it from
+targets.yaml; each part is loaded from a folder of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from reconciler.model.resource import DesiredState
+from reconciler.model.targets import Target
+from reconciler.runtime.daemon import DaemonOptions
+from reconciler.runtime.fleet import Fleet
+from reconciler.runtime.options import engine_factory
+from reconciler.settings import Settings
+from reconciler.source.directory import DirectorySource
+from tests.conftest import BotoFactory, wait_until_settled
+from tests.e2e.test_daemon import counted, eventually, free_port, status_code
+from tests.sandbox.test_sts_patches import in_account
+
+ACCOUNT_A, ACCOUNT_B = "111111111111", "222222222222"
+ROLE = "reconciler-target"
+EXECUTION_ROLE = "ecsTaskExecutionRole"
+TARGETS = (
+    Target("a-east", account=ACCOUNT_A, region="us-east-1", external_id="ext-a",
+           role_arn=f"arn:aws:iam::{ACCOUNT_A}:role/{ROLE}"),
+    Target("a-west", account=ACCOUNT_A, region="eu-west-1", external_id="ext-a",
+           role_arn=f"arn:aws:iam::{ACCOUNT_A}:role/{ROLE}"),
+    Target("b-east", account=ACCOUNT_B, region="us-east-1", external_id="ext-b",
+           role_arn=f"arn:aws:iam::{ACCOUNT_B}:role/{ROLE}"),
+)  # fmt: skip
+# the role of account B, with the external ID of account A: refused
+REFUSED = Target("b-wrong", account=ACCOUNT_B, region="us-west-2", external_id="ext-a",
+                 role_arn=f"arn:aws:iam::{ACCOUNT_B}:role/{ROLE}")  # fmt: skip
+ESTATE = """
+apiVersion: reconciler/v1
+kind: Cluster
+metadata: {name: apps}
+spec: {}
+---
+apiVersion: reconciler/v1
+kind: TaskDefinition
+metadata: {name: web}
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: "256"
+  memory: "512"
+  executionRoleArn: ${EXECUTION_ROLE_ARN}
+  containerDefinitions:
+    - {name: app, image: "public.ecr.aws/nginx/nginx:1.27", portMappings: [{containerPort: 8080}]}
+---
+apiVersion: reconciler/v1
+kind: Service
+metadata: {name: web}
+spec:
+  cluster: apps
+  taskDefinition: web
+  desiredCount: 1
+  launchType: FARGATE
+  networkConfiguration:
+    awsvpcConfiguration: {subnets: ["${SUBNET}"], securityGroups: ["${SECURITY_GROUP}"]}
+"""
+
+
+def trust(external_id: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+    }]})  # fmt: skip
+
+
+@dataclass
+class Accounts:
+    """boto3 clients acting in a target's account and Region, as its administrator would by hand."""
+
+    boto: BotoFactory
+    _credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def client(self, target: Target, service: str) -> Any:
+        assert target.role_arn is not None and target.account is not None
+        if target.account not in self._credentials:
+            answer = self.boto("sts").assume_role(
+                RoleArn=target.role_arn, RoleSessionName="by-hand", ExternalId=target.external_id
+            )
+            self._credentials[target.account] = answer["Credentials"]
+        credentials = self._credentials[target.account]
+        return self.boto(
+            service,
+            region_name=target.region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
+    def desired_count(self, target: Target) -> int:
+        services = self.client(target, "ecs").describe_services(cluster="apps", services=["web"])["services"]
+        return int(services[0]["desiredCount"]) if services else -1
+
+
+def prepared(boto: BotoFactory) -> Accounts:
+    """Each account's role for the reconciler (trusting the process's account, with its external ID) and task
+    execution role, and a subnet and a security group in each target's Region."""
+    for account, external_id in ((ACCOUNT_A, "ext-a"), (ACCOUNT_B, "ext-b")):
+        iam = in_account(boto("iam"), account)
+        iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=trust(external_id))
+        iam.create_role(RoleName=EXECUTION_ROLE, AssumeRolePolicyDocument=json.dumps({"Statement": []}))
+    return Accounts(boto)
+
+
+def network(accounts: Accounts, target: Target) -> dict[str, str]:
+    ec2 = accounts.client(target, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(VpcId=vpc, GroupName="app", Description="app")["GroupId"]
+    role = f"arn:aws:iam::{target.account}:role/{EXECUTION_ROLE}"
+    return {"SUBNET": subnet, "SECURITY_GROUP": group, "EXECUTION_ROLE_ARN": role}
+
+
+@dataclass
+class TargetsSource:
+    """The desired state of ``targets``, one folder each, loaded into one state with a part per target."""
+
+    root: Path
+    targets: tuple[Target, ...]
+    variables: dict[str, dict[str, str]]
+    description: str = "targets in memory"
+
+    async def load_async(self) -> DesiredState:
+        parts = []
+        for target in self.targets:
+            folder = self.root / target.name
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "estate.yaml").write_text(ESTATE)
+            source = DirectorySource(root=folder, extra_vars=self.variables.get(target.name, {}))
+            parts.append((await source.load_async()).model_copy(update={"target": target.name}))
+        revision = "+".join(part.revision[:8] for part in parts)
+        parts = [part.model_copy(update={"revision": revision}) for part in parts]
+        resources = tuple(r for part in parts for r in part.resources)
+        return DesiredState(resources=resources, revision=revision, targets=self.targets, parts=tuple(parts))
+
+    def request_refresh(self) -> bool:
+        return False
+
+    def status(self) -> dict[str, object]:
+        return {"dir": str(self.root)}
+
+    async def watch(self, wake: Callable[[str], None], stop: asyncio.Event, *, debounce_ms: int) -> None:
+        await stop.wait()
+
+
+@asynccontextmanager
+async def running_fleet(source: TargetsSource) -> AsyncIterator[tuple[Fleet, str]]:
+    port = free_port()
+    options = DaemonOptions(interval=60, debounce_ms=50, host="127.0.0.1", port=port)
+    fleet = Fleet(source=source, make_engine=engine_factory(Settings()), options=options, region="us-east-1")
+    task = asyncio.create_task(fleet.run())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await eventually(lambda: _ready(base))
+        yield fleet, base
+    finally:
+        fleet.stop()
+        await asyncio.wait_for(task, timeout=15)
+
+
+async def _ready(base: str) -> bool:
+    try:
+        return await status_code(base, "/readyz") == 200
+    except aiohttp.ClientError:
+        return False
+
+
+async def status(base: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/status") as response:
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+async def test_targets_converge_and_are_corrected_each_in_its_account_and_region(
+    aws: str, boto: BotoFactory, tmp_path: Path
+) -> None:
+    accounts = prepared(boto)
+    variables = {target.name: network(accounts, target) for target in TARGETS}
+    variables[REFUSED.name] = {"SUBNET": "subnet-0", "SECURITY_GROUP": "sg-0", "EXECUTION_ROLE_ARN": "none"}
+    source = TargetsSource(tmp_path, (*TARGETS, REFUSED), variables)
+    async with running_fleet(source) as (fleet, base):
+        # (a) the three converge from empty, each in its own account and Region; the process's account is untouched
+        for target in TARGETS:
+            await eventually(lambda t=target: accounts.desired_count(t) == 1)  # type: ignore[misc]
+        assert boto("ecs").list_clusters()["clusterArns"] == []
+        assert (
+            accounts.client(REFUSED, "ecs").list_clusters()["clusterArns"] == []
+        )  # nothing in B's us-west-2
+
+        # (c) the target whose role cannot be assumed says why, and its resources are in error
+        await eventually(lambda: _failed(fleet, REFUSED.name))
+        body = await status(base)
+        entries = {entry["name"]: entry for entry in body["targets"]}
+        assert set(entries) == {t.name for t in (*TARGETS, REFUSED)}
+        refused = entries[REFUSED.name]
+        assert refused["answered"] is False and refused["roleArn"] == REFUSED.role_arn
+        assert (
+            f"cannot assume role {REFUSED.role_arn}" in refused["error"]
+            and "AccessDenied" in refused["error"]
+        )
+        assert all(entries[t.name]["error"] is None and entries[t.name]["answered"] for t in TARGETS)
+        theirs = [r for r in body["resources"] if r["target"] == REFUSED.name]
+        assert {(r["kind"], r["name"], r["state"]) for r in theirs} == {
+            ("Cluster", "apps", "Error"), ("TaskDefinition", "web", "Error"), ("Service", "web", "Error"),
+        }  # fmt: skip
+        synced = {(r["target"], r["kind"]) for r in body["resources"] if r["state"] == "Synced"}
+        assert synced == {
+            (t.name, kind) for t in TARGETS for kind in ("Cluster", "TaskDefinition", "Service")
+        }
+
+        # (b) drift by hand in each healthy target, after the failure: corrected there, by that target's loop
+        for target in TARGETS:  # the first pass's deployments have finished
+            await asyncio.to_thread(wait_until_settled, functools.partial(accounts.client, target))
+        for count, target in enumerate(TARGETS, start=3):
+            accounts.client(target, "ecs").update_service(cluster="apps", service="web", desiredCount=count)
+        assert await status_code(base, "/sync", method="POST") == 202
+        for target in TARGETS:
+            await eventually(lambda t=target: accounts.desired_count(t) == 1)  # type: ignore[misc]
+            name = f'reconciler_drift_corrected_total{{kind="Service",target="{target.name}"}}'
+            assert await counted(base, name, 1) == 1
+        assert boto("ecs").list_clusters()["clusterArns"] == []
+        assert _failed(fleet, REFUSED.name)  # still failing, and still alone in it
+
+
+def _failed(fleet: Fleet, name: str) -> bool:
+    running = fleet.loops.get(name)
+    return running is not None and bool(running.daemon.last_error)

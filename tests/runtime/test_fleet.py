@@ -1,0 +1,165 @@
+"""The fleet of targets, without AWS: one load of the source serves every target that asks at once; targets start
+and stop with the revisions that declare them; ``--allowed-targets`` leaves the others alone; an AWS event of the
+shared queue goes to the target of its account and Region, by EventBridge's envelope, and no further."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.live.clients import AwsClients
+from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
+from reconciler.model.targets import Target
+from reconciler.plan.planner import PlanOptions
+from reconciler.runtime.daemon import DaemonOptions
+from reconciler.runtime.engine import Engine
+from reconciler.runtime.fleet import Fleet, SharedLoad, TargetSource
+
+WEB = ResourceKey("Service", "web")
+EAST = Target("east", account="111122223333", region="us-east-1", role_arn="arn:aws:iam::111122223333:role/r")
+WEST = Target("west", account="111122223333", region="eu-west-1", role_arn="arn:aws:iam::111122223333:role/r")
+OTHER = Target(
+    "other", account="444455556666", region="us-east-1", role_arn="arn:aws:iam::444455556666:role/r"
+)
+
+
+def state(*targets: Target, revision: str = "r1") -> DesiredState:
+    """Each target with one Service ``web`` in cluster ``apps``: the same name in every target."""
+    parts = tuple(
+        DesiredState(
+            resources=(
+                DesiredResource(
+                    kind="Service", name="web", spec={"cluster": "apps"}, file="web.yaml", line=1
+                ),
+            ),
+            revision=revision,
+            target=target.name,
+        )
+        for target in targets
+    )
+    resources = tuple(r for part in parts for r in part.resources)
+    return DesiredState(resources=resources, revision=revision, targets=targets, parts=parts)
+
+
+class Source:
+    """A desired state in memory, counting its loads; each takes a little while, as a tree walk does."""
+
+    description = "in memory"
+
+    def __init__(self, desired: DesiredState) -> None:
+        self.desired, self.loads = desired, 0
+
+    async def load_async(self) -> DesiredState:
+        self.loads += 1
+        await asyncio.sleep(0.05)
+        return self.desired
+
+    def request_refresh(self) -> bool:
+        return False
+
+    def status(self) -> dict[str, object]:
+        return {}
+
+    async def watch(self, wake: Callable[[str], None], stop: asyncio.Event, *, debounce_ms: int) -> None:
+        await stop.wait()
+
+
+def engine_of(target: Target) -> Engine:
+    return Engine(
+        AwsClients(region=target.region, endpoint_url=None), options=PlanOptions(), identity=target.name
+    )
+
+
+def fleet(desired: DesiredState, **options: Any) -> Fleet:
+    return Fleet(source=Source(desired), make_engine=engine_of, options=DaemonOptions(), **options)
+
+
+async def test_targets_asking_at_once_share_one_load_and_each_gets_its_part() -> None:
+    desired = state(EAST, WEST, OTHER)
+    source = Source(desired)
+    shared = SharedLoad(source)
+    parts = await asyncio.gather(*(TargetSource(shared, t.name).load_async() for t in (EAST, WEST, OTHER)))
+    assert source.loads == 1
+    assert [part.target for part in parts] == ["east", "west", "other"]
+    assert parts[1] is desired.by_target()["west"]
+    await TargetSource(shared, "east").load_async()
+    assert source.loads == 1  # just loaded, and nothing changed since
+    shared.changed()  # the watcher saw a change: the next ask loads again
+    await TargetSource(shared, "east").load_async()
+    assert source.loads == 2
+
+
+async def test_targets_start_and_stop_with_the_revisions_that_declare_them() -> None:
+    subject = fleet(state(EAST, WEST))
+    subject._loaded(state(EAST, WEST))
+    assert set(subject.loops) == {"east", "west"}
+    west = subject.loops["west"].daemon
+    assert west.engine.identity == "west" and west.engine.clients.region == "eu-west-1"
+    assert west.tracker.target == "west"
+
+    subject._loaded(state(EAST, OTHER, revision="r2"))
+    assert set(subject.loops) == {"east", "other"}
+    assert west._stop.is_set()  # its loop stops; nothing is deleted in it
+
+    moved = Target("east", account="111122223333", region="us-west-2", role_arn=EAST.role_arn)
+    east = subject.loops["east"].daemon
+    subject._loaded(state(moved, OTHER, revision="r3"))
+    assert east._stop.is_set() and subject.loops["east"].daemon.engine.clients.region == "us-west-2"
+
+
+async def test_targets_not_allowed_are_never_started() -> None:
+    subject = fleet(state(EAST, WEST), allowed=frozenset({"west"}))
+    subject._loaded(state(EAST, WEST))
+    assert set(subject.loops) == {"west"}
+
+
+def envelope(account: str, region: str) -> dict[str, Any]:
+    """EventBridge's envelope of a CloudTrail write call, as it delivers an ECS UpdateService made by hand."""
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ecs",
+        "account": account,
+        "time": "2026-12-05T17:00:00Z",
+        "region": region,
+        "resources": [],
+        "detail": {
+            "eventVersion": "1.08",
+            "eventSource": "ecs.amazonaws.com",
+            "eventName": "UpdateService",
+            "awsRegion": region,
+            "userAgent": "aws-cli/2.17",
+            "userIdentity": {
+                "type": "IAMUser",
+                "accountId": account,
+                "userName": "jane",
+                "arn": f"arn:aws:iam::{account}:user/jane",
+            },
+            "requestParameters": {"cluster": "apps", "service": "web", "desiredCount": 5},
+        },
+    }
+
+
+async def test_an_event_goes_to_the_target_of_its_account_and_region_only() -> None:
+    desired = state(EAST, WEST, OTHER)
+    subject = fleet(desired)
+    subject._loaded(desired)
+    for name, part in desired.by_target().items():
+        subject.loops[name].daemon.last_good = part
+
+    assert subject.route(envelope("111122223333", "eu-west-1")) == (
+        "matched",
+        set(),
+    )  # the target is woken here
+    touched = {name: running.daemon._schedule.touched for name, running in subject.loops.items()}
+    assert touched == {"east": frozenset(), "west": frozenset({WEB}), "other": frozenset()}
+    assert subject.loops["west"].daemon._wake.is_set()
+
+    assert subject.route(envelope("999999999999", "us-east-1")) == ("unmatched", set())
+    assert subject.route(envelope("444455556666", "eu-west-1")) == (
+        "unmatched",
+        set(),
+    )  # its account, not Region
+    assert subject.route("not an event") == ("invalid", set())
