@@ -5,7 +5,8 @@ the rules and listeners that forward to them, its scaling, Cloud Map service and
 (joined through the references between documents). What many services share — clusters, load balancers, and a
 listener as the thing a rule hangs on — is its own unit. A unit's shard is a stable hash of its name, so every
 replica computes the same split from the same desired state; which replica owns a shard is rendezvous hashing
-over the live members, so a member's loss moves only its own shards. Pure: reads documents only.
+over the live members, so a member's loss moves only its own shards. With targets.yaml the unit is the whole
+target (``target_unit``). Pure: reads documents only.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def unit_of(desired: DesiredState) -> dict[ResourceKey, str]:
         name = str(min(members, key=lambda k: (k.kind != "Service", str(k))))
         units |= dict.fromkeys(members, name)
     return units
+
+
+def target_unit(target: str) -> str:
+    """With targets.yaml, a whole target is one unit: a replica holds whole targets (it reads and writes only the
+    accounts and Regions it holds), and each target's writes are guarded by the lease of its one shard."""
+    return f"target/{target}"
 
 
 def shard_of(unit: str, shards: int) -> int:

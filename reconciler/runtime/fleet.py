@@ -33,13 +33,14 @@ from reconciler.errors import ReconcilerError
 from reconciler.events.queue import EventQueue
 from reconciler.model.health import Health
 from reconciler.model.resource import DesiredState, ResourceKey
-from reconciler.model.targets import Target, default_target
+from reconciler.model.targets import DEFAULT_TARGET, Target, default_target
 from reconciler.notify.sender import Notifier
 from reconciler.runtime.daemon import Coordinator, Daemon, DaemonOptions, DesiredSource, serving
 from reconciler.runtime.engine import Engine
 from reconciler.runtime.notices import Notices
 from reconciler.runtime.report import State
 from reconciler.runtime.schedule import Changed, LeaseChanged, SyncAsked
+from reconciler.runtime.shards import Shards
 from reconciler.server import Probe
 
 log = structlog.get_logger(__name__)
@@ -132,6 +133,51 @@ def _where(target: Target) -> tuple[object, ...]:
 
 
 @dataclass
+class TargetShare:
+    """A target's view of the coordinator: with ``--shards auto`` and targets.yaml, passes of the target run (and
+    write) only on the replica that holds its shard; otherwise the coordinator's own answer."""
+
+    coordinator: Coordinator
+    target: str
+
+    @property
+    def answered(self) -> bool:
+        return self.coordinator.answered
+
+    @answered.setter
+    def answered(self, value: bool) -> None:
+        self.coordinator.answered = value
+
+    @property
+    def on_change(self) -> Callable[[bool], None] | None:
+        return self.coordinator.on_change
+
+    @on_change.setter
+    def on_change(self, value: Callable[[bool], None] | None) -> None:
+        self.coordinator.on_change = value
+
+    def may_write(self) -> bool:
+        if isinstance(self.coordinator, Shards) and self.target != DEFAULT_TARGET:
+            return self.coordinator.holds_target(self.target)
+        return self.coordinator.may_write()
+
+    def check_write(self, service: str, operation: str) -> None:
+        self.coordinator.check_write(service, operation)
+
+    def speaks_for_estate(self) -> bool:
+        return self.coordinator.speaks_for_estate()
+
+    def status(self) -> dict[str, object]:
+        return self.coordinator.status()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.coordinator.run(stop)
+
+    async def release(self) -> None:
+        await self.coordinator.release()
+
+
+@dataclass
 class _Running:
     daemon: Daemon
     task: asyncio.Task[None] | None = None
@@ -195,7 +241,7 @@ class Fleet:
             source=TargetSource(self.shared, target.name),
             engine=engine,
             options=self.options,
-            lease=self.lease,
+            lease=TargetShare(self.lease, target.name) if self.lease is not None else None,
             notices=Notices(self.notifier) if self.notifier is not None else None,
             target=target,
         )

@@ -7,6 +7,8 @@ says which replica wants which shard. Each shard is a lease of its own (``shard#
 writes as the leader lease): a replica takes the shards it wants, renews them, and releases those it no longer
 wants, so when a member appears or disappears its share moves within one lease period, and a shard never has
 two writers. A change is applied only while its shard's lease is held, checked right before each AWS write.
+With targets.yaml a whole target is one unit: the replica holding its shard alone reads and writes it
+(``holds_target``, the fleet's ``TargetShare``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import structlog
 from reconciler import metrics
 from reconciler.live.clients import BOOKKEEPING, WRITE_SCOPE, AwsClients
 from reconciler.model.resource import DesiredState, ResourceKey
-from reconciler.plan.shards import shard_of, shards_of, unit_of
+from reconciler.model.targets import DEFAULT_TARGET
+from reconciler.plan.shards import shard_of, shards_of, target_unit, unit_of
 from reconciler.plan.types import Change, Plan
 from reconciler.runtime.lease import Lease, LeaseTiming, NotLeader
 
@@ -126,8 +129,16 @@ class Shards:
         )
         return mine, lambda change: shard(change.key)
 
+    def holds_target(self, target: str) -> bool:
+        """With targets.yaml: whether this replica holds the shard of ``target`` (``target_unit``)."""
+        return shard_of(target_unit(target), self.count) in self.held()
+
     def _shard_of_key(self, desired: DesiredState) -> Callable[[ResourceKey], int]:
-        """A resource's shard: its unit's; one no document declares (an orphan) is a unit of its own."""
+        """A resource's shard: its unit's; one no document declares (an orphan) is a unit of its own. A target's
+        part of a desired state with targets.yaml is one unit, whole."""
+        if desired.target != DEFAULT_TARGET:
+            shard = shard_of(target_unit(desired.target), self.count)
+            return lambda _: shard
         units = unit_of(desired)
         return lambda key: shard_of(units.get(key, str(key)), self.count)
 

@@ -12,9 +12,12 @@ from reconciler.live.clients import AwsClients
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.model.targets import Target
 from reconciler.plan.planner import PlanOptions
+from reconciler.plan.shards import shard_of, target_unit
+from reconciler.plan.types import Plan
 from reconciler.runtime.daemon import DaemonOptions
 from reconciler.runtime.engine import Engine
-from reconciler.runtime.fleet import Fleet, SharedLoad, TargetSource
+from reconciler.runtime.fleet import Fleet, SharedLoad, TargetShare, TargetSource
+from reconciler.runtime.shards import Shards
 
 WEB = ResourceKey("Service", "web")
 EAST = Target("east", account="111122223333", region="us-east-1", role_arn="arn:aws:iam::111122223333:role/r")
@@ -163,3 +166,20 @@ async def test_an_event_goes_to_the_target_of_its_account_and_region_only() -> N
         set(),
     )  # its account, not Region
     assert subject.route("not an event") == ("invalid", set())
+
+
+def test_with_targets_a_replica_holds_whole_targets() -> None:
+    """--shards auto with targets.yaml: a target is one unit, in one shard; its loop passes and writes only on the
+    replica holding that shard, and every resource of it has that shard's lease as its write scope."""
+    shards = Shards(AwsClients(region=None, endpoint_url=None), table="leases", holder="r1")
+    east, west = (shard_of(target_unit(name), shards.count) for name in ("east", "west"))
+    assert east != west
+    shards.held = lambda: frozenset({east})  # type: ignore[method-assign]
+    desired = state(EAST, WEST)
+    for name, held in (("east", True), ("west", False)):
+        part = desired.by_target()[name]
+        mine, _ = shards.mine(Plan(revision="r1", in_sync=[WEB]), part)
+        assert mine.in_sync == ([WEB] if held else [])
+        assert TargetShare(shards, name).may_write() is held
+    part = desired.by_target()["east"]
+    assert shards._shard_of_key(part)(ResourceKey("Cluster", "anything")) == east
