@@ -242,7 +242,7 @@ class Fleet:
             engine=engine,
             options=self.options,
             lease=TargetShare(self.lease, target.name) if self.lease is not None else None,
-            notices=Notices(self.notifier) if self.notifier is not None else None,
+            notices=Notices(self.notifier, target=target.name) if self.notifier is not None else None,
             target=target,
         )
         running = self.loops[target.name] = _Running(daemon)

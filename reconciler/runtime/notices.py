@@ -5,13 +5,14 @@ for a receiver: sending is the notifier's task (``notify/sender.py``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reconciler.model.health import Health
 from reconciler.model.resource import ResourceKey
 from reconciler.model.secrets import redact
+from reconciler.model.targets import DEFAULT_TARGET
 from reconciler.notify import github
-from reconciler.notify.episodes import Drift, Episodes, Seen, loaded, step
+from reconciler.notify.episodes import Drift, Episodes, Notice, Seen, loaded, step
 from reconciler.notify.message import resource_url
 from reconciler.notify.sender import Notifier, now_iso
 from reconciler.plan.types import Cause
@@ -88,20 +89,30 @@ class Notices:
     notifier: Notifier
     episodes: Episodes = field(default_factory=Episodes)
     told: dict[str, str] = field(default_factory=dict)  # revision → the commit state last posted
+    # the target whose passes these are (model/targets.py): with targets.yaml every message names it, and its
+    # commit status has a context of its own, so that the targets' states of one commit do not overwrite each other
+    target: str = DEFAULT_TARGET
 
     def after_pass(self, outcome: PassOutcome, tracker: Tracker, *, empty: bool) -> None:
         self.episodes, notices = step(self.episodes, seen_of(outcome, tracker, empty=empty), at=now_iso())
-        self.notifier.offer(notices)
+        self.notifier.offer(self._named(notices))
         self._commit_status(outcome.plan.revision, github.status_of(estate_of(tracker, outcome)))
 
     def loaded(self, revision: str, problems: Sequence[str] | None) -> None:
         """A desired state loaded, or found invalid (``problems``, each at ``FILE:LINE``, redacted)."""
         self.episodes, notices = loaded(self.episodes, revision, problems, at=now_iso())
-        self.notifier.offer(notices)
+        self.notifier.offer(self._named(notices))
         if problems is not None and revision:
             self._commit_status(
                 revision, github.invalid_status(len(problems), problems[0] if problems else "")
             )
+
+    def _named(self, notices: Sequence[Notice]) -> list[Notice]:
+        """With targets.yaml, each message says its target: in ``details.target`` and first in its summary."""
+        if self.target == DEFAULT_TARGET:
+            return list(notices)
+        return [replace(n, summary=f"{self.target}: {n.summary}", details={**n.details, "target": self.target})
+                for n in notices]  # fmt: skip
 
     def _commit_status(self, revision: str, status: github.Status) -> None:
         notifier = self.notifier
@@ -112,7 +123,10 @@ class Notices:
             return
         self.told = told
         target_url = resource_url(notifier.ui_url, None) if notifier.ui_url else None
-        notifier.commit_status(revision, status.body(context=notifier.target.context, target_url=target_url))
+        context = notifier.target.context
+        if self.target != DEFAULT_TARGET:
+            context = f"{context}/{self.target}"
+        notifier.commit_status(revision, status.body(context=context, target_url=target_url))
 
     async def run(self) -> None:
         await self.notifier.run()
