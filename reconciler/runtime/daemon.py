@@ -378,6 +378,9 @@ class Daemon:
             self.last_error = ""
         except Exception as exc:
             terminal = isinstance(exc, TerminalError)  # retrying at once would only fail the same way
+            if self._stop.is_set():  # a target removed from the desired state: its loop is ending
+                log.info("pass not run: the loop stops", reason=str(exc))
+                return None
             self.last_error = redact(f"{type(exc).__name__}: {exc}")
             log.error("pass failed", error=str(exc), error_type=type(exc).__name__, terminal=terminal)
             metrics.CYCLES.labels(result="error").inc()

@@ -202,6 +202,7 @@ class Fleet:
     _group: asyncio.TaskGroup | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _woken: asyncio.Event = field(default_factory=asyncio.Event)  # a change or a stop, for the first load
+    _stopping: dict[str, asyncio.Task[None]] = field(default_factory=dict)  # loops stopped, still ending
     _stopped: set[str] = field(default_factory=set)  # targets not allowed: logged once
     _last_good: DesiredState | None = None
 
@@ -245,17 +246,24 @@ class Fleet:
             notices=Notices(self.notifier, target=target.name) if self.notifier is not None else None,
             target=target,
         )
+        # a target started again (its account, Region or role changed) waits for its old loop's last pass
+        before = self._stopping.pop(target.name, None)
         running = self.loops[target.name] = _Running(daemon)
         if self._group is not None:
-            running.task = self._group.create_task(self._run_target(running), name=f"target {target.name}")
+            work = self._run_target(running, after=before)
+            running.task = self._group.create_task(work, name=f"target {target.name}")
         log.info("target started", target=target.name, account=target.account, region=target.region,
                  role=target.role_arn)  # fmt: skip
 
     def _stop_target(self, name: str) -> None:
         running = self.loops.pop(name)
         running.daemon.stop()
+        if running.task is not None and not running.task.done():
+            self._stopping[name] = running.task
 
-    async def _run_target(self, running: _Running) -> None:
+    async def _run_target(self, running: _Running, *, after: asyncio.Task[None] | None = None) -> None:
+        if after is not None:
+            await asyncio.wait({after})
         daemon = running.daemon
         target = daemon.target or default_target(self.region)
         structlog.contextvars.bind_contextvars(target=target.name)
