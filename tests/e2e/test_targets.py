@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
+from reconciler import cli
 from reconciler.model.resource import DesiredState
 from reconciler.model.targets import Target
 from reconciler.runtime.daemon import DaemonOptions
@@ -243,3 +245,25 @@ async def test_targets_converge_and_are_corrected_each_in_its_account_and_region
 def _failed(fleet: Fleet, name: str) -> bool:
     running = fleet.loops.get(name)
     return running is not None and bool(running.daemon.last_error)
+
+
+async def test_plan_and_apply_go_over_every_allowed_target_and_name_the_one_that_fails(
+    aws: str, boto: BotoFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = prepared(boto)
+    variables = {target.name: network(accounts, target) for target in TARGETS}
+    variables[REFUSED.name] = {"SUBNET": "subnet-0", "SECURITY_GROUP": "sg-0", "EXECUTION_ROLE_ARN": "none"}
+    desired = await TargetsSource(tmp_path, (*TARGETS, REFUSED), variables).load_async()
+
+    assert await cli._each_target(cli._plan, Settings(), desired) == cli.EXIT_ERROR
+    out, err = capsys.readouterr()
+    assert f"error: target b-wrong: Terminal: target b-wrong: cannot assume role {REFUSED.role_arn}" in err
+    assert "1 target(s) failed: b-wrong" in err
+    assert out.count("+ Service web (create, cause: missing)") == 3  # each healthy target's plan
+
+    allowed = Settings(allowed_targets="a-east,a-west,b-east")
+    assert await cli._each_target(cli._plan, allowed, desired) == cli.EXIT_CHANGES
+    assert "target b-wrong: not in --allowed-targets" in capsys.readouterr().err
+    assert await cli._each_target(cli._apply, allowed, desired) == cli.EXIT_OK
+    assert all(accounts.desired_count(target) == 1 for target in TARGETS)
+    assert await cli._each_target(cli._plan, allowed, desired) == cli.EXIT_OK
