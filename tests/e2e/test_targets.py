@@ -13,7 +13,7 @@ import functools
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ import aiohttp
 import pytest
 
 from reconciler import cli
+from reconciler.events.queue import EventQueue
+from reconciler.live.clients import AwsClients
 from reconciler.model.resource import DesiredState
 from reconciler.model.targets import Target
 from reconciler.runtime.daemon import DaemonOptions
@@ -30,6 +32,7 @@ from reconciler.settings import Settings
 from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.test_daemon import counted, eventually, free_port, status_code
+from tests.runtime.test_fleet import envelope
 from tests.sandbox.test_sts_patches import in_account
 
 ACCOUNT_A, ACCOUNT_B = "111111111111", "222222222222"
@@ -164,10 +167,13 @@ class TargetsSource:
 
 
 @asynccontextmanager
-async def running_fleet(source: TargetsSource) -> AsyncIterator[tuple[Fleet, str]]:
+async def running_fleet(
+    source: TargetsSource, *, events: EventQueue | None = None, interval: float = 60
+) -> AsyncIterator[tuple[Fleet, str]]:
     port = free_port()
-    options = DaemonOptions(interval=60, debounce_ms=50, host="127.0.0.1", port=port)
-    fleet = Fleet(source=source, make_engine=engine_factory(Settings()), options=options, region="us-east-1")
+    options = DaemonOptions(interval=interval, debounce_ms=50, host="127.0.0.1", port=port)
+    fleet = Fleet(source=source, make_engine=engine_factory(Settings()), options=options, region="us-east-1",
+                  events=events, make_events=lambda engine, url: EventQueue(engine.clients, url))  # fmt: skip
     task = asyncio.create_task(fleet.run())
     base = f"http://127.0.0.1:{port}"
     try:
@@ -267,3 +273,35 @@ async def test_plan_and_apply_go_over_every_allowed_target_and_name_the_one_that
     assert await cli._each_target(cli._apply, allowed, desired) == cli.EXIT_OK
     assert all(accounts.desired_count(target) == 1 for target in TARGETS)
     assert await cli._each_target(cli._plan, allowed, desired) == cli.EXIT_OK
+
+
+async def test_events_reach_the_target_of_their_account_and_region(
+    aws: str, boto: BotoFactory, tmp_path: Path
+) -> None:
+    """The shared queue (--events-queue-url, in the process's account) carries events of every account: each goes
+    to the target of its envelope's account and Region. A target's own queue (eventsQueueUrl, in its account) is
+    read with its credentials. With passes an hour apart, only the events can have drift corrected."""
+    a_east, _, b_east = TARGETS
+    accounts = prepared(boto)
+    own_queue = accounts.client(a_east, "sqs").create_queue(QueueName="a-events")["QueueUrl"]
+    shared_queue = boto("sqs").create_queue(QueueName="all-events")["QueueUrl"]
+    targets = (replace(a_east, events_queue_url=own_queue), b_east)
+    variables = {target.name: network(accounts, target) for target in targets}
+    source = TargetsSource(tmp_path, targets, variables)
+    home = AwsClients(region="us-east-1", endpoint_url=None)
+    async with home, running_fleet(source, events=EventQueue(home, shared_queue), interval=3600) as (_, base):
+        for target in targets:
+            await eventually(lambda t=target: accounts.desired_count(t) == 1)  # type: ignore[misc]
+        for target in targets:
+            await asyncio.to_thread(wait_until_settled, functools.partial(accounts.client, target))
+            accounts.client(target, "ecs").update_service(cluster="apps", service="web", desiredCount=4)
+        event = json.dumps(envelope(ACCOUNT_B, "us-east-1"))  # b-east's, on the shared queue
+        boto("sqs").send_message(QueueUrl=shared_queue, MessageBody=event)
+        await eventually(lambda: accounts.desired_count(b_east) == 1, within=25)
+        assert accounts.desired_count(a_east) == 4  # not its event
+        event = json.dumps(envelope(ACCOUNT_A, "us-east-1"))
+        accounts.client(a_east, "sqs").send_message(QueueUrl=own_queue, MessageBody=event)
+        await eventually(lambda: accounts.desired_count(a_east) == 1, within=25)
+        for target in targets:
+            name = f'reconciler_drift_corrected_total{{kind="Service",target="{target.name}"}}'
+            assert await counted(base, name, 1) == 1
