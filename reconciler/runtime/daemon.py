@@ -156,6 +156,8 @@ class Daemon:
     passes: int = 0
     target: Target | None = None  # None: the default target (the process's own credentials and Region)
     last_error: str = ""  # why the last pass failed, redacted; "" once a pass succeeds
+    # whether this loop logs and notifies an invalid desired state: in a fleet, the first loop to load it only
+    reports_invalid: Callable[[InvalidDesiredState], bool] = lambda _: True
     # what is pending, and what the passes so far leave for the next ones: read and replaced, never changed
     _schedule: Schedule = field(init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)  # rung by wake-ups: the loop stops sleeping
@@ -459,12 +461,13 @@ class Daemon:
             desired = await self.source.load_async()
         except InvalidDesiredState as exc:
             metrics.DESIRED_STATE_VALID.set(0)
-            log.error(
-                "desired state invalid",
-                revision=exc.revision or None,
-                problems=[str(p) for p in exc.problems],
-            )
-            self._invalid(exc, exc.revision)
+            if self.reports_invalid(exc):
+                log.error(
+                    "desired state invalid",
+                    revision=exc.revision or None,
+                    problems=[str(p) for p in exc.problems],
+                )
+                self._invalid(exc, exc.revision)
             if self.last_good is None:
                 raise
             log.warning("keeping the last good desired state", revision=self.last_good.revision)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from reconciler import metrics
-from reconciler.errors import ReconcilerError
+from reconciler.errors import InvalidDesiredState, ReconcilerError
 from reconciler.events.queue import EventQueue
 from reconciler.model.health import Health
 from reconciler.model.resource import DesiredState, ResourceKey
@@ -67,6 +67,14 @@ class SharedLoad:
     _flight: asyncio.Task[DesiredState] | None = None
     _flight_generation: int = -1
     _finished_at: float = 0.0
+    _reported: InvalidDesiredState | None = None
+
+    def first_to_see(self, problem: InvalidDesiredState) -> bool:
+        """True once per failed load: the targets that shared it log and notify it once, not once each."""
+        if problem is self._reported:
+            return False
+        self._reported = problem
+        return True
 
     def changed(self) -> None:
         self.generation += 1
@@ -245,6 +253,7 @@ class Fleet:
             lease=TargetShare(self.lease, target.name) if self.lease is not None else None,
             notices=Notices(self.notifier, target=target.name) if self.notifier is not None else None,
             target=target,
+            reports_invalid=self.shared.first_to_see,
         )
         # a target started again (its account, Region or role changed) waits for its old loop's last pass
         before = self._stopping.pop(target.name, None)

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from reconciler.errors import InvalidDesiredState, Problem
 from reconciler.live.clients import AwsClients
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.model.targets import Target
@@ -183,3 +184,33 @@ def test_with_targets_a_replica_holds_whole_targets() -> None:
         assert TargetShare(shards, name).may_write() is held
     part = desired.by_target()["east"]
     assert shards._shard_of_key(part)(ResourceKey("Cluster", "anything")) == east
+
+
+class Invalid(Source):
+    """A revision that does not validate: each load raises a new InvalidDesiredState."""
+
+    async def load_async(self) -> DesiredState:
+        self.loads += 1
+        await asyncio.sleep(0.05)
+        raise InvalidDesiredState(
+            [Problem("web.yaml", 3, "unknown kind 'Servce'")], revision=f"r{self.loads}"
+        )
+
+
+async def test_an_invalid_revision_is_reported_once_for_every_target() -> None:
+    subject = fleet(state(EAST, WEST, OTHER))
+    subject.shared = SharedLoad(Invalid(state()))
+    subject._loaded(state(EAST, WEST, OTHER))
+    daemons = [running.daemon for running in subject.loops.values()]
+    for daemon in daemons:  # each keeps its last good state
+        daemon.last_good = state(EAST, WEST, OTHER).by_target()[daemon.name]
+        daemon.source = TargetSource(subject.shared, daemon.name)
+    reported: list[str] = []
+    for daemon in daemons:
+        daemon._invalid = lambda exc, revision, d=daemon: reported.append(d.name)  # type: ignore[method-assign]
+    loaded = await asyncio.gather(*(daemon._load() for daemon in daemons))
+    assert [part.target for part in loaded] == ["east", "west", "other"]  # the last good, each
+    assert len(reported) == 1  # logged and notified once, by whichever loop came first
+    subject.shared.changed()
+    await asyncio.gather(*(daemon._load() for daemon in daemons))
+    assert len(reported) == 2  # the next invalid revision: once again
