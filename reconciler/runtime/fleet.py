@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -89,7 +90,8 @@ class SharedLoad:
         if not fresh or flight is None:
             self.loads += 1
             self._flight_generation = self.generation
-            flight = self._flight = asyncio.create_task(self._load())
+            # a context of its own: not the log bindings (target, pass_id) of whichever target asked first
+            flight = self._flight = asyncio.create_task(self._load(), context=contextvars.Context())
         return await asyncio.shield(flight)
 
     async def _load(self) -> DesiredState:

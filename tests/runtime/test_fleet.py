@@ -8,6 +8,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import structlog
+
 from reconciler.errors import InvalidDesiredState, Problem
 from reconciler.live.clients import AwsClients
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
@@ -214,3 +216,21 @@ async def test_an_invalid_revision_is_reported_once_for_every_target() -> None:
     subject.shared.changed()
     await asyncio.gather(*(daemon._load() for daemon in daemons))
     assert len(reported) == 2  # the next invalid revision: once again
+
+
+async def test_the_shared_load_runs_without_the_log_bindings_of_the_target_that_asked_first() -> None:
+    seen: list[dict[str, Any]] = []
+
+    class Watched(Source):
+        async def load_async(self) -> DesiredState:
+            seen.append(structlog.contextvars.get_contextvars())
+            return await super().load_async()
+
+    shared = SharedLoad(Watched(state(EAST)))
+
+    async def as_east() -> DesiredState:
+        structlog.contextvars.bind_contextvars(target="east", pass_id="1234")
+        return await TargetSource(shared, "east").load_async()
+
+    await asyncio.create_task(as_east())
+    assert seen == [{}]
