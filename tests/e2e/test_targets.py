@@ -31,7 +31,7 @@ from reconciler.runtime.options import engine_factory
 from reconciler.settings import Settings
 from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory, wait_until_settled
-from tests.e2e.test_daemon import counted, eventually, free_port, status_code
+from tests.e2e.test_daemon import counted, eventually, free_port, metric, status_code
 from tests.runtime.test_fleet import envelope
 from tests.sandbox.test_sts_patches import in_account
 
@@ -239,13 +239,19 @@ async def test_targets_converge_and_are_corrected_each_in_its_account_and_region
             await asyncio.to_thread(wait_until_settled, functools.partial(accounts.client, target))
         for count, target in enumerate(TARGETS, start=3):
             accounts.client(target, "ecs").update_service(cluster="apps", service="web", desiredCount=count)
+        before = {target.name: await metric(base, corrected(target)) for target in TARGETS}
         assert await status_code(base, "/sync", method="POST") == 202
         for target in TARGETS:
             await eventually(lambda t=target: accounts.desired_count(t) == 1)  # type: ignore[misc]
-            name = f'reconciler_drift_corrected_total{{kind="Service",target="{target.name}"}}'
-            assert await counted(base, name, 1) == 1
+            assert await counted(base, corrected(target), before[target.name] + 1) == before[target.name] + 1
         assert boto("ecs").list_clusters()["clusterArns"] == []
         assert _failed(fleet, REFUSED.name)  # still failing, and still alone in it
+
+
+def corrected(target: Target) -> str:
+    """The series of drift corrections of ``target``'s services (the counters live as long as the process: a test
+    compares with what it read before)."""
+    return f'reconciler_drift_corrected_total{{kind="Service",target="{target.name}"}}'
 
 
 def _failed(fleet: Fleet, name: str) -> bool:
@@ -295,6 +301,7 @@ async def test_events_reach_the_target_of_their_account_and_region(
         for target in targets:
             await asyncio.to_thread(wait_until_settled, functools.partial(accounts.client, target))
             accounts.client(target, "ecs").update_service(cluster="apps", service="web", desiredCount=4)
+        before = {target.name: await metric(base, corrected(target)) for target in targets}
         event = json.dumps(envelope(ACCOUNT_B, "us-east-1"))  # b-east's, on the shared queue
         boto("sqs").send_message(QueueUrl=shared_queue, MessageBody=event)
         await eventually(lambda: accounts.desired_count(b_east) == 1, within=25)
@@ -303,5 +310,4 @@ async def test_events_reach_the_target_of_their_account_and_region(
         accounts.client(a_east, "sqs").send_message(QueueUrl=own_queue, MessageBody=event)
         await eventually(lambda: accounts.desired_count(a_east) == 1, within=25)
         for target in targets:
-            name = f'reconciler_drift_corrected_total{{kind="Service",target="{target.name}"}}'
-            assert await counted(base, name, 1) == 1
+            assert await counted(base, corrected(target), before[target.name] + 1) == before[target.name] + 1
