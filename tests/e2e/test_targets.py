@@ -111,7 +111,11 @@ class Accounts:
         )
 
     def desired_count(self, target: Target) -> int:
-        services = self.client(target, "ecs").describe_services(cluster="apps", services=["web"])["services"]
+        """The service's desiredCount in ``target``; -1 while it (or its cluster) is not there."""
+        ecs = self.client(target, "ecs")
+        if not ecs.list_clusters()["clusterArns"]:
+            return -1
+        services = ecs.describe_services(cluster="apps", services=["web"])["services"]
         return int(services[0]["desiredCount"]) if services else -1
 
 
