@@ -233,6 +233,7 @@ class Daemon:
             "answered": self._aws_answered,
             "error": self.last_error or None,
             "lastPass": self._last_pass,
+            "reconciled": True,
         }
 
     @property

@@ -372,10 +372,13 @@ class Fleet:
             return {"revision": self._last_good.revision if self._last_good else None,
                     "source": self.source.status(), "lastPass": None,
                     "coordination": self.lease.status() if self.lease is not None else None,
-                    "targets": [], "applications": [], "shared": [], "resources": []}  # fmt: skip
+                    "targets": self._not_reconciled(), "applications": [], "shared": [],
+                    "resources": []}  # fmt: skip
         if len(daemons) == 1:
             body = daemons[0].status()
             body["resources"] = _reported(daemons[0])
+            if left_out := self._not_reconciled():
+                body["targets"] = [daemons[0].target_status(), *left_out]
             return body
         bodies = [daemon.status() for daemon in daemons]
         passes = [p for b in bodies if isinstance(p := b.get("lastPass"), dict)]
@@ -392,11 +395,19 @@ class Fleet:
             "source": self.source.status(),
             "lastPass": max(passes, key=lambda p: str(p.get("at"))) if passes else None,
             "coordination": bodies[0]["coordination"],
-            "targets": [daemon.target_status() for daemon in daemons],
+            "targets": [daemon.target_status() for daemon in daemons] + self._not_reconciled(),
             "applications": applications,
             "shared": shared,
             "resources": resources,
         }
+
+    def _not_reconciled(self) -> list[dict[str, object]]:
+        """The targets ``--allowed-targets`` leaves out: declared, loaded and validated, never read or written."""
+        return [
+            {"instance": self.options.instance, "region": t.region, "name": t.name, "account": t.account,
+             "roleArn": t.role_arn, "answered": False, "error": None, "lastPass": None, "reconciled": False}
+            for t in self.declared if t.name not in self.loops and t.name in self._stopped
+        ]  # fmt: skip
 
     def _in_order(self) -> list[Daemon]:
         order = {target.name: i for i, target in enumerate(self.declared)}

@@ -234,3 +234,23 @@ async def test_the_shared_load_runs_without_the_log_bindings_of_the_target_that_
 
     await asyncio.create_task(as_east())
     assert seen == [{}]
+
+
+async def test_status_lists_every_declared_target_and_whose_each_resource_is() -> None:
+    subject = fleet(state(EAST, WEST, OTHER), allowed=frozenset({"east", "west"}))
+    desired = state(EAST, WEST, OTHER)
+    subject._loaded(desired)
+    subject.loops["west"].daemon.last_good = desired.by_target()["west"]
+    subject.loops[
+        "west"
+    ].daemon.last_error = "Terminal: target west: cannot assume role arn:aws:iam::1:role/r"
+    body = subject.status()
+    targets = body["targets"]
+    assert isinstance(targets, list)
+    assert [(t["name"], t["reconciled"], t["error"]) for t in targets] == [
+        ("east", True, None), ("west", True, "Terminal: target west: cannot assume role arn:aws:iam::1:role/r"),
+        ("other", False, None),
+    ]  # fmt: skip
+    assert [(r["target"], r["name"], r["state"], r["health"]) for r in body["resources"]] == [  # type: ignore[attr-defined]
+        ("west", "web", "Error", "Unknown"),
+    ]
