@@ -103,10 +103,13 @@ def engine_factory(settings: Settings, *, health: bool = True, shards: Shards | 
     return make
 
 
-def fleet_of(settings: Settings, home: AwsClients) -> Fleet:
-    """``reconciler run``: a loop per target of the desired state, and, once, the lease on ``home`` (the
-    process's own clients: the lease table and the events queue are in its own account), the events queue and
-    the notifier. Raises ``StartupError`` for options that cannot work."""
+def fleet_of(
+    settings: Settings, home: AwsClients, *, extra_vars: Mapping[str, str] | None = None
+) -> Fleet:
+    """``reconciler run`` and ``sandbox``: a loop per target of the desired state, and, once, the lease on
+    ``home`` (the process's own clients: the lease table and the events queue are in its own account), the events
+    queue and the notifier. ``extra_vars``: as ``desired_source`` takes them. Raises ``StartupError`` for options
+    that cannot work."""
     coordinator = coordinator_of(settings, home)
     shards = coordinator if isinstance(coordinator, Shards) else None
     notices = notices_of(settings)
@@ -116,7 +119,7 @@ def fleet_of(settings: Settings, home: AwsClients) -> Fleet:
         return EventQueue(engine.clients, url, may_consume=may_consume)
 
     return Fleet(
-        source=desired_source(settings),
+        source=desired_source(settings, extra_vars=extra_vars),
         make_engine=engine_factory(settings, shards=shards),
         options=daemon_options(settings),
         lease=coordinator,

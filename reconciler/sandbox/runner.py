@@ -10,11 +10,7 @@ import os
 
 import structlog
 
-from reconciler.live.budget import ApiBudget
-from reconciler.live.clients import AwsClients
-from reconciler.runtime.daemon import Daemon
-from reconciler.runtime.engine import Engine
-from reconciler.runtime.options import daemon_options, desired_source, events_queue, notices_of, plan_options
+from reconciler.runtime.options import clients_of, fleet_of
 from reconciler.sandbox.emulator import start_emulator
 from reconciler.sandbox.seed import create_events_queue, seed_base_infrastructure
 from reconciler.settings import Settings
@@ -42,19 +38,8 @@ async def run_sandbox(settings: Settings, *, emulator_port: int) -> int:
             }
         )
         print(banner(settings, emulator.url), flush=True)
-        source = desired_source(settings, extra_vars=variables)
-        budget = ApiBudget(share=settings.api_budget) if settings.api_budget else None
-        async with AwsClients(
-            region=settings.region,
-            endpoint_url=settings.endpoint_url,
-            budget=budget,
-            instance=settings.instance,
-        ) as clients:
-            engine = Engine(clients, options=plan_options(settings), mode=settings.mode)
-            events = events_queue(settings, clients, None)
-            notices = notices_of(settings)
-            daemon = Daemon(source, engine, daemon_options(settings), events=events, notices=notices)
-            await daemon.run()
+        async with clients_of(settings) as home:  # a loop per target, as ``reconciler run``
+            await fleet_of(settings, home, extra_vars=variables).run()
     return 0
 
 
