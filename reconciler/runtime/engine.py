@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from reconciler.apply.executor import ApplyResult, Executor
 from reconciler.apply.writers import make_writers, writers_by_kind
-from reconciler.errors import InvalidDesiredState
+from reconciler.errors import InvalidDesiredState, TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
 from reconciler.live.health import HealthReader
@@ -91,6 +91,11 @@ class Engine:
         self.starters = Starters()  # who started which deployment: this process, or whom an event named
 
     async def read(self, desired: DesiredState, *, targeted: bool = False) -> LiveState:
+        if desired.parts:  # names are unique per target only: each part has an engine of its own
+            raise TerminalError(
+                "a desired state with targets.yaml is read and planned per target (DesiredState.by_target()), "
+                "never whole"
+            )
         await self.clients.check_credentials()  # a target whose role cannot be assumed fails here, once
         live = LiveState(remembered=dict(self._remembered))
         first = [reader for reader in self._readers if not reader.after_others]

@@ -103,9 +103,7 @@ def engine_factory(settings: Settings, *, health: bool = True, shards: Shards | 
     return make
 
 
-def fleet_of(
-    settings: Settings, home: AwsClients, *, extra_vars: Mapping[str, str] | None = None
-) -> Fleet:
+def fleet_of(settings: Settings, home: AwsClients, *, extra_vars: Mapping[str, str] | None = None) -> Fleet:
     """``reconciler run`` and ``sandbox``: a loop per target of the desired state, and, once, the lease on
     ``home`` (the process's own clients: the lease table and the events queue are in its own account), the events
     queue and the notifier. ``extra_vars``: as ``desired_source`` takes them. Raises ``StartupError`` for options

@@ -8,9 +8,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import structlog
 
-from reconciler.errors import InvalidDesiredState, Problem
+from reconciler.errors import InvalidDesiredState, Problem, TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.model.resource import DesiredResource, DesiredState, ResourceKey
 from reconciler.model.targets import Target
@@ -254,3 +255,10 @@ async def test_status_lists_every_declared_target_and_whose_each_resource_is() -
     assert [(r["target"], r["name"], r["state"], r["health"]) for r in body["resources"]] == [  # type: ignore[attr-defined]
         ("west", "web", "Error", "Unknown"),
     ]
+
+
+async def test_an_engine_never_plans_a_state_of_several_targets_whole() -> None:
+    """Names are unique per target only: planning the whole state as one would mix the targets' resources."""
+    desired = state(EAST, WEST)
+    with pytest.raises(TerminalError, match="per target"):
+        await engine_of(EAST).plan(desired)  # refused before any call to AWS
