@@ -11,7 +11,9 @@ refusal (the role missing, its trust policy not matching the external ID) is rai
 
 from __future__ import annotations
 
+import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,11 +47,25 @@ class RoleToAssume:
         return cls(target.name, target.role_arn, name, target.external_id)
 
 
+class _Uncached(dict[str, Any]):
+    """The fetcher's cache, kept empty: the refreshable credentials around it already decide when to assume the
+    role again (by their own clock), and a cache would answer with the credentials about to expire."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        pass
+
+
 def assumed_credentials(
-    role: RoleToAssume, *, region: str | None, endpoint_url: str | None, config: AioConfig
+    role: RoleToAssume,
+    *,
+    region: str | None,
+    endpoint_url: str | None,
+    config: AioConfig,
+    now: Callable[[], datetime.datetime] | None = None,
 ) -> AioDeferredRefreshableCredentials:
     """Credentials that assume ``role`` on first use and again before they expire. The source credentials are
-    the process's own, found by botocore's usual chain in a session of their own."""
+    the process's own, found by botocore's usual chain in a session of their own. ``now``: botocore's clock,
+    unless a test gives one."""
     source_session = get_session()
     fetcher: AioAssumeRoleCredentialFetcher | None = None
 
@@ -70,10 +86,12 @@ def assumed_credentials(
                     extra["ExternalId"] = role.external_id
                 fetcher = AioAssumeRoleCredentialFetcher(
                     client_creator=sts_client, source_credentials=source, role_arn=role.role_arn,
-                    extra_args=extra, cache={},
+                    extra_args=extra, cache=_Uncached(),
                 )  # fmt: skip
             return await fetcher.fetch_credentials()
         except (ClientError, BotocoreConnectionError, HTTPClientError, NoCredentialsError) as error:
             raise assume_role_failed(role.target, role.role_arn, error) from error
 
-    return AioDeferredRefreshableCredentials(refresh_using=refresh, method="assume-role")
+    if now is None:
+        return AioDeferredRefreshableCredentials(refresh_using=refresh, method="assume-role")
+    return AioDeferredRefreshableCredentials(refresh_using=refresh, method="assume-role", time_fetcher=now)

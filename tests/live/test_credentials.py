@@ -3,11 +3,14 @@ Region; a role that cannot be assumed fails each call with one error naming the 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from aiobotocore.config import AioConfig
 
 from reconciler.errors import Terminal
 from reconciler.live.clients import AwsClients
-from reconciler.live.credentials import RoleToAssume
+from reconciler.live.credentials import RoleToAssume, assumed_credentials
 from reconciler.model.targets import Target
 from tests.conftest import BotoFactory
 from tests.sandbox.test_sts_patches import OTHER, ROLE, in_account, trust
@@ -51,3 +54,21 @@ async def test_a_role_that_cannot_be_assumed_names_the_target_and_role(
                 await ecs.list_clusters()
             assert refused.value.code == "AccessDenied"
             assert str(refused.value).startswith(f"target eu: cannot assume role {ROLE}: ")
+
+
+async def test_the_role_is_assumed_again_before_its_credentials_expire(aws: str, boto: BotoFactory) -> None:
+    in_account(boto("iam"), OTHER).create_role(
+        RoleName="reconciler-target", AssumeRolePolicyDocument=trust("x-1")
+    )
+    role = RoleToAssume("eu", ROLE, "reconciler-test", "x-1")
+    clock = [datetime.now(UTC)]
+    credentials = assumed_credentials(role, region="eu-west-1", endpoint_url=None, config=AioConfig(),
+                                      now=lambda: clock[0])  # fmt: skip
+    first = await credentials.get_frozen_credentials()
+    expiry = credentials._expiry_time  # an hour from now: AssumeRole's default duration
+    clock[0] = expiry - timedelta(minutes=20)  # not yet within botocore's refresh window
+    assert (await credentials.get_frozen_credentials()).access_key == first.access_key
+    clock[0] = expiry - timedelta(minutes=5)  # within it: assumed again
+    second = await credentials.get_frozen_credentials()
+    assert second.access_key != first.access_key
+    assert credentials._expiry_time > expiry
