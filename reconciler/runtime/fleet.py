@@ -205,7 +205,9 @@ class Fleet:
     notifier: Notifier | None = None
     allowed: frozenset[str] = frozenset()  # --allowed-targets; empty: every target
     region: str | None = None  # the default target's Region (--region, or the AWS environment's)
-    make_events: Callable[[Engine, str], EventQueue] | None = None  # a target's own events queue
+    # a target's own events queue (eventsQueueUrl) by its URL: read, as the shared one, with the process's own
+    # credentials (the task role), which the queue's policy lets in; its events are that target's alone
+    make_events: Callable[[str], EventQueue] | None = None
     loops: dict[str, _Running] = field(default_factory=dict)
     shared: SharedLoad = field(init=False)
     declared: tuple[Target, ...] = ()  # the targets of the desired state in force, in its order
@@ -281,7 +283,7 @@ class Fleet:
         own_queue = None
         async with daemon.engine.clients:
             if target.events_queue_url and self.make_events is not None:
-                queue = self.make_events(daemon.engine, target.events_queue_url)
+                queue = self.make_events(target.events_queue_url)
                 own_queue = asyncio.create_task(
                     queue.run(daemon._resources_named, daemon.touch, daemon._stop)
                 )

@@ -112,9 +112,9 @@ def fleet_of(settings: Settings, home: AwsClients, *, extra_vars: Mapping[str, s
     shards = coordinator if isinstance(coordinator, Shards) else None
     notices = notices_of(settings)
 
-    def target_queue(engine: Engine, url: str) -> EventQueue:
+    def target_queue(url: str) -> EventQueue:  # in the target's account, read with the task role
         may_consume = coordinator.may_write if coordinator is not None else (lambda: True)
-        return EventQueue(engine.clients, url, may_consume=may_consume)
+        return EventQueue(home, url, may_consume=may_consume)
 
     return Fleet(
         source=desired_source(settings, extra_vars=extra_vars),

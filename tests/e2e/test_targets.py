@@ -172,12 +172,15 @@ class TargetsSource:
 
 @asynccontextmanager
 async def running_fleet(
-    source: TargetsSource, *, events: EventQueue | None = None, interval: float = 60
+    source: TargetsSource, *, home: AwsClients | None = None, events: str = "", interval: float = 60
 ) -> AsyncIterator[tuple[Fleet, str]]:
+    """The fleet of ``source``'s targets; with ``home`` (the process's own clients), ``events`` is the shared
+    events queue, and every target's own queue is read with them too."""
     port = free_port()
     options = DaemonOptions(interval=interval, debounce_ms=50, host="127.0.0.1", port=port)
+    queue = (lambda url: EventQueue(home, url)) if home is not None else None
     fleet = Fleet(source=source, make_engine=engine_factory(Settings()), options=options, region="us-east-1",
-                  events=events, make_events=lambda engine, url: EventQueue(engine.clients, url))  # fmt: skip
+                  events=queue(events) if queue and events else None, make_events=queue)  # fmt: skip
     task = asyncio.create_task(fleet.run())
     base = f"http://127.0.0.1:{port}"
     try:
@@ -290,16 +293,19 @@ async def test_events_reach_the_target_of_their_account_and_region(
 ) -> None:
     """The shared queue (--events-queue-url, in the process's account) carries events of every account: each goes
     to the target of its envelope's account and Region. A target's own queue (eventsQueueUrl, in its account) is
-    read with its credentials. With passes an hour apart, only the events can have drift corrected."""
+    read, as the shared one, with the process's own credentials. With passes an hour apart, only the events can
+    have drift corrected."""
     a_east, _, b_east = TARGETS
     accounts = prepared(boto)
-    own_queue = accounts.client(a_east, "sqs").create_queue(QueueName="a-events")["QueueUrl"]
+    # a-east's own queue: in AWS in a-east's account, read with the task role (the emulator has no cross-account
+    # queue policies: here in the process's account, as the shared one)
+    own_queue = boto("sqs").create_queue(QueueName="a-events")["QueueUrl"]
     shared_queue = boto("sqs").create_queue(QueueName="all-events")["QueueUrl"]
     targets = (replace(a_east, events_queue_url=own_queue), b_east)
     variables = {target.name: network(accounts, target) for target in targets}
     source = TargetsSource(tmp_path, targets, variables)
     home = AwsClients(region="us-east-1", endpoint_url=None)
-    async with home, running_fleet(source, events=EventQueue(home, shared_queue), interval=3600) as (_, base):
+    async with home, running_fleet(source, home=home, events=shared_queue, interval=3600) as (_, base):
         for target in targets:
             await eventually(lambda t=target: accounts.desired_count(t) == 1)  # type: ignore[misc]
         for target in targets:
@@ -311,7 +317,7 @@ async def test_events_reach_the_target_of_their_account_and_region(
         await eventually(lambda: accounts.desired_count(b_east) == 1, within=25)
         assert accounts.desired_count(a_east) == 4  # not its event
         event = json.dumps(envelope(ACCOUNT_A, "us-east-1"))
-        accounts.client(a_east, "sqs").send_message(QueueUrl=own_queue, MessageBody=event)
+        boto("sqs").send_message(QueueUrl=own_queue, MessageBody=event)
         await eventually(lambda: accounts.desired_count(a_east) == 1, within=25)
         for target in targets:
             assert await counted(base, corrected(target), before[target.name] + 1) == before[target.name] + 1
