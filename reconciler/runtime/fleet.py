@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from reconciler import metrics
+from reconciler.desired.allowed_targets import allowed
 from reconciler.errors import InvalidDesiredState, ReconcilerError
 from reconciler.events.queue import EventQueue
 from reconciler.model.health import Health
@@ -63,6 +64,9 @@ class SharedLoad:
 
     source: DesiredSource
     loaded: Callable[[DesiredState], None] = lambda _: None
+    # more validation of each revision loaded: raises InvalidDesiredState (``--allowed-targets`` naming a target
+    # the revision does not declare)
+    check: Callable[[DesiredState], object] = lambda _: None
     generation: int = 0  # moved on by every change the watcher (or POST /sync) reports
     loads: int = 0  # loads started, for tests
     _flight: asyncio.Task[DesiredState] | None = None
@@ -97,6 +101,7 @@ class SharedLoad:
     async def _load(self) -> DesiredState:
         try:
             desired = await self.source.load_async()
+            self.check(desired)
         finally:
             self._finished_at = time.monotonic()
         self.loaded(desired)
@@ -219,7 +224,7 @@ class Fleet:
     _last_good: DesiredState | None = None
 
     def __post_init__(self) -> None:
-        self.shared = SharedLoad(self.source, self._loaded)
+        self.shared = SharedLoad(self.source, self._loaded, lambda desired: allowed(desired, self.allowed))
 
     # ---- the targets follow the desired state ----------------------------------------------------------------
 

@@ -262,3 +262,11 @@ async def test_an_engine_never_plans_a_state_of_several_targets_whole() -> None:
     desired = state(EAST, WEST)
     with pytest.raises(TerminalError, match="per target"):
         await engine_of(EAST).plan(desired)  # refused before any call to AWS
+
+
+async def test_allowing_a_target_the_revision_does_not_declare_makes_it_invalid() -> None:
+    """As plan and apply say it: the loops keep their last good state, and start nothing new."""
+    subject = fleet(state(EAST, WEST), allowed=frozenset({"east", "nowhere"}))
+    with pytest.raises(InvalidDesiredState, match="--allowed-targets names 'nowhere', which is not a target"):
+        await subject.shared.load_async()
+    assert subject.loops == {}
