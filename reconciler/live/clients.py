@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.retries.standard import ThrottledRetryableChecker
 
+from reconciler.errors import Terminal
 from reconciler.live.aws_errors import translated
 from reconciler.live.budget import ApiBudget
 from reconciler.live.credentials import RoleToAssume, assumed_credentials
@@ -97,9 +98,12 @@ class AwsClients:
         read_timeout: float = 30.0,
         instance: str = "default",
         role: RoleToAssume | None = None,
+        account: tuple[str, str] | None = None,
     ) -> None:
         """``role``: the clients act with this role's credentials, assumed with the process's own
-        (``live/credentials.py``); None: with the process's own."""
+        (``live/credentials.py``); None: with the process's own. ``account``: (target, account ID) when the
+        process's own credentials must be of that account (a target without a role): checked once, before any
+        other call (``check_credentials``)."""
         self._session: AioSession = get_session()
         self._session.register_component("data_loader", data_loader())  # the models validation loaded
         self._session.get_component("response_parser_factory").set_parser_defaults(
@@ -124,6 +128,7 @@ class AwsClients:
             ),
         )
         self.role = role
+        self._account = account  # None once the credentials are known to be of it
         if role is not None:  # every client of the session signs with them
             self._session._credentials = assumed_credentials(
                 role, region=self._region, endpoint_url=endpoint_url, config=self._config
@@ -153,6 +158,20 @@ class AwsClients:
         not one per call of its readers."""
         if self.role is not None:
             await self._session._credentials.get_frozen_credentials()
+        if self._account is not None:
+            target, wanted = self._account
+            sts = await self.client("sts")
+            actual = str((await sts.get_caller_identity()).get("Account", ""))
+            if actual != wanted:  # a pass must not read, let alone write, another account as this target
+                raise Terminal(
+                    "sts",
+                    "GetCallerIdentity",
+                    "WrongAccount",
+                    f"credentials of account {actual}",
+                    text=f"target {target}: the reconciler's own credentials are of account {actual}, not "
+                    f"{wanted}: give the target a roleArn, or run the reconciler in {wanted}",
+                )
+            self._account = None
 
     async def client(self, service: str) -> Any:
         """The client for ``service`` (botocore's name: ``ecs``, ``elbv2``, …), created on first use."""

@@ -87,6 +87,10 @@ def clients_of(settings: Settings, target: Target | None = None) -> AwsClients:
         read_timeout=settings.aws_read_timeout,
         instance=settings.instance,
         role=RoleToAssume.of(target, instance=settings.instance) if target is not None else None,
+        # no role: the process's own credentials, which must then be of the target's account
+        account=(target.name, target.account)
+        if target is not None and target.role_arn is None and target.account is not None
+        else None,
     )
 
 

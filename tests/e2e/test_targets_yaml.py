@@ -79,6 +79,24 @@ def test_a_target_without_a_role_is_the_process_own_account_in_its_region(
     assert boto("ecs").list_clusters()["clusterArns"] == []  # not in the process's own Region
 
 
+def test_a_target_without_a_role_in_another_account_is_refused_before_any_call(
+    aws: str, boto: BotoFactory, cli: CLI, tmp_path: Path
+) -> None:
+    """The process's own credentials are of 123456789012: a role-less target naming another account is never
+    read or written as if it were that account."""
+    root = tmp_path / "desired-state"
+    variables = {"SUBNET": "subnet-1", "SECURITY_GROUP": "sg-1", "EXECUTION_ROLE_ARN": "ecsTaskExecutionRole"}
+    write_estate(root, {"elsewhere": {"account": "111111111111", "region": "us-west-2", "vars": variables}})
+    for command in ("plan", "apply"):
+        result = cli(command, str(root))
+        assert result.code == 1, result.out + result.err
+        assert (
+            "target elsewhere: the reconciler's own credentials are of account 123456789012, not 111111111111"
+            in (result.out + result.err)
+        )
+    assert boto("ecs", region_name="us-west-2").list_clusters()["clusterArns"] == []
+
+
 async def test_the_daemon_follows_the_targets_of_the_directory(
     aws: str, boto: BotoFactory, tmp_path: Path
 ) -> None:
