@@ -109,7 +109,7 @@ RESOURCE_HEALTH = Gauge(
 RESOURCE_FIGHTING = Gauge(
     "reconciler_resource_fighting",
     "1 when a resource drifted again within 3 passes of a correction: another actor is changing it.",
-    ["kind", "name"],
+    ["kind", "name", "target"],
     registry=REGISTRY,
 )
 DRIFT_BY_PRINCIPAL = Counter(
@@ -143,27 +143,27 @@ DEPLOYMENT_FAILED = Gauge(
     "reconciler_deployment_failed",
     "1 while the newest deployment of a service's desired revision failed or was rolled back (ECS's circuit breaker,"
     " with or without rollback; an ECS rollback; CodeDeploy) and is not retried until Git changes.",
-    ["kind", "name"],
+    ["kind", "name", "target"],
     registry=REGISTRY,
 )
 DEPLOYMENT_OVERDUE = Gauge(
     "reconciler_deployment_overdue",
     "1 while a service's ECS deployment has been rolling out for longer than --deployment-deadline: drift of the"
     " service is then corrected without waiting for it.",
-    ["kind", "name"],
+    ["kind", "name", "target"],
     registry=REGISTRY,
 )
 CODEDEPLOY_DEPLOYMENT_FAILED = Gauge(
     "reconciler_codedeploy_deployment_failed",
     "Kept for existing alerts: reconciler_deployment_failed by name, for every service (CODE_DEPLOY or not).",
-    ["name"],
+    ["name", "target"],
     registry=REGISTRY,
 )
 
 
-def set_deployment_failed(kind: str, name: str, failed: bool) -> None:
-    DEPLOYMENT_FAILED.labels(kind=kind, name=name).set(int(failed))
-    CODEDEPLOY_DEPLOYMENT_FAILED.labels(name=name).set(int(failed))
+def set_deployment_failed(kind: str, name: str, failed: bool, *, target: str) -> None:
+    DEPLOYMENT_FAILED.labels(kind=kind, name=name, target=target).set(int(failed))
+    CODEDEPLOY_DEPLOYMENT_FAILED.labels(name=name, target=target).set(int(failed))
 
 
 DELETIONS_BLOCKED = Gauge(

@@ -186,7 +186,7 @@ class Tracker:
             self._acquit(key)
             if status.deployment.endswith("failed") and key not in failed_in_place:
                 status.deployment = ""  # Git moved on, or someone deployed by hand
-                metrics.set_deployment_failed(key.kind, key.name, failed=False)
+                metrics.set_deployment_failed(key.kind, key.name, failed=False, target=self.target)
             self._undrift(key)
         for change in outcome.result.applied:
             seen.add(change.key)
@@ -215,17 +215,17 @@ class Tracker:
             status.state, status.lastError = State.SYNCED, ""
             if status.deployment.endswith("failed"):  # Git moved back to what the service runs
                 status.deployment = ""
-                metrics.set_deployment_failed(change.kind, change.name, failed=False)
+                metrics.set_deployment_failed(change.kind, change.name, failed=False, target=self.target)
             return
         if written is not None and written.deployment_id:
             status.deployment = f"{written.deployment_id} started by revision {revision}"
             metrics.DEPLOYMENTS_STARTED.labels(name=change.name).inc()
-            metrics.set_deployment_failed(change.kind, change.name, failed=False)
+            metrics.set_deployment_failed(change.kind, change.name, failed=False, target=self.target)
         elif change.deployment_note or status.deployment.endswith("failed"):
             status.deployment = (
                 change.deployment_note
             )  # a new revision went out, or a hand-made one was overridden
-            metrics.set_deployment_failed(change.kind, change.name, failed=False)
+            metrics.set_deployment_failed(change.kind, change.name, failed=False, target=self.target)
         status.state, status.revision, status.lastError, status.diff = State.SYNCED, revision, "", ()
         status.lastChange = _now()
         if change.cause is not Cause.DRIFT:
@@ -265,7 +265,7 @@ class Tracker:
             self._acquit(change.key)
         if change.deployment_failed:
             status.deployment = f"{change.deployment_failed} failed"
-            metrics.set_deployment_failed(change.kind, change.name, failed=True)
+            metrics.set_deployment_failed(change.kind, change.name, failed=True, target=self.target)
         if change.cause is Cause.DRIFT:
             status.state = State.DRIFTED
             self._detect(change)
@@ -277,7 +277,7 @@ class Tracker:
         revision is not deployed again until Git changes."""
         for name, deployment in failed.items():
             self._status(ResourceKey("Service", name)).deployment = f"{deployment} failed"
-            metrics.set_deployment_failed("Service", name, failed=True)
+            metrics.set_deployment_failed("Service", name, failed=True, target=self.target)
 
     def _forget(self, key: ResourceKey) -> None:
         self._undrift(key)
@@ -331,12 +331,12 @@ class Tracker:
     def _deployments_overdue(self, overdue: dict[str, str]) -> None:
         """A service's deployment past the deadline is said in its status and alerted on, until it ends."""
         for name in set(self._overdue) - set(overdue):
-            metrics.DEPLOYMENT_OVERDUE.labels(kind="Service", name=name).set(0)
+            metrics.DEPLOYMENT_OVERDUE.labels(kind="Service", name=name, target=self.target).set(0)
             status = self.statuses.get(ResourceKey("Service", name))
             if status is not None and status.deployment.startswith(self._overdue[name]):
                 status.deployment = ""
         for name, note in overdue.items():
-            metrics.DEPLOYMENT_OVERDUE.labels(kind="Service", name=name).set(1)
+            metrics.DEPLOYMENT_OVERDUE.labels(kind="Service", name=name, target=self.target).set(1)
             status = self._status(ResourceKey("Service", name))
             if not status.deployment.endswith("failed"):
                 status.deployment = note
@@ -351,14 +351,14 @@ class Tracker:
             log.warning("resource fighting: something else keeps changing it", kind=change.kind,
                         name=change.name, fields=[d.path for d in change.diff], passes_since_correction=self.passes - last)  # fmt: skip
         self.fighting.add(change.key)
-        metrics.RESOURCE_FIGHTING.labels(kind=change.kind, name=change.name).set(1)
+        metrics.RESOURCE_FIGHTING.labels(kind=change.kind, name=change.name, target=self.target).set(1)
 
     def _end_fights(self) -> None:
         for key in list(self.fighting):
             corrected = self._corrected_at.get(key)
             if corrected is None or self.passes - corrected >= FIGHT_WINDOW:
                 self.fighting.discard(key)
-                metrics.RESOURCE_FIGHTING.labels(kind=key.kind, name=key.name).set(0)
+                metrics.RESOURCE_FIGHTING.labels(kind=key.kind, name=key.name, target=self.target).set(0)
 
     def _detect(self, change: Change) -> None:
         key = change.key

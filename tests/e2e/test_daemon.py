@@ -241,7 +241,7 @@ async def test_a_revision_invalid_against_live_aws_is_reported_as_invalid(
 async def test_another_actor_fighting_a_managed_field_is_reported_within_three_passes(
     estate: Estate, boto: BotoFactory
 ) -> None:
-    fighting = 'reconciler_resource_fighting{kind="Service",name="wordpress"}'
+    fighting = 'reconciler_resource_fighting{kind="Service",name="wordpress",target="default"}'
     async with running_daemon(estate) as (daemon, base):
         await eventually(lambda: daemon.tracker.passes > 0)
         await asyncio.to_thread(wait_until_settled, boto)  # the first pass's deployments have finished

@@ -156,7 +156,9 @@ async def test_a_crash_looping_blue_green_revision_is_rolled_back_by_ecs_and_not
         )
         assert _serving(boto) == serving and _weights(boto)[serving] == 100
         await eventually(
-            lambda: metric(base, f'reconciler_deployment_failed{{kind="Service",name="{SERVICE}"}}'),
+            lambda: metric(
+                base, f'reconciler_deployment_failed{{kind="Service",name="{SERVICE}",target="default"}}'
+            ),
             within=15,
         )
         updates, passes = await metric(base, WRITES["UpdateService"]), daemon.passes

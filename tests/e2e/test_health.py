@@ -108,7 +108,10 @@ async def test_a_deployment_the_circuit_breaker_fails_without_rollback_is_failed
         )
         assert primary(described(boto))["rolloutState"] == "FAILED"
         await eventually(
-            lambda: metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}'), within=5
+            lambda: metric(
+                base, 'reconciler_deployment_failed{kind="Service",name="wordpress",target="default"}'
+            ),
+            within=5,
         )
         status = await status_of(base, "Service", "wordpress")
         assert (status["state"], status["deployment"].endswith("failed")) == ("Synced", True), status
@@ -133,12 +136,22 @@ async def test_a_rolled_back_deployment_is_degraded_then_healthy_on_the_old_revi
             in (await status_of(base, "Service", "wordpress"))["healthReason"]
         )
         assert await metric(base, health_metric("Degraded")) == 0  # no longer
-        assert await metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}') == 1
+        assert (
+            await metric(
+                base, 'reconciler_deployment_failed{kind="Service",name="wordpress",target="default"}'
+            )
+            == 1
+        )
 
         estate.edit(WORDPRESS, "6.6-crashloop", TAG)  # Git back on the revision the service runs
         await eventually(lambda: _healthy_without_failure(base), within=15)
         assert described(boto)["taskDefinition"] == good  # nothing deployed: it ran it already
-        assert await metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}') == 0
+        assert (
+            await metric(
+                base, 'reconciler_deployment_failed{kind="Service",name="wordpress",target="default"}'
+            )
+            == 0
+        )
         assert (
             await metric(base, health_metric("Degraded")),
             await metric(base, health_metric("Healthy")),

@@ -117,7 +117,10 @@ async def test_a_revision_ecs_rolled_back_is_not_deployed_again_until_git_change
     async with daemon_on(estate, interval=0.5) as (daemon, base):
         good = await crash_loop_rolled_back(estate, boto)
         await eventually(
-            lambda: metric(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}'), within=15
+            lambda: metric(
+                base, 'reconciler_deployment_failed{kind="Service",name="wordpress",target="default"}'
+            ),
+            within=15,
         )
         updates = await metric(
             base, 'reconciler_aws_api_calls_total{operation="UpdateService",outcome="ok",service="ecs"}'
@@ -144,7 +147,9 @@ async def test_a_revision_ecs_rolled_back_is_not_deployed_again_until_git_change
             within=30,
         )
         await eventually(
-            lambda: _metric_is(base, 'reconciler_deployment_failed{kind="Service",name="wordpress"}', 0),
+            lambda: _metric_is(
+                base, 'reconciler_deployment_failed{kind="Service",name="wordpress",target="default"}', 0
+            ),
             within=15,
         )
 
@@ -207,7 +212,7 @@ async def test_past_the_deadline_drift_is_corrected_during_the_reconcilers_own_d
         await eventually(
             lambda: _says(status_of(base, "Service", SERVICE), "deployment", "deadline"), within=5
         )
-        overdue = 'reconciler_deployment_overdue{kind="Service",name="wordpress"}'
+        overdue = 'reconciler_deployment_overdue{kind="Service",name="wordpress",target="default"}'
         assert await metric(base, overdue) == 1  # alerted on, not only said
         await eventually(lambda: primary(described(boto))["rolloutState"] == "COMPLETED", within=30)
 

@@ -34,10 +34,10 @@ def test_a_service_left_on_a_failed_deployment_is_failed_until_git_changes() -> 
     failed = Plan(revision="r1", in_sync=[key], deployments_failed={key.name: "ecs-svc/7"})
     for _ in range(2):
         tracker.record(outcome(failed))
-        assert sample("reconciler_deployment_failed", kind="Service", name=key.name) == 1
+        assert sample("reconciler_deployment_failed", kind="Service", name=key.name, target="default") == 1
         assert tracker.statuses[key].deployment == "ecs-svc/7 failed"
     tracker.record(outcome(Plan(revision="r2", in_sync=[key])))
-    assert sample("reconciler_deployment_failed", kind="Service", name=key.name) == 0
+    assert sample("reconciler_deployment_failed", kind="Service", name=key.name, target="default") == 0
     assert tracker.statuses[key].deployment == ""
 
 
@@ -120,12 +120,12 @@ def test_git_back_on_what_the_service_runs_clears_its_failed_deployment() -> Non
     tracker.record(
         PassOutcome(plan=Plan(revision="r1", changes=[held]), result=ApplyResult(skipped=[(held, "x")]))
     )
-    assert sample("reconciler_deployment_failed", kind="Service", name=key.name) == 1
+    assert sample("reconciler_deployment_failed", kind="Service", name=key.name, target="default") == 1
     restamp = Change(kind="Service", name=key.name, action=Action.UPDATE, cause=Cause.DESIRED, restamp=True)
     tracker.record(
         PassOutcome(plan=Plan(revision="r2", changes=[restamp]), result=ApplyResult(applied=[restamp]))
     )
-    assert sample("reconciler_deployment_failed", kind="Service", name=key.name) == 0
+    assert sample("reconciler_deployment_failed", kind="Service", name=key.name, target="default") == 0
     assert tracker.statuses[key].deployment == ""
 
 
@@ -261,3 +261,30 @@ def test_a_pending_diff_masks_a_secret_learnt_after_it_was_recorded() -> None:
     assert value in str(tracker.statuses[key].as_json()["diff"])
     mask_at("containerDefinitions[app].environment.API_TOKEN", value)  # another diff shows it as a secret
     assert value not in str(tracker.statuses[key].as_json()["diff"])
+
+
+def test_the_same_service_in_two_targets_has_a_series_in_each() -> None:
+    """Names are unique per target only: the service of both targets fights, fails its deployment and is overdue;
+    then staging's recovers, and its series go to 0 while prod-eu's of the same name stay at 1."""
+    key = ResourceKey("Service", "report-two-targets")
+    prod, staging = Tracker(target="prod-eu"), Tracker(target="staging")
+    fixed = Change(kind="Service", name=key.name, action=Action.UPDATE, cause=Cause.DRIFT)
+    troubled = PassOutcome(
+        plan=Plan(revision="r1", changes=[fixed], deployments_failed={key.name: "ecs-svc/7"},
+                  deployments_overdue={key.name: "ecs-svc/8 overdue"}),
+        result=ApplyResult(applied=[fixed]),
+    )  # fmt: skip
+    for _ in range(2):  # corrected twice in a row: something else keeps changing it
+        prod.record(troubled)
+        staging.record(troubled)
+    for _ in range(3):
+        staging.record(outcome(Plan(revision="r1", in_sync=[key])))
+    for metric in (
+        "reconciler_resource_fighting",
+        "reconciler_deployment_failed",
+        "reconciler_deployment_overdue",
+    ):
+        assert sample(metric, kind="Service", name=key.name, target="prod-eu") == 1, metric
+        assert sample(metric, kind="Service", name=key.name, target="staging") == 0, metric
+    assert sample("reconciler_codedeploy_deployment_failed", name=key.name, target="prod-eu") == 1
+    assert sample("reconciler_codedeploy_deployment_failed", name=key.name, target="staging") == 0
