@@ -425,13 +425,9 @@ def _last_pass(last: Mapping[str, Any] | None) -> Markup:
         [
             ("at", last.get("at", "-")),
             ("kind", "targeted" if last.get("targeted") else "full"),
-            ("took", f"{last.get('seconds', 0)} s"),
+            ("took", _took(last)),
             ("revision", _short(last.get("revision"))),
-            (
-                "changes",
-                f"{last.get('applied', 0)} applied, {last.get('failed', 0)} failed, "
-                f"{last.get('notApplied', 0)} not applied",
-            ),
+            ("changes", _changes_counted(last)),
         ]
     )
 
@@ -504,10 +500,22 @@ def _target_pass(last: object) -> Markup:
     if not isinstance(last, Mapping):
         return escape(last)
     return html(
-        "{} · {} applied, {} failed",
+        "{} · {}, took {} · {}",
         last.get("at", "-"),
-        last.get("applied", 0),
-        last.get("failed", 0),
+        "targeted" if last.get("targeted") else "full",
+        _took(last),
+        _changes_counted(last),
+    )
+
+
+def _took(last: Mapping[str, Any]) -> str:
+    return f"{last.get('seconds', 0)} s"
+
+
+def _changes_counted(last: Mapping[str, Any]) -> str:
+    return (
+        f"{last.get('applied', 0)} applied, {last.get('failed', 0)} failed, "
+        f"{last.get('notApplied', 0)} not applied"
     )
 
 
