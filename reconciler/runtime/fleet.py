@@ -395,7 +395,7 @@ class Fleet:
         for daemon, body in zip(daemons, bodies, strict=True):
             for entry in _listed(body.get("applications")):
                 applications.append(entry | {"target": daemon.name} if isinstance(entry, dict) else entry)
-            shared += _listed(body.get("shared"))
+            shared += [_shared_of(daemon.name, key) for key in _listed(body.get("shared"))]
             resources += _reported(daemon)
         return {
             "revision": self._last_good.revision if self._last_good else bodies[0]["revision"],
@@ -478,6 +478,13 @@ class Fleet:
 
 def _listed(value: object) -> list[object]:
     return list(value) if isinstance(value, list | tuple) else []
+
+
+def _shared_of(target: str, key: object) -> object:
+    """A shared resource of ``target`` in the body of several targets: ``{"target", "kind", "name"}``, since the
+    same ``Kind/name`` can be shared in two targets and be two resources."""
+    kind, _, name = str(key).partition("/")
+    return {"target": target, "kind": kind, "name": name}
 
 
 def _reported(daemon: Daemon) -> list[object]:

@@ -4,8 +4,9 @@ by state, health and name, a page at a time), one application, the shared resour
 With several targets (accounts and Regions; ``targets`` of the body), the estate page gets a panel of them, the
 lists a target column and a ``target`` filter, and every link to an application or a resource names its target
 (``?target=``), since names are unique per target only. Each resource entry and each application names its
-target (``target``); a key of ``shared`` is looked up in every target. With one target the pages are as they
-were before targets: no column, no filter, no ``?target=``.
+target (``target``), and so does each entry of ``shared`` (``{target, kind, name}``; a bare ``Kind/name`` is
+looked up in every target). With one target the pages are as they were before targets: no column, no filter, no
+``?target=``.
 
 Pure: a status dict in, a string out. The status body is already masked (``runtime/report.py``: secrets in
 diffs, errors and reasons); every value of it is escaped here through ``markup.html``.
@@ -49,13 +50,14 @@ class Options:
 @dataclass
 class Estate:
     """The status body, indexed once per page: entries by target and ``Kind/name``, the applications by target
-    and name (the target ``None`` when the body does not say), the targets' names."""
+    and name, the shared resources as target and ``Kind/name`` (the target ``None`` when the body does not say),
+    the targets' names."""
 
     status: Mapping[str, Any]
     entries: dict[tuple[str | None, str], Entry] = field(default_factory=dict)
     # (target, name) → its keys, the service first
     applications: dict[tuple[str | None, str], list[str]] = field(default_factory=dict)
-    shared: list[str] = field(default_factory=list)
+    shared: list[tuple[str | None, str]] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)  # in the body's order; more than one: the pages say them
 
     @classmethod
@@ -71,7 +73,10 @@ class Estate:
             (of(a), str(a.get("name"))): list(a.get("resources") or ())
             for a in status.get("applications") or ()
         }
-        return cls(status, entries, applications, list(status.get("shared") or ()), targets)
+        shared = [
+            (of(k), _key(k)) if isinstance(k, Mapping) else (None, str(k)) for k in status.get("shared") or ()
+        ]
+        return cls(status, entries, applications, shared, targets)
 
     @property
     def several(self) -> bool:
@@ -87,18 +92,23 @@ class Estate:
         if found is not None:
             return found
         kind, _, name = key.partition("/")
-        return {"kind": kind, "name": name, "state": "Pending", "health": "Unknown"}
+        pending = {"kind": kind, "name": name, "state": "Pending", "health": "Unknown"}
+        return pending | ({"target": target} if target is not None else {})
 
     def shared_entries(self) -> list[Entry]:
-        """The shared resources: each key in every target that has it (Pending when none has it yet); a key that
-        several targets list is shown once for each target that has it."""
+        """The shared resources: each of its target (Pending when not read yet), in the body's order; a key that
+        names no target, in every target that has it (Pending when none has it yet)."""
         if not self.several:
-            return [self.entry(key) for key in self.shared]
+            return [self.entry(key) for _, key in self.shared]
         found = []
-        for key in dict.fromkeys(self.shared):
-            matching = [e for (_, k), e in self.entries.items() if k == key]
-            found += matching or [self.entry(key)]
+        for target, key in dict.fromkeys(self.shared):
+            matching = [e for (t, k), e in self.entries.items() if k == key and target in (None, t)]
+            found += matching or [self.entry(key, target)]
         return found
+
+    def is_shared(self, key: str, target: str | None = None) -> bool:
+        """``key`` is a shared resource (of ``target``, when there are several targets and it is given)."""
+        return any(k == key and (None in (t, target) or t == target) for t, k in self.shared)
 
     def summary(self, app: tuple[str | None, str]) -> Summary:
         entries = [self.entry(key, app[0]) for key in self.applications.get(app, ())]
@@ -119,6 +129,10 @@ def _target(entry: Mapping[str, Any]) -> str | None:
 
 def _no_target(_: Mapping[str, Any]) -> None:
     return None
+
+
+def _key(entry: Mapping[str, Any]) -> str:
+    return f"{entry.get('kind')}/{entry.get('name')}"
 
 
 @dataclass(frozen=True)
@@ -301,7 +315,7 @@ def resource_page_path(
         if mine and key in (application.get("resources") or ()):
             where = _target(application) or target
             return _app_href(str(application.get("name")), where if estate.several else None)
-    if key not in (status.get("shared") or ()):
+    if not estate.is_shared(key, target if estate.several else None):
         return None
     return href("/shared", {"target": target or ""}) if estate.several else "/shared"
 

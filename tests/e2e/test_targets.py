@@ -236,6 +236,10 @@ async def test_targets_converge_and_are_corrected_each_in_its_account_and_region
         assert {(r["kind"], r["name"], r["state"]) for r in theirs} == {
             ("Cluster", "apps", "Error"), ("TaskDefinition", "web", "Error"), ("Service", "web", "Error"),
         }  # fmt: skip
+        # each target's cluster is shared in it: the same name, named with its target
+        assert sorted((s["target"], s["kind"], s["name"]) for s in body["shared"]) == sorted(
+            (t.name, "Cluster", "apps") for t in (*TARGETS, REFUSED)
+        )
         synced = {(r["target"], r["kind"]) for r in body["resources"] if r["state"] == "Synced"}
         assert synced == {
             (t.name, kind) for t in TARGETS for kind in ("Cluster", "TaskDefinition", "Service")

@@ -31,14 +31,19 @@ OTHER = Target(
 )
 
 
-def state(*targets: Target, revision: str = "r1") -> DesiredState:
-    """Each target with one Service ``web`` in cluster ``apps``: the same name in every target."""
+def state(*targets: Target, revision: str = "r1", cluster: bool = False) -> DesiredState:
+    """Each target with one Service ``web`` in cluster ``apps`` (declared too with ``cluster``, a resource no one
+    application holds): the same names in every target."""
+    declared = (
+        (DesiredResource(kind="Cluster", name="apps", spec={}, file="apps.yaml", line=1),) if cluster else ()
+    )
     parts = tuple(
         DesiredState(
             resources=(
                 DesiredResource(
                     kind="Service", name="web", spec={"cluster": "apps"}, file="web.yaml", line=1
                 ),
+                *declared,
             ),
             revision=revision,
             target=target.name,
@@ -255,6 +260,25 @@ async def test_status_lists_every_declared_target_and_whose_each_resource_is() -
     assert [(r["target"], r["name"], r["state"], r["health"]) for r in body["resources"]] == [  # type: ignore[attr-defined]
         ("west", "web", "Error", "Unknown"),
     ]
+
+
+async def test_status_says_whose_each_shared_resource_is() -> None:
+    """The same cluster shared in two targets is two resources: each entry of ``shared`` names its target. With one
+    target, ``shared`` is the ``Kind/name`` list it always was."""
+    desired = state(EAST, WEST, cluster=True)
+    subject = fleet(desired)
+    subject._loaded(desired)
+    for name in ("east", "west"):
+        subject.loops[name].daemon.last_good = desired.by_target()[name]
+    assert subject.status()["shared"] == [
+        {"target": "east", "kind": "Cluster", "name": "apps"},
+        {"target": "west", "kind": "Cluster", "name": "apps"},
+    ]
+    alone = state(EAST, cluster=True)
+    single = fleet(alone)
+    single._loaded(alone)
+    single.loops["east"].daemon.last_good = alone.by_target()["east"]
+    assert single.status()["shared"] == ["Cluster/apps"]
 
 
 async def test_an_engine_never_plans_a_state_of_several_targets_whole() -> None:

@@ -39,7 +39,11 @@ def status(**top: Any) -> dict[str, Any]:
             {"name": "web", "target": "staging", "resources": ["Service/web"]},
             {"name": "api", "target": "staging", "resources": ["Service/api"]},
         ],
-        "shared": ["Cluster/main", "Cluster/main"],  # each target's, one after the other
+        "shared": [
+            {"target": "prod-eu", "kind": "Cluster", "name": "main"},
+            {"target": "staging", "kind": "Cluster", "name": "main"},
+            {"target": "staging", "kind": "LoadBalancer", "name": "edge"},  # not read yet
+        ],
         "resources": [
             entry("Service", "web", state="Drifted", **prod),
             entry("TaskDefinition", "web", **prod),
@@ -141,6 +145,17 @@ def test_the_shared_resources_say_their_target_and_filter_by_it() -> None:
     assert '<a href="/shared?target=staging" class="on">staging</a>' in staging
 
 
+def test_a_shared_resource_is_shown_in_its_own_target_only() -> None:
+    prod = pages.shared_page(status(), target="prod-eu")
+    assert prod.count("<strong>main</strong>") == 1 and "is broken" not in prod and "edge" not in prod
+    staging = pages.shared_page(status(), target="staging")
+    assert '<span class="muted">staging</span> <span class="kind">LoadBalancer</span> <strong>edge</strong> ' \
+        '<span class="badge s-Pending">' in staging  # fmt: skip
+    every = pages.shared_page(status())
+    assert every.count("<strong>edge</strong>") == 1 and every.count("<strong>main</strong>") == 2
+    assert "3 shared resources" in pages.estate_page(status())
+
+
 @pytest.mark.parametrize(
     ("kind", "name", "target", "path"),
     [
@@ -150,6 +165,8 @@ def test_the_shared_resources_say_their_target_and_filter_by_it() -> None:
         ("Service", "api", "prod-eu", None),
         ("Cluster", "main", "staging", "/shared?target=staging"),
         ("Cluster", "main", None, "/shared"),
+        ("LoadBalancer", "edge", "staging", "/shared?target=staging"),
+        ("LoadBalancer", "edge", "prod-eu", None),
     ],
 )
 def test_a_resource_link_leads_to_its_target_s_page(
