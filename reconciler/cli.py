@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--url", help="the daemon's address (default http://127.0.0.1:8080)")
     status.add_argument("status_name", nargs="?", metavar="NAME",
                         help="one resource in detail, a service with its deployments (NAME or KIND/NAME)")  # fmt: skip
+    status.add_argument("--target", dest="status_target", metavar="TARGET",
+                        help="with NAME and several targets: that target's resource only (default: each's)")  # fmt: skip
     adopt = commands.add_parser("import", help="write desired-state YAML for live resources of a cluster")
     adopt.add_argument("--cluster", required=True, dest="import_cluster", help="the ECS cluster to import")
     adopt.add_argument("--service", action="append", default=[], dest="import_services",
@@ -186,7 +188,7 @@ def _add_allowed_targets(parser: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     ours = {"command", "emulator_port", "import_cluster", "import_services", "import_out", "import_target",
-            "status_name"}  # fmt: skip
+            "status_name", "status_target"}  # fmt: skip
     given = {k: v for k, v in vars(args).items() if v is not None and k not in ours}
     return Settings(**given)
 
@@ -207,7 +209,7 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     if args.command in {"validate", "schema"}:
         return _validate(settings) if args.command == "validate" else _schema()
     if args.command == "status":
-        return asyncio.run(print_status(settings.url, args.status_name))
+        return asyncio.run(print_status(settings.url, args.status_name, args.status_target))
     if args.command == "import":
         return asyncio.run(
             _import(settings, args.import_cluster, args.import_services, args.import_out, args.import_target)

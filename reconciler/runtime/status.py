@@ -1,5 +1,6 @@
 """``reconciler status``: a running daemon's ``GET /status`` as a table, for a person at a terminal; with a name, one
-resource in detail (a service with its deployment history)."""
+resource in detail (a service with its deployment history): with several targets, that of each target that has one
+(names are unique per target only), or of the one ``--target`` names."""
 
 from __future__ import annotations
 
@@ -27,9 +28,9 @@ REVISION_WIDTH = 12  # a Git SHA's usual short form
 TIMEOUT_SECONDS = 10
 
 
-async def print_status(url: str, name: str | None = None) -> int:
-    """Print the table, or ``name``'s detail; 0, or 1 when the daemon cannot be reached or answers with an error,
-    or has no resource of that name."""
+async def print_status(url: str, name: str | None = None, target: str | None = None) -> int:
+    """Print the table, or ``name``'s detail (of ``target`` only, when given); 0, or 1 when the daemon cannot be
+    reached or answers with an error, or has no resource of that name (there)."""
     address = url.rstrip("/") + "/status"
     try:
         timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
@@ -42,11 +43,12 @@ async def print_status(url: str, name: str | None = None) -> int:
     if name is None:
         print(status_table(body))
         return 0
-    entry = find(body, name)
-    if entry is None:
-        print(f"error: {address} has no resource named {name!r}", file=sys.stderr)
+    detail = status_details(body, name, target)
+    if detail is None:
+        where = f" in target {target!r}" if target else ""
+        print(f"error: {address} has no resource named {name!r}{where}", file=sys.stderr)
         return 1
-    print(status_detail(entry))
+    print(detail)
     return 0
 
 
@@ -81,17 +83,40 @@ def _target_names(body: dict[str, Any]) -> set[str]:
 
 
 def find(body: dict[str, Any], name: str) -> dict[str, Any] | None:
-    """The resource called ``name`` (``KIND/NAME``, or a name: a service's first)."""
+    """The resource called ``name`` (``KIND/NAME``, or a name: a service's first), of the first target that has
+    one."""
+    return next(iter(find_each(body, name)), None)
+
+
+def find_each(body: dict[str, Any], name: str, target: str | None = None) -> list[dict[str, Any]]:
+    """The resource called ``name`` (``KIND/NAME``, or a name: a service's first) of each target that has one, in
+    the body's order (of ``target`` only, when given)."""
     entries: list[dict[str, Any]] = body.get("resources") or []
     kind, _, bare = name.rpartition("/")
     named = [e for e in entries if e.get("name") == bare and (not kind or e.get("kind") == kind)]
-    return next((e for e in named if e.get("kind") == "Service"), named[0] if named else None)
+    if target:
+        named = [e for e in named if e.get("target") == target]
+    found = []
+    for where in dict.fromkeys(e.get("target") for e in named):
+        theirs = [e for e in named if e.get("target") == where]
+        found.append(next((e for e in theirs if e.get("kind") == "Service"), theirs[0]))
+    return found
 
 
-def status_detail(entry: dict[str, Any]) -> str:
-    """One resource: its sync and its health, and a service's deployments, newest first."""
+def status_details(body: dict[str, Any], name: str, target: str | None = None) -> str | None:
+    """``name`` in detail (``status_detail``): with several targets, that of each target that has one, each saying
+    its target; None when there is none."""
+    found = find_each(body, name, target)
+    several = len(_target_names(body)) > 1
+    return "\n\n".join(status_detail(entry, target=several) for entry in found) if found else None
+
+
+def status_detail(entry: dict[str, Any], *, target: bool = False) -> str:
+    """One resource: its sync and its health, and a service's deployments, newest first; with ``target``, the
+    target it is in after its name."""
+    where = f" in target {entry.get('target') or '-'}" if target else ""
     lines = [
-        f"{entry.get('kind')}/{entry.get('name')}",
+        f"{entry.get('kind')}/{entry.get('name')}{where}",
         f"state        {entry.get('state')} at revision {_cell(entry, 'revision')}, last change "
         f"{_cell(entry, 'lastChange')}",
         f"health       {entry.get('health', '-')}: {entry.get('healthReason') or '-'}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.runtime.status import find, status_detail, status_table
+from reconciler.runtime.status import find, status_detail, status_details, status_table
 
 DEPLOYMENTS = [
     {"id": "sd-2", "revision": None, "startedBy": "outside the reconciler", "strategy": "ROLLING",
@@ -116,3 +116,27 @@ def test_one_resource_in_detail_says_what_is_pending_and_who_made_its_drift() ->
         "drift by     user of account 123456789012, found by event at t"
         in status_detail(unnamed).splitlines()
     )
+
+
+def test_a_name_in_two_targets_is_shown_in_each_or_in_the_one_asked_for() -> None:
+    """Names are unique per target only: ``web`` of prod-eu and ``web`` of staging are two services."""
+    web, group = BODY["resources"]
+    body = BODY | {
+        "targets": [{"name": "prod-eu"}, {"name": "staging"}],
+        "resources": [
+            web | {"target": "prod-eu"},
+            group | {"target": "prod-eu"},
+            web | {"target": "staging", "health": "Healthy", "healthReason": "1 of 1 tasks running"},
+        ],
+    }
+    both = (status_details(body, "web") or "").split("\n\n")
+    assert [part.splitlines()[0] for part in both if part.startswith("Service")] == [
+        "Service/web in target prod-eu",
+        "Service/web in target staging",
+    ]
+    assert "Degraded: deployment sd-2" in both[0] and "Healthy: 1 of 1 tasks running" in "".join(both[1:])
+    staging = status_details(body, "web", "staging") or ""
+    assert staging.startswith("Service/web in target staging\n") and "Degraded" not in staging
+    assert status_details(body, "TargetGroup/web", "staging") is None
+    assert (status_details(body, "TargetGroup/web") or "").startswith("TargetGroup/web in target prod-eu\n")
+    assert status_details(BODY, "web") == status_detail(BODY["resources"][0])  # one target: as it was
