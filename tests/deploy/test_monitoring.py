@@ -484,3 +484,19 @@ def test_cloudwatch_exports_the_key_metrics() -> None:
     assert not missing, f"not exported to CloudWatch: {sorted(missing)}"
     assert throttled_only, "throttled AWS calls must be exported on their own"
     assert set(processor.get("metric_unit", {})) <= exported
+
+
+def test_cloudwatch_tells_the_same_name_in_two_targets_apart() -> None:
+    """Names are unique per target only: a metric published by resource name also has a dimension set with its
+    target, or two targets' resources of one name would be one CloudWatch metric."""
+    for declaration in _prometheus_section()["emf_processor"]["metric_declaration"]:
+        selected = {
+            name
+            for selector in declaration["metric_selectors"]
+            for name in EXPOSED
+            if re.search(selector, name)
+        }
+        by_name = [set(d) for d in declaration["dimensions"] if "name" in d]
+        for metric in selected:
+            if by_name and "target" in EXPOSED[metric]:
+                assert any("target" in d for d in by_name), f"{metric}: no dimension set with its target"
