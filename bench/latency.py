@@ -118,7 +118,9 @@ def daemon(
                "--listen", f"127.0.0.1:{port}", "--debounce-ms", "50", "--events-queue-url", queue,
                "--log-format", "json"]  # fmt: skip
     environment = {**os.environ, "RECONCILER_API_BUDGET": "0.5" if aws else "0"}
-    with tempfile.TemporaryFile() as log:
+    # its own cache directory: an emulator started anew gives the same task definition ARNs to other content
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as cache:
+        command += ["--cache-dir", cache]
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)
         try:
             yield DaemonProcess(process, port)

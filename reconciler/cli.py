@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
         _add_git_options(sub)
         _add_lease_options(sub)
         _add_notify_options(sub)
+        if name == "run":
+            sub.add_argument("--cache-dir", type=Path, dest="cache_dir",
+                             help="where the task definitions and tags read are kept across restarts, without "
+                                  "--lease-table (default $TMPDIR/reconciler-cache)")  # fmt: skip
         if name == "sandbox":
             sub.add_argument("--emulator-port", type=int, default=5055, dest="emulator_port")
     status = commands.add_parser("status", help="print a running daemon's /status as a table")

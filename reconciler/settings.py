@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     git_allow_local: bool = (
         False  # follow file:// URLs and local paths too (tests, a mirror on the same host)
     )
+    # ``run``: where the caches a restarted process would read again are kept without --lease-table
+    cache_dir: Path = Path(tempfile.gettempdir()) / "reconciler-cache"
     # seconds to wait for an AWS answer before retrying (botocore's read timeout)
     aws_read_timeout: float = Field(default=30.0, gt=0)
     # the share of AWS's API rates (per throttling group) this process allows itself; 0 turns the budget off

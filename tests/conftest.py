@@ -48,9 +48,12 @@ def emulator() -> Iterator[EmulatorProcess]:
 
 
 @pytest.fixture
-def aws(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> str:
+def aws(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """An empty emulator and an AWS environment pointing at it; returns the emulator's URL."""
     emulator.reset()
+    # A daemon keeps what it read in --cache-dir across restarts. An emptied emulator gives the same task definition
+    # ARNs to other content, which AWS never does: each test's daemons keep theirs apart.
+    monkeypatch.setenv("RECONCILER_CACHE_DIR", str(tmp_path / "reconciler-cache"))
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_CREDENTIALS["aws_access_key_id"])

@@ -47,6 +47,7 @@ class EcsReader:
         self._instance = instance
         self._task_definitions: dict[str, Described] = {}  # ARN → described revision, forever
         self._families: dict[str, list[str]] = {}  # family → ARNs of its recent revisions, once read
+        self.version = 0  # moves on whenever the revisions cached change (``runtime/cache_snapshot.py``)
 
     async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
         """Fill ``live`` with the clusters, services and running revisions that ``desired`` concerns; when
@@ -118,12 +119,23 @@ class EcsReader:
         """Record a revision this process registered, so it is known without reading it back."""
         arn = task_definition["taskDefinitionArn"]
         self._task_definitions[arn] = shared_strings(task_definition)
+        self.version += 1
         self._families.setdefault(task_definition["family"], []).insert(0, arn)
 
     def retag(self, arn: str, tags: list[dict[str, str]]) -> None:
         """Record tags this process wrote on a cached revision (revisions are immutable; their tags are not)."""
         if arn in self._task_definitions:
             self._task_definitions[arn] = {**self._task_definitions[arn], "tags": tags}
+            self.version += 1
+
+    def restore(self, revisions: dict[str, Described]) -> None:
+        """Take the revisions a previous process described (``runtime/cache_snapshot.py``): a revision's ARN
+        names content that never changes, so they are used as if described now."""
+        self._task_definitions.update(revisions)
+
+    def revisions(self) -> Iterable[Described]:
+        """Every cached revision, as described (for the snapshot)."""
+        return self._task_definitions.values()
 
     def _fill_known_revisions(self, live: LiveState, running: Iterable[str]) -> None:
         for arn in running:
@@ -204,6 +216,7 @@ class EcsReader:
         async def describe(arn: str) -> None:
             response = await ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
             self._task_definitions[arn] = revision_of(response)
+            self.version += 1
 
         await bounded_gather(describe(arn) for arn in sorted(set(arns) - set(self._task_definitions)))
 

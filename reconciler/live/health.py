@@ -79,6 +79,9 @@ class HealthReader:
         self._histories: dict[str, tuple[DeploymentRecord, ...]] = {}  # Service name → newest first
         self._seen: dict[str, Hashable] = {}  # Service name → its deployments' signature at its last read
         self.errors: dict[str, str] = {}  # Service name → why its history could not be read
+        self.version = (
+            0  # moves on whenever a history or signature kept changes (``runtime/cache_snapshot.py``)
+        )
 
     @property
     def targets(self) -> Mapping[str, TargetHealthRead]:
@@ -125,6 +128,8 @@ class HealthReader:
         services = list(desired.of_kind("Service"))
         if not targeted:  # a service no longer declared is forgotten
             declared = {r.name for r in services}
+            if set(self._histories) - declared or set(self._seen) - declared:
+                self.version += 1
             self._histories = {n: h for n, h in self._histories.items() if n in declared}
             self._seen = {n: s for n, s in self._seen.items() if n in declared}
             self.errors = {n: e for n, e in self.errors.items() if n in declared}
@@ -174,9 +179,29 @@ class HealthReader:
         )
         described = {d["serviceDeploymentArn"]: d for page in pages for d in page}
         for read in reads:
-            self._histories[read.name] = _history(read, described)
-            self._seen[read.name] = read.signature
-            self.errors.pop(read.name, None)
+            self._keep(read.name, _history(read, described), read.signature)
+
+    def _keep(self, name: str, history: tuple[DeploymentRecord, ...], signature: Hashable) -> None:
+        if self._histories.get(name) != history or self._seen.get(name) != signature:
+            self.version += 1
+        self._histories[name] = history
+        self._seen[name] = signature
+        self.errors.pop(name, None)
+
+    def restore(self, histories: Mapping[str, tuple[tuple[DeploymentRecord, ...], Hashable]]) -> None:
+        """Take the histories a previous process read, each with the signature of the service's deployments
+        then (``runtime/cache_snapshot.py``): a service's history is read again only if its deployments changed
+        since, as for a history this process read."""
+        for name, (history, signature) in histories.items():
+            self._histories.setdefault(name, history)
+            self._seen.setdefault(name, signature)
+
+    def kept(self) -> Iterable[tuple[str, tuple[DeploymentRecord, ...], tuple[Any, ...]]]:
+        """Each service's history with its signature (for the snapshot); not those that could not be read."""
+        for name, history in self._histories.items():
+            signature = self._seen.get(name)
+            if isinstance(signature, tuple) and name not in self.errors:
+                yield name, history, signature
 
     async def _list(self, ecs: Any, read: _Listed) -> str:
         """ "" when listed; else the service's name (its history is not updated in this pass)."""
@@ -206,6 +231,7 @@ class HealthReader:
         self.errors[name] = f"{error.code}: {error.message}"
         if not isinstance(error, TransientError):
             self._seen[name] = signature
+            self.version += 1
 
     async def _read_code_deploy(
         self, services: list[DesiredResource], desired: DesiredState, live: LiveState
@@ -254,9 +280,7 @@ class HealthReader:
         for page in infos:
             for info in page.get("deploymentsInfo", []):
                 kept[info["deploymentId"]] = code_deploy_record(info)
-        self._histories[name] = _newest_first(kept.values())[:HISTORY_LENGTH]
-        self._seen[name] = signature
-        self.errors.pop(name, None)
+        self._keep(name, _newest_first(kept.values())[:HISTORY_LENGTH], signature)
 
 
 def ecs_signature(service: Described) -> Hashable:

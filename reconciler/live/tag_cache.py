@@ -39,12 +39,14 @@ class TagCache:
         self._fresh: set[str] = set()  # ARNs read from AWS this pass
         self._pass = 0
         self._fetch: FetchTags | None = None  # how the last read fetched tags (its client): for still_current
+        self.version = 0  # moves on whenever what is cached changes (``runtime/cache_snapshot.py``)
 
     def begin_pass(self) -> None:
         """Start a pass: ARNs not asked for since the last one are gone, so they leave the cache."""
         for arn in set(self._tags) - self._seen:
             del self._tags[arn]
             del self._due[arn]
+            self.version += 1
         self._seen = set()
         self._fresh = set()
         self._pass += 1
@@ -58,6 +60,21 @@ class TagCache:
         """Drop ``arns`` (written to this pass) so that the next pass reads their tags back."""
         for arn in set(arns) & set(self._tags):
             del self._tags[arn], self._due[arn]
+            self.version += 1
+
+    def restore(self, tags: dict[str, Tags]) -> None:
+        """Take tags a previous process read (``runtime/cache_snapshot.py``), as hints: not read this pass, so
+        ``still_current`` reads them again before anything is written on them, and refreshed as tags first seen
+        (a third each pass). They stay until a full pass does not ask for them."""
+        for arn, values in tags.items():
+            if arn not in self._tags:
+                self._due[arn] = self._next_due(arn)  # before it is cached: as a tag first seen
+                self._tags[arn] = values
+        self._seen.update(tags)
+
+    def entries(self) -> Iterable[tuple[str, Tags]]:
+        """Every ARN cached, with its tags (for the snapshot)."""
+        return self._tags.items()
 
     async def still_current(self, arns: Iterable[str]) -> bool:
         """Whether the tags this pass took from the cache for ``arns`` are still AWS's: those are read again now
@@ -66,7 +83,9 @@ class TagCache:
         stale = sorted((set(arns) & set(self._tags)) - self._fresh)
         if not stale:
             return True
-        assert self._fetch is not None  # tags enter the cache only through read, which sets it
+        if self._fetch is None:  # restored, and not read by this process yet: nothing to read them with
+            self.forget(stale)
+            return False
         fresh = await self._fetch(stale)
         if all(fresh.get(arn) == self._tags[arn] for arn in stale):
             self._fresh.update(stale)
@@ -82,7 +101,9 @@ class TagCache:
         stale = [arn for arn in wanted if self._due.get(arn, 0) <= self._pass]
         for arn, tags in (await fetch(stale)).items():
             self._due[arn] = self._next_due(arn)
-            self._tags[arn] = tags
+            if self._tags.get(arn) != tags:
+                self._tags[arn] = tags
+                self.version += 1
             self._fresh.add(arn)
         return {arn: self._tags[arn] for arn in wanted if arn in self._tags}
 

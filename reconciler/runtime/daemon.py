@@ -66,6 +66,7 @@ from reconciler.server import Probe, start_server
 
 log = structlog.get_logger(__name__)
 GRACE_ON_STOP = 5.0  # seconds a pass in flight may still run after SIGTERM
+SAVE_ON_STOP = 2.0  # seconds the caches' snapshot may take to be written when stopping
 
 
 class Coordinator(Protocol):
@@ -270,7 +271,9 @@ class Daemon:
                 if self.events is not None:
                     events = group.create_task(self.events.run(self._resources_named, self.touch, self._stop))
                 sending = group.create_task(self.notices.run()) if self.notices is not None else None
+                await self.engine.restore_caches()  # what the process before this one had read
                 await self._loop()
+                await self._save_caches_on_stop()
                 if events is not None:  # a long poll would hold the stop for up to 20 s
                     events.cancel()
                 if sending is not None:  # what is still queued or being retried is not waited for
@@ -282,7 +285,16 @@ class Daemon:
         """The loop alone, until ``stop``: a fleet's target, whose HTTP port, source watch, lease and notifier are
         the fleet's. Every log line of it names the target."""
         structlog.contextvars.bind_contextvars(target=self.name)
+        await self.engine.restore_caches()  # what the process before this one had read of this target
         await self._loop()
+        await self._save_caches_on_stop()
+
+    async def _save_caches_on_stop(self) -> None:
+        """What the passes since the last write of the caches' snapshot read, for the next process (a deploy of
+        the reconciler stops this one): written now if anything changed, within ``SAVE_ON_STOP``."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SAVE_ON_STOP):
+                await self.engine.save_caches(now=True)
 
     def _resources_named(self, event: object) -> tuple[str, set[ResourceKey]]:
         if self.last_good is None:
@@ -379,6 +391,8 @@ class Daemon:
             self._account(outcome, time.perf_counter() - started, began)
             self._handled(taken, decision, found, outcome)
             self.last_error = ""
+            if not outcome.targeted:  # when it changed, at most every few minutes (``cache_snapshot.py``)
+                await self.engine.save_caches()
         except Exception as exc:
             terminal = isinstance(exc, TerminalError)  # retrying at once would only fail the same way
             if self._stop.is_set():  # a target removed from the desired state: its loop is ending

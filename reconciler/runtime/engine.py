@@ -34,6 +34,7 @@ from reconciler.plan.planner import PlanOptions, make_plan
 from reconciler.plan.rollouts import primary_deployment
 from reconciler.plan.targets import ScopeIndex, changed_resources, subset
 from reconciler.plan.types import Action, Change, Plan
+from reconciler.runtime.cache_snapshot import CacheSnapshot, SnapshotStore
 from reconciler.runtime.shards import Shards
 
 # an earlier desired state, and the documents changed since (``changed_resources``)
@@ -66,13 +67,17 @@ class Engine:
         tag_refresh_passes: int = REFRESH_PASSES,
         health: bool = True,
         identity: str = DEFAULT_TARGET,
+        snapshots: SnapshotStore | None = None,
     ) -> None:
         """``health``: judge each resource's health after a pass (``plan/health.py``), reading what that needs
         (``live/health.py``); a daemon does, a one-off ``apply`` need not. ``identity``: the target this engine
         reads and writes (its name, ``model/targets.py``), stable across passes and processes: what it keeps is
-        of that target only."""
+        of that target only. ``snapshots``: where its caches are kept across restarts, under ``cache_identity``
+        (``runtime/cache_snapshot.py``); None: they live as long as the engine."""
         self.clients = clients
         self.identity = identity
+        # the region and instance too: the same target name in two regions, or of two instances, is two targets
+        self.cache_identity = f"{clients.region or 'default-region'}/{options.instance}/{identity}"
         self.options = options
         self.mode = mode
         self.shards: Shards | None = None  # --shards auto: only the changes of the shards held are applied
@@ -89,6 +94,27 @@ class Engine:
         self._scopes: ScopeIndex | None = None  # of the last desired state a targeted pass was asked for
         self._health = HealthReader(clients) if health else None
         self.starters = Starters()  # who started which deployment: this process, or whom an event named
+        self._snapshot = None if snapshots is None else self._snapshot_in(snapshots)
+
+    def _snapshot_in(self, store: SnapshotStore) -> CacheSnapshot:
+        tags = {KINDS[r.kinds[0]].aws_service: r.tags for r in self._readers if r.tags is not None}
+        return CacheSnapshot(
+            store, identity=self.cache_identity, ecs=self._ecs_reader, tags=tags, health=self._health
+        )
+
+    async def restore_caches(self) -> bool:
+        """Fill the caches from the snapshot a previous process left, if there is one it can trust; before the
+        first pass. Never raises."""
+        return await self._snapshot.restore() if self._snapshot is not None else False
+
+    async def save_caches(self, *, now: bool = False, store: SnapshotStore | None = None) -> bool:
+        """Write the caches' snapshot, if they changed since and (unless ``now``) the last write is old enough
+        (``CacheSnapshot.save``); after a full pass, and when stopping. ``store``: into that one instead, now,
+        changed or not.
+        Never raises."""
+        if store is not None:
+            return await self._snapshot_in(store).write()
+        return await self._snapshot.save(now=now) if self._snapshot is not None else False
 
     async def read(self, desired: DesiredState, *, targeted: bool = False) -> LiveState:
         if desired.parts:  # names are unique per target only: each part has an engine of its own

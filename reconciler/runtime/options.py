@@ -17,6 +17,7 @@ from reconciler.model.targets import Target
 from reconciler.notify.github import repository_of
 from reconciler.notify.sender import GitHubTarget, Notifier
 from reconciler.plan.planner import PlanOptions
+from reconciler.runtime.cache_snapshot import DirectoryStore, SnapshotStore, TableStore
 from reconciler.runtime.daemon import DaemonOptions, DesiredSource
 from reconciler.runtime.engine import Engine
 from reconciler.runtime.fleet import EngineFactory, Fleet
@@ -94,24 +95,38 @@ def clients_of(settings: Settings, target: Target | None = None) -> AwsClients:
     )
 
 
-def engine_factory(settings: Settings, *, health: bool = True, shards: Shards | None = None) -> EngineFactory:
+def engine_factory(
+    settings: Settings,
+    *,
+    health: bool = True,
+    shards: Shards | None = None,
+    snapshots: SnapshotStore | None = None,
+) -> EngineFactory:
     """Each target's engine, on clients of its own (``clients_of``). Its identity, for what it keeps between
-    passes and processes, is ``Engine.identity``: the target's name."""
+    passes and processes, is ``Engine.identity``: the target's name. ``snapshots``: where each keeps its caches
+    across restarts (under ``Engine.cache_identity``)."""
 
     def make(target: Target) -> Engine:
         engine = Engine(clients_of(settings, target), options=plan_options(settings), mode=settings.mode,
-                        health=health, identity=target.name)  # fmt: skip
+                        health=health, identity=target.name, snapshots=snapshots)  # fmt: skip
         engine.shards = shards
         return engine
 
     return make
 
 
-def fleet_of(settings: Settings, home: AwsClients, *, extra_vars: Mapping[str, str] | None = None) -> Fleet:
+def fleet_of(
+    settings: Settings,
+    home: AwsClients,
+    *,
+    extra_vars: Mapping[str, str] | None = None,
+    keep_caches: bool = True,
+) -> Fleet:
     """``reconciler run`` and ``sandbox``: a loop per target of the desired state, and, once, the lease on
     ``home`` (the process's own clients: the lease table and the events queue are in its own account), the events
-    queue and the notifier. ``extra_vars``: as ``desired_source`` takes them. Raises ``StartupError`` for options
-    that cannot work."""
+    queue and the notifier. ``extra_vars``: as ``desired_source`` takes them. ``keep_caches``: each engine keeps
+    what it read across restarts (``snapshot_store``); not the sandbox's, whose emulator starts empty and gives
+    the same task definition ARNs to other content. Raises ``StartupError`` for options that cannot work."""
     coordinator = coordinator_of(settings, home)
     shards = coordinator if isinstance(coordinator, Shards) else None
     notices = notices_of(settings)
@@ -122,7 +137,9 @@ def fleet_of(settings: Settings, home: AwsClients, *, extra_vars: Mapping[str, s
 
     return Fleet(
         source=desired_source(settings, extra_vars=extra_vars),
-        make_engine=engine_factory(settings, shards=shards),
+        make_engine=engine_factory(
+            settings, shards=shards, snapshots=snapshot_store(settings, home) if keep_caches else None
+        ),
         options=daemon_options(settings),
         lease=coordinator,
         events=events_queue(settings, home, coordinator),
@@ -153,6 +170,14 @@ def coordinator_of(settings: Settings, clients: AwsClients) -> Lease | Shards | 
         coordinator = Lease(clients, table=settings.lease_table, holder=holder, timing=timing)
     clients.write_guard = coordinator.check_write
     return coordinator
+
+
+def snapshot_store(settings: Settings, clients: AwsClients) -> SnapshotStore:
+    """Where the daemon keeps its caches across restarts: the lease table when there is one (every replica, and
+    the next task, reach it), else ``--cache-dir``. ``clients``: the home account's, where the lease table is."""
+    if settings.lease_table:
+        return TableStore(clients, settings.lease_table)
+    return DirectoryStore(settings.cache_dir)
 
 
 def events_queue(settings: Settings, clients: AwsClients, lease: Lease | Shards | None) -> EventQueue | None:

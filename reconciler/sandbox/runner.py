@@ -39,7 +39,7 @@ async def run_sandbox(settings: Settings, *, emulator_port: int) -> int:
         )
         print(banner(settings, emulator.url), flush=True)
         async with clients_of(settings) as home:  # a loop per target, as ``reconciler run``
-            await fleet_of(settings, home, extra_vars=variables).run()
+            await fleet_of(settings, home, extra_vars=variables, keep_caches=False).run()
     return 0
 
 

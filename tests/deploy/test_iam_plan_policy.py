@@ -27,6 +27,8 @@ READS = ("Describe", "List", "Get", "BatchGet")  # the action names of reads in 
 # reads of reconciler-policy.json that a plan never makes, and why
 NOT_FOR_PLANS = {
     "dynamodb:DescribeTable": "the leader lease of the daemon (--lease-table); a plan takes no lease",
+    "dynamodb:GetItem": "the daemon's caches kept in the lease table; a plan keeps none",
+    "dynamodb:BatchGetItem": "the daemon's caches kept in the lease table; a plan keeps none",
     "cloudwatch:DescribeAlarms": "checked by Application Auto Scaling on the writes that register scaling",
 }
 

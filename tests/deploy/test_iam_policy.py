@@ -360,6 +360,9 @@ def test_the_analysis_sees_every_way_the_code_names_a_call() -> None:
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
         "dynamodb:Scan",  # --shards auto: the live members
+        "dynamodb:GetItem",  # the caches' snapshot: its head item
+        "dynamodb:BatchGetItem",  # ... its chunks
+        "dynamodb:BatchWriteItem",  # ... written, and the last one's deleted
     }
 
 

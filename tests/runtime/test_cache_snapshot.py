@@ -1,0 +1,70 @@
+"""When the caches' snapshot is written (``runtime/cache_snapshot.py``): after a full pass only when a cache
+changed since the last write, at most every ``SAVE_EVERY`` seconds, and at once when stopping; and what it keeps
+comes back as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.live.clients import AwsClients
+from reconciler.live.ecs import EcsReader
+from reconciler.live.tag_cache import TagCache
+from reconciler.runtime.cache_snapshot import SAVE_EVERY, CacheSnapshot, DirectoryStore
+
+ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:{}"
+GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1"
+
+
+def revision(number: int) -> dict[str, object]:
+    return {"taskDefinitionArn": ARN.format(number), "family": "web", "revision": number, "tags": []}
+
+
+def caches(tmp_path: Path, clock: list[float]) -> tuple[CacheSnapshot, EcsReader, TagCache]:
+    ecs, tags = EcsReader(AwsClients(region="us-east-1", endpoint_url=None), instance="default"), TagCache()
+    snapshot = CacheSnapshot(
+        DirectoryStore(tmp_path),
+        identity="us-east-1/default",
+        ecs=ecs,
+        tags={"elbv2": tags},
+        clock=lambda: clock[0],
+    )
+    return snapshot, ecs, tags
+
+
+async def test_written_when_changed_and_at_most_every_few_minutes(tmp_path: Path) -> None:
+    clock = [1000.0]
+    snapshot, ecs, _ = caches(tmp_path, clock)
+    assert not await snapshot.save(), "nothing read yet"
+    ecs.remember(revision(1))
+    assert await snapshot.save(), "the first change is written at once"
+    assert not await snapshot.save(), "nothing changed since"
+    ecs.remember(revision(2))
+    clock[0] += SAVE_EVERY - 1
+    assert not await snapshot.save(), "changed, but written less than SAVE_EVERY ago"
+    clock[0] += 1
+    assert await snapshot.save()
+    ecs.retag(ARN.format(2), [{"key": "team", "value": "web"}])
+    assert await snapshot.save(now=True), "stopping: written whatever the time"
+    assert not await snapshot.save(now=True), "... but only if something changed"
+
+
+async def test_what_is_kept_comes_back_as_it_was(tmp_path: Path) -> None:
+    snapshot, ecs, tags = caches(tmp_path, [0.0])
+    ecs.remember(revision(1))
+    tags.restore({GROUP: {"reconciler:instance": "default"}})
+    tags.begin_pass()  # a pass asked for it: it stays
+    assert await snapshot.save()
+    again, ecs_again, tags_again = caches(tmp_path, [0.0])
+    assert await again.restore()
+    assert list(ecs_again.revisions()) == [revision(1)]
+    assert dict(tags_again.entries()) == {GROUP: {"reconciler:instance": "default"}}
+    assert not await again.save(), "what was restored is not written back"
+
+
+async def test_restored_tags_stay_until_a_full_pass_does_not_ask_for_them(tmp_path: Path) -> None:
+    tags = TagCache()
+    tags.restore({GROUP: {"reconciler:instance": "default"}})
+    tags.begin_pass()
+    assert dict(tags.entries()) == {GROUP: {"reconciler:instance": "default"}}
+    tags.begin_pass()  # the first pass did not ask for it: it is gone from AWS
+    assert dict(tags.entries()) == {}
