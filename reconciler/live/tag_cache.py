@@ -64,11 +64,12 @@ class TagCache:
 
     def restore(self, tags: dict[str, Tags]) -> None:
         """Take tags a previous process read (``runtime/cache_snapshot.py``), as hints: not read this pass, so
-        ``still_current`` reads them again before anything is written on them, and refreshed as tags first seen
-        (a third each pass). They stay until a full pass does not ask for them."""
+        ``still_current`` reads them again before anything is written on them. None is refreshed in the first pass
+        (the one a restart waits for to see drift); then a third each pass, as tags first seen. They stay until a
+        full pass does not ask for them."""
         for arn, values in tags.items():
             if arn not in self._tags:
-                self._due[arn] = self._next_due(arn)  # before it is cached: as a tag first seen
+                self._due[arn] = self._staggered(arn, after=2)
                 self._tags[arn] = values
         self._seen.update(tags)
 
@@ -110,8 +111,12 @@ class TagCache:
     def _next_due(self, arn: str) -> int:
         if arn in self._tags:
             return self._pass + self._refresh_passes
-        # First read: spread the refreshes of ARNs found together over the next passes.
-        return self._pass + 1 + zlib.crc32(arn.encode()) % self._refresh_passes
+        return self._staggered(arn, after=1)
+
+    def _staggered(self, arn: str, *, after: int) -> int:
+        # Tags first read (or restored): the refreshes of ARNs found together spread over ``refresh_passes`` passes,
+        # the first of them ``after`` passes from now.
+        return self._pass + after + zlib.crc32(arn.encode()) % self._refresh_passes
 
 
 async def elbv2_tags(elbv2: Any, arns: list[str]) -> dict[str, Tags]:

@@ -11,8 +11,9 @@ What is kept, and how far it is trusted:
 - A revision's ARN names content that never changes, so a revision read back is used as is, as the process's own
   cache uses it.
 - A tag is a hint. Tags read back enter the tag caches as not read this pass, so the check before any write that
-  rests on them (``TagCache.still_current``) reads them from AWS again, and the refreshes are staggered as for
-  tags first seen: a third of them are read again in the first pass, the rest in the next two.
+  rests on them (``TagCache.still_current``) reads them from AWS again. None is refreshed in the first pass (the
+  one a restart waits for), then a third each pass, as tags first seen: a tag edited by hand while no reconciler
+  ran is seen within 4 passes, and before anything is written on it.
 - A deployment history comes back with the signature of the service's deployments when it was read: it is read
   again when DescribeServices shows them changed since, as in the process that read it. Histories are not used
   for writes.

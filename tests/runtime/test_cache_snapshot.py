@@ -68,3 +68,21 @@ async def test_restored_tags_stay_until_a_full_pass_does_not_ask_for_them(tmp_pa
     assert dict(tags.entries()) == {GROUP: {"reconciler:instance": "default"}}
     tags.begin_pass()  # the first pass did not ask for it: it is gone from AWS
     assert dict(tags.entries()) == {}
+
+
+async def test_restored_tags_are_refreshed_from_the_second_pass_a_third_at_a_time() -> None:
+    arns = [f"{GROUP[:-1]}{n}" for n in range(300)]
+    tags = TagCache()
+    tags.restore({arn: {"reconciler:instance": "default"} for arn in arns})
+    read: list[list[str]] = []
+
+    async def fetch(wanted: list[str]) -> dict[str, dict[str, str]]:
+        read.append(wanted)
+        return {arn: {"reconciler:instance": "default"} for arn in wanted}
+
+    for _ in range(4):
+        tags.begin_pass()
+        await tags.read(fetch, arns)
+    assert len(read[0]) == 0, "the first pass after a restart refreshes none"
+    assert sorted(a for r in read[1:] for a in r) == sorted(arns), "then each once, over the next three"
+    assert all(60 < len(r) < 140 for r in read[1:]), [len(r) for r in read]
