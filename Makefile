@@ -102,6 +102,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/latency.py --services 100 1000
 	$(BIN)/python bench/caches.py --services 1000
 	$(BIN)/python bench/ui.py --services 3000
+	$(BIN)/python bench/cold_start.py --services 1000
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache
