@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_notify_options(sub)
         if name == "run":
             sub.add_argument("--cache-dir", type=Path, dest="cache_dir",
-                             help="where the task definitions and tags read are kept across restarts, without "
+                             help="where the task definitions, tags and histories read are kept across restarts, without "
                                   "--lease-table (default $TMPDIR/reconciler-cache)")  # fmt: skip
         if name == "sandbox":
             sub.add_argument("--emulator-port", type=int, default=5055, dest="emulator_port")

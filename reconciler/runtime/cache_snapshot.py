@@ -73,6 +73,7 @@ FORMAT = 1  # what a line means; a snapshot of another format is ignored. Raise 
 # What cached revisions are trimmed of: a snapshot trimmed otherwise would be compared as if it were not.
 TRIMMED = sorted(UNREAD_REVISION_FIELDS)
 SAVE_EVERY = 600.0  # seconds between two writes, at most one each
+STORE_WITHIN = 10.0  # seconds a read or write of the store may take (DynamoDB's retries): then it is given up
 CHUNK_BYTES = 300_000  # of compressed snapshot per DynamoDB item (an item holds at most 400 KB)
 BATCH_WRITE = 25  # DynamoDB's BatchWriteItem limit
 BATCH_GET = 100  # DynamoDB's BatchGetItem limit
@@ -242,6 +243,7 @@ class CacheSnapshot:
         tags: Mapping[str, TagCache],
         health: HealthReader | None = None,
         every: float = SAVE_EVERY,
+        within: float = STORE_WITHIN,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -250,6 +252,7 @@ class CacheSnapshot:
         self._tags = dict(tags)
         self._health = health
         self._every = every
+        self._within = within
         self._clock = clock
         self._saved = self._versions()  # the caches' versions when last written or restored
         self._saved_at: float | None = None
@@ -266,7 +269,8 @@ class CacheSnapshot:
         """Fill the caches from the stored snapshot; False (with a warning when one was found but not trusted)
         when there is none to use."""
         try:
-            chunks = await self.store.load(self.identity)
+            async with asyncio.timeout(self._within):  # the first pass waits for it: never for long
+                chunks = await self.store.load(self.identity)
             if chunks is None:
                 log.info("no cache snapshot", where=self.store.where)
                 return False
@@ -277,9 +281,10 @@ class CacheSnapshot:
             )
             return False
         except Exception as exc:  # the store could not be reached: read AWS as without one
+            why = f"no answer within {self._within:g} s" if isinstance(exc, TimeoutError) else exc
             log.warning(
                 "cache snapshot ignored",
-                reason=f"cannot be read: {type(exc).__name__}: {exc}",
+                reason=f"cannot be read: {type(exc).__name__}: {why}",
                 where=self.store.where,
                 identity=self.identity,
             )
@@ -314,7 +319,8 @@ class CacheSnapshot:
         """Write the snapshot now, changed or not; True if written. Never raises."""
         at, versions = self._clock(), self._versions()
         try:
-            await self.store.save(self.identity, list(self._chunks()))
+            async with asyncio.timeout(self._within):
+                await self.store.save(self.identity, list(self._chunks()))
         except Exception as exc:
             log.warning(
                 "cache snapshot not written", error=f"{type(exc).__name__}: {exc}", where=self.store.where

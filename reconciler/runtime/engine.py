@@ -110,8 +110,7 @@ class Engine:
     async def save_caches(self, *, now: bool = False, store: SnapshotStore | None = None) -> bool:
         """Write the caches' snapshot, if they changed since and (unless ``now``) the last write is old enough
         (``CacheSnapshot.save``); after a full pass, and when stopping. ``store``: into that one instead, now,
-        changed or not.
-        Never raises."""
+        changed or not. Never raises."""
         if store is not None:
             return await self._snapshot_in(store).write()
         return await self._snapshot.save(now=now) if self._snapshot is not None else False

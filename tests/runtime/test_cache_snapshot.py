@@ -4,12 +4,17 @@ comes back as it was."""
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
+
+import pytest
+import structlog
 
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
 from reconciler.live.tag_cache import TagCache
-from reconciler.runtime.cache_snapshot import SAVE_EVERY, CacheSnapshot, DirectoryStore
+from reconciler.runtime.cache_snapshot import SAVE_EVERY, CacheSnapshot, DirectoryStore, TableStore
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:{}"
 GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1"
@@ -86,3 +91,27 @@ async def test_restored_tags_are_refreshed_from_the_second_pass_a_third_at_a_tim
     assert len(read[0]) == 0, "the first pass after a restart refreshes none"
     assert sorted(a for r in read[1:] for a in r) == sorted(arns), "then each once, over the next three"
     assert all(60 < len(r) < 140 for r in read[1:]), [len(r) for r in read]
+
+
+async def test_a_store_that_does_not_answer_delays_the_first_pass_only_so_long(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DynamoDB takes the connection and never answers: the restore gives up after ``within`` and says why, and
+    the caches stay empty."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        async with AwsClients(region="us-east-1", endpoint_url=url) as clients:
+            ecs = EcsReader(clients, instance="default")
+            store = TableStore(clients, "reconciler-lease")
+            snapshot = CacheSnapshot(store, identity="us-east-1/default", ecs=ecs, tags={}, within=1.0)
+            started = time.monotonic()
+            with structlog.testing.capture_logs() as logs:
+                assert not await snapshot.restore()
+            assert time.monotonic() - started < 5
+    (ignored,) = [e for e in logs if e["event"] == "cache snapshot ignored"]
+    assert ignored["reason"] == "cannot be read: TimeoutError: no answer within 1 s"
+    assert list(ecs.revisions()) == []
