@@ -2,7 +2,8 @@
 
 Each is read for the whole namespace in pages (targets and scheduled actions 50 a page, policies 10, as AWS
 allows), and matched to its document by the ownership facts kept in the tags of the scaled ECS service (see
-model/autoscaling.py), or by its natural key for one to adopt. Read after ECS, whose service tags it needs.
+model/autoscaling.py), or by its natural key for one to adopt. Matched after ECS is read, whose service tags it
+needs; the pages of the declared kinds are fetched beside the other readers (``fetch``).
 A targeted pass reads by resource ID: the targets of its documents (50 IDs a call), and the policies and
 scheduled actions of each scaled resource.
 """
@@ -36,40 +37,87 @@ class AutoscalingReader:
 
     def __init__(self, clients: AwsClients) -> None:
         self._clients = clients
+        # what ``fetch`` read ahead: for which desired state, whether targeted, and (kind, namespace) → items
+        self._ahead: tuple[DesiredState, bool, dict[tuple[str, str], list[Described]]] | None = None
+
+    async def fetch(self, desired: DesiredState, *, targeted: bool = False) -> None:
+        """The pages of the declared kinds, read beside the other readers: they need nothing of theirs, only the
+        matching does (``read``). What only the services' tags ask for (ours, with no document left) is read by
+        ``read``."""
+        self._ahead = None
+        reads = _wanted_by_id(desired) if targeted else _declared(desired)
+        ahead: dict[tuple[str, str], list[Described]] = {}
+        if reads:
+            aas = await self._clients.client("application-autoscaling")
+            for (kind, namespace), ids in sorted(reads.items()):
+                if targeted:
+                    ahead[(kind, namespace)] = await _read_by_id(aas, kind, namespace, sorted(ids))
+                else:
+                    ahead[(kind, namespace)] = await _read_kind(aas, kind, namespace)
+        self._ahead = (desired, targeted, ahead)
+
+    def _fetched(self, desired: DesiredState, targeted: bool) -> dict[tuple[str, str], list[Described]]:
+        """What ``fetch`` read for this very pass, taken (a later pass reads again)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or ahead[0] is not desired or ahead[1] != targeted:
+            return {}
+        return ahead[2]
 
     async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
         facts = ownership_facts(live)
+        ahead = self._fetched(desired, targeted)
         if targeted:
-            await self._read_targeted(desired, live, facts)
+            await self._read_targeted(desired, live, facts, ahead)
             return
         namespaces = {str(r.spec.get("ServiceNamespace")) for r in desired if r.kind in KINDS}
         if facts:
             namespaces.add(ECS_NAMESPACE)  # ours are there, even when no document is left
         if not namespaces:
             return
-        aas = await self._clients.client("application-autoscaling")
         by_natural = declared_by_natural_key(desired)
         kinds = {r.kind for r in desired if r.kind in KINDS} | {_kind_of_fact(key) for key in facts}
         for namespace in sorted(namespaces):
             for kind in [k for k in KINDS if k in kinds]:  # no call for a kind neither declared nor ours
-                for item in await _read_kind(aas, kind, namespace):
+                items = ahead.get((kind, namespace))
+                if items is None:
+                    aas = await self._clients.client("application-autoscaling")
+                    items = await _read_kind(aas, kind, namespace)
+                for item in items:
                     add_entry(live, kind, item, facts, by_natural)
 
     async def _read_targeted(
-        self, desired: DesiredState, live: LiveState, facts: dict[str, tuple[str, str, str, str, str]]
+        self,
+        desired: DesiredState,
+        live: LiveState,
+        facts: dict[str, tuple[str, str, str, str, str]],
+        ahead: dict[tuple[str, str], list[Described]],
     ) -> None:
         declared = [r for r in desired if r.kind in KINDS]
         if not declared:
             return
-        aas = await self._clients.client("application-autoscaling")
         by_natural = declared_by_natural_key(declared)
-        wanted: dict[tuple[str, str], set[str]] = {}  # (kind, namespace) → resource IDs
-        for resource in declared:
+        for (kind, namespace), ids in sorted(_wanted_by_id(desired).items()):
+            items = ahead.get((kind, namespace))
+            if items is None:
+                aas = await self._clients.client("application-autoscaling")
+                items = await _read_by_id(aas, kind, namespace, sorted(ids))
+            for item in items:
+                add_entry(live, kind, item, facts, by_natural)
+
+
+def _declared(desired: DesiredState) -> dict[tuple[str, str], set[str]]:
+    """(kind, namespace) of every declared scaling resource: what a full pass reads whole."""
+    return {(r.kind, str(r.spec.get("ServiceNamespace"))): set() for r in desired if r.kind in KINDS}
+
+
+def _wanted_by_id(desired: DesiredState) -> dict[tuple[str, str], set[str]]:
+    """(kind, namespace) → the resource IDs of the declared scaling resources: what a targeted pass reads."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for resource in desired:
+        if resource.kind in KINDS:
             ids = wanted.setdefault((resource.kind, str(resource.spec.get("ServiceNamespace"))), set())
             ids.add(str(resource.spec.get("ResourceId")))
-        for (kind, namespace), ids in sorted(wanted.items()):
-            for item in await _read_by_id(aas, kind, namespace, sorted(ids)):
-                add_entry(live, kind, item, facts, by_natural)
+    return wanted
 
 
 async def _read_by_id(aas: Any, kind: str, namespace: str, ids: list[str]) -> list[Described]:

@@ -42,6 +42,9 @@ class CodeDeployReader:
         ] = {}  # deployment ID → its BatchGetDeployments info, once it has ended
         self.tags = TagCache(refresh_passes=tag_refresh_passes)
 
+    async def fetch(self, desired: DesiredState, *, targeted: bool = False) -> None:
+        """Nothing read ahead: this reader does not wait for the others (``Reader.fetch``)."""
+
     async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
         """A targeted pass reads CodeDeploy only when its documents declare a deployment group; it then reads as a
         full pass does."""

@@ -49,6 +49,9 @@ class EcsReader:
         self._families: dict[str, list[str]] = {}  # family → ARNs of its recent revisions, once read
         self.version = 0  # moves on whenever the revisions cached change (``runtime/cache_snapshot.py``)
 
+    async def fetch(self, desired: DesiredState, *, targeted: bool = False) -> None:
+        """Nothing read ahead: this reader does not wait for the others (``Reader.fetch``)."""
+
     async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
         """Fill ``live`` with the clusters, services and running revisions that ``desired`` concerns; when
         ``targeted``, with those ``desired`` names only (no listing: others' and orphans are not looked for)."""

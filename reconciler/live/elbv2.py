@@ -53,6 +53,9 @@ class Elbv2Reader:
         self._zones: dict[str, str] = {}  # subnet → Availability Zone, forever
         self.tags = TagCache(refresh_passes=tag_refresh_passes)
 
+    async def fetch(self, desired: DesiredState, *, targeted: bool = False) -> None:
+        """Nothing read ahead: this reader does not wait for the others (``Reader.fetch``)."""
+
     async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
         # Read even when no ELBv2 document is left: resources of ours whose documents are gone must be found
         # to be pruned. An account without load balancers costs two calls.

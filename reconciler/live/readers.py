@@ -32,6 +32,11 @@ class Reader(Protocol):
         """It needs what the other readers found (the scaled services' tags), so it reads once they have, and
         after the checks of the desired state that need AWS."""
 
+    async def fetch(self, desired: DesiredState, *, targeted: bool = False) -> None:
+        """A reader that reads after the others: what it can read before they are done (its pages, which need
+        nothing of theirs), kept for its ``read`` of the same ``desired``, so that its wait for them is not also
+        a wait for its own calls. Run beside the other readers; the others read nothing here."""
+
     async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
         """Fill ``live`` for ``desired``; ``targeted``: ``desired`` is a targeted pass's scope (list nothing
         more than it needs, or read nothing when it declares none of the reader's kinds)."""

@@ -35,6 +35,9 @@ class ServiceDiscoveryReader:
         self._instance = instance
         self.tags = TagCache(refresh_passes=tag_refresh_passes)
 
+    async def fetch(self, desired: DesiredState, *, targeted: bool = False) -> None:
+        """Nothing read ahead: this reader does not wait for the others (``Reader.fetch``)."""
+
     async def read(self, desired: DesiredState, live: LiveState, *, targeted: bool = False) -> None:
         """A targeted pass reads Cloud Map only when its documents declare a Cloud Map service or name a namespace
         for Service Connect; it then reads as a full pass does."""

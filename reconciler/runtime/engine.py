@@ -9,6 +9,7 @@ grow with the estate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -124,12 +125,22 @@ class Engine:
         await self.clients.check_credentials()  # a target whose role cannot be assumed fails here, once
         live = LiveState(remembered=dict(self._remembered))
         first = [reader for reader in self._readers if not reader.after_others]
-        await asyncio.gather(*(reader.read(desired, live, targeted=targeted) for reader in first))
-        if problems := live_problems(desired, live):  # validation that needs AWS (an ALB's zones)
-            raise InvalidDesiredState(problems)
-        for reader in self._readers:
-            if reader.after_others:  # Application Auto Scaling: it needs the services' tags
-                await reader.read(desired, live, targeted=targeted)
+        later = [reader for reader in self._readers if reader.after_others]
+        # Application Auto Scaling matches what it reads by the services' tags, so it reads after the others;
+        # its pages need nothing of theirs and are fetched beside them (at AWS's rates, ~5 s less at 1000)
+        ahead = asyncio.ensure_future(asyncio.gather(*(r.fetch(desired, targeted=targeted) for r in later)))
+        try:
+            await asyncio.gather(*(reader.read(desired, live, targeted=targeted) for reader in first))
+            if problems := live_problems(desired, live):  # validation that needs AWS (an ALB's zones)
+                raise InvalidDesiredState(problems)
+            await ahead
+        finally:
+            if not ahead.done():
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await ahead
+        for reader in later:
+            await reader.read(desired, live, targeted=targeted)
         self._index_arns(live, full=not targeted)
         return live
 

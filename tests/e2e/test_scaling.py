@@ -3,12 +3,19 @@ drift is reported and corrected, and a scaled service's desiredCount belongs to 
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from reconciler.live.clients import AwsClients
+from reconciler.plan.planner import PlanOptions
+from reconciler.runtime.engine import Engine
+from reconciler.sandbox.fault_rules import FaultRules, OperationFaults
+from reconciler.sandbox.faults import FaultProxy
+from reconciler.source.directory import DirectorySource
 from tests.conftest import BotoFactory, wait_until_settled
 from tests.e2e.conftest import CLI, Estate
 
@@ -307,3 +314,24 @@ def test_renaming_a_scalable_target_document_keeps_the_target(
         if t["key"].startswith("reconciler:aas:st")
     }
     assert [value.rsplit("/", 1)[-1] for value in facts.values()] == ["frontapp-count"], facts
+
+
+async def test_scaling_pages_are_fetched_while_the_services_are_still_read(scaled: Estate, aws: str) -> None:
+    """Application Auto Scaling is matched by the services' tags, but its pages need nothing of ECS: with ECS's
+    DescribeServices answering a second late (through the fault proxy), they are read meanwhile, not after."""
+    slow = FaultRules(operations=[OperationFaults(match="ecs:DescribeServices", latency_ms=1000)])
+    desired = DirectorySource(root=scaled.dir, vars_files=(scaled.vars_file,)).load()
+    answered: list[tuple[str, float]] = []
+
+    def record(event_name: str, **_: Any) -> None:
+        answered.append((event_name.split(".", 2)[2], time.monotonic()))
+
+    async with FaultProxy(aws, slow) as proxy, AwsClients(region=None, endpoint_url=proxy.url) as clients:
+        for service in ("ecs", "application-autoscaling"):
+            (await clients.client(service)).meta.events.register("response-received", record)
+        engine = Engine(clients, options=PlanOptions(), health=False)
+        plan = await engine.plan(desired)
+    assert plan.changes == []  # what was fetched ahead is matched as before
+    services_done = max(at for operation, at in answered if operation == "DescribeServices")
+    scaling = [at for operation, at in answered if operation.startswith("DescribeScal")]
+    assert scaling and max(scaling) < services_done, answered
