@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from reconciler.runtime.options import clients_of, fleet_of
@@ -127,3 +128,49 @@ async def test_the_daemon_follows_the_targets_of_the_directory(
         finally:
             fleet.stop()
             await asyncio.wait_for(task, timeout=15)
+
+
+@pytest.mark.parametrize(
+    ("break_it", "where", "says"),
+    [
+        (  # b-east's service runs a-east's task definition: a reference across targets
+            lambda root: (root / "b-east" / "estate.yaml").write_text(
+                ESTATE.replace(
+                    "kind: TaskDefinition\nmetadata: {name: web}",
+                    "kind: TaskDefinition\nmetadata: {name: web-b}",
+                )
+            ),
+            "b-east/estate.yaml:",
+            "never cross targets",
+        ),
+        (  # a document naming a target targets.yaml does not declare
+            lambda root: (root / "a-east" / "extra.yaml").write_text(
+                "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: more, target: nowhere}\nspec: {}\n"
+            ),
+            "a-east/extra.yaml:3",
+            "nowhere",
+        ),
+        (  # one folder mapped twice
+            lambda root: (root / "targets.yaml").write_text(
+                (root / "targets.yaml").read_text().replace("folders:\n", "folders:\n  a-east/: a-west\n")
+            ),
+            "targets.yaml:",
+            "mapped twice",
+        ),
+    ],
+    ids=["reference-across-targets", "unknown-target", "folder-mapped-twice"],
+)
+def test_an_invalid_targets_estate_is_refused_at_its_line_and_nothing_is_written(
+    aws: str, boto: BotoFactory, cli: CLI, tmp_path: Path, break_it: Any, where: str, says: str
+) -> None:
+    accounts = prepared(boto)
+    root = tmp_path / "desired-state"
+    write_estate(root, declared(accounts))
+    break_it(root)
+    for command in ("validate", "plan", "apply"):
+        result = cli(command, str(root))
+        assert result.code == 1, (command, result.out, result.err)
+        problem = next((line for line in (result.out + result.err).splitlines() if where in line), "")
+        assert says in problem, (command, result.out + result.err)
+    assert all(accounts.desired_count(target) == -1 for target in TARGETS)  # no cluster in any target
+    assert boto("ecs").list_clusters()["clusterArns"] == []
