@@ -9,6 +9,14 @@ header (every protocol carries it), else from the ``X-Amz-Target`` prefix; the o
 (JSON protocol) or the ``Action`` parameter (query and EC2 protocols). Requests in other protocols (REST, CBOR)
 or without a recognisable operation are *unparsed*: forwarded untouched, never faulted.
 
+Rate limits (``aws_rates``) are kept per account and Region, as AWS keeps them. The Region is the credential
+scope's. The account is not in the request: the proxy learns it from the STS answers that pass through it (an
+AssumeRole answer names the new access key and the assumed role's ARN, with its account; GetCallerIdentity names
+the caller's key's account), and a key it has not seen issued is the emulator's default account's, where the
+emulator puts calls signed with such keys. So two sessions of one role share the account's buckets (a refreshed
+session gets no fresh ones), two accounts never share one, and a key whose issue the proxy missed is charged to
+the default account: throttled sooner than in AWS, never later.
+
 Errors are shaped like AWS's, per protocol, with the codes and statuses botocore classifies as throttling
 (``botocore/data/_retry.json``, ``botocore.retries.standard``): JSON services answer ``ThrottlingException``
 with 400, query services ``Throttling`` with 400, EC2 ``RequestLimitExceeded`` with 503.
@@ -27,6 +35,7 @@ from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Annotated, Literal
 from urllib.parse import parse_qs
+from xml.etree import ElementTree
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -92,12 +101,19 @@ class RateGroup(BaseModel):
     rate: Annotated[float, Field(gt=0)]
 
 
+DEFAULT_ACCOUNT = "123456789012"
+
+
 def _group(name: str, match: list[str], burst: float, rate: float) -> RateGroup:
     return RateGroup(name=name, match=match, burst=burst, rate=rate)
 
 
-# AWS's per-account, per-Region buckets (the services' "request throttling" pages). The first
-# group that matches a call is its bucket; calls in no group are never rate-limited.
+# AWS's buckets, each kept per account and per Region: "Request throttling for the Amazon ECS API" (Amazon ECS
+# Developer Guide), "Request throttling for the ELB API" (Elastic Load Balancing User Guide; ELB API version 2 has
+# buckets of its own, and its Describe* calls share one), "Request throttling for the Amazon EC2 API" (Amazon EC2
+# API Reference). The first group that matches a call is its bucket; calls in no group are never rate-limited.
+# Application Auto Scaling, Cloud Map, CodeDeploy and STS publish no request rates (Application Auto Scaling's
+# quotas page lists resource quotas only): their calls pass unlimited, which may be kinder than AWS; unknown.
 AWS_RATE_GROUPS: tuple[RateGroup, ...] = (
     _group("ecs-cluster-read", ["ecs:DescribeClusters", "ecs:ListClusters"], 50, 20),
     _group(
@@ -137,6 +153,9 @@ class FaultRules(FaultRates):
     aws_rates: bool = False
     rate_scale: Annotated[float, Field(gt=0)] = 1.0
     rate_groups: list[RateGroup] = list(AWS_RATE_GROUPS)
+    # The account of an access key the proxy has not seen issued: the emulator's default (moto's), which is the
+    # account the emulator acts in for such keys.
+    default_account: Annotated[str, Field(pattern=r"^\d{12}$")] = DEFAULT_ACCOUNT
     server_error_statuses: list[Literal[500, 502, 503, 504]] = [500, 503]
     read_timeout_seconds: Annotated[float, Field(gt=0)] = 65.0  # how long a read_timeout holds the request
     read_timeout_forwards: bool = True  # the call reaches the emulator; only its answer is lost
@@ -161,6 +180,8 @@ class AwsCall:
     operation: str
     protocol: Protocol
     content_type: str  # of the request; a JSON error answers with the same one
+    access_key: str = ""  # the signature's access key ID, "" for an unsigned request
+    region: str = ""  # the signature's credential scope's Region, "" for an unsigned request
 
     @property
     def key(self) -> str:
@@ -175,7 +196,7 @@ def is_write(operation: str) -> bool:
     return not operation.startswith(READ_PREFIXES)
 
 
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 # X-Amz-Target prefixes of the JSON services, for requests that carry no signature.
 TARGET_PREFIXES = {
     "AmazonEC2ContainerServiceV20141113": "ecs",
@@ -198,14 +219,14 @@ def identify(*, method: str, query_string: str, headers: Mapping[str, str], body
     case-insensitive, as aiohttp's are)."""
     content_type = headers.get("Content-Type", "")
     scope = _CREDENTIAL_SCOPE.search(headers.get("Authorization", ""))
-    signing_name = scope.group(1) if scope else None
+    access_key, region, signing_name = scope.groups() if scope else ("", "", None)
     target = headers.get("X-Amz-Target")
     if target and "." in target:
         prefix, operation = target.rsplit(".", 1)
         service = signing_name or TARGET_PREFIXES.get(prefix)
         if service is None or not operation:
             return None
-        return AwsCall(_client_name(service, None), operation, "json", content_type)
+        return AwsCall(_client_name(service, None), operation, "json", content_type, access_key, region)
     if signing_name is None:
         return None
     parameters = parse_qs(query_string)
@@ -216,13 +237,73 @@ def identify(*, method: str, query_string: str, headers: Mapping[str, str], body
         return None
     version = parameters["Version"][0] if parameters.get("Version") else None
     service = _client_name(signing_name, version)
-    return AwsCall(service, action, "ec2" if service == "ec2" else "query", content_type)
+    protocol: Protocol = "ec2" if service == "ec2" else "query"
+    return AwsCall(service, action, protocol, content_type, access_key, region)
 
 
 def _client_name(signing_name: str, version: str | None) -> str:
     if signing_name == "elasticloadbalancing":
         return "elbv2" if version in (None, ELBV2_API_VERSION) else "elb"
     return SIGNING_NAMES.get(signing_name, signing_name)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Whose account a call is in
+
+
+# STS calls that issue credentials, and the element of their answer whose ARN names the new key's account.
+_ISSUING = {
+    "AssumeRole": "AssumedRoleUser",
+    "AssumeRoleWithWebIdentity": "AssumedRoleUser",
+    "AssumeRoleWithSAML": "AssumedRoleUser",
+    "GetFederationToken": "FederatedUser",
+    "GetSessionToken": "",  # the caller's own account
+}
+_ARN_ACCOUNT = re.compile(r"^arn:[^:]+:(?:sts|iam)::(\d{12}):")
+
+
+def issued_keys(call: AwsCall, body: bytes) -> dict[str, str | None]:
+    """What a successful STS answer says about accounts: access key ID → account ID (None: the account of the
+    key that signed the call). AssumeRole and its kin name the new key and the ARN it acts as; GetCallerIdentity
+    names the account of the key that asked. Anything else, or an answer that does not parse, says nothing."""
+    if call.service != "sts":
+        return {}
+    fields = _answer_fields(body)
+    if call.operation == "GetCallerIdentity":
+        account = fields.get(("", "Account"))
+        return {call.access_key: account} if call.access_key and account else {}
+    if call.operation not in _ISSUING:
+        return {}
+    access_key = fields.get(("Credentials", "AccessKeyId"))
+    if not access_key:
+        return {}
+    holder = _ISSUING[call.operation]
+    if not holder:
+        return {access_key: None}
+    found = _ARN_ACCOUNT.match(fields.get((holder, "Arn"), ""))
+    return {access_key: found.group(1)} if found else {}
+
+
+def _answer_fields(body: bytes) -> dict[tuple[str, str], str]:
+    """(parent, name) → text of the leaves of an STS answer (the query protocol's XML, STS's only protocol);
+    ``("", name)`` for a field of the result itself."""
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return {}
+    fields: dict[tuple[str, str], str] = {}
+    for result in root:
+        if _local(result.tag).endswith("Result"):
+            for element in result:
+                if len(element):
+                    fields |= {(_local(element.tag), _local(leaf.tag)): leaf.text or "" for leaf in element}
+                else:
+                    fields[("", _local(element.tag))] = element.text or ""
+    return fields
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -258,18 +339,26 @@ _RANDOM_FAULTS = (Fault.THROTTLE, Fault.SERVER_ERROR, Fault.RESET, Fault.READ_TI
 class FaultEngine:
     """Applies ``FaultRules`` to calls: seeded randomness, per-call rates resolved once, AWS token buckets."""
 
-    def __init__(self, rules: FaultRules, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        rules: FaultRules,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        accounts: Mapping[str, str] | None = None,
+    ) -> None:
         self.rules = rules
         self._clock = clock
         self._random = random.Random(rules.seed)
         self._rates: dict[str, FaultRates] = {}
         self._groups: dict[str, str | None] = {}
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        # access key ID → account ID, learned from STS answers (``learn``); kept when the rules change
+        self.accounts: dict[str, str] = dict(accounts or {})
 
     def decide(self, call: AwsCall) -> Decision:
         rates = self.rates_for(call.key)
         latency = self._latency(rates.latency_ms)
-        if self.rules.aws_rates and not self._take_token(call.key):
+        if self.rules.aws_rates and not self._take_token(call):
             return Decision(latency, Fault.RATE_LIMIT)
         draw = self._random.random()
         for fault in _RANDOM_FAULTS:
@@ -298,16 +387,26 @@ class FaultEngine:
             )
         return self._groups[key]
 
-    def _take_token(self, key: str) -> bool:
-        name = self.group_of(key)
+    def account_of(self, access_key: str) -> str:
+        """The account a key acts in: learned from STS, else the emulator's default account."""
+        return self.accounts.get(access_key, self.rules.default_account)
+
+    def learn(self, call: AwsCall, body: bytes) -> None:
+        """Take note of the accounts a successful answer to ``call`` names (``issued_keys``)."""
+        for access_key, account in issued_keys(call, body).items():
+            self.accounts[access_key] = account or self.account_of(call.access_key)
+
+    def _take_token(self, call: AwsCall) -> bool:
+        name = self.group_of(call.key)
         if name is None:
             return True
         now = self._clock()
-        bucket = self._buckets.get(name)
+        key = (self.account_of(call.access_key), call.region, name)
+        bucket = self._buckets.get(key)
         if bucket is None:
             group = next(g for g in self.rules.rate_groups if g.name == name)
             scale = self.rules.rate_scale
-            bucket = self._buckets[name] = TokenBucket(
+            bucket = self._buckets[key] = TokenBucket(
                 burst=group.burst * scale, rate=group.rate * scale, now=now
             )
         return bucket.take(now)

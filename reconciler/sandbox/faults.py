@@ -139,14 +139,15 @@ class FaultProxy:
         return self.engine.rules
 
     def set_rules(self, rules: FaultRules) -> None:
-        """Replace the rules: new randomness from the seed, full buckets."""
-        self.engine = FaultEngine(rules)
+        """Replace the rules: new randomness from the seed, full buckets; the accounts learned are kept (a key's
+        account never changes)."""
+        self.engine = FaultEngine(rules, accounts=self.engine.accounts)
 
     def reset(self) -> None:
-        """Empty the write log and counts; reseed and refill, keeping the rules."""
+        """Empty the write log and counts; reseed and refill, keeping the rules and the accounts learned."""
         self.write_log.clear()
         self.counts.clear()
-        self.engine = FaultEngine(self.rules)
+        self.engine = FaultEngine(self.rules, accounts=self.engine.accounts)
 
     async def start(self) -> str:
         self._stopping.clear()
@@ -281,6 +282,8 @@ class FaultProxy:
         if fault is None or fault is Fault.TRUNCATE:
             assert upstream is not None
             if fault is None:
+                if upstream.status == 200:
+                    self.engine.learn(call, upstream.body)
                 return FORWARDED, upstream.status, True, _answer(upstream)
             return fault.value, upstream.status, True, await self._truncated(request, upstream)
         if fault is Fault.READ_TIMEOUT:

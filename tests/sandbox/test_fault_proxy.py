@@ -30,6 +30,7 @@ from botocore.parsers import ResponseParserError
 from reconciler.live.clients import AwsClients
 from reconciler.sandbox.emulator import EmulatorProcess
 from reconciler.sandbox.fault_rules import (
+    DEFAULT_ACCOUNT,
     AwsCall,
     Fault,
     FaultEngine,
@@ -39,6 +40,7 @@ from reconciler.sandbox.fault_rules import (
 )
 from reconciler.sandbox.faults import FaultProxy, FaultProxyProcess, caller_identity
 from tests.conftest import FAKE_CREDENTIALS, REGION, BotoFactory
+from tests.sandbox.test_sts_patches import in_account, trust
 
 ONE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 Client = Callable[..., Any]
@@ -178,6 +180,47 @@ def test_aws_rates_throttle_a_burst_then_recover_after_refill(
     time.sleep(1.0)
     assert ecs.describe_clusters(clusters=["burst"])["clusters"]
     assert proxy.counts()[("ecs", "DescribeClusters", "rate_limit")] == outcomes.count("ThrottlingException")
+
+
+def test_aws_rates_are_per_account_and_region_the_account_learned_from_sts(
+    proxy: FaultProxyProcess, via_proxy: Client, boto: BotoFactory
+) -> None:
+    """Two accounts never share a bucket, two sessions of one account do, and one account's Regions do not."""
+    for account in (A, B):
+        in_account(boto("iam"), account).create_role(
+            RoleName="reconciler-target", AssumeRolePolicyDocument=trust(None)
+        )
+    sts = via_proxy("sts")
+
+    def session(account: str, name: str) -> dict[str, str]:
+        role = f"arn:aws:iam::{account}:role/reconciler-target"
+        issued = sts.assume_role(RoleArn=role, RoleSessionName=name)["Credentials"]
+        return {
+            "aws_access_key_id": issued["AccessKeyId"],
+            "aws_secret_access_key": issued["SecretAccessKey"],
+            "aws_session_token": issued["SessionToken"],
+        }
+
+    first_a, second_a, only_b = session(A, "one"), session(A, "two"), session(B, "one")
+    # ECS cluster reads: 50 burst, 20/s; scaled by 0.01 → 1 token, one more every 5 s.
+    proxy.set_rules(FaultRules(aws_rates=True, rate_scale=0.01))
+
+    def outcome(credentials: dict[str, str], region: str = REGION) -> str:
+        try:
+            via_proxy("ecs", region_name=region, **credentials).list_clusters()
+        except ClientError as error:
+            return error_code(error)
+        return "ok"
+
+    assert outcome(first_a) == "ok"
+    assert outcome(second_a) == "ThrottlingException"  # the same account: its bucket is empty
+    assert outcome(only_b) == "ok"  # another account: a bucket of its own
+    assert outcome(first_a, "eu-west-1") == "ok"  # another Region of the same account
+    assert outcome({}) == "ok"  # the default keys: the emulator's default account
+    assert outcome(dict(FAKE_CREDENTIALS, aws_access_key_id="never-issued")) == "ThrottlingException"
+
+
+A, B = "111111111111", "222222222222"
 
 
 # ---- server errors --------------------------------------------------------------------------------------
@@ -419,7 +462,9 @@ def test_identify_reads_every_protocol() -> None:
         },
         body=b"{}",
     )
-    assert json_call == AwsCall("ecs", "DescribeServices", "json", "application/x-amz-json-1.1")
+    assert json_call == AwsCall(
+        "ecs", "DescribeServices", "json", "application/x-amz-json-1.1", "AKID", "us-east-1"
+    )
     unsigned = identify(
         method="POST", query_string="", headers={"X-Amz-Target": "DynamoDB_20120810.PutItem"}, body=b""
     )
@@ -493,6 +538,48 @@ def test_token_buckets_follow_aws_burst_and_refill() -> None:
     assert all(engine.decide(unlisted).fault is None for _ in range(1000))
     assert engine.group_of("elbv2:DescribeTags") == "elbv2-describe"
     assert engine.group_of("elbv2:ModifyRule") == "elbv2-mutate"
+
+
+def test_accounts_are_learned_from_sts_answers_and_buckets_kept_per_account_and_region() -> None:
+    engine = FaultEngine(FaultRules(aws_rates=True), clock=lambda: 0.0)
+    assume = AwsCall("sts", "AssumeRole", "query", "", "AKIDEFAULT", "us-east-1")
+    engine.learn(assume, ASSUME_ROLE_ANSWER)
+    identity = AwsCall("sts", "GetCallerIdentity", "query", "", "ASIAOTHERSESSION", "us-east-1")
+    engine.learn(identity, CALLER_IDENTITY_ANSWER)
+    session = AwsCall("sts", "GetSessionToken", "query", "", "ASIAROLESESSION", "us-east-1")
+    engine.learn(session, SESSION_TOKEN_ANSWER)
+    assert engine.account_of("ASIAROLESESSION") == "111111111111"
+    assert engine.account_of("ASIAOTHERSESSION") == "111111111111"
+    assert engine.account_of("ASIATOKEN") == "111111111111"  # a session token of that role's session
+    assert engine.account_of("AKIDEFAULT") == DEFAULT_ACCOUNT
+    engine.learn(assume, b"<not xml")  # says nothing
+    assert engine.account_of("ASIAROLESESSION") == "111111111111"
+
+    def drained(access_key: str, region: str = "us-east-1") -> int:
+        """How many UpdateService calls (50 burst, 5/s; the clock stands still) pass before the first refusal."""
+        call = AwsCall("ecs", "UpdateService", "json", "", access_key, region)
+        return next(n for n in itertools.count() if engine.decide(call).fault is Fault.RATE_LIMIT)
+
+    assert drained("ASIAROLESESSION") == 50
+    assert drained("ASIAOTHERSESSION") == 0  # the same account's bucket
+    assert drained("AKIDEFAULT") == 50
+    assert drained("never-issued") == 0  # the default account's
+    assert drained("ASIAROLESESSION", "eu-west-1") == 50
+
+
+ASSUME_ROLE_ANSWER = b"""<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<AssumeRoleResult><Credentials><AccessKeyId>ASIAROLESESSION</AccessKeyId><SecretAccessKey>s</SecretAccessKey>
+<SessionToken>t</SessionToken><Expiration>2026-12-05T19:00:00Z</Expiration></Credentials>
+<AssumedRoleUser><AssumedRoleId>AROA:one</AssumedRoleId>
+<Arn>arn:aws:sts::111111111111:assumed-role/reconciler-target/one</Arn></AssumedRoleUser>
+</AssumeRoleResult></AssumeRoleResponse>"""
+CALLER_IDENTITY_ANSWER = b"""<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<GetCallerIdentityResult><UserId>AROA:two</UserId><Account>111111111111</Account>
+<Arn>arn:aws:sts::111111111111:assumed-role/reconciler-target/two</Arn></GetCallerIdentityResult>
+</GetCallerIdentityResponse>"""
+SESSION_TOKEN_ANSWER = b"""<GetSessionTokenResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<GetSessionTokenResult><Credentials><AccessKeyId>ASIATOKEN</AccessKeyId></Credentials></GetSessionTokenResult>
+</GetSessionTokenResponse>"""
 
 
 def test_caller_identity_prefers_the_replica_token() -> None:
