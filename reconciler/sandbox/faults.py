@@ -12,8 +12,9 @@ answer sent back the same way, unless the rules (``fault_rules.FaultRules``) pic
 
 Writes (calls that are not Describe/List/Get/…) are recorded in a write log with the caller's identity (the
 ``reconciler-replica/<id>`` token of its User-Agent, else the whole User-Agent); every request is counted per
-(service, operation, outcome). Control endpoints live under ``/__faults/``, a path AWS never uses:
-``GET /__faults/log``, ``GET /__faults/counts``, ``GET|PUT /__faults/rules``, ``POST /__faults/reset``.
+(service, operation, outcome), and per (account, Region, service, operation, outcome): the account is the one the
+rules' engine learned from STS answers (``fault_rules.issued_keys``). Control endpoints live under ``/__faults/``, a path AWS
+never uses: ``GET /__faults/log``, ``GET /__faults/counts``, ``GET|PUT /__faults/rules``, ``POST /__faults/reset``.
 
 ``FaultProxy`` runs on the current event loop; ``FaultProxyProcess`` runs it in a process of its own
 (``python -m reconciler.sandbox.faults --upstream URL``), for a reconciler that runs its own ``asyncio.run``
@@ -129,6 +130,8 @@ class FaultProxy:
         self.host, self.port, self.url = host, port, ""
         self.write_log: list[WriteRecord] = []
         self.counts: Counter[tuple[str, str, str]] = Counter()
+        # (account, Region, service, operation, outcome)
+        self.target_counts: Counter[tuple[str, str, str, str, str]] = Counter()
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
         self._handlers: set[asyncio.Task[web.StreamResponse]] = set()
@@ -147,6 +150,7 @@ class FaultProxy:
         """Empty the write log and counts; reseed and refill, keeping the rules and the accounts learned."""
         self.write_log.clear()
         self.counts.clear()
+        self.target_counts.clear()
         self.engine = FaultEngine(self.rules, accounts=self.engine.accounts)
 
     async def start(self) -> str:
@@ -205,7 +209,11 @@ class FaultProxy:
             {"service": s, "operation": o, "outcome": outcome, "count": n}
             for (s, o, outcome), n in sorted(self.counts.items())
         ]
-        return web.json_response({"counts": rows})
+        targets = [
+            {"account": a, "region": r, "service": s, "operation": o, "outcome": outcome, "count": n}
+            for (a, r, s, o, outcome), n in sorted(self.target_counts.items())
+        ]
+        return web.json_response({"counts": rows, "targets": targets})
 
     async def _get_rules(self, _: web.Request) -> web.Response:
         return web.json_response(self.rules.model_dump(mode="json"))
@@ -248,6 +256,8 @@ class FaultProxy:
             await asyncio.sleep(decision.latency)
         outcome, status, reached, response = await self._apply(request, body, call, decision)
         self.counts[(call.service, call.operation, outcome)] += 1
+        account = self.engine.account_of(call.access_key)
+        self.target_counts[(account, call.region, call.service, call.operation, outcome)] += 1
         if call.is_write:
             record = WriteRecord(
                 seq=len(self.write_log) + 1,
@@ -415,6 +425,13 @@ class FaultProxyProcess(ChildProcess):
     def counts(self) -> Counter[tuple[str, str, str]]:
         rows = self._control("GET", "counts")["counts"]
         return Counter({(r["service"], r["operation"], r["outcome"]): r["count"] for r in rows})
+
+    def target_counts(self) -> Counter[tuple[str, str, str, str, str]]:
+        """Requests per (account, Region, service, operation, outcome), the account as the proxy's rates charge
+        it."""
+        rows = self._control("GET", "counts")["targets"]
+        keys = ("account", "region", "service", "operation", "outcome")
+        return Counter({tuple(r[k] for k in keys): r["count"] for r in rows})
 
     def reset(self) -> None:
         self._control("POST", "reset", b"")

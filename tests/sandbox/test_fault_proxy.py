@@ -12,6 +12,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -218,6 +219,15 @@ def test_aws_rates_are_per_account_and_region_the_account_learned_from_sts(
     assert outcome(first_a, "eu-west-1") == "ok"  # another Region of the same account
     assert outcome({}) == "ok"  # the default keys: the emulator's default account
     assert outcome(dict(FAKE_CREDENTIALS, aws_access_key_id="never-issued")) == "ThrottlingException"
+
+    targets = Counter[tuple[str, str, str]]()
+    for (account, region, _, _, result), n in proxy.target_counts().items():
+        targets[(account, region, result)] += n
+    assert (targets[(A, REGION, "forwarded")], targets[(A, REGION, "rate_limit")]) == (1, 1)
+    assert (targets[(B, REGION, "forwarded")], targets[(A, "eu-west-1", "forwarded")]) == (1, 1)
+    assert targets[(DEFAULT_ACCOUNT, REGION, "forwarded")] == 3 + 1  # the three AssumeRoles and one read
+    assert targets[(DEFAULT_ACCOUNT, REGION, "rate_limit")] == 1
+    assert proxy.target_counts()[(B, REGION, "ecs", "ListClusters", "forwarded")] == 1
 
 
 A, B = "111111111111", "222222222222"
