@@ -17,7 +17,14 @@ With --aws the daemon talks to the emulator through the fault proxy with AWS's r
 per call (and its client-side budget on, as in production). Wall times are of this shared machine and vary; call
 counts do not. ``--write`` puts the table in bench/RESULTS.md with the machine and the date.
 
-    python bench/latency.py [--services 100 1000 3000] [--ecs-only] [--aws] [--interval 10] [--write]
+With --passes only passes are measured, once ECS has finished the estate's first deployments: a fresh process's
+first pass (every task definition described), the passes after it while it still reads the services' deployment
+histories (a share of the services a pass), and then a steady pass, each asked for with ``POST /sync`` (the
+daemon's interval is then an hour): AWS calls by throttling group, throttled answers, wall, CPU, the seconds calls
+waited for the client-side budget, and what bounds the pass: how long each throttling group's calls take at the
+budget's sustained rate once its burst is spent.
+
+    python bench/latency.py [--services 100 1000 3000] [--ecs-only] [--aws] [--passes] [--interval 10] [--write]
 """
 
 from __future__ import annotations
@@ -33,9 +40,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +52,7 @@ import aiohttp
 import boto3
 import yaml
 
+from reconciler.live.budget import GROUPS, ApiBudget
 from reconciler.live.clients import AwsClients
 from reconciler.logs import configure_logging
 from reconciler.plan.planner import PlanOptions
@@ -53,7 +63,7 @@ from reconciler.sandbox.faults import FaultProxyProcess
 from reconciler.sandbox.seed import EVENTS_RULE, create_events_queue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from steady_state import REGION, seeded_estate, services_file  # the same estate as the steady-state bench
+from steady_state import REGION, seeded_estate, services_file, settled  # the estate of the steady-state bench
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -93,6 +103,7 @@ class DaemonProcess:
         return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)[1]) / 1024  # type: ignore[index]
 
     async def metrics(self) -> dict[str, float]:
+        """Each series by its whole name (``name{labels}``), and each metric's sum over its series by its name."""
         async with aiohttp.ClientSession() as http, http.get(f"{self.base}/metrics") as response:
             text = await response.text()
         totals: dict[str, float] = {}
@@ -110,14 +121,26 @@ class DaemonProcess:
 
 @contextmanager
 def daemon(
-    root: Path, vars_file: Path, endpoint: str, *, queue: str, interval: float, aws: bool
+    root: Path,
+    vars_file: Path,
+    endpoint: str,
+    *,
+    queue: str | None,
+    interval: float,
+    aws: bool,
+    pass_timeout: float | None = None,
+    python: str = sys.executable,
+    environment: dict[str, str] | None = None,
 ) -> Iterator[DaemonProcess]:
+    """``reconciler run`` on ``root`` (``python -m reconciler``: another checkout's with ``python`` and a
+    ``PYTHONPATH`` in ``environment``); with ``aws``, its client-side budget at half AWS's rates."""
     port = free_port()
-    command = [sys.executable, "-m", "reconciler", "run", str(root), "--vars", str(vars_file),
+    command = [python, "-m", "reconciler", "run", str(root), "--vars", str(vars_file),
                "--endpoint-url", endpoint, "--region", REGION, "--interval", str(interval),
-               "--listen", f"127.0.0.1:{port}", "--debounce-ms", "50", "--events-queue-url", queue,
-               "--log-format", "json"]  # fmt: skip
-    environment = {**os.environ, "RECONCILER_API_BUDGET": "0.5" if aws else "0"}
+               "--listen", f"127.0.0.1:{port}", "--debounce-ms", "50", "--log-format", "json"]  # fmt: skip
+    command += ["--events-queue-url", queue] if queue else []
+    command += ["--pass-timeout", str(pass_timeout)] if pass_timeout else []
+    environment = {**os.environ, **(environment or {}), "RECONCILER_API_BUDGET": "0.5" if aws else "0"}
     # its own cache directory: an emulator started anew gives the same task definition ARNs to other content
     with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as cache:
         command += ["--cache-dir", cache]
@@ -133,33 +156,59 @@ def daemon(
 
 
 async def measure(
-    services: int, emulator_url: str, *, full: bool, interval: float, aws: bool
-) -> dict[str, Any]:
+    services: int, emulator_url: str, *, full: bool, interval: float, aws: bool, passes: bool = False
+) -> list[dict[str, Any]]:
+    """One row (the latencies), or with ``passes`` one row a pass."""
     async with seeded_estate(emulator_url, services, full=full) as source:
         started = time.perf_counter()
         async with AwsClients(region=REGION, endpoint_url=emulator_url) as clients:
             await Engine(clients, options=PlanOptions()).reconcile(source.load())  # converge from empty
-        print(f"N={services}: converged from empty in {time.perf_counter() - started:.0f} s", flush=True)
-        queue = await create_events_queue(endpoint_url=emulator_url, region=REGION)
+            print(f"N={services}: converged from empty in {time.perf_counter() - started:.0f} s", flush=True)
+            if passes:  # a pass over services still rolling out reads their deployments again and again
+                print(
+                    f"deployments settled after {await settled(clients, within=1800):.0f} s more", flush=True
+                )
+        queue = None if passes else await create_events_queue(endpoint_url=emulator_url, region=REGION)
         with tempfile.NamedTemporaryFile("w", suffix=".yaml") as vars_file:
             yaml.safe_dump(dict(source.extra_vars), vars_file)
             vars_file.flush()
-            proxy = (
-                FaultProxyProcess.start(emulator_url, FaultRules(aws_rates=True, latency_ms=AWS_LATENCY_MS))
-                if aws
-                else None
-            )
-            try:
+            with aws_proxy(emulator_url, aws=aws) as proxy:
                 endpoint = proxy.url if proxy else emulator_url
                 with daemon(
-                    source.root, Path(vars_file.name), endpoint, queue=queue, interval=interval, aws=aws
+                    source.root,
+                    Path(vars_file.name),
+                    endpoint,
+                    queue=queue,
+                    interval=PASSES_INTERVAL if passes else interval,
+                    pass_timeout=PASSES_INTERVAL if passes else None,
+                    aws=aws,
                 ) as process:
-                    return {"N": services} | await latencies(
-                        process, source.root, emulator_url, interval=interval, ecs_only=not full
-                    )
-            finally:
-                if proxy is not None:
-                    proxy.stop()
+                    if passes:
+                        return [{"N": services} | row for row in await first_passes(process)]
+                    return [
+                        {"N": services}
+                        | await latencies(
+                            process, source.root, emulator_url, interval=interval, ecs_only=not full
+                        )
+                    ]
+
+
+# --passes: every pass is asked for, and none is cut short (a fresh process's first pass at 3000 services through
+# the budget takes longer than the default --pass-timeout)
+PASSES_INTERVAL = 3600.0
+
+
+@contextmanager
+def aws_proxy(emulator_url: str, *, aws: bool) -> Iterator[FaultProxyProcess | None]:
+    """With ``aws``, the fault proxy in front of the emulator with AWS's rates and ``AWS_LATENCY_MS`` a call."""
+    if not aws:
+        yield None
+        return
+    proxy = FaultProxyProcess.start(emulator_url, FaultRules(aws_rates=True, latency_ms=AWS_LATENCY_MS))
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
 
 
 async def latencies(
@@ -269,6 +318,109 @@ async def health_check_drift(boto: dict[str, str], name: str, *, within: float) 
     return time.perf_counter() - started
 
 
+async def first_passes(process: DaemonProcess, *, steady: int = 1) -> list[dict[str, Any]]:
+    """A fresh process's first pass, the passes after it while it still reads deployment histories, then
+    ``steady`` passes that read none: a row each (and each pass's calls by operation, printed)."""
+    await until(partial(cycles_at_least, process, 1), within=3600, every=0.5)
+    cpu = process.cpu_seconds()  # the first pass's: since the process started, its start and first load too
+    row, _ = pass_row("first", {}, await process.metrics(), cpu)
+    rows = [row]
+    number, quiet = 1, 0
+    while quiet < steady:
+        before, cpu = await process.metrics(), process.cpu_seconds()
+        await process.sync()
+        passed = partial(cycles_at_least, process, before["reconciler_cycles_total"] + 1)
+        await until(passed, within=3600, every=0.5)
+        number += 1
+        row, calls = pass_row(str(number), before, await process.metrics(), process.cpu_seconds() - cpu)
+        quiet = 0 if calls[("ecs", "ListServiceDeployments", "ok")] else quiet + 1
+        row["pass"] = row["pass"].replace(str(number), "steady") if quiet else row["pass"]
+        rows.append(row)
+    return rows
+
+
+async def cycles_at_least(process: DaemonProcess, count: float) -> bool:
+    try:
+        return (await process.metrics()).get("reconciler_cycles_total", 0) >= count
+    except aiohttp.ClientError:
+        return False
+
+
+_CALLS = re.compile(r"^reconciler_aws_api_calls_total\{(.*)\}$")
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+def calls_of(metrics: dict[str, float]) -> Counter[tuple[str, str, str]]:
+    """(service, operation, outcome) → AWS calls, from the daemon's /metrics."""
+    calls: Counter[tuple[str, str, str]] = Counter()
+    for name, value in metrics.items():
+        if found := _CALLS.match(name):
+            labels = dict(_LABEL.findall(found[1]))
+            calls[(labels["service"], labels["operation"], labels["outcome"])] += int(value)
+    return calls
+
+
+def pass_row(
+    label: str, before: dict[str, float], after: dict[str, float], cpu: float
+) -> tuple[dict[str, Any], Counter[tuple[str, str, str]]]:
+    """One pass, printed: what the daemon's /metrics ``after`` it add to ``before`` (empty: since the process
+    started); and its calls by (service, operation, outcome)."""
+    calls = calls_of(after)
+    calls.subtract(calls_of(before))
+    calls = +calls
+    by_group = calls_by_group(calls)
+    waited = after.get("reconciler_aws_budget_wait_seconds_total", 0.0) - before.get(
+        "reconciler_aws_budget_wait_seconds_total", 0.0
+    )
+    failed = after.get('reconciler_cycles_total{result="error"}', 0.0) - before.get(
+        'reconciler_cycles_total{result="error"}', 0.0
+    )
+    row: dict[str, Any] = {
+        "pass": label + (" (failed)" if failed else ""),
+        "calls": sum(calls.values()),
+        "throttled": sum(n for (_, _, outcome), n in calls.items() if outcome == "throttled"),
+        "wall s": after["reconciler_cycle_duration_seconds_sum"]
+        - before.get("reconciler_cycle_duration_seconds_sum", 0.0),
+        "CPU s": cpu,
+        "budget wait s": waited,
+        "budget floors s": floors(by_group),
+        "by group": ", ".join(f"{group} {n}" for group, n in by_group.most_common()),
+    }
+    print(table([row]), f"by operation: {by_operation(calls)}", sep="\n", flush=True)
+    return row, calls
+
+
+def by_operation(calls: Counter[tuple[str, str, str]]) -> str:
+    """``service:Operation count``, most first, every outcome together."""
+    operations: Counter[str] = Counter()
+    for (service, operation, _), n in calls.items():
+        operations[f"{service}:{operation}"] += n
+    return ", ".join(f"{operation} {n}" for operation, n in operations.most_common())
+
+
+def calls_by_group(calls: Counter[tuple[str, str, str]]) -> Counter[str]:
+    """Calls by the client-side budget's throttling group (``live/budget.py``), every attempt counted."""
+    budget = ApiBudget()
+    grouped: Counter[str] = Counter()
+    for (service, operation, _), n in calls.items():
+        grouped[budget.group_of(service, operation) or service] += n
+    return grouped
+
+
+def floors(by_group: Counter[str], share: float = 0.5) -> str:
+    """For each budget group past its burst, the seconds its calls take at ``share`` of its sustained rate once
+    its burst (at ``share``) is spent, slowest first: the least each group adds to a pass that starts with full
+    buckets. Groups read in one step of a pass overlap; the steps do not (the ECS, ELBv2 and Cloud Map readers,
+    then the Application Auto Scaling reader, then the health reads)."""
+    seconds = {
+        name: (by_group[name] - burst * share) / (rate * share)
+        for name, _, _, burst, rate in GROUPS
+        if by_group.get(name, 0) > burst * share
+    }
+    slowest = sorted(seconds, key=lambda group: -seconds[group])
+    return ", ".join(f"{group} {seconds[group]:.0f}" for group in slowest) or "within the bursts"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     columns = list(rows[0])
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -291,6 +443,11 @@ def main() -> None:
         default=30.0,
         help="the daemon's interval (drift without events); 30 s is the default of reconciler run",
     )
+    parser.add_argument(
+        "--passes",
+        action="store_true",
+        help="only passes: a fresh process's first ones, then a steady one, calls by throttling group",
+    )
     parser.add_argument("--write", action="store_true", help="write the table into bench/RESULTS.md")
     args = parser.parse_args()
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION=REGION)
@@ -299,11 +456,18 @@ def main() -> None:
     rows = []
     for services in args.services:
         with EmulatorProcess.start() as emulator:
-            row = asyncio.run(
-                measure(services, emulator.url, full=not args.ecs_only, interval=args.interval, aws=args.aws)
+            measured = asyncio.run(
+                measure(
+                    services,
+                    emulator.url,
+                    full=not args.ecs_only,
+                    interval=args.interval,
+                    aws=args.aws,
+                    passes=args.passes,
+                )
             )
-            rows.append(row)
-        print(table(rows[-1:]), flush=True)
+            rows.extend(measured)
+        print(table(measured), flush=True)
     result = table(rows)
     print(f"\n{result}")
     if args.write:
@@ -319,7 +483,12 @@ def main() -> None:
             if args.aws
             else "straight to the emulator"
         )
-        header = f"## {stamp}, {machine}, interval {args.interval:g} s, {estate}, {network}\n\n"
+        what = (
+            "passes of a fresh process, asked for one by one"
+            if args.passes
+            else f"interval {args.interval:g} s"
+        )
+        header = f"## {stamp}, {machine}, {what}, {estate}, {network}\n\n"
         RESULTS.write_text(
             (RESULTS.read_text() if RESULTS.exists() else "# bench/latency.py\n\n") + header + result + "\n\n"
         )
