@@ -122,7 +122,7 @@ class DaemonProcess:
 @contextmanager
 def daemon(
     root: Path,
-    vars_file: Path,
+    vars_file: Path | None,
     endpoint: str,
     *,
     queue: str | None,
@@ -131,20 +131,34 @@ def daemon(
     pass_timeout: float | None = None,
     python: str = sys.executable,
     environment: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    checkout: Path | None = None,
 ) -> Iterator[DaemonProcess]:
-    """``reconciler run`` on ``root`` (``python -m reconciler``: another checkout's with ``python`` and a
-    ``PYTHONPATH`` in ``environment``); with ``aws``, its client-side budget at half AWS's rates."""
+    """``reconciler run`` on ``root``: ``python -m reconciler`` run in ``checkout`` (this one by default), whose
+    reconciler it then is (``-m`` puts the directory it runs in first on ``sys.path``); with ``aws``, its
+    client-side budget at half AWS's rates. Its log goes to ``log_path``, else to a temporary file whose end is
+    printed if it fails."""
     port = free_port()
-    command = [python, "-m", "reconciler", "run", str(root), "--vars", str(vars_file),
-               "--endpoint-url", endpoint, "--region", REGION, "--interval", str(interval),
-               "--listen", f"127.0.0.1:{port}", "--debounce-ms", "50", "--log-format", "json"]  # fmt: skip
+    command = [python, "-m", "reconciler", "run", str(root), "--endpoint-url", endpoint, "--region", REGION,
+               "--interval", str(interval), "--listen", f"127.0.0.1:{port}", "--debounce-ms", "50",
+               "--log-format", "json"]  # fmt: skip
+    command += ["--vars", str(vars_file)] if vars_file else []
     command += ["--events-queue-url", queue] if queue else []
     command += ["--pass-timeout", str(pass_timeout)] if pass_timeout else []
     environment = {**os.environ, **(environment or {}), "RECONCILER_API_BUDGET": "0.5" if aws else "0"}
     # its own cache directory: an emulator started anew gives the same task definition ARNs to other content
-    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as cache:
+    with (
+        log_path.open("w+b") if log_path else tempfile.TemporaryFile() as log,
+        tempfile.TemporaryDirectory() as cache,
+    ):
         command += ["--cache-dir", cache]
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            cwd=checkout or Path(__file__).parents[1],
+        )
         try:
             yield DaemonProcess(process, port)
         finally:
