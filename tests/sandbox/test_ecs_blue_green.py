@@ -369,7 +369,9 @@ def test_a_crash_looping_green_revision_without_the_breaker_stays_in_scale_up(pa
     assert deployments(pair) == [("PRIMARY", "IN_PROGRESS", 0), ("ACTIVE", "COMPLETED", 2)]
 
 
-def test_stop_service_deployment_rolls_back_the_traffic_it_moved(pair: Pair) -> None:
+def test_stop_service_deployment_rolls_back_the_traffic_it_moved(
+    pair: Pair, emulator: EmulatorProcess
+) -> None:
     first = settled_on(pair, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
     pair.fargate.ecs.update_service(
         cluster=pair.fargate.cluster,
@@ -379,6 +381,8 @@ def test_stop_service_deployment_rolls_back_the_traffic_it_moved(pair: Pair) -> 
     arn = pair.deploy()
     pair.paused(arn)
     assert pair.weights(pair.test_rule) == {"green": 0, "blue": 100}
+    # the rollback's first step waits a lifecycle stage: long enough that a loaded machine still reads the request
+    emulator.set_timing(ecs_lifecycle_stage=2.0)
     answer = pair.fargate.ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
     assert answer["serviceDeploymentArn"] == arn
     assert pair.record(arn)["status"] == "ROLLBACK_REQUESTED"
