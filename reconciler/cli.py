@@ -31,13 +31,8 @@ from reconciler.plan.markdown import plans_as_markdown
 from reconciler.plan.render import plan_as_json, plan_as_text, plans_as_json, plans_as_text
 from reconciler.plan.types import Plan
 from reconciler.runtime.engine import Engine, PassOutcome
-from reconciler.runtime.options import (
-    clients_of,
-    daemon_options,
-    fleet_of,
-    notices_of,
-    plan_options,
-)
+from reconciler.runtime.one_shot import clients_of, plan_options
+from reconciler.runtime.options import daemon_options, fleet_of, notices_of
 from reconciler.runtime.status import print_status
 from reconciler.settings import Settings
 from reconciler.shapes.json_schema import schema_document

@@ -1,5 +1,6 @@
-"""Settings → what the daemon and the planner are built from (shared by the CLI and the sandbox): the planner's
-options, the daemon's options, and the desired-state source (a directory, or a Git repository)."""
+"""Settings → what the daemon is built from (shared by the CLI and the sandbox): the daemon's options, the fleet,
+the lease, the notifier and the desired-state source (a directory, or a Git repository). The planner's options
+and a target's clients, all that ``plan`` and ``apply`` need, are in ``runtime/one_shot.py``."""
 
 from __future__ import annotations
 
@@ -10,33 +11,22 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from reconciler.events.queue import EventQueue
-from reconciler.live.budget import ApiBudget
 from reconciler.live.clients import AwsClients
-from reconciler.live.credentials import RoleToAssume
 from reconciler.model.targets import Target
 from reconciler.notify.github import repository_of
 from reconciler.notify.sender import GitHubTarget, Notifier
-from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.cache_snapshot import DirectoryStore, SnapshotStore, TableStore
 from reconciler.runtime.daemon import DaemonOptions, DesiredSource
 from reconciler.runtime.engine import Engine
 from reconciler.runtime.fleet import EngineFactory, Fleet
 from reconciler.runtime.lease import Lease, LeaseTiming
 from reconciler.runtime.notices import Notices
+from reconciler.runtime.one_shot import clients_of, plan_options
 from reconciler.runtime.shards import Shards
 from reconciler.settings import Settings
 from reconciler.source.directory import DirectorySource
 from reconciler.source.git import GitAuth, GitCheckouts, redacted_url
 from reconciler.source.git_source import GitSource
-
-
-def plan_options(settings: Settings) -> PlanOptions:
-    return PlanOptions(
-        instance=settings.instance,
-        max_deletions=settings.max_deletions,
-        deployment_deadline=settings.deployment_deadline,
-        allowed_clusters=frozenset(settings.allowed_clusters),
-    )
 
 
 def daemon_options(settings: Settings) -> DaemonOptions:
@@ -73,26 +63,6 @@ def ui_sync_token(settings: Settings) -> bytes | None:
             f"--ui-token-file {path}: the file is empty; it must hold the token 'Sync now' takes"
         )
     return token
-
-
-def clients_of(settings: Settings, target: Target | None = None) -> AwsClients:
-    """The clients of a target: its Region, and its role's credentials when it has a role, with an API budget of
-    its own (AWS's rates are per account and Region). Without a target, or for the default one: the process's
-    own credentials and ``--region``, as before targets existed. Not yet entered."""
-    region = target.region if target is not None and target.region else settings.region
-    return AwsClients(
-        region=region,
-        endpoint_url=settings.endpoint_url,
-        replica=settings.replica_id,
-        budget=ApiBudget(share=settings.api_budget) if settings.api_budget else None,
-        read_timeout=settings.aws_read_timeout,
-        instance=settings.instance,
-        role=RoleToAssume.of(target, instance=settings.instance) if target is not None else None,
-        # no role: the process's own credentials, which must then be of the target's account
-        account=(target.name, target.account)
-        if target is not None and target.role_arn is None and target.account is not None
-        else None,
-    )
 
 
 def engine_factory(

@@ -10,7 +10,8 @@ import os
 
 import structlog
 
-from reconciler.runtime.options import clients_of, fleet_of
+from reconciler.runtime.one_shot import clients_of
+from reconciler.runtime.options import fleet_of
 from reconciler.sandbox.emulator import start_emulator
 from reconciler.sandbox.seed import create_events_queue, seed_base_infrastructure
 from reconciler.settings import Settings

@@ -19,7 +19,8 @@ import aiohttp
 from reconciler.live.clients import AwsClients
 from reconciler.runtime.daemon import Daemon, DaemonOptions
 from reconciler.runtime.engine import Engine
-from reconciler.runtime.options import desired_source, plan_options
+from reconciler.runtime.one_shot import plan_options
+from reconciler.runtime.options import desired_source
 from reconciler.settings import Settings
 from tests.conftest import BotoFactory
 from tests.e2e.conftest import Estate, Repo, count_api_calls

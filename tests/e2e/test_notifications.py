@@ -21,7 +21,8 @@ from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.daemon import Daemon, DaemonOptions
 from reconciler.runtime.engine import Engine
 from reconciler.runtime.notices import Notices
-from reconciler.runtime.options import desired_source, notices_of, plan_options
+from reconciler.runtime.one_shot import plan_options
+from reconciler.runtime.options import desired_source, notices_of
 from reconciler.sandbox.emulator import EmulatorProcess
 from reconciler.sandbox.fault_rules import FaultRules, OperationFaults
 from reconciler.sandbox.faults import FaultProxyProcess

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.runtime.options import clients_of, fleet_of
+from reconciler.runtime.one_shot import clients_of
+from reconciler.runtime.options import fleet_of
 from reconciler.settings import Settings
 from tests.conftest import CLI, BotoFactory
 from tests.e2e.test_daemon import eventually, free_port
