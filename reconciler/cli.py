@@ -1,4 +1,5 @@
-"""The command line: parse, build settings, call into the layers below, map results to exit codes.
+"""The command line: parse, build settings, and hand each command to its module in ``commands/``, imported only
+when that command runs: parsing and ``--help`` import no AWS library, nor the desired state's validation.
 
 Exit codes: ``validate`` 0 valid / 1 invalid; ``plan`` 0 no changes / 2 changes / 1 error; ``apply`` 0 converged /
 1 error; ``run`` and ``sandbox`` 0 after SIGTERM/SIGINT; ``status`` 0 / 1 daemon unreachable (or no resource of the
@@ -8,38 +9,17 @@ name asked for).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import structlog
+from reconciler.commands import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 
-from reconciler.desired.allowed_targets import allowed, unknown_target_problems
-from reconciler.desired.secrets import secret_warnings
-from reconciler.errors import InvalidDesiredState, echoed
-from reconciler.importer import NotFound, OtherAccount, import_estate
-from reconciler.live.clients import AwsClients
-from reconciler.live.credentials import RoleToAssume
-from reconciler.logs import configure_logging
-from reconciler.model.resource import DesiredState, Mode
-from reconciler.model.secrets import redact
-from reconciler.model.targets import Target, default_target
-from reconciler.plan.markdown import plans_as_markdown
-from reconciler.plan.render import plan_as_json, plan_as_text, plans_as_json, plans_as_text
-from reconciler.plan.types import Plan
-from reconciler.runtime.engine import Engine, PassOutcome
-from reconciler.runtime.one_shot import clients_of, plan_options
-from reconciler.runtime.options import daemon_options, fleet_of, notices_of
-from reconciler.runtime.status import print_status
-from reconciler.settings import Settings
-from reconciler.shapes.json_schema import schema_document
-from reconciler.source.directory import DirectorySource
+if TYPE_CHECKING:
+    from reconciler.settings import Settings
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-log = structlog.get_logger(__name__)
+__all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "build_parser", "main", "run_command", "settings_from"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,6 +166,8 @@ def _add_allowed_targets(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    from reconciler.settings import Settings  # noqa: PLC0415 - pydantic: not for --help
+
     ours = {"command", "emulator_port", "import_cluster", "import_services", "import_out", "import_target",
             "status_name", "status_target"}  # fmt: skip
     given = {k: v for k, v in vars(args).items() if v is not None and k not in ours}
@@ -199,249 +181,81 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run_command(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
+    from reconciler.logs import configure_logging  # noqa: PLC0415 - structlog: not for --help
+
     if args.command in {"run", "sandbox"}:
-        configure_logging(fmt=settings.log_format)
+        configure_logging(fmt=settings.log_format, stream=sys.stdout)  # as it is now, not at an import
     else:  # stdout carries the plan; logs go to stderr
         configure_logging(fmt="auto", stream=sys.stderr)
-    if args.command in {"run", "sandbox"} and not _options_usable(settings):
-        return EXIT_ERROR
-    if args.command in {"validate", "schema"}:
-        return _validate(settings) if args.command == "validate" else _schema()
-    if args.command == "status":
-        return asyncio.run(print_status(settings.url, args.status_name, args.status_target))
-    if args.command == "import":
-        return asyncio.run(
-            _import(settings, args.import_cluster, args.import_services, args.import_out, args.import_target)
-        )
-    if args.command == "sandbox":
-        from reconciler.sandbox.runner import run_sandbox  # noqa: PLC0415 - needs the [sandbox] extra
+    if args.command in {"run", "sandbox"}:
+        from reconciler.commands.daemon import options_usable  # noqa: PLC0415 - each command's, when it runs
 
-        return asyncio.run(run_sandbox(settings, emulator_port=args.emulator_port))
-    handler = {"plan": _plan, "apply": _apply, "run": _run}[args.command]
-    return asyncio.run(_with_source(handler, settings))
+        if not options_usable(settings):
+            return EXIT_ERROR
+    return _COMMANDS[args.command](settings, args)
 
 
-def _schema() -> int:
-    print(json.dumps(schema_document(), indent=1))
-    return EXIT_OK
+# Each command's module is imported by its function here, when it runs (commands/__init__.py says why).
+def _validate(settings: Settings, _args: argparse.Namespace) -> int:
+    from reconciler.commands.validate import validate  # noqa: PLC0415
+
+    return validate(settings)
 
 
-def _options_usable(settings: Settings) -> bool:
-    """The daemon's options that read files or name URLs (``--webhook-secret-file``, ``--ui-token-file``, the
-    notification options), checked before anything starts: False, with the reason printed, when one cannot be used."""
-    try:
-        daemon_options(settings)
-        notices_of(settings)  # the notification options: files, URLs, a repository for commit statuses
-    except (OSError, ValueError) as exc:  # StartupError is a ValueError
-        print(f"error: {exc}", file=sys.stderr)
-        return False
-    return True
+def _schema(_settings: Settings, _args: argparse.Namespace) -> int:
+    from reconciler.commands.schema import schema  # noqa: PLC0415
+
+    return schema()
 
 
-def _load(settings: Settings) -> DesiredState:
-    """The desired state of ``settings.dir``; invalid, too, when ``--allowed-targets`` names a target it does not
-    declare."""
-    desired = _source(settings).load()
-    allowed(desired, settings.allowed_targets)
-    return desired
+def _status(settings: Settings, args: argparse.Namespace) -> int:
+    from reconciler.commands.status import status  # noqa: PLC0415
+
+    return status(settings.url, args.status_name, args.status_target)
 
 
-def _source(settings: Settings) -> DirectorySource:
-    return DirectorySource(
-        root=settings.dir,
-        vars_files=tuple(settings.vars),
-        allowed_clusters=frozenset(settings.allowed_clusters),
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from reconciler.commands.importing import import_command  # noqa: PLC0415
+
+    return import_command(
+        settings, args.import_cluster, args.import_services, args.import_out, args.import_target
     )
 
 
-def _validate(settings: Settings) -> int:
-    try:
-        desired = _load(settings)
-    except InvalidDesiredState as exc:
-        _print_problems(exc)
-        return EXIT_ERROR
-    for warning in secret_warnings(desired):
-        print(f"warning: {warning}", file=sys.stderr)
-    print(f"{settings.dir}: {len(desired.resources)} resources valid (revision {desired.revision})")
-    for part in desired.parts:  # none without targets.yaml
-        count = len(part.resources)
-        print(f"  target {part.target}: {count} resource{'' if count == 1 else 's'}")
-    return EXIT_OK
+def _plan(settings: Settings, _args: argparse.Namespace) -> int:
+    from reconciler.commands.passes import plan_command  # noqa: PLC0415
+
+    return plan_command(settings)
 
 
-def _print_problems(exc: InvalidDesiredState) -> None:
-    for problem in exc.problems:
-        print(redact(str(problem)), file=sys.stderr)
-    print(f"desired state invalid: {len(exc.problems)} problem(s); nothing was applied", file=sys.stderr)
+def _apply(settings: Settings, _args: argparse.Namespace) -> int:
+    from reconciler.commands.passes import apply_command  # noqa: PLC0415
+
+    return apply_command(settings)
 
 
-async def _with_source(handler: Any, settings: Settings) -> int:
-    try:
-        desired = _load(settings) if handler is not _run else None
-    except InvalidDesiredState as exc:
-        _print_problems(exc)
-        return EXIT_ERROR
-    try:
-        if desired is None:
-            async with clients_of(settings) as home:
-                return await _run(settings, home)
-        return await _each_target(handler, settings, desired)
-    except InvalidDesiredState as exc:  # found invalid against live AWS (an ALB's subnets in one zone)
-        _print_problems(exc)
-        return EXIT_ERROR
-    except Exception as exc:  # AWS unreachable, no credentials, access denied: one clear line, exit 1
-        print(redact(f"error: {type(exc).__name__}: {exc}"), file=sys.stderr)
-        return EXIT_ERROR
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    from reconciler.commands.daemon import run  # noqa: PLC0415
+
+    return run(settings)
 
 
-async def _each_target(handler: Any, settings: Settings, desired: DesiredState) -> int:
-    """``plan`` or ``apply`` over every target (``--allowed-targets``: those only), each with its own clients,
-    all at once; then what they did, in the order targets.yaml declares them (``plans_as_text``, …). The exit
-    code is the worst: 1 if a target failed (named on stderr), else 2 if one has changes (``plan``). Without
-    targets.yaml, the one default target, exactly as before targets existed."""
-    if not desired.targets:
-        async with clients_of(settings) as clients:
-            engine = Engine(clients, options=plan_options(settings), mode=settings.mode, health=False)
-            done = await handler(engine, desired)
-        return _report(settings, desired, [done])
-    parts = allowed(desired, settings.allowed_targets)
-    declared = {target.name: target for target in desired.targets}
-    for name in declared.keys() - parts.keys():
-        print(f"target {name}: not in --allowed-targets, not planned", file=sys.stderr)
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from reconciler.commands.sandbox import sandbox  # noqa: PLC0415 - needs the [sandbox] extra
 
-    async def one(name: str) -> Plan | PassOutcome | Exception:
-        try:
-            async with clients_of(settings, declared[name]) as clients:
-                engine = Engine(clients, options=plan_options(settings), mode=settings.mode, health=False,
-                                identity=name)  # fmt: skip
-                done: Plan | PassOutcome = await handler(engine, parts[name])
-                return done
-        except Exception as exc:  # this target only: the others are planned (or applied) still
-            return exc
-
-    outcomes = dict(zip(parts, await asyncio.gather(*(one(name) for name in parts)), strict=True))
-    failed = []
-    for name, outcome in outcomes.items():
-        if isinstance(outcome, InvalidDesiredState):
-            print(f"target {name}:", file=sys.stderr)
-            _print_problems(outcome)
-        elif isinstance(outcome, Exception):
-            print(redact(f"error: target {name}: {type(outcome).__name__}: {outcome}"), file=sys.stderr)
-        else:
-            continue
-        failed.append(name)
-    done = [outcome for outcome in outcomes.values() if not isinstance(outcome, Exception)]
-    code = _report(settings, desired, done) if done else EXIT_OK
-    if failed:
-        print(f"error: {len(failed)} target(s) failed: {', '.join(failed)}", file=sys.stderr)
-        return EXIT_ERROR
-    return code
+    return sandbox(settings, emulator_port=args.emulator_port)
 
 
-def _report(settings: Settings, desired: DesiredState, done: Sequence[Plan | PassOutcome]) -> int:
-    """Print what ``plan`` (plans) or ``apply`` (outcomes) did, over one target or several; the exit code."""
-    plans = [item if isinstance(item, Plan) else item.plan for item in done]
-    outcomes = [item for item in done if isinstance(item, PassOutcome)]
-    if outcomes or settings.output not in ("json", "markdown"):
-        print(plan_as_text(plans[0], desired) if not desired.targets else plans_as_text(plans, desired))
-    elif settings.output == "markdown":  # it ends in a newline, and its size is the comment's
-        print(plans_as_markdown(plans, desired), end="")
-    else:
-        print(plan_as_json(plans[0], desired) if not desired.targets else plans_as_json(plans, desired))
-    if not outcomes:
-        return EXIT_CHANGES if any(plan.has_changes for plan in plans) else EXIT_OK
-    for outcome in outcomes:
-        if desired.targets:
-            print(f"target {outcome.plan.target}:")
-        _print_apply_result(outcome)
-    failing = any(outcome.result.failed or _blocked(outcome, settings) for outcome in outcomes)
-    return EXIT_ERROR if failing else EXIT_OK
-
-
-async def _plan(engine: Engine, desired: DesiredState) -> Plan:
-    return await engine.plan(desired)
-
-
-async def _apply(engine: Engine, desired: DesiredState) -> PassOutcome:
-    return await engine.reconcile(desired)
-
-
-def _blocked(outcome: PassOutcome, settings: Settings) -> bool:
-    """Not converged: a change that should have been written was held or skipped (detect mode aside)."""
-    if settings.mode is Mode.DETECT:
-        return False
-    return any(change.mode is Mode.ENFORCE for change, _ in outcome.result.skipped)
-
-
-def _print_apply_result(outcome: PassOutcome) -> None:
-    result = outcome.result
-    applied = [c for c in result.applied if not c.restamp]
-    for change in applied:
-        print(f"applied: {change.kind} {change.name} ({change.action.value}, cause: {change.cause.value})")
-    for change, error in result.failed:
-        print(
-            redact(f"failed: {change.kind} {change.name} ({change.action.value}): {error}"), file=sys.stderr
-        )
-    for change, why in result.skipped:
-        print(redact(f"not applied: {change.kind} {change.name}: {why}"))
-    restamped = len(result.applied) - len(applied)
-    print(
-        f"Apply: {len(applied)} applied, {len(result.failed)} failed, {len(result.skipped)} not applied."
-        + (f" {restamped} spec-hash tags refreshed." if restamped else "")
-    )
-
-
-async def _import(
-    settings: Settings, cluster: str, services: list[str], out: Path, target_name: str | None = None
-) -> int:
-    try:
-        target = _import_target(settings, target_name) if target_name is not None else None
-    except InvalidDesiredState as exc:
-        _print_problems(exc)
-        return EXIT_ERROR
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        async with _clients_of(settings, target) as clients:
-            written = await import_estate(clients, cluster=cluster, services=services, out=out, target=target)
-    except (NotFound, FileExistsError, OtherAccount) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except Exception as exc:  # AWS unreachable, no credentials, access denied: one clear line, exit 1
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    for path in written:
-        print(f"wrote {path}")
-    print(f"Imported cluster {cluster} into {out}: {len(written)} files. Run `reconciler plan {out}` next.")
-    return EXIT_OK
-
-
-def _import_target(settings: Settings, name: str) -> Target:
-    """The target ``import --target NAME`` reads: declared in the desired state of ``--desired`` (loaded and
-    validated), and among ``--allowed-targets`` when that is given."""
-    if settings.allowed_targets and name not in settings.allowed_targets:
-        allowed_names = ", ".join(sorted(settings.allowed_targets))
-        raise ValueError(f"target {echoed(name)} is not in --allowed-targets ({allowed_names})")
-    desired = _load(settings)
-    if problems := unknown_target_problems(desired, [name], option="--target"):
-        raise InvalidDesiredState(problems, revision=desired.revision)
-    return next((t for t in desired.targets if t.name == name), default_target(settings.region))
-
-
-def _clients_of(settings: Settings, target: Target | None) -> AwsClients:
-    """The clients ``import`` reads with: the target's Region, else ``--region``; its role's credentials when it
-    has a role (``live/credentials.py``)."""
-    region = target.region if target is not None and target.region else settings.region
-    role = RoleToAssume.of(target, instance=settings.instance) if target is not None else None
-    return AwsClients(region=region, endpoint_url=settings.endpoint_url, role=role)
-
-
-async def _run(settings: Settings, home: AwsClients) -> int:
-    """The daemon: a loop per target (``runtime/fleet.py``); ``home``, the process's own clients, hold the lease
-    and the events queue."""
-    await fleet_of(settings, home).run()
-    return EXIT_OK
+_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "validate": _validate,
+    "schema": _schema,
+    "status": _status,
+    "import": _import,
+    "plan": _plan,
+    "apply": _apply,
+    "run": _run,
+    "sandbox": _sandbox,
+}
 
 
 if __name__ == "__main__":

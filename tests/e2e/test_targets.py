@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from reconciler import cli
+from reconciler.commands import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, passes
 from reconciler.events.queue import EventQueue
 from reconciler.live.clients import AwsClients
 from reconciler.model.resource import DesiredState
@@ -278,18 +278,18 @@ async def test_plan_and_apply_go_over_every_allowed_target_and_name_the_one_that
     variables[REFUSED.name] = {"SUBNET": "subnet-0", "SECURITY_GROUP": "sg-0", "EXECUTION_ROLE_ARN": "none"}
     desired = await TargetsSource(tmp_path, (*TARGETS, REFUSED), variables).load_async()
 
-    assert await cli._each_target(cli._plan, Settings(), desired) == cli.EXIT_ERROR
+    assert await passes.each_target(passes.plan, Settings(), desired) == EXIT_ERROR
     out, err = capsys.readouterr()
     assert f"error: target b-wrong: Terminal: target b-wrong: cannot assume role {REFUSED.role_arn}" in err
     assert "1 target(s) failed: b-wrong" in err
     assert out.count("+ Service web (create, cause: missing)") == 3  # each healthy target's plan
 
     allowed = Settings(allowed_targets="a-east,a-west,b-east")
-    assert await cli._each_target(cli._plan, allowed, desired) == cli.EXIT_CHANGES
+    assert await passes.each_target(passes.plan, allowed, desired) == EXIT_CHANGES
     assert "target b-wrong: not in --allowed-targets" in capsys.readouterr().err
-    assert await cli._each_target(cli._apply, allowed, desired) == cli.EXIT_OK
+    assert await passes.each_target(passes.apply, allowed, desired) == EXIT_OK
     assert all(accounts.desired_count(target) == 1 for target in TARGETS)
-    assert await cli._each_target(cli._plan, allowed, desired) == cli.EXIT_OK
+    assert await passes.each_target(passes.plan, allowed, desired) == EXIT_OK
 
 
 async def test_events_reach_the_target_of_their_account_and_region(
