@@ -103,6 +103,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/caches.py --services 1000
 	$(BIN)/python bench/ui.py --services 3000
 	$(BIN)/python bench/cold_start.py --services 1000
+	$(BIN)/python bench/startup.py --services 100
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache
