@@ -79,3 +79,34 @@ def test_plan_and_apply_import_nothing_of_the_daemon() -> None:
     assert done.returncode == 0, done.stderr
     assert "reconciler.runtime.engine" in modules
     assert within(modules, NOT_ONE_SHOT) == []
+
+
+LOADS = """
+import sys
+import botocore.loaders
+loaded = []
+load = botocore.loaders.Loader.load_service_model
+def recorded(self, service_name, type_name, api_version=None):
+    loaded.append((service_name, type_name))
+    return load(self, service_name, type_name, api_version)
+botocore.loaders.Loader.load_service_model = recorded
+from reconciler.cli import run_command
+assert run_command(["validate", sys.argv[1]]) == 0
+print(sorted(loaded))
+"""
+
+
+def test_validate_loads_the_models_of_the_kinds_in_the_tree_once_each(tmp_path: Path) -> None:
+    (tmp_path / "cluster.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: c}\nspec: {}\n", encoding="utf-8"
+    )
+    (tmp_path / "group.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: TargetGroup\nmetadata: {name: g}\n"
+        "spec: {Protocol: HTTP, Port: 80, VpcId: vpc-1, TargetType: ip}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, "-c", LOADS, str(tmp_path)], cwd=ROOT, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[('ecs', 'service-2'), ('elbv2', 'service-2')]"
