@@ -174,6 +174,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(**given)
 
 
+# Offline commands that print their result and log nothing (tests/test_startup_imports.py holds it).
+QUIET = frozenset({"validate", "schema"})
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(run_command(argv))
 
@@ -181,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run_command(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
+    if args.command in QUIET:  # nothing on their way logs: structlog is not even imported
+        return _COMMANDS[args.command](settings, args)
     from reconciler.logs import configure_logging  # noqa: PLC0415 - structlog: not for --help
 
     if args.command in {"run", "sandbox"}:

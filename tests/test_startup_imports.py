@@ -71,6 +71,8 @@ def test_validate_imports_no_aws_client_and_nothing_of_the_daemon() -> None:
     assert within(modules, ("aiobotocore", "aiohttp", "boto3", "reconciler.live", "reconciler.runtime")) == []
     assert within(modules, NOT_ONE_SHOT) == []
     assert "reconciler.shapes.checker" in modules  # the spec is checked against botocore's request shapes
+    # it logs nothing: no structlog; it watches nothing: no watchfiles; botocore's models, not its clients
+    assert within(modules, ("structlog", "watchfiles", "botocore.client", "botocore.session")) == []
 
 
 def test_plan_and_apply_import_nothing_of_the_daemon() -> None:
@@ -79,6 +81,8 @@ def test_plan_and_apply_import_nothing_of_the_daemon() -> None:
     assert done.returncode == 0, done.stderr
     assert "reconciler.runtime.engine" in modules
     assert within(modules, NOT_ONE_SHOT) == []
+    # what only ``apply``, ``--output markdown`` or the daemon's health judgement use is imported when they run
+    assert within(modules, ("reconciler.apply", "reconciler.plan.markdown", "reconciler.live.health")) == []
 
 
 LOADS = """

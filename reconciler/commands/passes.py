@@ -13,7 +13,6 @@ from reconciler.desired.allowed_targets import allowed
 from reconciler.errors import InvalidDesiredState
 from reconciler.model.resource import DesiredState, Mode
 from reconciler.model.secrets import redact
-from reconciler.plan.markdown import plans_as_markdown
 from reconciler.plan.render import plan_as_json, plan_as_text, plans_as_json, plans_as_text
 from reconciler.plan.types import Plan
 from reconciler.runtime.engine import Engine, PassOutcome
@@ -92,6 +91,8 @@ def report(settings: Settings, desired: DesiredState, done: Sequence[Plan | Pass
     if outcomes or settings.output not in ("json", "markdown"):
         print(plan_as_text(plans[0], desired) if not desired.targets else plans_as_text(plans, desired))
     elif settings.output == "markdown":  # it ends in a newline, and its size is the comment's
+        from reconciler.plan.markdown import plans_as_markdown  # noqa: PLC0415 - for this output only
+
         print(plans_as_markdown(plans, desired), end="")
     else:
         print(plan_as_json(plans[0], desired) if not desired.targets else plans_as_json(plans, desired))

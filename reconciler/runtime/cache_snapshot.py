@@ -53,7 +53,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
@@ -61,11 +61,13 @@ from reconciler import __version__
 from reconciler.errors import NotFound, ReconcilerError
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import UNREAD_REVISION_FIELDS, EcsReader
-from reconciler.live.health import HealthReader
 from reconciler.live.tag_cache import TagCache, Tags
 from reconciler.model.history import DeploymentRecord
 from reconciler.model.live import Described
 from reconciler.model.shared_text import shared_strings, shared_text
+
+if TYPE_CHECKING:  # the daemon's: ``plan`` and ``apply`` keep no histories, and do not import it
+    from reconciler.live.health import HealthReader
 
 log = structlog.get_logger(__name__)
 

@@ -12,13 +12,12 @@ import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from reconciler.apply.executor import ApplyResult, Executor
-from reconciler.apply.writers import make_writers, writers_by_kind
 from reconciler.errors import InvalidDesiredState, TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
-from reconciler.live.health import HealthReader
 from reconciler.live.readers import make_readers
 from reconciler.live.tag_cache import REFRESH_PASSES, TagCache
 from reconciler.model.health import Verdict
@@ -36,7 +35,11 @@ from reconciler.plan.rollouts import primary_deployment
 from reconciler.plan.targets import ScopeIndex, changed_resources, subset
 from reconciler.plan.types import Action, Change, Plan
 from reconciler.runtime.cache_snapshot import CacheSnapshot, SnapshotStore
-from reconciler.runtime.shards import Shards
+
+if TYPE_CHECKING:  # imported when used: ``plan`` writes nothing and judges no health (fast start)
+    from reconciler.apply.executor import ApplyResult, Executor
+    from reconciler.live.health import HealthReader
+    from reconciler.runtime.shards import Shards
 
 # an earlier desired state, and the documents changed since (``changed_resources``)
 Changes = tuple[DesiredState, Mapping[ResourceKey, DesiredResource] | None]
@@ -87,15 +90,26 @@ class Engine:
         self._readers = make_readers(
             clients, self._ecs_reader, instance=options.instance, tag_refresh_passes=tag_refresh_passes
         )
-        writers = writers_by_kind(make_writers(clients, self._ecs_reader))
-        self._executor = Executor(writers=writers, instance=options.instance, mode=mode)
         self._remembered: dict[tuple[str, str], str] = {}
         self.writing = False  # a pass is applying its plan (before that, cancelling it costs nothing)
         self.arn_keys: dict[str, ResourceKey] = {}  # live ARN → the document it was matched to (events' ARNs)
         self._scopes: ScopeIndex | None = None  # of the last desired state a targeted pass was asked for
-        self._health = HealthReader(clients) if health else None
+        self._health: HealthReader | None = None
+        if health:
+            from reconciler.live.health import HealthReader  # noqa: PLC0415 - see TYPE_CHECKING above
+
+            self._health = HealthReader(clients)
         self.starters = Starters()  # who started which deployment: this process, or whom an event named
         self._snapshot = None if snapshots is None else self._snapshot_in(snapshots)
+
+    @cached_property
+    def _executor(self) -> Executor:
+        """The writers and the executor, made (and imported) by the first pass that applies."""
+        from reconciler.apply.executor import Executor  # noqa: PLC0415 - see TYPE_CHECKING above
+        from reconciler.apply.writers import make_writers, writers_by_kind  # noqa: PLC0415
+
+        writers = writers_by_kind(make_writers(self.clients, self._ecs_reader))
+        return Executor(writers=writers, instance=self.options.instance, mode=self.mode)
 
     def _snapshot_in(self, store: SnapshotStore) -> CacheSnapshot:
         tags = {KINDS[r.kinds[0]].aws_service: r.tags for r in self._readers if r.tags is not None}

@@ -15,14 +15,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import structlog
-from watchfiles import awatch
-
 from reconciler.desired import FileCache, load_desired_state
 from reconciler.model.resource import DesiredState
 from reconciler.shapes import BotocoreSpecChecker
 
-log = structlog.get_logger(__name__)
 WATCH_RETRY_SECONDS = 5.0
 
 
@@ -61,7 +57,12 @@ class DirectorySource:
 
     async def watch(self, wake: Callable[[str], None], stop: asyncio.Event, *, debounce_ms: int) -> None:
         """Call ``wake`` on every change below the root until ``stop``. The directory may not exist yet (a
-        git-sync sidecar still cloning) or may vanish and come back: watching is retried meanwhile."""
+        git-sync sidecar still cloning) or may vanish and come back: watching is retried meanwhile. Only the
+        daemon watches: ``validate``, ``plan`` and ``apply`` import neither watchfiles nor structlog for it."""
+        import structlog  # noqa: PLC0415
+        from watchfiles import awatch  # noqa: PLC0415
+
+        log = structlog.get_logger(__name__)
         while not stop.is_set():
             swapped = self.root.is_symlink()
             path = self.root.parent if swapped else self.root
