@@ -107,31 +107,46 @@ class SnapshotStore(Protocol):
 
 
 class DirectoryStore:
-    """One file per target in a directory (``--cache-dir``), replaced whole by a rename."""
+    """One file per target in a directory (``--cache-dir``), replaced whole by a rename. ``scope`` keeps apart
+    what several users of one directory keep of the same target (the daemon's snapshot, and the revisions of
+    ``plan`` and ``apply`` against one endpoint).
 
-    def __init__(self, directory: Path) -> None:
+    The directory is created readable by its owner only, and a file is trusted only if it and its directory are
+    this user's and writable by nobody else: in a shared ``/tmp``, another user could otherwise plant revisions
+    that a plan would take for AWS's."""
+
+    def __init__(self, directory: Path, *, scope: str = "") -> None:
         self.directory = directory
+        self.scope = scope
 
     @property
     def where(self) -> str:
         return str(self.directory)
 
     def path(self, identity: str) -> Path:
-        return self.directory / f"caches-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.zlib"
+        key = f"{self.scope}\n{identity}" if self.scope else identity
+        return self.directory / f"caches-{hashlib.sha256(key.encode()).hexdigest()[:16]}.zlib"
 
     async def load(self, identity: str) -> list[bytes] | None:
         try:
-            return [await asyncio.to_thread(self.path(identity).read_bytes)]
+            return [await asyncio.to_thread(self._read, self.path(identity))]
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise Unusable(f"cannot be read: {exc.strerror or exc}") from None
 
+    def _read(self, path: Path) -> bytes:
+        for checked in (self.directory, path):
+            mode = checked.stat()
+            if mode.st_uid != os.getuid() or mode.st_mode & 0o022:
+                raise Unusable(f"{checked} is another user's, or others may write it: not trusted")
+        return path.read_bytes()
+
     async def save(self, identity: str, chunks: list[bytes]) -> None:
         await asyncio.to_thread(self._write, self.path(identity), chunks)
 
     def _write(self, target: Path, chunks: list[bytes]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=self.directory, prefix=target.name, suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:

@@ -115,3 +115,40 @@ async def test_a_store_that_does_not_answer_delays_the_first_pass_only_so_long(
     (ignored,) = [e for e in logs if e["event"] == "cache snapshot ignored"]
     assert ignored["reason"] == "cannot be read: TimeoutError: no answer within 1 s"
     assert list(ecs.revisions()) == []
+
+
+async def test_a_file_others_may_write_is_not_trusted(tmp_path: Path) -> None:
+    """In a shared ``/tmp`` another user could plant revisions a plan would take for AWS's: a snapshot, or its
+    directory, that others may write is ignored with a warning, and the directory is made for its owner only."""
+    directory = tmp_path / "cache"
+    snapshot, ecs, _ = caches(directory, [0.0])
+    ecs.remember(revision(1))
+    assert await snapshot.write()
+    assert directory.stat().st_mode & 0o777 == 0o700
+    planted = next(directory.iterdir())
+    planted.chmod(0o666)
+    again, restored, _ = caches(directory, [0.0])
+    with structlog.testing.capture_logs() as logs:
+        assert not await again.restore()
+    assert list(restored.revisions()) == []
+    assert any("others may write it" in str(line.get("reason")) for line in logs), logs
+    planted.chmod(0o600)
+    directory.chmod(0o777)
+    with structlog.testing.capture_logs() as logs:
+        assert not await again.restore()
+    assert any("others may write it" in str(line.get("reason")) for line in logs), logs
+    directory.chmod(0o700)
+    assert await again.restore(), "its owner's alone again: trusted"
+    assert [r["taskDefinitionArn"] for r in restored.revisions()] == [ARN.format(1)]
+
+
+async def test_scopes_keep_apart_what_two_users_of_one_directory_keep(tmp_path: Path) -> None:
+    ecs = EcsReader(AwsClients(region="us-east-1", endpoint_url=None), instance="default")
+    ecs.remember(revision(1))
+    one_shot = CacheSnapshot(DirectoryStore(tmp_path, scope="one-shot http://127.0.0.1:1"), identity="i",
+                             ecs=ecs, tags={})  # fmt: skip
+    assert await one_shot.write()
+    other = EcsReader(AwsClients(region="us-east-1", endpoint_url=None), instance="default")
+    for store in (DirectoryStore(tmp_path), DirectoryStore(tmp_path, scope="one-shot http://127.0.0.1:2")):
+        assert not await CacheSnapshot(store, identity="i", ecs=other, tags={}).restore()
+    assert list(other.revisions()) == []
