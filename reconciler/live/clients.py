@@ -19,6 +19,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import botocore.utils
 from aiobotocore.config import AioConfig
@@ -182,6 +183,19 @@ class AwsClients:
             client = await self._stack.enter_async_context(creator)
             self._clients[service] = self._instrument(client)
         return self._clients[service]
+
+    async def at_aws(self, service: str = "ecs") -> bool:
+        """Whether ``service``'s client talks to AWS itself: its endpoint's host is under a DNS suffix of one of
+        botocore's partitions (``amazonaws.com``, ``api.aws``, …), not an emulator's or a proxy's, however the
+        endpoint was set (``--endpoint-url``, ``AWS_ENDPOINT_URL``, the AWS config file)."""
+        host = urlsplit((await self.client(service)).meta.endpoint_url).hostname or ""
+        suffixes = {
+            suffix
+            for partition in data_loader().load_data("partitions")["partitions"]
+            for key in ("dnsSuffix", "dualStackDnsSuffix")
+            if (suffix := partition.get("outputs", {}).get(key))
+        }
+        return any(host.endswith("." + suffix) for suffix in suffixes)
 
     @asynccontextmanager
     async def transient(self, service: str) -> AsyncIterator[Any]:

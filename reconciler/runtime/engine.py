@@ -72,12 +72,15 @@ class Engine:
         health: bool = True,
         identity: str = DEFAULT_TARGET,
         snapshots: SnapshotStore | None = None,
+        keep_tags: bool = True,
     ) -> None:
         """``health``: judge each resource's health after a pass (``plan/health.py``), reading what that needs
         (``live/health.py``); a daemon does, a one-off ``apply`` need not. ``identity``: the target this engine
         reads and writes (its name, ``model/targets.py``), stable across passes and processes: what it keeps is
         of that target only. ``snapshots``: where its caches are kept across restarts, under ``cache_identity``
-        (``runtime/cache_snapshot.py``); None: they live as long as the engine."""
+        (``runtime/cache_snapshot.py``); None: they live as long as the engine. ``keep_tags``: the tag caches are
+        kept too (the daemon's); without, only the task definition revisions, whose content never changes (the
+        one-shot commands': what they show is what AWS holds now, and tags can change)."""
         self.clients = clients
         self.identity = identity
         # the region and instance too: the same target name in two regions, or of two instances, is two targets
@@ -100,6 +103,7 @@ class Engine:
 
             self._health = HealthReader(clients)
         self.starters = Starters()  # who started which deployment: this process, or whom an event named
+        self._keep_tags = keep_tags
         self._snapshot = None if snapshots is None else self._snapshot_in(snapshots)
 
     @cached_property
@@ -112,7 +116,8 @@ class Engine:
         return Executor(writers=writers, instance=self.options.instance, mode=self.mode)
 
     def _snapshot_in(self, store: SnapshotStore) -> CacheSnapshot:
-        tags = {KINDS[r.kinds[0]].aws_service: r.tags for r in self._readers if r.tags is not None}
+        readers = self._readers if self._keep_tags else []
+        tags = {KINDS[r.kinds[0]].aws_service: r.tags for r in readers if r.tags is not None}
         return CacheSnapshot(
             store, identity=self.cache_identity, ecs=self._ecs_reader, tags=tags, health=self._health
         )
