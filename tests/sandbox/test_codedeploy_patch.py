@@ -195,15 +195,21 @@ def test_a_deployment_goes_through_its_steps_over_time(
     original = blue_green.fargate.describe_service(SERVICE)["taskSets"][0]["id"]
     deployment_id = blue_green.start(revision)
     seen: list[tuple[str, str, str, int]] = []
+
+    def status() -> str:
+        info = blue_green.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        return str(info["status"])
+
     while not seen or seen[-1][0] not in ("Succeeded", "Failed"):
-        status = blue_green.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
+        before = status()
         test, production = (
             blue_green.forwards_to(listener)
             for listener in (blue_green.test_listener, blue_green.prod_listener)
         )
         task_sets = len(blue_green.fargate.describe_service(SERVICE)["taskSets"])
-        step = (status, test, production, task_sets)
-        if not seen or seen[-1] != step:
+        step = (before, test, production, task_sets)
+        # the four reads are not one snapshot: a step whose status moved on meanwhile mixes two, and is not kept
+        if status() == before and (not seen or seen[-1] != step):
             seen.append(step)
         time.sleep(0.02)
     blue, green = blue_green.blue, blue_green.green
