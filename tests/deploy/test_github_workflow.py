@@ -53,6 +53,17 @@ def test_every_action_is_pinned_by_a_full_commit_sha() -> None:
         assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses), uses
 
 
+def test_the_plan_keeps_its_revisions_where_the_cache_step_saves_and_restores_them() -> None:
+    (cache,) = [s for s in steps() if s.get("uses", "").startswith("actions/cache@")]
+    plan = next(s for s in steps() if s.get("id") == "plan")
+    assert plan["env"]["RECONCILER_CACHE_DIR"] == cache["with"]["path"]
+    # a key of its own each run (a saved cache is never replaced), the newest earlier one restored
+    assert "${{ github.run_id }}" in cache["with"]["key"]
+    assert cache["with"]["key"].startswith(cache["with"]["restore-keys"])
+    names = [s.get("name") for s in steps()]
+    assert names.index(cache["name"]) < names.index(plan["name"])
+
+
 def run_step(step: dict[str, Any], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """The step's script as GitHub runs it (``bash --noprofile --norc -eo pipefail``), with fakes first on PATH."""
     fakes = tmp_path / "bin"
