@@ -89,17 +89,17 @@ async def each_target(handler: Handler, settings: Settings, desired: DesiredStat
     return code
 
 
-async def revision_store(settings: Settings, clients: AwsClients) -> DirectoryStore | None:
+async def revision_store(settings: Settings, clients: AwsClients) -> DirectoryStore:
     """Where ``plan`` and ``apply`` keep the task definition revisions they described, for the next run: in
     ``--cache-dir``, apart from a daemon's snapshot there, and per endpoint. A revision's ARN names content that
     never changes, so a kept one is as good as one described now, and a fresh process does not describe every
     running revision again (at 100 services, 100 calls: most of a plan's time). Tags are not kept: what a plan
-    shows of them is read now. Against anything but AWS itself (an emulator, a proxy: ``AwsClients.at_aws``), only
-    when ``--cache-dir`` is given: an emulator that restarts gives the same ARNs to other content."""
-    if not await clients.at_aws() and "cache_dir" not in settings.model_fields_set:
-        return None
+    shows of them is read now. Against anything but AWS itself (an emulator, a proxy), used only when
+    ``--cache-dir`` is given (``aws_only``, ``Engine._kept``): an emulator that restarts gives the same ARNs to
+    other content."""
     endpoint = (await clients.client("ecs")).meta.endpoint_url
-    return DirectoryStore(settings.cache_dir, scope=f"one-shot {endpoint}")
+    given = "cache_dir" in settings.model_fields_set
+    return DirectoryStore(settings.cache_dir, scope=f"one-shot {endpoint}", aws_only=not given)
 
 
 async def kept(engine: Engine, handler: Handler, desired: DesiredState) -> Plan | PassOutcome:

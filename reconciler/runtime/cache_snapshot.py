@@ -92,7 +92,11 @@ class Unusable(ReconcilerError):
 
 
 class SnapshotStore(Protocol):
-    """Where the compressed snapshot of one target is kept."""
+    """Where the compressed snapshot of one target is kept. ``aws_only``: used only by an engine whose clients talk
+    to AWS itself (``Engine.restore_caches``), not to an emulator, which after a restart gives the same task
+    definition ARNs to other content."""
+
+    aws_only: bool
 
     @property
     def where(self) -> str:
@@ -115,9 +119,10 @@ class DirectoryStore:
     this user's and writable by nobody else: in a shared ``/tmp``, another user could otherwise plant revisions
     that a plan would take for AWS's."""
 
-    def __init__(self, directory: Path, *, scope: str = "") -> None:
+    def __init__(self, directory: Path, *, scope: str = "", aws_only: bool = False) -> None:
         self.directory = directory
         self.scope = scope
+        self.aws_only = aws_only
 
     @property
     def where(self) -> str:
@@ -166,6 +171,8 @@ class TableStore:
     chunk count; ``cache#<identity>#<generation>#<n>`` holds chunk n. The chunks are written before the head that
     names them, and the previous generation's deleted after it, so a reader finds either a whole snapshot or a
     missing chunk (a write raced it: ignored), never a mix."""
+
+    aws_only = False  # the table lives where the clients are: an emulator's is gone with it
 
     def __init__(self, clients: AwsClients, table: str) -> None:
         self._clients = clients

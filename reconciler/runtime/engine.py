@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import structlog
+
 from reconciler.errors import InvalidDesiredState, TerminalError
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
@@ -40,6 +42,8 @@ if TYPE_CHECKING:  # imported when used: ``plan`` writes nothing and judges no h
     from reconciler.apply.executor import ApplyResult, Executor
     from reconciler.live.health import HealthReader
     from reconciler.runtime.shards import Shards
+
+log = structlog.get_logger(__name__)
 
 # an earlier desired state, and the documents changed since (``changed_resources``)
 Changes = tuple[DesiredState, Mapping[ResourceKey, DesiredResource] | None]
@@ -104,6 +108,7 @@ class Engine:
             self._health = HealthReader(clients)
         self.starters = Starters()  # who started which deployment: this process, or whom an event named
         self._keep_tags = keep_tags
+        self._at_aws: bool | None = None  # whether the clients talk to AWS itself (``_kept``), once asked
         self._snapshot = None if snapshots is None else self._snapshot_in(snapshots)
 
     @cached_property
@@ -122,10 +127,27 @@ class Engine:
             store, identity=self.cache_identity, ecs=self._ecs_reader, tags=tags, health=self._health
         )
 
+    async def _kept(self) -> CacheSnapshot | None:
+        """The snapshot, unless its store keeps only against AWS (``SnapshotStore.aws_only``: ``--cache-dir`` not
+        given) and the clients talk to anything else: an emulator that restarts gives the same task definition
+        ARNs to other content. Asked once; never raises (an endpoint that cannot be told: not AWS)."""
+        if self._snapshot is None or not self._snapshot.store.aws_only:
+            return self._snapshot
+        if self._at_aws is None:
+            try:
+                self._at_aws = await self.clients.at_aws()
+            except Exception:  # a client that cannot be made: keep nothing; the pass says why
+                self._at_aws = False
+            if not self._at_aws:
+                log.info("caches not kept: the endpoint is not AWS's own; give --cache-dir to keep them",
+                         where=self._snapshot.store.where)  # fmt: skip
+        return self._snapshot if self._at_aws else None
+
     async def restore_caches(self) -> bool:
         """Fill the caches from the snapshot a previous process left, if there is one it can trust; before the
         first pass. Never raises."""
-        return await self._snapshot.restore() if self._snapshot is not None else False
+        snapshot = await self._kept()
+        return await snapshot.restore() if snapshot is not None else False
 
     async def save_caches(self, *, now: bool = False, store: SnapshotStore | None = None) -> bool:
         """Write the caches' snapshot, if they changed since and (unless ``now``) the last write is old enough
@@ -133,7 +155,8 @@ class Engine:
         changed or not. Never raises."""
         if store is not None:
             return await self._snapshot_in(store).write()
-        return await self._snapshot.save(now=now) if self._snapshot is not None else False
+        snapshot = await self._kept()
+        return await snapshot.save(now=now) if snapshot is not None else False
 
     async def read(self, desired: DesiredState, *, targeted: bool = False) -> LiveState:
         if desired.parts:  # names are unique per target only: each part has an engine of its own

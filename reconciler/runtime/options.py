@@ -144,10 +144,10 @@ def coordinator_of(settings: Settings, clients: AwsClients) -> Lease | Shards | 
 
 def snapshot_store(settings: Settings, clients: AwsClients) -> SnapshotStore:
     """Where the daemon keeps its caches across restarts: the lease table when there is one (every replica, and
-    the next task, reach it), else ``--cache-dir``. ``clients``: the home account's, where the lease table is."""
+    the next task, reach it), else ``--cache-dir`` (against an emulator only when given: ``Engine._kept``). ``clients``: the home account's, where the lease table is."""
     if settings.lease_table:
         return TableStore(clients, settings.lease_table)
-    return DirectoryStore(settings.cache_dir)
+    return DirectoryStore(settings.cache_dir, aws_only="cache_dir" not in settings.model_fields_set)
 
 
 def events_queue(settings: Settings, clients: AwsClients, lease: Lease | Shards | None) -> EventQueue | None:

@@ -14,7 +14,9 @@ import structlog
 from reconciler.live.clients import AwsClients
 from reconciler.live.ecs import EcsReader
 from reconciler.live.tag_cache import TagCache
+from reconciler.plan.planner import PlanOptions
 from reconciler.runtime.cache_snapshot import SAVE_EVERY, CacheSnapshot, DirectoryStore, TableStore
+from reconciler.runtime.engine import Engine
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:{}"
 GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1"
@@ -152,3 +154,19 @@ async def test_scopes_keep_apart_what_two_users_of_one_directory_keep(tmp_path: 
     for store in (DirectoryStore(tmp_path), DirectoryStore(tmp_path, scope="one-shot http://127.0.0.1:2")):
         assert not await CacheSnapshot(store, identity="i", ecs=other, tags={}).restore()
     assert list(other.revisions()) == []
+
+
+@pytest.mark.parametrize(("aws_only", "kept"), [(True, False), (False, True)])
+async def test_against_an_emulator_a_store_that_keeps_only_at_aws_is_not_used(
+    aws: str, tmp_path: Path, aws_only: bool, kept: bool
+) -> None:
+    """``--cache-dir`` not given (``aws_only``): an engine whose clients talk to the emulator neither writes nor
+    reads the snapshot, because an emulator that restarts gives the same task definition ARNs to other content.
+    Given, it does."""
+    store = DirectoryStore(tmp_path / "cache", aws_only=aws_only)
+    async with AwsClients(region="us-east-1", endpoint_url=aws) as clients:
+        engine = Engine(clients, options=PlanOptions(instance="default"), snapshots=store)
+        engine._ecs_reader.remember(revision(1))  # as a pass that registered it would
+        assert await engine.save_caches(now=True) is kept
+        assert (tmp_path / "cache").exists() is kept
+        assert await engine.restore_caches() is kept
