@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--output", choices=["text", "json", "markdown"], default=None)
         sub.add_argument("--cache-dir", type=Path, dest="cache_dir",
                          help="where the task definition revisions described are kept for the next run (default "
-                              "$TMPDIR/reconciler-cache; with --endpoint-url, none unless given)")  # fmt: skip
+                              "$TMPDIR/reconciler-cache; against an endpoint other than AWS's, none unless given)")  # fmt: skip
     for name, text in (
         ("run", "the daemon"),
         ("sandbox", "the emulator, its base infrastructure, and the daemon"),
